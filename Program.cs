@@ -1,0 +1,6 @@
+namespace CotProxy;
+
+internal static class Program
+{
+    public static int Main() => 0;
+}
