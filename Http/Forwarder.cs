@@ -1,0 +1,275 @@
+using System.Buffers;
+using System.Net.Http.Headers;
+
+namespace CotProxy.Http;
+
+/// <summary>
+/// Sends one client request to the upstream and streams the response back: headers both ways without hop-by-hop
+/// fields, each upstream read written and flushed at once, errors mapped to OpenAI-shaped bodies.
+/// </summary>
+internal sealed class Forwarder
+{
+    private const int ReadBufferSize = 16 * 1024;
+
+    private readonly HttpMessageInvoker _invoker;
+    private readonly ForwarderOptions _options;
+
+    public Forwarder(HttpMessageInvoker invoker, ForwarderOptions options)
+    {
+        _invoker = invoker;
+        _options = options;
+    }
+
+    public ForwarderOptions Options => _options;
+
+    /// <summary>
+    /// Forwards the request. <paramref name="bufferedBody"/> replaces the client's body when the proxy already read
+    /// (and perhaps rewrote) it; otherwise the body streams through byte for byte.
+    /// </summary>
+    public async Task ForwardAsync(HttpContext context, ReadOnlyMemory<byte>? bufferedBody, ForwardOptions? forward = null)
+    {
+        var request = context.Request;
+        var target = UpstreamUri.Join(_options.TargetBaseUrl, request.Target);
+        using var upstreamRequest = CreateRequest(context, target, bufferedBody, forward);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.Aborted);
+        timeout.CancelAfter(_options.ApiRequestTimeout);
+        HttpResponseMessage upstreamResponse;
+        try
+        {
+            upstreamResponse = await _invoker.SendAsync(upstreamRequest, timeout.Token);
+        }
+        catch (Exception ex) when (!context.Aborted.IsCancellationRequested && ex is HttpRequestException or OperationCanceledException or IOException)
+        {
+            var headersTimedOut = timeout.IsCancellationRequested;
+            var (status, message, code) = UpstreamFailure.Describe(ex, target, _options, headersTimedOut);
+            Log.Warn($"{request.Method} {target}: {message}");
+            await OpenAiError.WriteAsync(context.Response, status, message, OpenAiError.TypeFor(status), code, context.Aborted);
+            return;
+        }
+
+        using (upstreamResponse)
+        {
+            if (HasAmbiguousFraming(upstreamResponse))
+            {
+                // SocketsHttpHandler does not reject both Content-Length and chunked, or two differing lengths (DESIGN.md): never pass that framing on.
+                var message = $"The upstream at {target.GetLeftPart(UriPartial.Authority)} sent a response with ambiguous framing (conflicting Content-Length / Transfer-Encoding).";
+                Log.Warn(message);
+                await OpenAiError.WriteAsync(context.Response, 502, message, "upstream_error", "upstream_bad_framing", context.Aborted);
+                return;
+            }
+
+            await CopyResponseAsync(context, upstreamResponse, timeout);
+        }
+    }
+
+    private static HttpRequestMessage CreateRequest(HttpContext context, Uri target, ReadOnlyMemory<byte>? bufferedBody, ForwardOptions? forward)
+    {
+        var request = context.Request;
+        var message = new HttpRequestMessage(MethodFor(request.Method), target)
+        {
+            Version = System.Net.HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+
+        if (bufferedBody is { } body)
+        {
+            message.Content = new ReadOnlyMemoryContent(body);
+        }
+        else if (request.HasBody)
+        {
+            message.Content = new StreamContent(context.Body, ReadBufferSize);
+            if (!request.IsChunked)
+            {
+                message.Content.Headers.ContentLength = request.ContentLength;
+            }
+        }
+
+        var connection = request.GetHeader("Connection");
+        string? forwardedFor = null;
+        foreach (var (name, value) in request.Headers)
+        {
+            if (HopByHop.IsHopByHop(name) || HopByHop.IsNamedByConnection(name, connection)
+                || name.Equals("Host", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("Expect", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            if (name.Equals("X-Forwarded-For", StringComparison.OrdinalIgnoreCase))
+            {
+                forwardedFor = forwardedFor is null ? value : forwardedFor + ", " + value;
+                continue;
+            }
+
+            if (forward?.IdentityEncoding == true && name.Equals("Accept-Encoding", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            if (name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase))
+            {
+                message.Content?.Headers.TryAddWithoutValidation(name, value);
+                continue;
+            }
+
+            // The parser already refused CR, LF and NUL in values (RFC 9110 §5.5), so nothing can be injected here.
+            message.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        // De-facto X-Forwarded-* headers (as nginx and YARP send them): the client's address appended to any chain it sent.
+        var client = context.RemoteEndPoint?.Address;
+        if (client is not null)
+        {
+            var address = client.IsIPv4MappedToIPv6 ? client.MapToIPv4().ToString() : client.ToString();
+            forwardedFor = forwardedFor is null ? address : forwardedFor + ", " + address;
+        }
+
+        if (forwardedFor is not null)
+        {
+            message.Headers.TryAddWithoutValidation("X-Forwarded-For", forwardedFor);
+        }
+
+        message.Headers.TryAddWithoutValidation("X-Forwarded-Proto", "http");
+        if (request.Host is { Length: > 0 } host)
+        {
+            message.Headers.TryAddWithoutValidation("X-Forwarded-Host", host);
+        }
+
+        if (forward?.IdentityEncoding == true)
+        {
+            // A body the proxy rewrites must arrive as plain text, so it is never re-sent under a stale Content-Encoding.
+            message.Headers.TryAddWithoutValidation("Accept-Encoding", "identity");
+        }
+
+        return message;
+    }
+
+    private async Task CopyResponseAsync(HttpContext context, HttpResponseMessage upstream, CancellationTokenSource timeout)
+    {
+        var response = context.Response;
+        var contentType = upstream.Content.Headers.ContentType?.MediaType;
+        var isEventStream = string.Equals(contentType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
+
+        response.Headers.Clear();
+        CopyHeaders(upstream.Headers, upstream.Headers.Connection, response.Headers);
+        CopyHeaders(upstream.Content.Headers, upstream.Headers.Connection, response.Headers);
+        if (isEventStream)
+        {
+            // Intermediaries (nginx among them) must not buffer or cache an event stream.
+            SetHeader(response.Headers, "Cache-Control", "no-cache");
+            SetHeader(response.Headers, "X-Accel-Buffering", "no");
+        }
+
+        var contentLength = upstream.Content.Headers.ContentLength;
+        response.Start((int)upstream.StatusCode, contentLength);
+        await response.FlushAsync(context.Aborted);
+
+        if (context.Request.IsHead)
+        {
+            return;
+        }
+
+        await using var body = await upstream.Content.ReadAsStreamAsync(context.Aborted);
+        var buffer = ArrayPool<byte>.Shared.Rent(ReadBufferSize);
+        try
+        {
+            while (true)
+            {
+                timeout.CancelAfter(_options.ApiRequestTimeout);
+                int read;
+                try
+                {
+                    read = await body.ReadAsync(buffer, timeout.Token);
+                }
+                catch (OperationCanceledException) when (!context.Aborted.IsCancellationRequested)
+                {
+                    Log.Warn($"{context.Request.Method} {Log.SafeText(context.Request.Target, 200)}: upstream went silent for {_options.ApiRequestTimeout.TotalSeconds:0.#} s mid-body; closing the client connection.");
+                    throw;
+                }
+
+                if (read == 0)
+                {
+                    break;
+                }
+
+                await response.WriteAsync(buffer.AsSpan(0, read), context.Aborted);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        await response.CompleteAsync(context.Aborted);
+    }
+
+    private static void CopyHeaders(HttpHeaders source, HttpHeaderValueCollection<string> connection, List<KeyValuePair<string, string>> destination)
+    {
+        foreach (var header in source.NonValidated)
+        {
+            if (HopByHop.IsHopByHop(header.Key)
+                || header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
+                || connection.Contains(header.Key))
+            {
+                continue;
+            }
+
+            foreach (var value in header.Value)
+            {
+                destination.Add(new(header.Key, value));
+            }
+        }
+    }
+
+    private static void SetHeader(List<KeyValuePair<string, string>> headers, string name, string value)
+    {
+        headers.RemoveAll(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase));
+        headers.Add(new(name, value));
+    }
+
+    private static bool HasAmbiguousFraming(HttpResponseMessage response)
+    {
+        if (!response.Content.Headers.NonValidated.TryGetValues("Content-Length", out var lengths))
+        {
+            return false;
+        }
+
+        if (response.Headers.TransferEncodingChunked == true)
+        {
+            return true;
+        }
+
+        string? first = null;
+        foreach (var value in lengths)
+        {
+            foreach (var range in value.AsSpan().Split(','))
+            {
+                var element = value.AsSpan()[range].Trim().ToString();
+                if (first is null)
+                {
+                    first = element;
+                }
+                else if (first != element)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static HttpMethod MethodFor(string method) => method switch
+    {
+        "GET" => HttpMethod.Get,
+        "POST" => HttpMethod.Post,
+        "HEAD" => HttpMethod.Head,
+        "PUT" => HttpMethod.Put,
+        "DELETE" => HttpMethod.Delete,
+        "OPTIONS" => HttpMethod.Options,
+        "PATCH" => HttpMethod.Patch,
+        _ => new HttpMethod(method),
+    };
+}

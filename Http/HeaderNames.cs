@@ -1,0 +1,37 @@
+using System.Text;
+
+namespace CotProxy.Http;
+
+/// <summary>Well-known header names, so that parsing a common header allocates no new name string.</summary>
+internal static class HeaderNames
+{
+    public const string Host = "Host";
+    public const string ContentLength = "Content-Length";
+    public const string ContentType = "Content-Type";
+    public const string TransferEncoding = "Transfer-Encoding";
+    public const string Connection = "Connection";
+
+    private static readonly string[] s_common =
+    [
+        "Host", "User-Agent", "Accept", "Accept-Encoding", "Accept-Language", "Authorization", "Content-Type",
+        "Content-Length", "Connection", "Transfer-Encoding", "Expect", "Keep-Alive", "Cache-Control", "Origin",
+        "Referer", "Cookie", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Request-Id",
+        "OpenAI-Organization", "OpenAI-Project", "OpenAI-Beta", "X-Stainless-Lang", "X-Stainless-Package-Version",
+        "X-Stainless-OS", "X-Stainless-Arch", "X-Stainless-Runtime", "X-Stainless-Runtime-Version",
+        "X-Stainless-Retry-Count", "X-Stainless-Timeout", "Api-Key", "X-Api-Key", "TE", "Upgrade", "Priority",
+    ];
+
+    public static string Intern(ReadOnlySpan<byte> name)
+    {
+        foreach (var known in s_common)
+        {
+            if (known.Length == name.Length && Ascii.EqualsIgnoreCase(name, known))
+            {
+                // Keep the client's spelling when it differs only in case: it is forwarded as received.
+                return Ascii.Equals(name, known) ? known : Encoding.ASCII.GetString(name);
+            }
+        }
+
+        return Encoding.ASCII.GetString(name);
+    }
+}

@@ -1,0 +1,43 @@
+using System.Net;
+using CotProxy.Http;
+
+namespace CotProxy.Tests.Wire;
+
+/// <summary>Our HTTP server on a loopback port chosen by the kernel, running a given handler.</summary>
+internal sealed class TestServer : IAsyncDisposable
+{
+    private readonly HttpServer _server;
+
+    public TestServer(IHttpHandler handler, HttpLimits? limits = null)
+    {
+        _server = new HttpServer(new IPEndPoint(IPAddress.Loopback, 0), handler, limits ?? new HttpLimits());
+        _server.Start();
+    }
+
+    public IPEndPoint EndPoint => _server.LocalEndPoint;
+
+    public Uri BaseUrl => new($"http://127.0.0.1:{EndPoint.Port}/");
+
+    public HttpServer Server => _server;
+
+    public Task<RawConnection> ConnectAsync() => RawConnection.OpenAsync(EndPoint);
+
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
+}
+
+/// <summary>Answers every request with its method, target and body, so a test sees what the server understood.</summary>
+internal sealed class EchoHandler : IHttpHandler
+{
+    public async Task HandleAsync(HttpContext context)
+    {
+        using var body = await context.Body.ReadAllAsync(context.Aborted);
+        var head = System.Text.Encoding.ASCII.GetBytes($"{context.Request.Method} {context.Request.Target} ");
+        var bytes = new byte[head.Length + body.Length];
+        head.CopyTo(bytes, 0);
+        body.Span.CopyTo(bytes.AsSpan(head.Length));
+        context.Response.Headers.Add(new("Content-Type", "text/plain"));
+        context.Response.Start(200, bytes.Length);
+        context.Response.Write(bytes);
+        await context.Response.CompleteAsync(context.Aborted);
+    }
+}
