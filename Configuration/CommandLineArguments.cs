@@ -115,6 +115,12 @@ internal sealed class CommandLineArguments
                 return false;
             }
 
+            if (value.Length == 0 && setting == SettingNames.Demo)
+            {
+                error = $"option --demo= needs {SettingValueParser.BooleanSyntax.Replace("expected ", "", StringComparison.Ordinal)} (or --demo alone for true)";
+                return false;
+            }
+
             if (value.Length == 0)
             {
                 error = $"option {option} needs a non-empty value (e.g. {option} {Example(option)})";
@@ -162,6 +168,7 @@ internal sealed class CommandLineArguments
         "--host" => "127.0.0.1",
         "--port" => "5000",
         "--target" => "http://localhost:8080/v1",
-        _ => "./.env",
+        "--env-file" => "./.env",
+        _ => "VALUE",
     };
 }

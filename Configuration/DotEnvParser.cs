@@ -60,6 +60,14 @@ internal static class DotEnvParser
                 return false;
             }
 
+            if (pos < text.Length && text[pos] is not ('=' or ' ' or '\t' or '\r' or '\n'))
+            {
+                int badEnd = text.AsSpan(pos).IndexOfAny("= \t\r\n");
+                string badKey = text[keyStart..(badEnd < 0 ? text.Length : pos + badEnd)];
+                error = $"{fileName} line {keyLine}: key {CommandLineArguments.Quote(badKey)} may contain only letters, digits and '_'";
+                return false;
+            }
+
             string key = text[keyStart..pos];
             SkipBlanks(text, ref pos);
             if (pos >= text.Length || text[pos] != '=')

@@ -9,7 +9,7 @@ internal static class SettingsText
     public const int MaxLineWidth = 100;
 
     private const int NameColumn = 28;
-    private const int DefaultColumn = 28;
+    private const int DefaultColumn = 12;
 
     public static string Help(string version)
     {
@@ -116,20 +116,30 @@ internal static class SettingsText
         return builder.ToString();
     }
 
-    /// <summary>One help-table row; the meaning wraps under its column when the line would pass 100 columns.</summary>
+    /// <summary>
+    /// One help-table row: 2 blanks, name, default, meaning, the meaning wrapped under its own
+    /// column; a default too long for its column puts the meaning on the next line.
+    /// </summary>
     private static void AppendRow(StringBuilder text, string name, string defaultText, string meaning)
     {
-        text.Append("  ").Append(name.PadRight(NameColumn - 2));
-        string defaultCell = defaultText.PadRight(DefaultColumn - 2);
-        text.Append(defaultCell).Append("  ");
-        int indent = NameColumn + Math.Max(DefaultColumn, defaultCell.Length + 2);
-        int width = MaxLineWidth - indent;
+        const int Indent = 2 + NameColumn + DefaultColumn;
+        text.Append("  ").Append(name.PadRight(NameColumn - 2)).Append("  ");
+        if (defaultText.Length + 2 > DefaultColumn)
+        {
+            text.Append(defaultText).Append('\n').Append(' ', Indent);
+        }
+        else
+        {
+            text.Append(defaultText.PadRight(DefaultColumn));
+        }
+
+        int width = MaxLineWidth - Indent;
         int column = 0;
         foreach (string word in meaning.Split(' '))
         {
             if (column > 0 && column + 1 + word.Length > width)
             {
-                text.Append('\n').Append(' ', indent);
+                text.Append('\n').Append(' ', Indent);
                 column = 0;
             }
             else if (column > 0)
