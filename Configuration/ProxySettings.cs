@@ -157,6 +157,26 @@ internal sealed class ProxySettings
     /// <summary>Where each setting (keyed by its environment variable name) came from; absent = default.</summary>
     public IReadOnlyDictionary<string, SettingSource> Sources { get; init; } = s_noSources;
 
+    /// <summary>
+    /// Where <c>cot-proxy health-check</c> finds this proxy's <c>/health</c> from the same machine:
+    /// the wildcard listen addresses (0.0.0.0, ::) become loopback (127.0.0.1, [::1]). Meaningless
+    /// when <see cref="Port"/> is 0, which the loader refuses for the health-check command.
+    /// </summary>
+    public Uri HealthCheckUrl
+    {
+        get
+        {
+            string host = Host switch
+            {
+                "0.0.0.0" => "127.0.0.1",
+                "::" or "::0" => "[::1]",
+                _ when Host.Contains(':', StringComparison.Ordinal) => "[" + Host + "]",
+                _ => Host,
+            };
+            return new Uri($"http://{host}:{Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}/health");
+        }
+    }
+
     /// <summary>The layer the named setting (e.g. "PORT") came from.</summary>
     public SettingSource SourceOf(string name) =>
         Sources.TryGetValue(name, out SettingSource source) ? source : SettingSource.Default;

@@ -115,6 +115,12 @@ internal static class SettingsLoader
             return false;
         }
 
+        if (commandLine.Command == ProxyCommand.HealthCheck && port == 0)
+        {
+            error = "health-check needs the running proxy's PORT (or --port); 0 means any free port, which cannot be checked from outside";
+            return false;
+        }
+
         settings = new ProxySettings
         {
             Command = commandLine.Command,
@@ -136,7 +142,7 @@ internal static class SettingsLoader
             EnableThinkTagFiltering = enableFiltering,
             ThinkKeepAliveSeconds = thinkKeepAlive,
             EnvFileUsed = envFileUsed,
-            Sources = sources,
+            Sources = sources.AsReadOnly(),
         };
         error = "";
         return true;
@@ -167,6 +173,12 @@ internal static class SettingsLoader
         values = new Dictionary<string, string>();
         envFileUsed = null;
         error = "";
+        if (explicitPath is not null && explicitPath.Contains('\0', StringComparison.Ordinal))
+        {
+            error = $"--env-file: invalid path {CommandLineArguments.Quote(explicitPath)}";
+            return false;
+        }
+
         string path = Path.GetFullPath(explicitPath ?? DefaultEnvFileName, currentDirectory);
         if (!File.Exists(path))
         {

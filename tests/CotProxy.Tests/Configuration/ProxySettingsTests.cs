@@ -67,4 +67,17 @@ public sealed class ProxySettingsTests
         Assert.Equal("::", s.Host);
         Assert.Equal(4096L * 1024 * 1024, s.MaxRequestBodyBytes);
     }
+
+    [Theory]
+    [InlineData("0.0.0.0", 5000, "http://127.0.0.1:5000/health")]
+    [InlineData("::", 5001, "http://[::1]:5001/health")]
+    [InlineData("[::]", 5002, "http://[::1]:5002/health")]
+    [InlineData("127.0.0.1", 80, "http://127.0.0.1/health")]
+    [InlineData("::1", 5003, "http://[::1]:5003/health")]
+    [InlineData("192.168.1.20", 5004, "http://192.168.1.20:5004/health")]
+    [InlineData("localhost", 5005, "http://localhost:5005/health")]
+    public void HealthCheckUrl_ListenAddress_ReachableLocalUrl(string host, int port, string expected)
+    {
+        Assert.Equal(expected, new ProxySettings { Host = host, Port = port }.HealthCheckUrl.AbsoluteUri);
+    }
 }

@@ -18,6 +18,10 @@ public sealed class SecretRedactorTests
     [InlineData("Authorization")]
     [InlineData("auth")]
     [InlineData(" api_key ")]
+    [InlineData("X-Api-Key")]
+    [InlineData("Proxy-Authorization")]
+    [InlineData("Cookie")]
+    [InlineData("Set-Cookie")]
     public void IsSensitiveKey_CredentialName_True(string key)
     {
         Assert.True(SecretRedactor.IsSensitiveKey(key));
@@ -33,6 +37,8 @@ public sealed class SecretRedactorTests
     [InlineData("keep_alive")]
     [InlineData("monkey")]
     [InlineData("author")]
+    [InlineData("Content-Type")]
+    [InlineData("X-Request-Id")]
     public void IsSensitiveKey_OrdinaryParameter_False(string key)
     {
         Assert.False(SecretRedactor.IsSensitiveKey(key));

@@ -298,6 +298,21 @@ public sealed class SettingsLoaderTests : IDisposable
         Assert.Equal(6101, after.Port);
     }
 
+    [Fact]
+    public void TryLoad_HealthCheckWithPortZero_Error()
+    {
+        Assert.Equal(
+            "health-check needs the running proxy's PORT (or --port); 0 means any free port, which cannot be checked from outside",
+            LoadError(["health-check"], new Dictionary<string, string> { ["PORT"] = "0" }));
+        Assert.Equal(0, Load(["config", "--port", "0"]).Port);
+    }
+
+    [Fact]
+    public void TryLoad_EnvFilePathWithNul_Error()
+    {
+        Assert.Equal("--env-file: invalid path \"a\\u0000b\"", LoadError(["--env-file", "a\0b"]));
+    }
+
     [Theory]
     [InlineData("--help")]
     [InlineData("-h")]
