@@ -1,0 +1,23 @@
+namespace CotProxy.Configuration;
+
+/// <summary>The environment variable (and .env key) of every setting.</summary>
+internal static class SettingNames
+{
+    public const string Host = "HOST";
+    public const string Port = "PORT";
+    public const string TargetBaseUrl = "TARGET_BASE_URL";
+    public const string Demo = "DEMO";
+    public const string Debug = "DEBUG";
+    public const string ApiRequestTimeout = "API_REQUEST_TIMEOUT";
+    public const string ConnectTimeout = "CONNECT_TIMEOUT";
+    public const string MaxRequestBodyMb = "MAX_REQUEST_BODY_MB";
+    public const string ShutdownTimeout = "SHUTDOWN_TIMEOUT";
+    public const string RequestHeadersTimeout = "REQUEST_HEADERS_TIMEOUT";
+    public const string RequestBodyTimeout = "REQUEST_BODY_TIMEOUT";
+    public const string KeepAliveTimeout = "KEEP_ALIVE_TIMEOUT";
+    public const string LlmParams = "LLM_PARAMS";
+    public const string ThinkTag = "THINK_TAG";
+    public const string ThinkEndTag = "THINK_END_TAG";
+    public const string EnableThinkTagFiltering = "ENABLE_THINK_TAG_FILTERING";
+    public const string ThinkKeepAliveSeconds = "THINK_KEEPALIVE_SECONDS";
+}

@@ -1,0 +1,237 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace CotProxy.Configuration;
+
+/// <summary>
+/// Strict parsers for setting values. Each accepts exactly the documented syntax and nothing the
+/// BCL parsers would also let through (signs, spaces, hex, cultures: see DESIGN.md's pitfalls).
+/// </summary>
+internal static class SettingValueParser
+{
+    /// <summary>The longest duration: .NET timer APIs (CancelAfter, socket timeouts) take int milliseconds.</summary>
+    public const long MaxDurationMilliseconds = 2_147_483_000;
+
+    public const string BooleanSyntax = "expected true/false, 1/0 or yes/no";
+
+    public const string DurationSyntax =
+        "expected seconds greater than 0 and at most 2147483, ASCII digits with up to 3 decimals (e.g. 30 or 0.5)";
+
+    public const string HostSyntax = "expected an IP address (0.0.0.0, ::, 127.0.0.1) or a host name (localhost)";
+
+    /// <summary>true/false, 1/0, yes/no, case-insensitive; nothing else (no spaces, no "on").</summary>
+    public static bool TryParseBoolean(string text, out bool value)
+    {
+        if (text.Equals("true", StringComparison.OrdinalIgnoreCase)
+            || text.Equals("yes", StringComparison.OrdinalIgnoreCase)
+            || text == "1")
+        {
+            value = true;
+            return true;
+        }
+
+        if (text.Equals("false", StringComparison.OrdinalIgnoreCase)
+            || text.Equals("no", StringComparison.OrdinalIgnoreCase)
+            || text == "0")
+        {
+            value = false;
+            return true;
+        }
+
+        value = false;
+        return false;
+    }
+
+    /// <summary>ASCII digits only (no sign, no spaces), inside [min, max].</summary>
+    public static bool TryParseInteger(string text, int min, int max, out int value)
+    {
+        value = 0;
+        if (text.Length == 0 || text.Length > 10)
+        {
+            return false;
+        }
+
+        long result = 0;
+        foreach (char c in text)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+
+            result = (result * 10) + (c - '0');
+        }
+
+        if (result < min || result > max)
+        {
+            return false;
+        }
+
+        value = (int)result;
+        return true;
+    }
+
+    /// <summary>
+    /// Seconds as ASCII digits with an optional fraction of 1 to 3 digits ("30", "0.5", "1.250");
+    /// the result is greater than zero and at most <see cref="MaxDurationMilliseconds"/>.
+    /// </summary>
+    public static bool TryParseSeconds(string text, out TimeSpan value)
+    {
+        value = TimeSpan.Zero;
+        int dot = text.IndexOf('.', StringComparison.Ordinal);
+        ReadOnlySpan<char> whole = dot < 0 ? text : text.AsSpan(0, dot);
+        ReadOnlySpan<char> fraction = dot < 0 ? [] : text.AsSpan(dot + 1);
+        if (whole.Length == 0 || whole.Length > 7 || (dot >= 0 && (fraction.Length == 0 || fraction.Length > 3)))
+        {
+            return false;
+        }
+
+        long milliseconds = 0;
+        foreach (char c in whole)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+
+            milliseconds = (milliseconds * 10) + (c - '0');
+        }
+
+        milliseconds *= 1000;
+        long scale = 100;
+        foreach (char c in fraction)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+
+            milliseconds += (c - '0') * scale;
+            scale /= 10;
+        }
+
+        if (milliseconds <= 0 || milliseconds > MaxDurationMilliseconds)
+        {
+            return false;
+        }
+
+        value = TimeSpan.FromMilliseconds(milliseconds);
+        return true;
+    }
+
+    /// <summary>
+    /// A listen address: an IPv4 dotted quad, an IPv6 literal (optionally in brackets, which are
+    /// removed) or a DNS host name. Shorthand IPv4 forms that <see cref="IPAddress.TryParse(string?, out IPAddress?)"/>
+    /// accepts ("1" = 0.0.0.1, "0x7f.1") are refused: they are almost always typos.
+    /// </summary>
+    public static bool TryParseHost(string text, out string host)
+    {
+        host = text;
+        if (text.Length == 0 || text.Length > 253)
+        {
+            return false;
+        }
+
+        string candidate = text.Length > 2 && text[0] == '[' && text[^1] == ']' ? text[1..^1] : text;
+        if (candidate.Contains(':', StringComparison.Ordinal))
+        {
+            if (IPAddress.TryParse(candidate, out IPAddress? v6) && v6.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                host = candidate;
+                return true;
+            }
+
+            return false;
+        }
+
+        if (candidate.Length != text.Length)
+        {
+            return false;
+        }
+
+        bool onlyDigitsAndDots = true;
+        foreach (char c in candidate)
+        {
+            if (!char.IsAsciiDigit(c) && c != '.')
+            {
+                onlyDigitsAndDots = false;
+                break;
+            }
+        }
+
+        if (onlyDigitsAndDots)
+        {
+            return IsDottedQuad(candidate);
+        }
+
+        return Uri.CheckHostName(candidate) == UriHostNameType.Dns;
+    }
+
+    /// <summary>
+    /// An absolute http:// or https:// URL without query, fragment, whitespace or control
+    /// characters; normalized so that its path ends with '/' (so that joining "chat/completions"
+    /// onto ".../v1" gives ".../v1/chat/completions").
+    /// </summary>
+    public static bool TryParseTargetUrl(string text, out Uri url, out string reason)
+    {
+        url = ProxySettings.DefaultTargetBaseUrl;
+        foreach (char c in text)
+        {
+            if (char.IsWhiteSpace(c) || char.IsControl(c))
+            {
+                reason = "expected a URL without spaces or control characters";
+                return false;
+            }
+        }
+
+        if (!Uri.TryCreate(text, UriKind.Absolute, out Uri? parsed))
+        {
+            reason = "expected an absolute http:// or https:// URL (e.g. http://localhost:8080/v1)";
+            return false;
+        }
+
+        return TryNormalizeTargetUrl(parsed, text, out url, out reason);
+    }
+
+    /// <summary>Validates and normalizes an already-built URI; see <see cref="TryParseTargetUrl"/>.</summary>
+    public static bool TryNormalizeTargetUrl(Uri parsed, string originalText, out Uri url, out string reason)
+    {
+        url = ProxySettings.DefaultTargetBaseUrl;
+        if (!parsed.IsAbsoluteUri
+            || (parsed.Scheme != Uri.UriSchemeHttp && parsed.Scheme != Uri.UriSchemeHttps)
+            || parsed.Host.Length == 0)
+        {
+            reason = "expected an absolute http:// or https:// URL (e.g. http://localhost:8080/v1)";
+            return false;
+        }
+
+        // Request paths are joined onto the base path: a query or fragment in the base has no
+        // place to go, so it is refused rather than silently dropped.
+        if (parsed.Query.Length > 0 || parsed.Fragment.Length > 0
+            || originalText.Contains('?', StringComparison.Ordinal) || originalText.Contains('#', StringComparison.Ordinal))
+        {
+            reason = "expected a base URL without a query (?...) or fragment (#...)";
+            return false;
+        }
+
+        url = parsed.AbsolutePath.EndsWith('/') ? parsed : new Uri(parsed.AbsoluteUri + "/");
+        reason = "";
+        return true;
+    }
+
+    private static bool IsDottedQuad(string text)
+    {
+        int parts = 0;
+        foreach (string part in text.Split('.'))
+        {
+            if (!TryParseInteger(part, 0, 255, out _) || part.Length > 3)
+            {
+                return false;
+            }
+
+            parts++;
+        }
+
+        return parts == 4;
+    }
+}

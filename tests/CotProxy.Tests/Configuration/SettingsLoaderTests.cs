@@ -1,0 +1,422 @@
+using System.Globalization;
+using CotProxy.Configuration;
+
+namespace CotProxy.Tests.Configuration;
+
+public sealed class SettingsLoaderTests : IDisposable
+{
+    private static readonly Dictionary<string, string> s_noEnvironment = [];
+
+    private readonly TempDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    private ProxySettings Load(IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        bool ok = SettingsLoader.TryLoad(args, environment ?? s_noEnvironment, _directory.Path, out ProxySettings settings, out string error);
+        Assert.True(ok, error);
+        Assert.Equal("", error);
+        return settings;
+    }
+
+    private string LoadError(IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        bool ok = SettingsLoader.TryLoad(args, environment ?? s_noEnvironment, _directory.Path, out _, out string error);
+        Assert.False(ok);
+        Assert.DoesNotContain('\n', error);
+        Assert.NotEqual("", error);
+        return error;
+    }
+
+    /// <summary>Each setting's effective value as text, written independently of SettingsText.</summary>
+    private static string ValueOf(ProxySettings s, string name) => name switch
+    {
+        "HOST" => s.Host,
+        "PORT" => s.Port.ToString(CultureInfo.InvariantCulture),
+        "TARGET_BASE_URL" => s.TargetBaseUrl.AbsoluteUri,
+        "DEMO" => s.Demo.ToString(),
+        "DEBUG" => s.Debug.ToString(),
+        "API_REQUEST_TIMEOUT" => s.ApiRequestTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
+        "CONNECT_TIMEOUT" => s.ConnectTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
+        "MAX_REQUEST_BODY_MB" => s.MaxRequestBodyBytes.ToString(CultureInfo.InvariantCulture),
+        "SHUTDOWN_TIMEOUT" => s.ShutdownTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
+        "REQUEST_HEADERS_TIMEOUT" => s.RequestHeadersTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
+        "REQUEST_BODY_TIMEOUT" => s.RequestBodyTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
+        "KEEP_ALIVE_TIMEOUT" => s.KeepAliveTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
+        "LLM_PARAMS" => s.LlmParams ?? "(null)",
+        "THINK_TAG" => s.ThinkTag ?? "(null)",
+        "THINK_END_TAG" => s.ThinkEndTag ?? "(null)",
+        "ENABLE_THINK_TAG_FILTERING" => s.EnableThinkTagFiltering.ToString(),
+        "THINK_KEEPALIVE_SECONDS" => s.ThinkKeepAliveSeconds.ToString(CultureInfo.InvariantCulture),
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown setting"),
+    };
+
+    [Fact]
+    public void TryLoad_NothingGiven_AllDefaults()
+    {
+        ProxySettings s = Load([]);
+        Assert.Equal(ProxyCommand.Serve, s.Command);
+        Assert.Equal("0.0.0.0", s.Host);
+        Assert.Equal(5000, s.Port);
+        Assert.Equal("https://api.openai.com/v1/", s.TargetBaseUrl.AbsoluteUri);
+        Assert.False(s.Demo);
+        Assert.False(s.Debug);
+        Assert.Equal(TimeSpan.FromSeconds(3000), s.ApiRequestTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(10), s.ConnectTimeout);
+        Assert.Equal(32L * 1024 * 1024, s.MaxRequestBodyBytes);
+        Assert.Equal(TimeSpan.FromSeconds(30), s.ShutdownTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(30), s.RequestHeadersTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(30), s.RequestBodyTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(75), s.KeepAliveTimeout);
+        Assert.Null(s.LlmParams);
+        Assert.Null(s.ThinkTag);
+        Assert.Null(s.ThinkEndTag);
+        Assert.False(s.EnableThinkTagFiltering);
+        Assert.Equal(15, s.ThinkKeepAliveSeconds);
+        Assert.Null(s.EnvFileUsed);
+        Assert.Empty(s.Sources);
+    }
+
+    // name, option (or ""), a value for .env, one for the environment, one for the option, and the
+    // effective values each gives.
+    public static TheoryData<string, string, string, string, string, string, string, string> Layers => new()
+    {
+        { "HOST", "--host", "10.0.0.1", "::", "127.0.0.1", "10.0.0.1", "::", "127.0.0.1" },
+        { "PORT", "--port", "6000", "7000", "0", "6000", "7000", "0" },
+        { "TARGET_BASE_URL", "--target", "http://file:1/v1", "http://env:2", "https://flag:3/api/v1", "http://file:1/v1/", "http://env:2/", "https://flag:3/api/v1/" },
+        { "DEMO", "--demo", "yes", "0", "true", "True", "False", "True" },
+        { "DEBUG", "", "true", "no", "", "True", "False", "" },
+        { "API_REQUEST_TIMEOUT", "", "60", "0.5", "", "60000", "500", "" },
+        { "CONNECT_TIMEOUT", "", "1", "2.25", "", "1000", "2250", "" },
+        { "MAX_REQUEST_BODY_MB", "", "1", "4096", "", "1048576", "4294967296", "" },
+        { "SHUTDOWN_TIMEOUT", "", "5", "6", "", "5000", "6000", "" },
+        { "REQUEST_HEADERS_TIMEOUT", "", "7", "8", "", "7000", "8000", "" },
+        { "REQUEST_BODY_TIMEOUT", "", "9", "10", "", "9000", "10000", "" },
+        { "KEEP_ALIVE_TIMEOUT", "", "11", "12", "", "11000", "12000", "" },
+        { "LLM_PARAMS", "", "model=a,temperature=0.1", "model=b;model=c,top_k=5", "", "model=a,temperature=0.1", "model=b;model=c,top_k=5", "" },
+        { "THINK_TAG", "", "<reasoning>", "\\u003cthink\\u003e", "", "<reasoning>", "\\u003cthink\\u003e", "" },
+        { "THINK_END_TAG", "", "</reasoning>", "</think>\\n\\n", "", "</reasoning>", "</think>\\n\\n", "" },
+        { "ENABLE_THINK_TAG_FILTERING", "", "TRUE", "false", "", "True", "False", "" },
+        { "THINK_KEEPALIVE_SECONDS", "", "0", "3600", "", "0", "3600", "" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Layers))]
+    public void TryLoad_EachLayer_HigherLayerWins(
+        string name, string option, string fileValue, string environmentValue, string optionValue,
+        string expectedFromFile, string expectedFromEnvironment, string expectedFromOption)
+    {
+        _directory.Write(".env", $"{name}='{fileValue}'\n");
+        var environment = new Dictionary<string, string> { [name] = environmentValue };
+
+        ProxySettings fromFile = Load([]);
+        Assert.Equal(expectedFromFile, ValueOf(fromFile, name));
+        Assert.Equal(SettingSource.EnvFile, fromFile.SourceOf(name));
+
+        ProxySettings fromEnvironment = Load([], environment);
+        Assert.Equal(expectedFromEnvironment, ValueOf(fromEnvironment, name));
+        Assert.Equal(SettingSource.Environment, fromEnvironment.SourceOf(name));
+
+        if (option.Length > 0)
+        {
+            // --demo takes no separate value (the next word would be a command); --demo=BOOL works.
+            if (option != "--demo")
+            {
+                ProxySettings fromOption = Load([option, optionValue], environment);
+                Assert.Equal(expectedFromOption, ValueOf(fromOption, name));
+                Assert.Equal(SettingSource.CommandLine, fromOption.SourceOf(name));
+            }
+
+            ProxySettings fromInlineOption = Load([$"{option}={optionValue}"], environment);
+            Assert.Equal(expectedFromOption, ValueOf(fromInlineOption, name));
+            Assert.Equal(SettingSource.CommandLine, fromInlineOption.SourceOf(name));
+        }
+
+        // Every other setting stayed at its default.
+        ProxySettings defaults = new();
+        foreach (SettingInfo other in SettingsCatalog.All)
+        {
+            if (other.Name != name)
+            {
+                Assert.Equal(ValueOf(defaults, other.Name), ValueOf(fromEnvironment, other.Name));
+                Assert.Equal(SettingSource.Default, fromEnvironment.SourceOf(other.Name));
+            }
+        }
+    }
+
+    [Fact]
+    public void Layers_CoverEverySettingInTheCatalog()
+    {
+        var covered = new HashSet<string>();
+        foreach (object?[] row in Layers)
+        {
+            covered.Add((string)row[0]!);
+        }
+
+        Assert.Equal(SettingsCatalog.All.Select(s => s.Name).Order(), covered.Order());
+    }
+
+    [Fact]
+    public void TryLoad_EmptyEnvironmentValue_HidesEnvFileAndGivesDefault()
+    {
+        _directory.Write(".env", "PORT=6000\nLLM_PARAMS=model=x\n");
+        ProxySettings s = Load([], new Dictionary<string, string> { ["PORT"] = "", ["LLM_PARAMS"] = "" });
+        Assert.Equal(5000, s.Port);
+        Assert.Null(s.LlmParams);
+        Assert.Equal(SettingSource.Default, s.SourceOf("PORT"));
+    }
+
+    [Fact]
+    public void TryLoad_EmptyEnvFileValue_GivesDefault()
+    {
+        _directory.Write(".env", "PORT=\nDEBUG=''\nTHINK_TAG=\"\"\n");
+        ProxySettings s = Load([]);
+        Assert.Equal(5000, s.Port);
+        Assert.False(s.Debug);
+        Assert.Null(s.ThinkTag);
+    }
+
+    [Fact]
+    public void TryLoad_UnrelatedVariables_Ignored()
+    {
+        _directory.Write(".env", "HOST_PORT=8000\nOPENAI_API_KEY=sk-1\n");
+        ProxySettings s = Load([], new Dictionary<string, string> { ["PATH"] = "/bin", ["port"] = "1" });
+        Assert.Equal(5000, s.Port);
+    }
+
+    [Fact]
+    public void TryLoad_DefaultEnvFilePresent_ReadAndReported()
+    {
+        string path = _directory.Write(".env", "PORT=6001\n");
+        ProxySettings s = Load([]);
+        Assert.Equal(6001, s.Port);
+        Assert.Equal(path, s.EnvFileUsed);
+    }
+
+    [Fact]
+    public void TryLoad_EnvFileOption_ReplacesDefaultEnvFile()
+    {
+        _directory.Write(".env", "PORT=6001\nDEBUG=true\n");
+        string path = _directory.Write("other.env", "PORT=6002\n");
+        ProxySettings s = Load(["--env-file", "other.env"]);
+        Assert.Equal(6002, s.Port);
+        Assert.False(s.Debug);
+        Assert.Equal(path, s.EnvFileUsed);
+    }
+
+    [Fact]
+    public void TryLoad_EnvFileOptionAbsolutePathAndInlineForm_Read()
+    {
+        string path = _directory.Write("abs.env", "PORT=6003\n");
+        Assert.Equal(6003, Load([$"--env-file={path}"]).Port);
+    }
+
+    [Fact]
+    public void TryLoad_EnvFileOptionMissingFile_Error()
+    {
+        string expected = Path.Combine(_directory.Path, "nope.env");
+        Assert.Equal($"--env-file: no such file \"{expected}\"", LoadError(["--env-file", "nope.env"]));
+    }
+
+    [Fact]
+    public void TryLoad_MalformedEnvFile_ErrorNamesPathAndLine()
+    {
+        string path = _directory.Write(".env", "# settings\nPORT=1\nTARGET_BASE_URL\n");
+        Assert.Equal($"{path} line 3: expected '=' after TARGET_BASE_URL", LoadError([]));
+    }
+
+    [Fact]
+    public void TryLoad_BadValueInEnvFile_ErrorNamesFile()
+    {
+        string path = _directory.Write(".env", "PORT=abc\n");
+        Assert.Equal($"invalid PORT \"abc\" (from {path}): expected a whole number from 0 to 65535 (0 picks any free port)", LoadError([]));
+    }
+
+    [Theory]
+    [InlineData("HOST", "1", "invalid HOST \"1\" (from the environment): expected an IP address (0.0.0.0, ::, 127.0.0.1) or a host name (localhost)")]
+    [InlineData("PORT", "65536", "invalid PORT \"65536\" (from the environment): expected a whole number from 0 to 65535 (0 picks any free port)")]
+    [InlineData("PORT", "+80", "invalid PORT \"+80\" (from the environment): expected a whole number from 0 to 65535 (0 picks any free port)")]
+    [InlineData("TARGET_BASE_URL", "localhost:8080", "invalid TARGET_BASE_URL \"localhost:8080\" (from the environment): expected an absolute http:// or https:// URL (e.g. http://localhost:8080/v1)")]
+    [InlineData("TARGET_BASE_URL", "http://h/v1?x=1", "invalid TARGET_BASE_URL \"http://h/v1?x=1\" (from the environment): expected a base URL without a query (?...) or fragment (#...)")]
+    [InlineData("DEMO", "on", "invalid DEMO \"on\" (from the environment): expected true/false, 1/0 or yes/no")]
+    [InlineData("DEBUG", "maybe", "invalid DEBUG \"maybe\" (from the environment): expected true/false, 1/0 or yes/no")]
+    [InlineData("API_REQUEST_TIMEOUT", "0", "invalid API_REQUEST_TIMEOUT \"0\" (from the environment): expected seconds greater than 0 and at most 2147483, ASCII digits with up to 3 decimals (e.g. 30 or 0.5)")]
+    [InlineData("CONNECT_TIMEOUT", "10s", "invalid CONNECT_TIMEOUT \"10s\" (from the environment): expected seconds greater than 0 and at most 2147483, ASCII digits with up to 3 decimals (e.g. 30 or 0.5)")]
+    [InlineData("MAX_REQUEST_BODY_MB", "0", "invalid MAX_REQUEST_BODY_MB \"0\" (from the environment): expected a whole number of MiB from 1 to 4096")]
+    [InlineData("MAX_REQUEST_BODY_MB", "4097", "invalid MAX_REQUEST_BODY_MB \"4097\" (from the environment): expected a whole number of MiB from 1 to 4096")]
+    [InlineData("SHUTDOWN_TIMEOUT", "-1", "invalid SHUTDOWN_TIMEOUT \"-1\" (from the environment): expected seconds greater than 0 and at most 2147483, ASCII digits with up to 3 decimals (e.g. 30 or 0.5)")]
+    [InlineData("REQUEST_HEADERS_TIMEOUT", "1.5555", "invalid REQUEST_HEADERS_TIMEOUT \"1.5555\" (from the environment): expected seconds greater than 0 and at most 2147483, ASCII digits with up to 3 decimals (e.g. 30 or 0.5)")]
+    [InlineData("REQUEST_BODY_TIMEOUT", "2147484", "invalid REQUEST_BODY_TIMEOUT \"2147484\" (from the environment): expected seconds greater than 0 and at most 2147483, ASCII digits with up to 3 decimals (e.g. 30 or 0.5)")]
+    [InlineData("KEEP_ALIVE_TIMEOUT", "none", "invalid KEEP_ALIVE_TIMEOUT \"none\" (from the environment): expected seconds greater than 0 and at most 2147483, ASCII digits with up to 3 decimals (e.g. 30 or 0.5)")]
+    [InlineData("ENABLE_THINK_TAG_FILTERING", "enabled", "invalid ENABLE_THINK_TAG_FILTERING \"enabled\" (from the environment): expected true/false, 1/0 or yes/no")]
+    [InlineData("THINK_KEEPALIVE_SECONDS", "3601", "invalid THINK_KEEPALIVE_SECONDS \"3601\" (from the environment): expected a whole number of seconds from 0 to 3600 (0 = never)")]
+    public void TryLoad_InvalidEnvironmentValue_OneLineErrorNamesSettingValueAndSyntax(string name, string value, string expected)
+    {
+        Assert.Equal(expected, LoadError([], new Dictionary<string, string> { [name] = value }));
+    }
+
+    [Theory]
+    [InlineData("--port", "x", "invalid PORT \"x\" (from --port): expected a whole number from 0 to 65535 (0 picks any free port)")]
+    [InlineData("--host", "a b", "invalid HOST \"a b\" (from --host): expected an IP address (0.0.0.0, ::, 127.0.0.1) or a host name (localhost)")]
+    [InlineData("--target", "ftp://h/", "invalid TARGET_BASE_URL \"ftp://h/\" (from --target): expected an absolute http:// or https:// URL (e.g. http://localhost:8080/v1)")]
+    public void TryLoad_InvalidOptionValue_ErrorNamesOption(string option, string value, string expected)
+    {
+        Assert.Equal(expected, LoadError([option, value]));
+        Assert.Equal(expected, LoadError([$"{option}={value}"]));
+    }
+
+    [Fact]
+    public void TryLoad_InvalidTargetWithPassword_ErrorHidesPassword()
+    {
+        string error = LoadError(["--target", "ftp://user:hunter2@h/v1"]);
+        Assert.DoesNotContain("hunter2", error, StringComparison.Ordinal);
+        Assert.Contains("ftp://***@h/v1", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TryLoad_InvalidValueWithControlCharacters_EscapedAndTruncated()
+    {
+        string error = LoadError([], new Dictionary<string, string> { ["PORT"] = "1\u001b[31m" + new string('9', 200) });
+        Assert.DoesNotContain('\u001b', error);
+        Assert.Contains("1\\u001b[31m", error, StringComparison.Ordinal);
+        Assert.Contains("...\"", error, StringComparison.Ordinal);
+        Assert.True(error.Length < 200, error);
+    }
+
+    [Theory]
+    [InlineData("health-check", "HealthCheck")]
+    [InlineData("config", "Config")]
+    public void TryLoad_Command_SetsCommandAndStillLoadsSettings(string command, string expectedName)
+    {
+        ProxyCommand expected = Enum.Parse<ProxyCommand>(expectedName);
+        ProxySettings s = Load([command, "--port", "6100"]);
+        Assert.Equal(expected, s.Command);
+        Assert.Equal(6100, s.Port);
+
+        ProxySettings after = Load(["--port", "6101", command]);
+        Assert.Equal(expected, after.Command);
+        Assert.Equal(6101, after.Port);
+    }
+
+    [Fact]
+    public void TryLoad_HealthCheckWithPortZero_Error()
+    {
+        Assert.Equal(
+            "health-check needs the running proxy's PORT (or --port); 0 means any free port, which cannot be checked from outside",
+            LoadError(["health-check"], new Dictionary<string, string> { ["PORT"] = "0" }));
+        Assert.Equal(0, Load(["config", "--port", "0"]).Port);
+    }
+
+    [Fact]
+    public void TryLoad_EnvFilePathWithNul_Error()
+    {
+        Assert.Equal("--env-file: invalid path \"a\\u0000b\"", LoadError(["--env-file", "a\0b"]));
+    }
+
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    public void TryLoad_Help_WinsOverBrokenEverything(string help)
+    {
+        _directory.Write(".env", "this is not a dotenv file\n");
+        ProxySettings s = Load(["--bogus", "config", help, "--port"], new Dictionary<string, string> { ["PORT"] = "x" });
+        Assert.Equal(ProxyCommand.Help, s.Command);
+    }
+
+    [Fact]
+    public void TryLoad_Version_WinsOverBrokenSettings()
+    {
+        ProxySettings s = Load(["--port", "x", "--version"], new Dictionary<string, string> { ["DEBUG"] = "x" });
+        Assert.Equal(ProxyCommand.Version, s.Command);
+    }
+
+    [Fact]
+    public void TryLoad_HelpAndVersion_HelpWins()
+    {
+        Assert.Equal(ProxyCommand.Help, Load(["--version", "--help"]).Command);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--prot", "5000" }, "unknown option \"--prot\" (options: --host, --port, --target, --env-file, --demo, --version, --help)")]
+    [InlineData(new[] { "--PORT=5000" }, "unknown option \"--PORT\" (options: --host, --port, --target, --env-file, --demo, --version, --help)")]
+    [InlineData(new[] { "-p", "5000" }, "unknown option \"-p\" (options: --host, --port, --target, --env-file, --demo, --version, --help)")]
+    [InlineData(new[] { "--" }, "unknown option \"--\" (options: --host, --port, --target, --env-file, --demo, --version, --help)")]
+    [InlineData(new[] { "serve" }, "unknown command \"serve\" (commands: health-check, config; see --help)")]
+    [InlineData(new[] { "config", "health-check" }, "only one command may be given, got \"health-check\" after another (commands: health-check, config)")]
+    [InlineData(new[] { "--port" }, "option --port needs a value (e.g. --port 5000 or --port=5000)")]
+    [InlineData(new[] { "--port", "--demo" }, "option --port needs a value (e.g. --port 5000 or --port=5000)")]
+    [InlineData(new[] { "--host" }, "option --host needs a value (e.g. --host 127.0.0.1 or --host=127.0.0.1)")]
+    [InlineData(new[] { "--target" }, "option --target needs a value (e.g. --target http://localhost:8080/v1 or --target=http://localhost:8080/v1)")]
+    [InlineData(new[] { "--env-file" }, "option --env-file needs a value (e.g. --env-file ./.env or --env-file=./.env)")]
+    [InlineData(new[] { "--port=" }, "option --port needs a non-empty value (e.g. --port 5000)")]
+    [InlineData(new[] { "--host", "" }, "option --host needs a non-empty value (e.g. --host 127.0.0.1)")]
+    [InlineData(new[] { "--demo=" }, "option --demo= needs true/false, 1/0 or yes/no (or --demo alone for true)")]
+    [InlineData(new[] { "--demo", "true" }, "unknown command \"true\" (commands: health-check, config; see --help)")]
+    [InlineData(new[] { "--demo=maybe" }, "invalid DEMO \"maybe\" (from --demo): expected true/false, 1/0 or yes/no")]
+    public void TryLoad_BadCommandLine_ErrorNamesTheArgument(string[] args, string expected)
+    {
+        Assert.Equal(expected, LoadError(args));
+    }
+
+    [Fact]
+    public void TryLoad_DemoFlag_TrueAndDemoFalseFlagOverridesEnvironment()
+    {
+        Assert.True(Load(["--demo"]).Demo);
+        Assert.False(Load(["--demo=false"], new Dictionary<string, string> { ["DEMO"] = "true" }).Demo);
+    }
+
+    [Fact]
+    public void TryLoad_DemoFlagWithTargetFlag_Error()
+    {
+        Assert.Equal(
+            "--target cannot be combined with demo mode, which targets the embedded demo model (drop one of them)",
+            LoadError(["--demo", "--target", "http://h/"]));
+        Assert.Equal(
+            "--target cannot be combined with demo mode, which targets the embedded demo model (drop one of them)",
+            LoadError(["--target=http://h/"], new Dictionary<string, string> { ["DEMO"] = "1" }));
+    }
+
+    [Fact]
+    public void TryLoad_DemoWithTargetFromEnvFile_Allowed()
+    {
+        _directory.Write(".env", "TARGET_BASE_URL=http://llama:8080\n");
+        ProxySettings s = Load(["--demo"]);
+        Assert.True(s.Demo);
+        Assert.Equal("http://llama:8080/", s.TargetBaseUrl.AbsoluteUri);
+    }
+
+    [Fact]
+    public void TryLoad_OptionGivenTwice_LastWins()
+    {
+        Assert.Equal(6002, Load(["--port", "6001", "--port=6002"]).Port);
+    }
+
+    [Fact]
+    public void TryLoad_BracketedIpv6Host_StoredWithoutBrackets()
+    {
+        Assert.Equal("::1", Load(["--host", "[::1]"]).Host);
+    }
+
+    [Fact]
+    public void TryLoad_SeedDotEnvExample_Parses()
+    {
+        // The seed's .env.example shapes (ORIGINAL_README.md), including the Qwen3 line's escapes.
+        _directory.Write(".env", """
+            # Target API
+            TARGET_BASE_URL=http://your-model-server:8080/
+            DEBUG=false
+            API_REQUEST_TIMEOUT=3000
+            LLM_PARAMS=model=default,temperature=0.7,think_tag_start=<default_think>,think_tag_end=</default_think>
+            # LLM_PARAMS=model=hf.co/unsloth/Qwen3-14B-GGUF:Q6_K_XL,think_tag_start=\u003cthink\u003e,think_tag_end=\u003c/think\u003e\n\n
+            THINK_TAG=<think>
+            THINK_END_TAG=</think>
+            HOST_PORT=5000
+            """);
+        ProxySettings s = Load([]);
+        Assert.Equal("http://your-model-server:8080/", s.TargetBaseUrl.AbsoluteUri);
+        Assert.Equal(TimeSpan.FromSeconds(3000), s.ApiRequestTimeout);
+        Assert.Equal("model=default,temperature=0.7,think_tag_start=<default_think>,think_tag_end=</default_think>", s.LlmParams);
+        Assert.Equal("<think>", s.ThinkTag);
+        Assert.Equal("</think>", s.ThinkEndTag);
+    }
+}
