@@ -5,14 +5,16 @@ namespace CotProxy.Profiles;
 /// <summary>One request-changing entry of a profile: an override, a weak default or a removal.</summary>
 internal sealed class ProfileEntry
 {
-    private readonly JsonNode? _value;
+    // The value as UTF-8 JSON, parsed afresh for each request: a JsonNode built by Parse fills in
+    // its children lazily on first read, so one node shared by concurrent requests would race.
+    private readonly byte[] _json;
 
     public ProfileEntry(string key, ProfileEntryKind kind, JsonNode? value, string typeName)
     {
         Key = key;
         Path = key.Split('.');
         Kind = kind;
-        _value = value;
+        _json = JsonText.ToUtf8(value);
         TypeName = typeName;
     }
 
@@ -28,10 +30,10 @@ internal sealed class ProfileEntry
     public string TypeName { get; }
 
     /// <summary>A fresh copy of the typed value (JSON null is <c>null</c>), to be placed into one request.</summary>
-    public JsonNode? CloneValue() => _value?.DeepClone();
+    public JsonNode? CloneValue() => JsonNode.Parse(_json);
 
     /// <summary>The value as JSON text, exactly as it will be sent.</summary>
-    public string ValueJson => JsonText.Of(_value);
+    public string ValueJson => System.Text.Encoding.UTF8.GetString(_json);
 
     /// <summary>One fragment of <see cref="ModelProfile.Describe"/>: <c>temperature=0.7 (number)</c>, <c>top_k?=20 (number, default)</c>, <c>!seed</c>.</summary>
     public string Describe()
