@@ -1,0 +1,161 @@
+using System.Globalization;
+using System.Text;
+
+namespace CotProxy.Profiles;
+
+/// <summary>One <c>LLM_PARAMS</c> profile: what to change in a request for one model name, and its thinking-filter settings.</summary>
+internal sealed class ModelProfile
+{
+    public const string DefaultName = "default";
+    public const string AnyName = "*";
+
+    public ModelProfile(
+        string name,
+        IReadOnlyList<ProfileEntry> entries,
+        string? upstreamModelName = null,
+        string? appendToLastUserMessage = null,
+        bool? enableThinkTagFiltering = null,
+        string? thinkTagStart = null,
+        string? thinkTagEnd = null,
+        string? thinkMode = null,
+        bool? thinkStartsOpen = null,
+        string? reasoningField = null)
+    {
+        Name = name;
+        Entries = entries;
+        UpstreamModelName = upstreamModelName;
+        AppendToLastUserMessage = appendToLastUserMessage;
+        EnableThinkTagFiltering = enableThinkTagFiltering;
+        ThinkTagStart = thinkTagStart;
+        ThinkTagEnd = thinkTagEnd;
+        ThinkMode = thinkMode;
+        ThinkStartsOpen = thinkStartsOpen;
+        ReasoningField = reasoningField;
+    }
+
+    /// <summary>The model name a client asks for (<c>default</c> and <c>*</c> included).</summary>
+    public string Name { get; }
+
+    /// <summary>The overrides, defaults and removals, in the order written.</summary>
+    public IReadOnlyList<ProfileEntry> Entries { get; }
+
+    public string? UpstreamModelName { get; }
+
+    /// <summary>Escapes decoded: <c>\n\n/no_think</c> is two newlines and the switch.</summary>
+    public string? AppendToLastUserMessage { get; }
+
+    public bool? EnableThinkTagFiltering { get; }
+
+    /// <summary>Escapes decoded (<c>\u003cthink\u003e</c> → <c>&lt;think&gt;</c>).</summary>
+    public string? ThinkTagStart { get; }
+
+    public string? ThinkTagEnd { get; }
+
+    /// <summary><c>strip</c>, <c>split</c> or <c>keep</c>.</summary>
+    public string? ThinkMode { get; }
+
+    public bool? ThinkStartsOpen { get; }
+
+    public string? ReasoningField { get; }
+
+    /// <summary>
+    /// Whether a request for this profile has anything to change (overrides, defaults, removals, the
+    /// upstream name, the suffix). When false the proxy forwards the body byte for byte.
+    /// </summary>
+    public bool RewritesRequest => Entries.Count > 0 || UpstreamModelName is not null || AppendToLastUserMessage is not null;
+
+    /// <summary>A pseudo-model is listed in <c>/v1/models</c>: every profile but <c>default</c> and <c>*</c>.</summary>
+    public bool IsPseudoModel => Name is not (DefaultName or AnyName);
+
+    /// <summary>
+    /// One line for the start-up log, values typed and credential-like keys masked, e.g.
+    /// <c>Qwen3-Clean → upstream qwen3:14b; temperature=0.7 (number), top_k?=20 (number, default), !seed, append "\n\n/no_think"</c>.
+    /// </summary>
+    public string Describe()
+    {
+        var parts = new List<string>();
+        foreach (ProfileEntry entry in Entries)
+        {
+            parts.Add(entry.Describe());
+        }
+
+        if (AppendToLastUserMessage is not null)
+        {
+            parts.Add("append " + Display(AppendToLastUserMessage));
+        }
+
+        if (EnableThinkTagFiltering is bool filtering)
+        {
+            parts.Add("think filtering " + (filtering ? "on" : "off"));
+        }
+
+        if (ThinkTagStart is not null)
+        {
+            parts.Add("think_tag_start " + Display(ThinkTagStart));
+        }
+
+        if (ThinkTagEnd is not null)
+        {
+            parts.Add("think_tag_end " + Display(ThinkTagEnd));
+        }
+
+        if (ThinkMode is not null)
+        {
+            parts.Add("think_mode " + ThinkMode);
+        }
+
+        if (ThinkStartsOpen is bool startsOpen)
+        {
+            parts.Add("think_starts_open " + (startsOpen ? "true" : "false"));
+        }
+
+        if (ReasoningField is not null)
+        {
+            parts.Add("reasoning_field " + Display(ReasoningField));
+        }
+
+        string head = UpstreamModelName is null ? Name : $"{Name} → upstream {UpstreamModelName}";
+        return parts.Count == 0 ? head + "; no changes" : head + "; " + string.Join(", ", parts);
+    }
+
+    /// <summary>A string quoted with the same escapes LLM_PARAMS accepts, so the log shows invisible characters.</summary>
+    internal static string Display(string text)
+    {
+        var builder = new StringBuilder(text.Length + 2);
+        builder.Append('"');
+        foreach (char c in text)
+        {
+            switch (c)
+            {
+                case '\n':
+                    builder.Append(@"\n");
+                    break;
+                case '\r':
+                    builder.Append(@"\r");
+                    break;
+                case '\t':
+                    builder.Append(@"\t");
+                    break;
+                case '\\':
+                    builder.Append(@"\\");
+                    break;
+                case '"':
+                    builder.Append(@"\u0022");
+                    break;
+                default:
+                    if (char.IsControl(c))
+                    {
+                        builder.Append(@"\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                    }
+                    else
+                    {
+                        builder.Append(c);
+                    }
+
+                    break;
+            }
+        }
+
+        return builder.Append('"').ToString();
+    }
+}

@@ -1,0 +1,34 @@
+namespace CotProxy.Profiles;
+
+/// <summary>The key names <c>LLM_PARAMS</c> gives a meaning of its own, and the original's type table.</summary>
+internal static class ProfileKeys
+{
+    public const string Model = "model";
+    public const string UpstreamModelName = "upstream_model_name";
+    public const string AppendToLastUserMessage = "append_to_last_user_message";
+    public const string EnableThinkTagFiltering = "enable_think_tag_filtering";
+    public const string ThinkTagStart = "think_tag_start";
+    public const string ThinkTagEnd = "think_tag_end";
+    public const string ThinkMode = "think_mode";
+    public const string ThinkStartsOpen = "think_starts_open";
+    public const string ReasoningField = "reasoning_field";
+
+    /// <summary>Proxy settings: understood by the proxy and never forwarded upstream.</summary>
+    public static bool IsSpecial(string key) => key is UpstreamModelName
+        or AppendToLastUserMessage
+        or EnableThinkTagFiltering
+        or ThinkTagStart
+        or ThinkTagEnd
+        or ThinkMode
+        or ThinkStartsOpen
+        or ReasoningField;
+
+    // The original cot-proxy's type table (its README's LLM_PARAMS section), kept as it was.
+    public static bool IsFloat(string key) => key is "temperature" or "top_p" or "presence_penalty"
+        or "frequency_penalty" or "repetition_penalty";
+
+    public static bool IsInteger(string key) => key is "top_k" or "max_tokens" or "n" or "seed"
+        or "num_ctx" or "num_predict" or "repeat_last_n" or "batch_size";
+
+    public static bool IsBoolean(string key) => key is "echo" or "stream" or "mirostat";
+}

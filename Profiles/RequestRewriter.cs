@@ -1,0 +1,151 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace CotProxy.Profiles;
+
+/// <summary>
+/// Applies a profile to a client's JSON request body: removals, overrides, weak defaults, the
+/// upstream model name, then the prompt suffix. Works on OpenAI chat and completions bodies and on
+/// Ollama's native <c>/api/chat</c> (<c>messages</c>) and <c>/api/generate</c> (<c>prompt</c>) bodies.
+/// </summary>
+internal static class RequestRewriter
+{
+    /// <summary>
+    /// Rewrites <paramref name="body"/> (a JSON object) for <paramref name="profile"/> and returns the
+    /// new UTF-8 body; when nothing needed changing, the original bytes come back as they were.
+    /// Numbers the client sent keep their exact text, and non-ASCII text stays UTF-8.
+    /// </summary>
+    /// <param name="changes">When not null, receives one human-readable line per change (for DEBUG logs).</param>
+    /// <exception cref="JsonException">The body is not a JSON object, or names one property twice (which upstream servers resolve differently).</exception>
+    public static byte[] Rewrite(ReadOnlySpan<byte> body, ModelProfile profile, ICollection<string>? changes = null)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        if (!profile.RewritesRequest)
+        {
+            return body.ToArray();
+        }
+
+        JsonObject root = JsonNode.Parse(body, documentOptions: JsonText.DocumentOptions) as JsonObject
+            ?? throw new JsonException("the request body is not a JSON object");
+        bool changed = false;
+
+        foreach (ProfileEntry entry in profile.Entries)
+        {
+            changed |= entry.Kind switch
+            {
+                ProfileEntryKind.Remove => Remove(root, entry, changes),
+                ProfileEntryKind.Override => Override(root, entry, changes),
+                _ => ApplyDefault(root, entry, changes),
+            };
+        }
+
+        if (profile.UpstreamModelName is string upstream)
+        {
+            changed |= SetModel(root, upstream, changes);
+        }
+
+        if (profile.AppendToLastUserMessage is string suffix)
+        {
+            changed |= PromptSuffix.Append(root, suffix, changes);
+        }
+
+        return changed ? JsonText.ToUtf8(root) : body.ToArray();
+    }
+
+    private static bool Remove(JsonObject root, ProfileEntry entry, ICollection<string>? changes)
+    {
+        JsonObject? parent = Walk(root, entry.Path, create: false);
+        string leaf = entry.Path[^1];
+        if (parent is null || !parent.TryGetPropertyValue(leaf, out JsonNode? old))
+        {
+            return false;
+        }
+
+        parent.Remove(leaf);
+        changes?.Add($"{entry.Key}: removed (client sent {JsonText.Short(old)})");
+        return true;
+    }
+
+    private static bool Override(JsonObject root, ProfileEntry entry, ICollection<string>? changes)
+    {
+        JsonObject parent = Walk(root, entry.Path, create: true)!;
+        string leaf = entry.Path[^1];
+        JsonNode? value = entry.CloneValue();
+        if (parent.TryGetPropertyValue(leaf, out JsonNode? old))
+        {
+            if (JsonNode.DeepEquals(old, value))
+            {
+                return false;
+            }
+
+            changes?.Add($"{entry.Key}: {JsonText.Short(old)} → {entry.ValueJson} (override)");
+        }
+        else
+        {
+            changes?.Add($"{entry.Key}: set {entry.ValueJson} (override; client sent none)");
+        }
+
+        parent[leaf] = value;
+        return true;
+    }
+
+    private static bool ApplyDefault(JsonObject root, ProfileEntry entry, ICollection<string>? changes)
+    {
+        // A default never replaces what the client sent, not even a non-object where the path
+        // needs an object: only missing fields (and missing parent objects) are filled in.
+        JsonObject? parent = Walk(root, entry.Path, create: true, replaceNonObjects: false);
+        string leaf = entry.Path[^1];
+        if (parent is null || parent.ContainsKey(leaf))
+        {
+            return false;
+        }
+
+        parent[leaf] = entry.CloneValue();
+        changes?.Add($"{entry.Key}: set {entry.ValueJson} (default; client sent none)");
+        return true;
+    }
+
+    private static bool SetModel(JsonObject root, string upstream, ICollection<string>? changes)
+    {
+        root.TryGetPropertyValue("model", out JsonNode? old);
+        if (old is JsonValue value && value.TryGetValue(out string? name) && name == upstream)
+        {
+            return false;
+        }
+
+        root["model"] = upstream;
+        changes?.Add($"model: {(old is null ? "none" : JsonText.Short(old))} → {JsonText.Of(root["model"])} (upstream_model_name)");
+        return true;
+    }
+
+    /// <summary>
+    /// The object holding the last segment of <paramref name="path"/>. Missing objects on the way
+    /// are created when <paramref name="create"/>; a non-object on the way is replaced by an
+    /// object when <paramref name="replaceNonObjects"/> (an override wins), else the walk gives up.
+    /// </summary>
+    private static JsonObject? Walk(JsonObject root, IReadOnlyList<string> path, bool create, bool replaceNonObjects = true)
+    {
+        JsonObject current = root;
+        for (int i = 0; i < path.Count - 1; i++)
+        {
+            string segment = path[i];
+            bool present = current.TryGetPropertyValue(segment, out JsonNode? next);
+            if (next is JsonObject nextObject)
+            {
+                current = nextObject;
+                continue;
+            }
+
+            if (!create || (present && !replaceNonObjects))
+            {
+                return null;
+            }
+
+            var created = new JsonObject();
+            current[segment] = created;
+            current = created;
+        }
+
+        return current;
+    }
+}
