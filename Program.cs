@@ -1,6 +1,166 @@
+using System.Net;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using CotProxy.Configuration;
+using CotProxy.Demo;
+using CotProxy.Http;
+using CotProxy.Profiles;
+
 namespace CotProxy;
 
+/// <summary>Composition root: settings, then the one upstream handler, the server, and the wait for a stop signal.</summary>
 internal static class Program
 {
-    public static int Main() => 0;
+    public static async Task<int> Main(string[] args)
+    {
+        if (!SettingsLoader.TryLoad(args, SettingsLoader.ReadProcessEnvironment(), Environment.CurrentDirectory, out var settings, out var error))
+        {
+            return Fail(error);
+        }
+
+        switch (settings.Command)
+        {
+            case ProxyCommand.Help:
+                Console.Out.Write(SettingsText.Help(Version));
+                return 0;
+            case ProxyCommand.Version:
+                Console.Out.WriteLine("cot-proxy " + Version);
+                return 0;
+            case ProxyCommand.HealthCheck:
+                return await HealthCheckCommand.RunAsync(settings.HealthCheckUrl);
+        }
+
+        var warnings = new List<string>();
+        ProfileSet profiles;
+        try
+        {
+            profiles = ProfileSet.Parse(settings.LlmParams, warnings);
+        }
+        catch (ProfileParseException ex)
+        {
+            return Fail(ex.Message);
+        }
+
+        if (settings.Command == ProxyCommand.Config)
+        {
+            Console.Out.Write(SettingsText.Describe(settings));
+            foreach (var warning in warnings)
+            {
+                Console.Out.WriteLine("warning: " + warning);
+            }
+
+            Console.Out.WriteLine(profiles.Profiles.Count == 0 ? "model profiles: none" : "model profiles:");
+            foreach (var profile in profiles.Profiles)
+            {
+                Console.Out.WriteLine("  " + profile.Describe());
+            }
+
+            return 0;
+        }
+
+        return await ServeAsync(settings, profiles, warnings);
+    }
+
+    private static string Version =>
+        typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    private static async Task<int> ServeAsync(ProxySettings settings, ProfileSet profiles, List<string> warnings)
+    {
+        Log.Configure(Console.Out, settings.Debug);
+        var limits = new HttpLimits
+        {
+            MaxRequestBodyBytes = settings.MaxRequestBodyBytes,
+            RequestHeadersTimeout = settings.RequestHeadersTimeout,
+            RequestBodyTimeout = settings.RequestBodyTimeout,
+            KeepAliveTimeout = settings.KeepAliveTimeout,
+        };
+
+        HttpServer? demo = null;
+        var target = settings.TargetBaseUrl;
+        if (settings.Demo)
+        {
+            demo = new HttpServer(new IPEndPoint(IPAddress.Loopback, 0), new DemoHandler(), limits, name: "demo");
+            demo.Start();
+            target = new Uri($"http://127.0.0.1:{demo.LocalEndPoint.Port}/v1/");
+        }
+
+        var options = new ForwarderOptions
+        {
+            TargetBaseUrl = target,
+            ApiRequestTimeout = settings.ApiRequestTimeout,
+            ConnectTimeout = settings.ConnectTimeout,
+        };
+        using var invoker = UpstreamClient.Create(settings.ConnectTimeout);
+        var handler = new ProxyHandler(new Forwarder(invoker, options), new HealthCheck(invoker, options), profiles);
+
+        HttpServer server;
+        try
+        {
+            server = new HttpServer(await ResolveAsync(settings.Host, settings.Port), handler, limits);
+            server.Start();
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            return Fail($"cannot listen on {settings.Host}:{settings.Port}: {ex.SocketErrorCode} (is another process using the port? set PORT or --port)", exitCode: 1);
+        }
+
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+
+        Log.Info($"cot-proxy {Version} listening on http://{FormatEndPoint(server.LocalEndPoint)} -> {target}{(settings.Demo ? " (demo model)" : "")}");
+        if (settings.EnvFileUsed is { } envFile)
+        {
+            Log.Info($"settings read from {envFile}");
+        }
+
+        foreach (var warning in warnings)
+        {
+            Log.Warn(warning);
+        }
+
+        foreach (var profile in profiles.Profiles)
+        {
+            Log.Info("profile " + profile.Describe());
+        }
+
+        await stop.Task;
+        Log.Info($"stopping: draining in-flight requests (up to {settings.ShutdownTimeout.TotalSeconds:0.#} s)");
+        await server.StopAsync(settings.ShutdownTimeout);
+        if (demo is not null)
+        {
+            await demo.StopAsync(TimeSpan.FromSeconds(1));
+        }
+
+        Log.Info("stopped");
+        await Log.FlushAsync();
+        return 0;
+
+        void OnSignal(PosixSignalContext context)
+        {
+            // Handled here: the process exits after draining, with code 0, instead of being killed mid-response.
+            context.Cancel = true;
+            stop.TrySetResult();
+        }
+    }
+
+    private static async Task<IPEndPoint> ResolveAsync(string host, int port)
+    {
+        if (IPAddress.TryParse(host, out var address))
+        {
+            return new IPEndPoint(address, port);
+        }
+
+        var addresses = await Dns.GetHostAddressesAsync(host);
+        return new IPEndPoint(addresses.First(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork || a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6), port);
+    }
+
+    private static string FormatEndPoint(IPEndPoint endpoint) =>
+        endpoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{endpoint.Address}]:{endpoint.Port}" : endpoint.ToString();
+
+    private static int Fail(string message, int exitCode = 2)
+    {
+        Console.Error.WriteLine("cot-proxy: " + message);
+        return exitCode;
+    }
 }

@@ -28,11 +28,70 @@ internal sealed class Forwarder
     /// </summary>
     public async Task ForwardAsync(HttpContext context, ReadOnlyMemory<byte>? bufferedBody, ForwardOptions? forward = null)
     {
-        var request = context.Request;
-        var target = UpstreamUri.Join(_options.TargetBaseUrl, request.Target);
-        using var upstreamRequest = CreateRequest(context, target, bufferedBody, forward);
-
+        var target = UpstreamUri.Join(_options.TargetBaseUrl, context.Request.Target);
+        using var upstreamRequest = CreateRequest(context, HttpMethodFor(context.Request.Method), target, bufferedBody, forward);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.Aborted);
+        using var upstreamResponse = await SendAsync(context, upstreamRequest, timeout);
+        if (upstreamResponse is not null)
+        {
+            await CopyResponseAsync(context, upstreamResponse, timeout);
+        }
+    }
+
+    /// <summary>
+    /// GETs <paramref name="target"/> from the upstream with the client's headers and reads the whole body (at most
+    /// <paramref name="maxBytes"/>). On a transport failure the client has already been answered and null is returned.
+    /// </summary>
+    public async Task<BufferedUpstreamResponse?> FetchAsync(HttpContext context, string target, int maxBytes)
+    {
+        var uri = UpstreamUri.Join(_options.TargetBaseUrl, target);
+        using var upstreamRequest = CreateRequest(context, HttpMethod.Get, uri, bufferedBody: null, new ForwardOptions { IdentityEncoding = true });
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.Aborted);
+        using var upstreamResponse = await SendAsync(context, upstreamRequest, timeout);
+        if (upstreamResponse is null)
+        {
+            return null;
+        }
+
+        var declared = upstreamResponse.Content.Headers.ContentLength;
+        if (declared > maxBytes)
+        {
+            await OpenAiError.WriteAsync(context.Response, 502, $"The upstream's answer to {target} is larger than {maxBytes} bytes.", "upstream_error", "upstream_body_too_large", context.Aborted);
+            return null;
+        }
+
+        using var body = new PooledBuffer((int)(declared ?? 4096));
+        await using (var stream = await upstreamResponse.Content.ReadAsStreamAsync(context.Aborted))
+        {
+            while (true)
+            {
+                timeout.CancelAfter(_options.ApiRequestTimeout);
+                body.EnsureFree(4096);
+                var read = await stream.ReadAsync(body.FreeMemory, timeout.Token);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                body.Advance(read);
+                if (body.Length > maxBytes)
+                {
+                    await OpenAiError.WriteAsync(context.Response, 502, $"The upstream's answer to {target} is larger than {maxBytes} bytes.", "upstream_error", "upstream_body_too_large", context.Aborted);
+                    return null;
+                }
+            }
+        }
+
+        var headers = new List<KeyValuePair<string, string>>();
+        CopyHeaders(upstreamResponse.Headers, upstreamResponse.Headers.Connection, headers);
+        CopyHeaders(upstreamResponse.Content.Headers, upstreamResponse.Headers.Connection, headers);
+        return new BufferedUpstreamResponse((int)upstreamResponse.StatusCode, headers, body.Span.ToArray());
+    }
+
+    /// <summary>Sends and returns the response at its headers; on failure answers the client (502/504) and returns null.</summary>
+    private async Task<HttpResponseMessage?> SendAsync(HttpContext context, HttpRequestMessage upstreamRequest, CancellationTokenSource timeout)
+    {
+        var target = upstreamRequest.RequestUri!;
         timeout.CancelAfter(_options.ApiRequestTimeout);
         HttpResponseMessage upstreamResponse;
         try
@@ -43,30 +102,28 @@ internal sealed class Forwarder
         {
             var headersTimedOut = timeout.IsCancellationRequested;
             var (status, message, code) = UpstreamFailure.Describe(ex, target, _options, headersTimedOut);
-            Log.Warn($"{request.Method} {target}: {message}");
+            Log.Warn($"{upstreamRequest.Method} {target}: {message}");
             await OpenAiError.WriteAsync(context.Response, status, message, OpenAiError.TypeFor(status), code, context.Aborted);
-            return;
+            return null;
         }
 
-        using (upstreamResponse)
+        if (HasAmbiguousFraming(upstreamResponse))
         {
-            if (HasAmbiguousFraming(upstreamResponse))
-            {
-                // SocketsHttpHandler does not reject both Content-Length and chunked, or two differing lengths (DESIGN.md): never pass that framing on.
-                var message = $"The upstream at {target.GetLeftPart(UriPartial.Authority)} sent a response with ambiguous framing (conflicting Content-Length / Transfer-Encoding).";
-                Log.Warn(message);
-                await OpenAiError.WriteAsync(context.Response, 502, message, "upstream_error", "upstream_bad_framing", context.Aborted);
-                return;
-            }
-
-            await CopyResponseAsync(context, upstreamResponse, timeout);
+            // SocketsHttpHandler does not reject both Content-Length and chunked, or two differing lengths (DESIGN.md): never pass that framing on.
+            upstreamResponse.Dispose();
+            var message = $"The upstream at {target.GetLeftPart(UriPartial.Authority)} sent a response with ambiguous framing (conflicting Content-Length / Transfer-Encoding).";
+            Log.Warn(message);
+            await OpenAiError.WriteAsync(context.Response, 502, message, "upstream_error", "upstream_bad_framing", context.Aborted);
+            return null;
         }
+
+        return upstreamResponse;
     }
 
-    private static HttpRequestMessage CreateRequest(HttpContext context, Uri target, ReadOnlyMemory<byte>? bufferedBody, ForwardOptions? forward)
+    private static HttpRequestMessage CreateRequest(HttpContext context, HttpMethod method, Uri target, ReadOnlyMemory<byte>? bufferedBody, ForwardOptions? forward)
     {
         var request = context.Request;
-        var message = new HttpRequestMessage(MethodFor(request.Method), target)
+        var message = new HttpRequestMessage(method, target)
         {
             Version = System.Net.HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
@@ -76,7 +133,7 @@ internal sealed class Forwarder
         {
             message.Content = new ReadOnlyMemoryContent(body);
         }
-        else if (request.HasBody)
+        else if (request.HasBody && method != HttpMethod.Get)
         {
             message.Content = new StreamContent(context.Body, ReadBufferSize);
             if (!request.IsChunked)
@@ -261,7 +318,7 @@ internal sealed class Forwarder
         return false;
     }
 
-    private static HttpMethod MethodFor(string method) => method switch
+    private static HttpMethod HttpMethodFor(string method) => method switch
     {
         "GET" => HttpMethod.Get,
         "POST" => HttpMethod.Post,

@@ -20,12 +20,14 @@ internal sealed class HttpConnection : IDisposable
     private readonly HttpLimits _limits;
     private readonly CancellationToken _stopping;
     private readonly CancellationTokenSource _abort = new();
+    private readonly string? _name;
     private PipeReader? _reader;
     private Task? _monitor;
     private CancellationTokenSource? _requestAborted;
 
-    public HttpConnection(Socket socket, IHttpHandler handler, HttpLimits limits, CancellationToken stopping)
+    public HttpConnection(Socket socket, IHttpHandler handler, HttpLimits limits, CancellationToken stopping, string? name = null)
     {
+        _name = name;
         _socket = socket;
         _handler = handler;
         _limits = limits;
@@ -231,11 +233,11 @@ internal sealed class HttpConnection : IDisposable
             await StopMonitorAsync();
             _requestAborted = null;
             var status = response.HasStarted ? response.StatusCode : 499;
-            Log.Access(request.Method, request.Target, context.Model, context.ClientDisconnected ? 499 : status, response.BodyBytes, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            Log.Access(_name, request.Method, request.Target, context.Model, context.ClientDisconnected ? 499 : status, response.BodyBytes, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
     }
 
-    private static async Task RejectAsync(HttpContext context, HttpRejection rejection, long start)
+    private async Task RejectAsync(HttpContext context, HttpRejection rejection, long start)
     {
         context.Response.Reset(context.Request, context.Body, keepAlive: false);
         context.Body.Reset(context.Request, context.Response);
@@ -245,7 +247,7 @@ internal sealed class HttpConnection : IDisposable
         }
         finally
         {
-            Log.Access(context.Request.Method.Length > 0 ? context.Request.Method : "-", context.Request.Target.Length > 0 ? context.Request.Target : "-", null, rejection.StatusCode, context.Response.BodyBytes, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            Log.Access(_name, context.Request.Method.Length > 0 ? context.Request.Method : "-", context.Request.Target.Length > 0 ? context.Request.Target : "-", null, rejection.StatusCode, context.Response.BodyBytes, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
     }
 

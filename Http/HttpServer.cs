@@ -18,10 +18,12 @@ internal sealed class HttpServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<HttpConnection, byte> _connections = new();
     private readonly Socket _listener;
+    private readonly string? _name;
     private Task? _acceptLoop;
 
-    public HttpServer(IPEndPoint endpoint, IHttpHandler handler, HttpLimits limits)
+    public HttpServer(IPEndPoint endpoint, IHttpHandler handler, HttpLimits limits, string? name = null)
     {
+        _name = name;
         _handler = handler;
         _limits = limits;
         _listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -106,7 +108,7 @@ internal sealed class HttpServer : IAsyncDisposable
             }
 
             socket.NoDelay = true;
-            var connection = new HttpConnection(socket, _handler, _limits, _stopping.Token);
+            var connection = new HttpConnection(socket, _handler, _limits, _stopping.Token, _name);
             _connections.TryAdd(connection, 0);
             _ = RunConnectionAsync(connection);
         }

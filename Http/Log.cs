@@ -42,7 +42,7 @@ internal static class Log
         }
     }
 
-    public static void Access(string method, string target, string? model, int status, long bytes, double milliseconds)
+    public static void Access(string? server, string method, string target, string? model, int status, long bytes, double milliseconds)
     {
         if (s_sink is null)
         {
@@ -56,7 +56,7 @@ internal static class Log
             .Append(" bytes=").Append(bytes)
             .Append(" ms=").Append(milliseconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture))
             .ToString();
-        Enqueue("access", line);
+        Enqueue(server is null ? "access" : server + " access", line);
     }
 
     /// <summary>Waits until every queued line is written (shutdown, tests).</summary>

@@ -1,23 +1,42 @@
+using System.Text.Json;
+using CotProxy.Profiles;
+
 namespace CotProxy.Http;
 
-/// <summary>Routes each request: the proxy's own endpoints, else forwarding (with JSON bodies read and checked first).</summary>
+/// <summary>
+/// Routes each request: the proxy's own endpoints (<c>/health</c>, the merged models list), else forwarding. JSON
+/// bodies are read and checked first, and rewritten when a model profile applies; others stream through untouched.
+/// </summary>
 internal sealed class ProxyHandler : IHttpHandler
 {
+    // A models list is small; this bounds what the proxy buffers to merge one.
+    private const int MaxModelsListBytes = 8 * 1024 * 1024;
+
     private readonly Forwarder _forwarder;
     private readonly HealthCheck _health;
+    private readonly ProfileSet _profiles;
+    private readonly bool _hasPseudoModels;
 
-    public ProxyHandler(Forwarder forwarder, HealthCheck health)
+    public ProxyHandler(Forwarder forwarder, HealthCheck health, ProfileSet profiles)
     {
         _forwarder = forwarder;
         _health = health;
+        _profiles = profiles;
+        _hasPseudoModels = profiles.Profiles.Any(p => p.IsPseudoModel);
     }
 
     public async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
-        if (request.Path.SequenceEqual("/health") && request.Method is "GET" or "HEAD")
+        var path = request.Path;
+        if (path.SequenceEqual("/health") && request.Method is "GET" or "HEAD")
         {
             await _health.HandleAsync(context);
+            return;
+        }
+
+        if (_hasPseudoModels && request.Method == "GET" && await TryAnswerModelsAsync(context, path.ToString()))
+        {
             return;
         }
 
@@ -45,6 +64,97 @@ internal sealed class ProxyHandler : IHttpHandler
             DebugLog.Request(context, body.Span);
         }
 
-        await _forwarder.ForwardAsync(context, body.Memory);
+        var profile = IsGenerationEndpoint(context.Request.Path) ? _profiles.Find(model) : null;
+        if (profile is null || !profile.RewritesRequest)
+        {
+            // No profile: the body goes upstream exactly as the client sent it, never re-serialized.
+            await _forwarder.ForwardAsync(context, body.Memory);
+            return;
+        }
+
+        byte[] rewritten;
+        var changes = Log.DebugEnabled ? new List<string>() : null;
+        try
+        {
+            rewritten = RequestRewriter.Rewrite(body.Span, profile, changes);
+        }
+        catch (JsonException ex)
+        {
+            await OpenAiError.WriteAsync(context.Response, 400, $"The request body cannot be rewritten for model profile '{profile.Name}': {ex.Message}", "invalid_request_error", "invalid_request_body", context.Aborted);
+            return;
+        }
+
+        if (changes is not null)
+        {
+            Log.Debug($"profile '{profile.Name}' applied to model={Log.SafeText(model ?? "(none)", 100)}: {(changes.Count == 0 ? "no change" : string.Join("; ", changes))}");
+        }
+
+        await _forwarder.ForwardAsync(context, rewritten);
     }
+
+    /// <summary>Answers <c>/v1/models</c> (merged with the pseudo-models) and <c>/v1/models/{pseudo}</c>; false when the request is not one of those.</summary>
+    private async Task<bool> TryAnswerModelsAsync(HttpContext context, string path)
+    {
+        var listPath = ModelsListPath(path, out var id);
+        if (listPath is null)
+        {
+            return false;
+        }
+
+        if (id is not null && _profiles.Get(id) is not { IsPseudoModel: true })
+        {
+            return false;
+        }
+
+        var upstream = await _forwarder.FetchAsync(context, listPath, MaxModelsListBytes);
+        if (upstream is null)
+        {
+            return true;
+        }
+
+        byte[]? answer = null;
+        if (upstream.StatusCode == 200)
+        {
+            answer = id is null ? ModelsList.Merge(upstream.Body, _profiles) : ModelsList.Describe(id, upstream.Body, _profiles);
+        }
+
+        if (answer is null)
+        {
+            // The upstream failed (or answered something that is not a list): the client sees that failure, not a list hiding it.
+            context.Response.Headers.AddRange(upstream.Headers);
+            context.Response.Start(upstream.StatusCode, upstream.Body.Length);
+            context.Response.Write(upstream.Body);
+            await context.Response.CompleteAsync(context.Aborted);
+            return true;
+        }
+
+        await OpenAiError.WriteJsonAsync(context.Response, 200, answer, context.Aborted);
+        return true;
+    }
+
+    /// <summary>The upstream path of the models list for <c>/v1/models</c>, <c>/models</c> and their <c>/{id}</c> forms.</summary>
+    private static string? ModelsListPath(string path, out string? id)
+    {
+        id = null;
+        foreach (var prefix in (ReadOnlySpan<string>)["/v1/models", "/models"])
+        {
+            if (path == prefix || path == prefix + "/")
+            {
+                return prefix;
+            }
+
+            if (path.StartsWith(prefix + "/", StringComparison.Ordinal))
+            {
+                id = Uri.UnescapeDataString(path[(prefix.Length + 1)..]);
+                return prefix;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Profiles rewrite generation requests only: an embeddings call must not receive a temperature.</summary>
+    private static bool IsGenerationEndpoint(ReadOnlySpan<char> path) =>
+        path.EndsWith("/chat/completions") || path.EndsWith("/completions") || path.EndsWith("/responses")
+        || path.EndsWith("/api/chat") || path.EndsWith("/api/generate");
 }
