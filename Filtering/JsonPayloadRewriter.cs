@@ -23,6 +23,7 @@ internal sealed class JsonPayloadRewriter : IDisposable
     private readonly List<(int Index, bool Finishing)> _elements = [];
     private readonly PooledByteBuffer _fieldOut = new();
     private readonly PooledByteBuffer _scratch = new();
+    private readonly PooledByteBuffer _escaped = new();
     private readonly PooledByteBuffer _thinkRoot = new();
     private readonly PooledByteBuffer _thinkChoice = new();
     private readonly PooledByteBuffer _thinkContainer = new();
@@ -155,10 +156,12 @@ internal sealed class JsonPayloadRewriter : IDisposable
                     writer.WriteString("role"u8, "assistant"u8);
                 }
 
-                writer.WriteString(ollamaResponse ? "response"u8 : "content"u8, _fieldOut.WrittenSpan);
+                writer.WritePropertyName(ollamaResponse ? "response"u8 : "content"u8);
+                WriteText(writer, _fieldOut.WrittenSpan);
                 if (_thinkContainer.Length > 0)
                 {
-                    writer.WriteString("thinking"u8, _thinkContainer.WrittenSpan);
+                    writer.WritePropertyName("thinking"u8);
+                    WriteText(writer, _thinkContainer.WrittenSpan);
                 }
 
                 if (!ollamaResponse)
@@ -173,16 +176,19 @@ internal sealed class JsonPayloadRewriter : IDisposable
             writer.WriteStartObject();
             writer.WriteNumber("index"u8, choice.Index);
             writer.WriteStartObject("delta"u8);
-            writer.WriteString("content"u8, _fieldOut.WrittenSpan);
+            writer.WritePropertyName("content"u8);
+            WriteText(writer, _fieldOut.WrittenSpan);
             if (_thinkContainer.Length > 0)
             {
-                writer.WriteString(_options.ReasoningFieldUtf8, _thinkContainer.WrittenSpan);
+                writer.WritePropertyName(_options.ReasoningFieldUtf8);
+                WriteText(writer, _thinkContainer.WrittenSpan);
             }
 
             writer.WriteEndObject();
             if (_scratch.Length > 0)
             {
-                writer.WriteString("text"u8, _scratch.WrittenSpan);
+                writer.WritePropertyName("text"u8);
+                WriteText(writer, _scratch.WrittenSpan);
             }
 
             writer.WriteNull("finish_reason"u8);
@@ -215,6 +221,7 @@ internal sealed class JsonPayloadRewriter : IDisposable
         _wholeStripper?.Dispose();
         _fieldOut.Dispose();
         _scratch.Dispose();
+        _escaped.Dispose();
         _thinkRoot.Dispose();
         _thinkChoice.Dispose();
         _thinkContainer.Dispose();
@@ -328,7 +335,8 @@ internal sealed class JsonPayloadRewriter : IDisposable
                     }
                     else
                     {
-                        writer.WriteString("model"u8, model);
+                        writer.WritePropertyName("model"u8);
+                        WriteText(writer, model);
                         _changed = true;
                     }
 
@@ -434,7 +442,8 @@ internal sealed class JsonPayloadRewriter : IDisposable
 
         if (sawResponse && _thinkRoot.Length > 0)
         {
-            writer.WriteString("thinking"u8, _thinkRoot.WrittenSpan);
+            writer.WritePropertyName("thinking"u8);
+            WriteText(writer, _thinkRoot.WrittenSpan);
             _visible = true;
         }
 
@@ -528,7 +537,8 @@ internal sealed class JsonPayloadRewriter : IDisposable
 
         if (_thinkChoice.Length > 0)
         {
-            writer.WriteString(_options.ReasoningFieldUtf8, _thinkChoice.WrittenSpan);
+            writer.WritePropertyName(_options.ReasoningFieldUtf8);
+            WriteText(writer, _thinkChoice.WrittenSpan);
             _visible = true;
         }
 
@@ -605,7 +615,8 @@ internal sealed class JsonPayloadRewriter : IDisposable
 
         if (_thinkContainer.Length > 0)
         {
-            writer.WriteString(thinkingName, _thinkContainer.WrittenSpan);
+            writer.WritePropertyName(thinkingName);
+            WriteText(writer, _thinkContainer.WrittenSpan);
             _visible = true;
         }
 
@@ -619,7 +630,8 @@ internal sealed class JsonPayloadRewriter : IDisposable
         stripper.Complete(_fieldOut, ThinkingSink(thinking));
         if (_fieldOut.Length > 0)
         {
-            writer.WriteString(name, _fieldOut.WrittenSpan);
+            writer.WritePropertyName(name);
+            WriteText(writer, _fieldOut.WrittenSpan);
             _changed = true;
             _visible = true;
         }
@@ -664,7 +676,15 @@ internal sealed class JsonPayloadRewriter : IDisposable
 
         _changed = true;
         _removed = true;
-        writer.WriteStringValue(result);
+        WriteText(writer, result);
+    }
+
+    /// <summary>Writes text as a JSON string with minimal escaping, so non-ASCII text stays UTF-8.</summary>
+    private void WriteText(Utf8JsonWriter writer, ReadOnlySpan<byte> utf8)
+    {
+        _escaped.Clear();
+        JsonStringEscaper.WriteQuoted(utf8, _escaped);
+        writer.WriteRawValue(_escaped.WrittenSpan, skipInputValidation: true);
     }
 
     private PooledByteBuffer? ThinkingSink(PooledByteBuffer buffer) => Splits ? buffer : null;
