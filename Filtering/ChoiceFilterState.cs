@@ -1,0 +1,71 @@
+namespace CotProxy.Filtering;
+
+/// <summary>Filter state of one choice index (or of the single Ollama message) across a stream.</summary>
+internal sealed class ChoiceFilterState : IDisposable
+{
+    /// <summary>Key used for Ollama native bodies, which have no choices.</summary>
+    public const int OllamaIndex = int.MinValue;
+
+    private readonly ResponseRewriteOptions _options;
+    private ThinkTagStripper? _content;
+    private ThinkTagStripper? _text;
+
+    public ChoiceFilterState(int index, ResponseRewriteOptions options)
+    {
+        Index = index;
+        _options = options;
+    }
+
+    public int Index { get; }
+
+    /// <summary>finish_reason (or Ollama done) was seen; the strippers were completed.</summary>
+    public bool Finished { get; set; }
+
+    /// <summary>A role was already sent for this choice (it is payload only the first time).</summary>
+    public bool RoleSeen { get; set; }
+
+    /// <summary>Ollama: the stream uses root "response" (/api/generate) rather than "message".</summary>
+    public bool OllamaUsesResponse { get; set; }
+
+    /// <summary>Stripper of delta.content (or Ollama message.content / response).</summary>
+    public ThinkTagStripper Content => _content ??= Create();
+
+    /// <summary>Stripper of choices[i].text, which some servers send beside delta.content.</summary>
+    public ThinkTagStripper Text => _text ??= Create();
+
+    public bool HasContent => _content is not null;
+
+    public bool HasText => _text is not null;
+
+    /// <summary>True while this choice is inside thinking the client does not see.</summary>
+    public bool InHiddenThought(ThinkMode mode)
+    {
+        if (Finished)
+        {
+            return false;
+        }
+
+        return IsHidden(_content, mode) || IsHidden(_text, mode);
+    }
+
+    public void Dispose()
+    {
+        _content?.Dispose();
+        _text?.Dispose();
+    }
+
+    private static bool IsHidden(ThinkTagStripper? stripper, ThinkMode mode)
+    {
+        if (stripper is null)
+        {
+            return false;
+        }
+
+        // In split mode thinking streams as reasoning; only held starts-open text is unseen.
+        return mode == ThinkMode.Split
+            ? stripper.State == ThinkTagStripperState.OpenThought
+            : stripper.InThought;
+    }
+
+    private ThinkTagStripper Create() => new(_options.StartTagUtf8, _options.EndTagUtf8, _options.StartsOpen);
+}

@@ -1,0 +1,22 @@
+using System.Buffers;
+
+namespace CotProxy.Filtering;
+
+/// <summary>Other text/* bodies: the stripper runs on the bytes themselves (there is no JSON to decode).</summary>
+internal sealed class RawTextResponseRewriter : IResponseRewriter
+{
+    private readonly ThinkTagStripper _stripper;
+
+    public RawTextResponseRewriter(ResponseRewriteOptions options)
+    {
+        _stripper = new ThinkTagStripper(options.StartTagUtf8, options.EndTagUtf8, options.StartsOpen);
+    }
+
+    public void Write(ReadOnlySpan<byte> input, IBufferWriter<byte> output) => _stripper.Process(input, output, null);
+
+    public void Complete(IBufferWriter<byte> output) => _stripper.Complete(output, null);
+
+    public bool TryWriteKeepAlive(IBufferWriter<byte> output) => false;
+
+    public void Dispose() => _stripper.Dispose();
+}

@@ -1,0 +1,75 @@
+using System.Text;
+
+namespace CotProxy.Filtering;
+
+/// <summary>How responses of one model profile are rewritten; built once at start-up, immutable.</summary>
+internal sealed class ResponseRewriteOptions
+{
+    private readonly string _startTag = "<think>";
+    private readonly string _endTag = "</think>";
+
+    public ThinkMode Mode { get; init; } = ThinkMode.Strip;
+
+    /// <summary>Start tag, already escape-decoded (never empty).</summary>
+    public string StartTag
+    {
+        get => _startTag;
+        init
+        {
+            ArgumentException.ThrowIfNullOrEmpty(value);
+            _startTag = value;
+            StartTagUtf8 = Encoding.UTF8.GetBytes(value);
+        }
+    }
+
+    /// <summary>End tag, already escape-decoded (never empty).</summary>
+    public string EndTag
+    {
+        get => _endTag;
+        init
+        {
+            ArgumentException.ThrowIfNullOrEmpty(value);
+            _endTag = value;
+            EndTagUtf8 = Encoding.UTF8.GetBytes(value);
+        }
+    }
+
+    /// <summary>The chat template opened the block in the prompt: all text before the first end tag is thinking.</summary>
+    public bool StartsOpen { get; init; }
+
+    /// <summary>Split mode: the field of the same delta/message that receives the thinking.</summary>
+    public string ReasoningField
+    {
+        get;
+        init
+        {
+            ArgumentException.ThrowIfNullOrEmpty(value);
+            field = value;
+            ReasoningFieldUtf8 = Encoding.UTF8.GetBytes(value);
+        }
+    } = "reasoning_content";
+
+    /// <summary>When set, the top-level "model" of every JSON event or body is rewritten to this name.</summary>
+    public string? ClientModelName
+    {
+        get;
+        init
+        {
+            field = value;
+            ClientModelNameUtf8 = value is null ? null : Encoding.UTF8.GetBytes(value);
+        }
+    }
+
+    internal byte[] StartTagUtf8 { get; private init; } = "<think>"u8.ToArray();
+
+    internal byte[] EndTagUtf8 { get; private init; } = "</think>"u8.ToArray();
+
+    internal byte[] ReasoningFieldUtf8 { get; private init; } = "reasoning_content"u8.ToArray();
+
+    internal byte[]? ClientModelNameUtf8 { get; private init; }
+
+    /// <summary>True when the options would change no response at all.</summary>
+    internal bool IsNoOp => Mode == ThinkMode.Keep && ClientModelName is null;
+
+    internal bool FiltersThinking => Mode != ThinkMode.Keep;
+}

@@ -1,0 +1,310 @@
+using System.Buffers;
+
+namespace CotProxy.Filtering;
+
+/// <summary>
+/// Removes (or separates) think blocks from one text field, incrementally over UTF-8 bytes.
+/// Output never depends on how the input was split. Only a possible tag prefix is held back, plus
+/// leading whitespace of the answer (bounded) and, in starts-open mode, the open thought (bounded).
+/// </summary>
+internal sealed class ThinkTagStripper : IDisposable
+{
+    /// <summary>Whitespace at the very start of an answer is held this far to see whether a block follows.</summary>
+    internal const int MaxHeldWhitespace = 256;
+
+    /// <summary>Starts-open text held waiting for an end tag; beyond this it is treated as thinking.</summary>
+    internal const int MaxOpenThoughtBytes = 256 * 1024;
+
+    private readonly byte[] _startTag;
+    private readonly byte[] _endTag;
+    private readonly bool _startsOpen;
+    private readonly byte[] _tail;
+    private int _tailLength;
+    private PooledByteBuffer? _pending;
+    private ThinkTagStripperState _state;
+    private bool _tagSeen;
+    private bool _answerStarted;
+    private bool _blockRemoved;
+
+    public ThinkTagStripper(ReadOnlySpan<byte> startTag, ReadOnlySpan<byte> endTag, bool startsOpen)
+    {
+        if (startTag.IsEmpty || endTag.IsEmpty)
+        {
+            throw new ArgumentException("Think tags must not be empty.");
+        }
+
+        _startTag = startTag.ToArray();
+        _endTag = endTag.ToArray();
+        _startsOpen = startsOpen;
+        _tail = new byte[Math.Max(_startTag.Length, _endTag.Length)];
+        Reset();
+    }
+
+    public ThinkTagStripperState State => _state;
+
+    /// <summary>True while the text being received is (possibly) thinking.</summary>
+    public bool InThought => _state != ThinkTagStripperState.Answer;
+
+    /// <summary>Bytes currently held back (tag prefix, leading whitespace, open thought).</summary>
+    public int HeldBytes => _tailLength + (_pending?.Length ?? 0);
+
+    /// <summary>Filters <paramref name="input"/>; answer text goes to <paramref name="answer"/>, thinking to <paramref name="thinking"/> (null drops it).</summary>
+    public void Process(ReadOnlySpan<byte> input, IBufferWriter<byte> answer, IBufferWriter<byte>? thinking)
+    {
+        if (_tailLength == 0)
+        {
+            Scan(input, answer, thinking);
+            return;
+        }
+
+        int total = _tailLength + input.Length;
+        byte[] work = ArrayPool<byte>.Shared.Rent(total);
+        try
+        {
+            _tail.AsSpan(0, _tailLength).CopyTo(work);
+            input.CopyTo(work.AsSpan(_tailLength));
+            _tailLength = 0;
+            Scan(work.AsSpan(0, total), answer, thinking);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(work);
+        }
+    }
+
+    /// <summary>The text ended: releases what is held and resets to the initial state.</summary>
+    public void Complete(IBufferWriter<byte> answer, IBufferWriter<byte>? thinking)
+    {
+        ReadOnlySpan<byte> tail = _tail.AsSpan(0, _tailLength);
+        switch (_state)
+        {
+            case ThinkTagStripperState.Answer:
+                // A partial tag prefix at the end is literal text.
+                EmitAnswer(tail, answer);
+                FlushPending(answer);
+                break;
+            case ThinkTagStripperState.Thought:
+                // A block never closed (finish_reason "length"): dropped in strip mode.
+                thinking?.Write(tail);
+                break;
+            case ThinkTagStripperState.OpenThought:
+                // No end tag at all: the model did not think, the held text is the answer.
+                FlushPending(answer);
+                answer.Write(tail);
+                break;
+        }
+
+        Reset();
+    }
+
+    public void Reset()
+    {
+        _tailLength = 0;
+        _pending?.Clear();
+        _state = _startsOpen ? ThinkTagStripperState.OpenThought : ThinkTagStripperState.Answer;
+        _tagSeen = false;
+        _answerStarted = false;
+        _blockRemoved = false;
+    }
+
+    public void Dispose()
+    {
+        _pending?.Dispose();
+        _pending = null;
+    }
+
+    private void Scan(ReadOnlySpan<byte> data, IBufferWriter<byte> answer, IBufferWriter<byte>? thinking)
+    {
+        while (true)
+        {
+            if (_state == ThinkTagStripperState.Answer)
+            {
+                int start = data.IndexOf(_startTag);
+                // An end tag counts as a tag only before any block was seen (the empty no-think block
+                // some templates emit, or a template that opened the block itself).
+                int end = _tagSeen ? -1 : data.IndexOf(_endTag);
+                if (start < 0 && end < 0)
+                {
+                    int hold = PartialTagSuffix(data, _startTag);
+                    if (!_tagSeen)
+                    {
+                        hold = Math.Max(hold, PartialTagSuffix(data, _endTag));
+                    }
+
+                    EmitAnswer(data[..^hold], answer);
+                    SaveTail(data[^hold..]);
+                    return;
+                }
+
+                bool isStart = start >= 0 && (end < 0 || start <= end);
+                int at = isStart ? start : end;
+                EmitAnswer(data[..at], answer);
+                _tagSeen = true;
+                if (!_answerStarted)
+                {
+                    // Whitespace-only text before a block at the start of the answer goes with it.
+                    _pending?.Clear();
+                }
+
+                if (isStart)
+                {
+                    _state = ThinkTagStripperState.Thought;
+                    data = data[(at + _startTag.Length)..];
+                }
+                else
+                {
+                    _blockRemoved = true;
+                    data = data[(at + _endTag.Length)..];
+                }
+            }
+            else
+            {
+                int end = data.IndexOf(_endTag);
+                if (end < 0)
+                {
+                    int hold = PartialTagSuffix(data, _endTag);
+                    EmitThought(data[..^hold], thinking);
+                    SaveTail(data[^hold..]);
+                    return;
+                }
+
+                EmitThought(data[..end], thinking);
+                if (_state == ThinkTagStripperState.OpenThought && _pending is not null)
+                {
+                    thinking?.Write(_pending.WrittenSpan);
+                    _pending.Clear();
+                }
+
+                _state = ThinkTagStripperState.Answer;
+                _tagSeen = true;
+                _blockRemoved = true;
+                data = data[(end + _endTag.Length)..];
+            }
+        }
+    }
+
+    private void EmitAnswer(ReadOnlySpan<byte> text, IBufferWriter<byte> answer)
+    {
+        if (text.IsEmpty)
+        {
+            return;
+        }
+
+        if (_answerStarted)
+        {
+            answer.Write(text);
+            return;
+        }
+
+        int whitespace = CountLeadingWhitespace(text);
+        if (_blockRemoved)
+        {
+            // "<think>…</think>\n\nAnswer" → "Answer": whitespace after a removed block at the start is dropped.
+            if (whitespace == text.Length)
+            {
+                return;
+            }
+
+            _answerStarted = true;
+            answer.Write(text[whitespace..]);
+            return;
+        }
+
+        if (whitespace == text.Length)
+        {
+            _pending ??= new PooledByteBuffer(64);
+            if (_pending.Length + text.Length <= MaxHeldWhitespace)
+            {
+                _pending.Append(text);
+                return;
+            }
+
+            FlushPending(answer);
+            _answerStarted = true;
+            answer.Write(text);
+            return;
+        }
+
+        FlushPending(answer);
+        _answerStarted = true;
+        answer.Write(text);
+    }
+
+    private void EmitThought(ReadOnlySpan<byte> text, IBufferWriter<byte>? thinking)
+    {
+        if (text.IsEmpty)
+        {
+            return;
+        }
+
+        if (_state != ThinkTagStripperState.OpenThought)
+        {
+            thinking?.Write(text);
+            return;
+        }
+
+        _pending ??= new PooledByteBuffer(1024);
+        if (_pending.Length + text.Length <= MaxOpenThoughtBytes)
+        {
+            _pending.Append(text);
+            return;
+        }
+
+        // Too long to still be a missing-thought answer: commit to thinking and stop holding.
+        thinking?.Write(_pending.WrittenSpan);
+        _pending.Clear();
+        thinking?.Write(text);
+        _state = ThinkTagStripperState.Thought;
+    }
+
+    private void FlushPending(IBufferWriter<byte> answer)
+    {
+        if (_pending is { Length: > 0 })
+        {
+            answer.Write(_pending.WrittenSpan);
+            _pending.Clear();
+        }
+    }
+
+    private void SaveTail(ReadOnlySpan<byte> tail)
+    {
+        tail.CopyTo(_tail);
+        _tailLength = tail.Length;
+    }
+
+    /// <summary>Length of the longest suffix of <paramref name="data"/> that is a proper prefix of <paramref name="tag"/>.</summary>
+    internal static int PartialTagSuffix(ReadOnlySpan<byte> data, ReadOnlySpan<byte> tag)
+    {
+        int from = Math.Max(0, data.Length - (tag.Length - 1));
+        while (from < data.Length)
+        {
+            int found = data[from..].IndexOf(tag[0]);
+            if (found < 0)
+            {
+                return 0;
+            }
+
+            from += found;
+            ReadOnlySpan<byte> suffix = data[from..];
+            if (tag.StartsWith(suffix))
+            {
+                return suffix.Length;
+            }
+
+            from++;
+        }
+
+        return 0;
+    }
+
+    private static int CountLeadingWhitespace(ReadOnlySpan<byte> text)
+    {
+        int i = 0;
+        while (i < text.Length && text[i] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r')
+        {
+            i++;
+        }
+
+        return i;
+    }
+}

@@ -1,0 +1,145 @@
+using System.Text;
+using CotProxy.Filtering;
+
+namespace CotProxy.Tests.Filtering;
+
+public sealed class BodyRewriterTests
+{
+    [Fact]
+    public void JsonBody_TwoChoices_EachMessageFiltered()
+    {
+        string input = "{\"model\":\"m\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"<think>a</think>\\n\\nA\"}},{\"index\":1,\"message\":{\"role\":\"assistant\",\"content\":\"B<think>b</think>\"}}]}";
+        string expected = "{\"model\":\"m\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"A\"}},{\"index\":1,\"message\":{\"role\":\"assistant\",\"content\":\"B\"}}]}";
+        Assert.Equal(expected, RunEverySplit("application/json", input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
+    public void JsonBody_LegacyCompletionText_Filtered()
+    {
+        string input = "{\"object\":\"text_completion\",\"choices\":[{\"index\":0,\"text\":\"<think>t</think>Done\",\"logprobs\":null}]}";
+        string expected = "{\"object\":\"text_completion\",\"choices\":[{\"index\":0,\"text\":\"Done\",\"logprobs\":null}]}";
+        Assert.Equal(expected, RunEverySplit("application/json; charset=utf-8", input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
+    public void JsonBody_OllamaNativeChat_ContentFilteredThinkingRemoved()
+    {
+        string input = "{\"model\":\"qwen3\",\"message\":{\"role\":\"assistant\",\"content\":\"\\u003cthink\\u003ex\\u003c/think\\u003eHi\",\"thinking\":\"y\"},\"done\":true}\n";
+        string expected = "{\"model\":\"qwen3\",\"message\":{\"role\":\"assistant\",\"content\":\"Hi\"},\"done\":true}\n";
+        Assert.Equal(expected, RunEverySplit("application/json", input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
+    public void JsonBody_ClientModelName_TopLevelModelRewritten()
+    {
+        string input = "{\"model\":\"upstream-name\",\"choices\":[{\"index\":0,\"message\":{\"content\":\"Hi\",\"model\":\"inner\"}}]}";
+        string expected = "{\"model\":\"alias\",\"choices\":[{\"index\":0,\"message\":{\"content\":\"Hi\",\"model\":\"inner\"}}]}";
+        Assert.Equal(expected, RunEverySplit("application/json", input, new ResponseRewriteOptions { ClientModelName = "alias" }));
+    }
+
+    [Fact]
+    public void JsonBody_SplitMode_ReasoningFieldAddedToMessage()
+    {
+        string input = "{\"choices\":[{\"index\":0,\"message\":{\"content\":\"<think>why</think>\\n\\nBecause\"}}]}";
+        string expected = "{\"choices\":[{\"index\":0,\"message\":{\"content\":\"Because\",\"reasoning_content\":\"why\"}}]}";
+        Assert.Equal(expected, RunEverySplit("application/json", input, new ResponseRewriteOptions { Mode = ThinkMode.Split }));
+    }
+
+    [Theory]
+    [InlineData("{\"choices\":[{\"message\":{\"content\":\"<think>x</think>\"}}")]
+    [InlineData("not json <think>x</think>")]
+    [InlineData("[\"<think>x</think>\"]")]
+    public void JsonBody_NotAJsonObject_PassesUntouched(string input)
+    {
+        Assert.Equal(input, RunEverySplit("application/json", input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
+    public void JsonBody_LargerThanLimit_PassesUntouched()
+    {
+        string input = "{\"choices\":[{\"message\":{\"content\":\"<think>x</think>Hi\"}}]}";
+        byte[] bytes = Encoding.UTF8.GetBytes(input);
+        using IResponseRewriter rewriter = ResponseRewriterFactory.Create("application/json", new ResponseRewriteOptions(), maxBufferedBytes: 16)!;
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        rewriter.Write(bytes.AsSpan(0, 10), output);
+        rewriter.Write(bytes.AsSpan(10), output);
+        rewriter.Complete(output);
+        Assert.Equal(input, Encoding.UTF8.GetString(output.WrittenSpan));
+    }
+
+    [Fact]
+    public void Ndjson_OllamaGenerate_ResponseFilteredThoughtLinesDropped()
+    {
+        string input = "{\"model\":\"m\",\"response\":\"\\u003cthink\\u003e\",\"done\":false}\n"
+            + "{\"model\":\"m\",\"response\":\"hmm\",\"done\":false}\n"
+            + "{\"model\":\"m\",\"response\":\"\\u003c/think\\u003e\\n\\n\",\"done\":false}\n"
+            + "{\"model\":\"m\",\"response\":\"Hi\",\"done\":false}\n"
+            + "{\"model\":\"m\",\"response\":\"\",\"done\":true,\"eval_count\":4}\n";
+        string expected = "{\"model\":\"m\",\"response\":\"Hi\",\"done\":false}\n"
+            + "{\"model\":\"m\",\"response\":\"\",\"done\":true,\"eval_count\":4}\n";
+        Assert.Equal(expected, RunEverySplit("application/x-ndjson", input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
+    public void Ndjson_HeldPartialTagAtDone_ReleasedIntoDoneLine()
+    {
+        string input = "{\"message\":{\"role\":\"assistant\",\"content\":\"a <\"},\"done\":false}\r\n"
+            + "{\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"done\":true}\r\n";
+        string expected = "{\"message\":{\"role\":\"assistant\",\"content\":\"a \"},\"done\":false}\r\n"
+            + "{\"message\":{\"role\":\"assistant\",\"content\":\"<\"},\"done\":true}\r\n";
+        Assert.Equal(expected, RunEverySplit("application/x-ndjson", input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
+    public void RawText_TagsSplitAnywhere_Stripped()
+    {
+        Assert.Equal("Hello \u00e9 world", RunEverySplit("text/plain", "Hello \u00e9<think>\u65e5</think> world", new ResponseRewriteOptions()));
+    }
+
+    [Theory]
+    [InlineData("text/event-stream", typeof(SseResponseRewriter))]
+    [InlineData("Text/Event-Stream; charset=utf-8", typeof(SseResponseRewriter))]
+    [InlineData("application/x-ndjson", typeof(NdjsonResponseRewriter))]
+    [InlineData("application/json", typeof(JsonBodyResponseRewriter))]
+    [InlineData("application/problem+json", typeof(JsonBodyResponseRewriter))]
+    [InlineData("text/plain; charset=utf-8", typeof(RawTextResponseRewriter))]
+    public void Create_ContentType_ChoosesRewriter(string contentType, Type expected)
+    {
+        using IResponseRewriter? rewriter = ResponseRewriterFactory.Create(contentType, new ResponseRewriteOptions());
+        Assert.IsType(expected, rewriter);
+    }
+
+    [Theory]
+    [InlineData("image/png")]
+    [InlineData("application/octet-stream")]
+    [InlineData(null)]
+    public void Create_NonTextContentType_Null(string? contentType)
+    {
+        Assert.Null(ResponseRewriterFactory.Create(contentType, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
+    public void Create_KeepModeWithoutModelName_Null()
+    {
+        Assert.Null(ResponseRewriterFactory.Create("text/event-stream", new ResponseRewriteOptions { Mode = ThinkMode.Keep }));
+    }
+
+    [Fact]
+    public void Create_KeepModeWithModelNameOnPlainText_Null()
+    {
+        Assert.Null(ResponseRewriterFactory.Create("text/plain", new ResponseRewriteOptions { Mode = ThinkMode.Keep, ClientModelName = "a" }));
+    }
+
+    private static string RunEverySplit(string contentType, string input, ResponseRewriteOptions options)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(input);
+        byte[] whole = RewriterHarness.Run(contentType, options, bytes, 0);
+        for (int i = 0; i <= bytes.Length; i++)
+        {
+            Assert.Equal(whole, RewriterHarness.RunSplitAt(contentType, options, bytes, i));
+        }
+
+        Assert.Equal(whole, RewriterHarness.Run(contentType, options, bytes, 1));
+        return Encoding.UTF8.GetString(whole);
+    }
+}

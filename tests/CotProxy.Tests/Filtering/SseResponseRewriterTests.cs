@@ -1,0 +1,224 @@
+using System.Buffers;
+using System.Text;
+using CotProxy.Filtering;
+
+namespace CotProxy.Tests.Filtering;
+
+public sealed class SseResponseRewriterTests
+{
+    private const string EventStream = "text/event-stream";
+
+    private static string Chunk(string deltaJson, string finish = "null", int index = 0) =>
+        $"data: {{\"id\":\"c1\",\"model\":\"m\",\"choices\":[{{\"index\":{index},\"delta\":{deltaJson},\"finish_reason\":{finish}}}]}}\n\n";
+
+    [Fact]
+    public void Rewrite_TagSplitAcrossEvents_ThoughtEventsDroppedAnswerKept()
+    {
+        string input = Chunk("{\"role\":\"assistant\",\"content\":\"\"}")
+            + Chunk("{\"content\":\"<th\"}")
+            + Chunk("{\"content\":\"ink>secret</th\"}")
+            + Chunk("{\"content\":\"ink>\\n\\nAnswer\"}")
+            + Chunk("{}", "\"stop\"")
+            + "data: [DONE]\n\n";
+        string expected = Chunk("{\"role\":\"assistant\",\"content\":\"\"}")
+            + Chunk("{\"content\":\"Answer\"}")
+            + Chunk("{}", "\"stop\"")
+            + "data: [DONE]\n\n";
+        Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
+    public void Rewrite_JsonEscapedTags_RecognisedAfterDecoding()
+    {
+        // Ollama (Go's encoding/json) escapes < and > as \u003c and \u003e.
+        string input = Chunk("{\"content\":\"\\u003cthink\\u003ehidden\\u003c/think\\u003e\"}")
+            + Chunk("{\"content\":\"Visible \\u003cb\\u003e\"}");
+        string expected = Chunk("{\"content\":\"Visible \\u003cb\\u003e\"}");
+        Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
+    public void Rewrite_TwoChoicesInterleaved_EachFilteredIndependently()
+    {
+        string input = Chunk("{\"content\":\"<think>a\"}", index: 0)
+            + Chunk("{\"content\":\"B1 \"}", index: 1)
+            + Chunk("{\"content\":\"</think>A1\"}", index: 0)
+            + Chunk("{\"content\":\"<think>b</think>B2\"}", index: 1);
+        string expected = Chunk("{\"content\":\"B1 \"}", index: 1)
+            + Chunk("{\"content\":\"A1\"}", index: 0)
+            + Chunk("{\"content\":\"B2\"}", index: 1);
+        Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
+    public void Rewrite_TagInsideToolCallArguments_Untouched()
+    {
+        string input = Chunk("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"q\\\":\\\"<think>x</think>\\\"}\"}}]}");
+        Assert.Equal(input, RunEverySplit(input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
+    public void Rewrite_CrlfCommentsEventIdRetry_PassAsTheyCame()
+    {
+        string input = ": keep-alive\r\n\r\nretry: 3000\r\n\r\nevent: message\r\nid: 7\r\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"<think>x</think>Hi\"}}]}\r\n\r\n";
+        string expected = ": keep-alive\r\n\r\nretry: 3000\r\n\r\nevent: message\r\nid: 7\r\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\r\n\r\n";
+        Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
+    public void Rewrite_CarriageReturnOnlyLineEndings_EventsRecognised()
+    {
+        // WHATWG §9.2.6: a lone CR also ends a line.
+        string input = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"<think>x</think>Hi\"}}]}\r\rdata: [DONE]\r\r";
+        string expected = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\r\rdata: [DONE]\r\r";
+        Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
+    public void Rewrite_MultiLineData_JoinedParsedAndRewrittenAsOneLine()
+    {
+        string input = "data: {\"choices\":[{\"index\":0,\ndata: \"delta\":{\"content\":\"<think>x</think>Hi\"}}]}\n\n";
+        string expected = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n";
+        Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
+    public void Rewrite_NonJsonData_PassesUntouched()
+    {
+        string input = "data: <think>not json</think>\n\ndata: [DONE]\n\n";
+        Assert.Equal(input, RunEverySplit(input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
+    public void Rewrite_EmptiedTextWithFinishReasonAndUsage_EventKept()
+    {
+        string input = Chunk("{\"content\":\"<think>never closed\"}")
+            + "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" still\"},\"finish_reason\":\"length\"}],\"usage\":{\"total_tokens\":5}}\n\n";
+        string expected = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\"},\"finish_reason\":\"length\"}],\"usage\":{\"total_tokens\":5}}\n\n";
+        Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
+    public void Rewrite_PartialTagHeldAtFinish_ReleasedIntoFinishEvent()
+    {
+        string input = Chunk("{\"content\":\"a <\"}") + Chunk("{}", "\"stop\"");
+        string expected = Chunk("{\"content\":\"a \"}") + Chunk("{\"content\":\"<\"}", "\"stop\"");
+        Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
+    public void Rewrite_StartsOpenWithoutEndTag_HeldTextReleasedAsAnswer()
+    {
+        string input = Chunk("{\"content\":\"No thinking \"}") + Chunk("{\"content\":\"here.\"}") + Chunk("{}", "\"stop\"");
+        string expected = Chunk("{\"content\":\"No thinking here.\"}", "\"stop\"");
+        Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions { StartsOpen = true }));
+    }
+
+    [Fact]
+    public void Rewrite_StartsOpenStreamEndsWithoutFinish_LeftoverEventSynthesized()
+    {
+        string input = Chunk("{\"content\":\"plain answer\"}");
+        string expected = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"plain answer\"},\"finish_reason\":null}]}\n\n";
+        Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions { StartsOpen = true }));
+    }
+
+    [Fact]
+    public void Rewrite_StartsOpenWithEndTag_TextBeforeItHidden()
+    {
+        string input = Chunk("{\"content\":\"thinking...\"}") + Chunk("{\"content\":\"</think>\\n\\nAnswer\"}");
+        Assert.Equal(Chunk("{\"content\":\"Answer\"}"), RunEverySplit(input, new ResponseRewriteOptions { StartsOpen = true }));
+    }
+
+    [Fact]
+    public void Rewrite_TextAndDeltaContentInSameChunk_EachKeepsItsOwnState()
+    {
+        // Together (via the HF router) sends the same token in choices[].text and delta.content.
+        static string Both(string t) =>
+            $"data: {{\"choices\":[{{\"index\":0,\"text\":\"{t}\",\"delta\":{{\"content\":\"{t}\"}}}}]}}\n\n";
+        string input = Both("<think>") + Both("x") + Both("</think>") + Both("\\n\\nHi");
+        Assert.Equal(Both("Hi"), RunEverySplit(input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
+    public void Rewrite_SplitMode_ThinkingInReasoningFieldOfSameDelta()
+    {
+        string input = Chunk("{\"content\":\"<think>why\"}") + Chunk("{\"content\":\" so</think>Because\"}");
+        string expected = Chunk("{\"content\":\"\",\"reasoning\":\"why\"}") + Chunk("{\"content\":\"Because\",\"reasoning\":\" so\"}");
+        Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions { Mode = ThinkMode.Split, ReasoningField = "reasoning" }));
+    }
+
+    [Fact]
+    public void Rewrite_StripMode_SeparatedReasoningRemovedAndEventDropped()
+    {
+        string input = Chunk("{\"content\":null,\"reasoning_content\":\"hmm\"}") + Chunk("{\"content\":\"Hi\",\"reasoning_content\":null}");
+        Assert.Equal(Chunk("{\"content\":\"Hi\",\"reasoning_content\":null}"), RunEverySplit(input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
+    public void Rewrite_KeepModeWithClientModelName_OnlyModelRenamed()
+    {
+        string input = Chunk("{\"content\":\"<think>x</think>Hi\"}") + "data: [DONE]\n\n";
+        string expected = "data: {\"id\":\"c1\",\"model\":\"my-alias\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"<think>x</think>Hi\"},\"finish_reason\":null}]}\n\ndata: [DONE]\n\n";
+        Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions { Mode = ThinkMode.Keep, ClientModelName = "my-alias" }));
+    }
+
+    [Fact]
+    public void Rewrite_NumbersAndUnicode_KeptAsTheirRawText()
+    {
+        string input = "data: {\"created\":1.50E+3,\"x\":\"caf\\u00e9 \u00e9\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"<think>t</think>\u65e5\u672c \ud83d\ude0a \\\"q\\\"\"}}]}\n\n";
+        string expected = "data: {\"created\":1.50E+3,\"x\":\"caf\\u00e9 \u00e9\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\u65e5\u672c \ud83d\ude0a \\\"q\\\"\"}}]}\n\n";
+        Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
+    public void Rewrite_TrailingEventWithoutBlankLine_StillFiltered()
+    {
+        string input = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"<think>x</think>Hi\"}}]}";
+        string expected = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}";
+        Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
+    public void TryWriteKeepAlive_InsideHiddenThought_WritesCommentOnlyThen()
+    {
+        using IResponseRewriter rewriter = ResponseRewriterFactory.Create(EventStream, new ResponseRewriteOptions())!;
+        var output = new ArrayBufferWriter<byte>();
+        Assert.False(rewriter.TryWriteKeepAlive(output));
+        rewriter.Write(Encoding.UTF8.GetBytes(Chunk("{\"content\":\"<think>long\"}")), output);
+        Assert.Equal(0, output.WrittenCount);
+        Assert.True(rewriter.TryWriteKeepAlive(output));
+        Assert.Equal(": thinking\n\n", Encoding.UTF8.GetString(output.WrittenSpan));
+        rewriter.Write(Encoding.UTF8.GetBytes(Chunk("{\"content\":\"</think>Hi\"}")), output);
+        var after = new ArrayBufferWriter<byte>();
+        Assert.False(rewriter.TryWriteKeepAlive(after));
+        Assert.Equal(0, after.WrittenCount);
+    }
+
+    [Fact]
+    public void Write_EventLargerThanLimit_RestPassesThrough()
+    {
+        string input = Chunk("{\"content\":\"<think>" + new string('x', 200) + "</think>Hi\"}");
+        using IResponseRewriter rewriter = ResponseRewriterFactory.Create(EventStream, new ResponseRewriteOptions(), maxBufferedBytes: 64)!;
+        var output = new ArrayBufferWriter<byte>();
+        byte[] bytes = Encoding.UTF8.GetBytes(input);
+        rewriter.Write(bytes.AsSpan(0, 100), output);
+        rewriter.Write(bytes.AsSpan(100), output);
+        rewriter.Complete(output);
+        Assert.Equal(input, Encoding.UTF8.GetString(output.WrittenSpan));
+    }
+
+    /// <summary>Runs the input whole, split at every byte position, and one byte at a time; all must agree.</summary>
+    private static string RunEverySplit(string input, ResponseRewriteOptions options)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(input);
+        byte[] whole = RewriterHarness.Run(EventStream, options, bytes, 0);
+        for (int i = 0; i <= bytes.Length; i++)
+        {
+            byte[] split = RewriterHarness.RunSplitAt(EventStream, options, bytes, i);
+            Assert.True(whole.AsSpan().SequenceEqual(split), $"split at {i}: {Encoding.UTF8.GetString(split)}");
+        }
+
+        Assert.Equal(whole, RewriterHarness.Run(EventStream, options, bytes, 1));
+        return Encoding.UTF8.GetString(whole);
+    }
+}
