@@ -32,11 +32,13 @@ internal static class Program
 
         var warnings = new List<string>();
         ProfileSet profiles;
+        ResponsePolicy responses;
         try
         {
             profiles = ProfileSet.Parse(settings.LlmParams, warnings);
+            responses = new ResponsePolicy(profiles, settings.EnableThinkTagFiltering, settings.ThinkTag, settings.ThinkEndTag);
         }
-        catch (ProfileParseException ex)
+        catch (Exception ex) when (ex is ProfileParseException or FormatException)
         {
             return Fail(ex.Message);
         }
@@ -53,18 +55,19 @@ internal static class Program
             foreach (var profile in profiles.Profiles)
             {
                 Console.Out.WriteLine("  " + profile.Describe());
+                Console.Out.WriteLine("    " + responses.Describe(profile));
             }
 
             return 0;
         }
 
-        return await ServeAsync(settings, profiles, warnings);
+        return await ServeAsync(settings, profiles, responses, warnings);
     }
 
     private static string Version =>
         typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    private static async Task<int> ServeAsync(ProxySettings settings, ProfileSet profiles, List<string> warnings)
+    private static async Task<int> ServeAsync(ProxySettings settings, ProfileSet profiles, ResponsePolicy responses, List<string> warnings)
     {
         Log.Configure(Console.Out, settings.Debug);
         var limits = new HttpLimits
@@ -91,7 +94,7 @@ internal static class Program
             ConnectTimeout = settings.ConnectTimeout,
         };
         using var invoker = UpstreamClient.Create(settings.ConnectTimeout);
-        var handler = new ProxyHandler(new Forwarder(invoker, options), new HealthCheck(invoker, options), profiles);
+        var handler = new ProxyHandler(new Forwarder(invoker, options), new HealthCheck(invoker, options), profiles, responses, TimeSpan.FromSeconds(settings.ThinkKeepAliveSeconds));
 
         HttpServer server;
         try
@@ -109,6 +112,11 @@ internal static class Program
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 
         Log.Info($"cot-proxy {Version} listening on http://{FormatEndPoint(server.LocalEndPoint)} -> {target}{(settings.Demo ? " (demo model)" : "")}");
+        if (settings.EnableThinkTagFiltering)
+        {
+            Log.Info("thinking filter on for every model without a profile of its own (ENABLE_THINK_TAG_FILTERING)");
+        }
+
         if (settings.EnvFileUsed is { } envFile)
         {
             Log.Info($"settings read from {envFile}");
@@ -121,7 +129,7 @@ internal static class Program
 
         foreach (var profile in profiles.Profiles)
         {
-            Log.Info("profile " + profile.Describe());
+            Log.Info("profile " + profile.Describe() + "; " + responses.Describe(profile));
         }
 
         await stop.Task;

@@ -12,13 +12,26 @@ internal static class DemoModel
 
     public static List<string> Tokens(string? userMessage)
     {
-        var prompt = string.IsNullOrWhiteSpace(userMessage) ? "(nothing)" : Shorten(userMessage.Trim(), 200);
+        var message = userMessage?.Trim() ?? "";
+
+        // Qwen3's soft switch: a user turn ending in /no_think gets an empty think block, as the real template emits.
+        var noThink = message.EndsWith("/no_think", StringComparison.Ordinal);
+        if (noThink)
+        {
+            message = message[..^"/no_think".Length].TrimEnd();
+        }
+
+        var prompt = message.Length == 0 ? "(nothing)" : Shorten(message, 200);
         var thought = $"The user wrote: \"{prompt}\". I should answer briefly and helpfully.";
         var answer = $"Hello! This is the cot-proxy demo model. You said: {prompt}";
 
         var tokens = new List<string> { "<think>", "\n" };
-        Split(thought, tokens);
-        tokens.Add("\n");
+        if (!noThink)
+        {
+            Split(thought, tokens);
+            tokens.Add("\n");
+        }
+
         tokens.Add("</think>");
         tokens.Add("\n\n");
         Split(answer, tokens);

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net.Http.Headers;
 
 namespace CotProxy.Http;
@@ -34,7 +33,7 @@ internal sealed class Forwarder
         using var upstreamResponse = await SendAsync(context, upstreamRequest, timeout);
         if (upstreamResponse is not null)
         {
-            await CopyResponseAsync(context, upstreamResponse, timeout);
+            await ResponseStreamer.CopyAsync(context, upstreamResponse, timeout, _options.ApiRequestTimeout, forward);
         }
     }
 
@@ -203,66 +202,7 @@ internal sealed class Forwarder
         return message;
     }
 
-    private async Task CopyResponseAsync(HttpContext context, HttpResponseMessage upstream, CancellationTokenSource timeout)
-    {
-        var response = context.Response;
-        var contentType = upstream.Content.Headers.ContentType?.MediaType;
-        var isEventStream = string.Equals(contentType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
-
-        response.Headers.Clear();
-        CopyHeaders(upstream.Headers, upstream.Headers.Connection, response.Headers);
-        CopyHeaders(upstream.Content.Headers, upstream.Headers.Connection, response.Headers);
-        if (isEventStream)
-        {
-            // Intermediaries (nginx among them) must not buffer or cache an event stream.
-            SetHeader(response.Headers, "Cache-Control", "no-cache");
-            SetHeader(response.Headers, "X-Accel-Buffering", "no");
-        }
-
-        var contentLength = upstream.Content.Headers.ContentLength;
-        response.Start((int)upstream.StatusCode, contentLength);
-        await response.FlushAsync(context.Aborted);
-
-        if (context.Request.IsHead)
-        {
-            return;
-        }
-
-        await using var body = await upstream.Content.ReadAsStreamAsync(context.Aborted);
-        var buffer = ArrayPool<byte>.Shared.Rent(ReadBufferSize);
-        try
-        {
-            while (true)
-            {
-                timeout.CancelAfter(_options.ApiRequestTimeout);
-                int read;
-                try
-                {
-                    read = await body.ReadAsync(buffer, timeout.Token);
-                }
-                catch (OperationCanceledException) when (!context.Aborted.IsCancellationRequested)
-                {
-                    Log.Warn($"{context.Request.Method} {Log.SafeText(context.Request.Target, 200)}: upstream went silent for {_options.ApiRequestTimeout.TotalSeconds:0.#} s mid-body; closing the client connection.");
-                    throw;
-                }
-
-                if (read == 0)
-                {
-                    break;
-                }
-
-                await response.WriteAsync(buffer.AsSpan(0, read), context.Aborted);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-
-        await response.CompleteAsync(context.Aborted);
-    }
-
-    private static void CopyHeaders(HttpHeaders source, HttpHeaderValueCollection<string> connection, List<KeyValuePair<string, string>> destination)
+    internal static void CopyHeaders(HttpHeaders source, HttpHeaderValueCollection<string> connection, List<KeyValuePair<string, string>> destination)
     {
         foreach (var header in source.NonValidated)
         {
@@ -278,12 +218,6 @@ internal sealed class Forwarder
                 destination.Add(new(header.Key, value));
             }
         }
-    }
-
-    private static void SetHeader(List<KeyValuePair<string, string>> headers, string name, string value)
-    {
-        headers.RemoveAll(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase));
-        headers.Add(new(name, value));
     }
 
     private static bool HasAmbiguousFraming(HttpResponseMessage response)

@@ -15,13 +15,17 @@ internal sealed class ProxyHandler : IHttpHandler
     private readonly Forwarder _forwarder;
     private readonly HealthCheck _health;
     private readonly ProfileSet _profiles;
+    private readonly ResponsePolicy _responses;
+    private readonly TimeSpan _thinkKeepAlive;
     private readonly bool _hasPseudoModels;
 
-    public ProxyHandler(Forwarder forwarder, HealthCheck health, ProfileSet profiles)
+    public ProxyHandler(Forwarder forwarder, HealthCheck health, ProfileSet profiles, ResponsePolicy? responses = null, TimeSpan thinkKeepAlive = default)
     {
         _forwarder = forwarder;
         _health = health;
         _profiles = profiles;
+        _responses = responses ?? new ResponsePolicy(profiles, enableThinkTagFiltering: false, thinkTag: null, thinkEndTag: null);
+        _thinkKeepAlive = thinkKeepAlive;
         _hasPseudoModels = profiles.Profiles.Any(p => p.IsPseudoModel);
     }
 
@@ -64,11 +68,14 @@ internal sealed class ProxyHandler : IHttpHandler
             DebugLog.Request(context, body.Span);
         }
 
-        var profile = IsGenerationEndpoint(context.Request.Path) ? _profiles.Find(model) : null;
+        var generation = IsGenerationEndpoint(context.Request.Path);
+        var profile = generation ? _profiles.Find(model) : null;
+        var rewrite = generation ? _responses.For(profile, model) : null;
+        var forward = rewrite is null ? null : new ForwardOptions { IdentityEncoding = true, Rewrite = rewrite, ThinkKeepAlive = _thinkKeepAlive };
         if (profile is null || !profile.RewritesRequest)
         {
-            // No profile: the body goes upstream exactly as the client sent it, never re-serialized.
-            await _forwarder.ForwardAsync(context, body.Memory);
+            // No request rewrite: the body goes upstream exactly as the client sent it, never re-serialized.
+            await _forwarder.ForwardAsync(context, body.Memory, forward);
             return;
         }
 
@@ -89,7 +96,7 @@ internal sealed class ProxyHandler : IHttpHandler
             Log.Debug($"profile '{profile.Name}' applied to model={Log.SafeText(model ?? "(none)", 100)}: {(changes.Count == 0 ? "no change" : string.Join("; ", changes))}");
         }
 
-        await _forwarder.ForwardAsync(context, rewritten);
+        await _forwarder.ForwardAsync(context, rewritten, forward);
     }
 
     /// <summary>Answers <c>/v1/models</c> (merged with the pseudo-models) and <c>/v1/models/{pseudo}</c>; false when the request is not one of those.</summary>

@@ -1,0 +1,204 @@
+using System.Buffers;
+using CotProxy.Filtering;
+
+namespace CotProxy.Http;
+
+/// <summary>
+/// Sends an upstream response to the client: status and end-to-end headers, then the body — byte for byte, or
+/// through a response rewriter (streams event by event; a whole JSON body is rewritten once complete and sent with
+/// its new Content-Length). Every upstream read is written and flushed at once.
+/// </summary>
+internal static class ResponseStreamer
+{
+    private const int ReadBufferSize = 16 * 1024;
+
+    public static async Task CopyAsync(HttpContext context, HttpResponseMessage upstream, CancellationTokenSource timeout, TimeSpan readTimeout, ForwardOptions? forward)
+    {
+        var response = context.Response;
+        var contentType = upstream.Content.Headers.ContentType?.ToString();
+        var mediaType = upstream.Content.Headers.ContentType?.MediaType;
+        var isEventStream = string.Equals(mediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
+
+        response.Headers.Clear();
+        Forwarder.CopyHeaders(upstream.Headers, upstream.Headers.Connection, response.Headers);
+        Forwarder.CopyHeaders(upstream.Content.Headers, upstream.Headers.Connection, response.Headers);
+        if (isEventStream)
+        {
+            // Intermediaries (nginx among them) must not buffer or cache an event stream.
+            SetHeader(response.Headers, "Cache-Control", "no-cache");
+            SetHeader(response.Headers, "X-Accel-Buffering", "no");
+        }
+
+        using var rewriter = CreateRewriter(context, upstream, contentType, forward);
+        if (rewriter is not null && JsonRequestInspector.IsJsonContentType(contentType))
+        {
+            await RewriteWholeAsync(context, upstream, rewriter, timeout, readTimeout);
+            return;
+        }
+
+        // A rewritten stream has a new length, unknown until it ends: it goes out chunked.
+        response.Start((int)upstream.StatusCode, rewriter is null ? upstream.Content.Headers.ContentLength : null);
+        await response.FlushAsync(context.Aborted);
+        if (context.Request.IsHead)
+        {
+            return;
+        }
+
+        await using var body = await upstream.Content.ReadAsStreamAsync(context.Aborted);
+        var buffer = ArrayPool<byte>.Shared.Rent(ReadBufferSize);
+        using var output = rewriter is null ? null : new PooledBuffer(ReadBufferSize);
+        var keepAlive = rewriter is not null && isEventStream && forward?.ThinkKeepAlive > TimeSpan.Zero ? forward.ThinkKeepAlive : TimeSpan.Zero;
+        Task<int>? pendingRead = null;
+        Task? keepAliveTimer = null;
+        try
+        {
+            while (true)
+            {
+                int read;
+                if (keepAlive > TimeSpan.Zero)
+                {
+                    if (pendingRead is null)
+                    {
+                        timeout.CancelAfter(readTimeout);
+                        pendingRead = body.ReadAsync(buffer, timeout.Token).AsTask();
+                    }
+
+                    keepAliveTimer ??= Task.Delay(keepAlive, context.Aborted);
+                    if (!pendingRead.IsCompleted && await Task.WhenAny(pendingRead, keepAliveTimer) == keepAliveTimer)
+                    {
+                        // The upstream is quiet and, maybe, the thought is hidden: a comment keeps the client's read timeout from firing.
+                        keepAliveTimer = null;
+                        if (rewriter!.TryWriteKeepAlive(output!))
+                        {
+                            await SendAsync(response, output!, context.Aborted);
+                        }
+
+                        continue;
+                    }
+
+                    read = await ReadOrThrowAsync(new ValueTask<int>(pendingRead), context);
+                    pendingRead = null;
+                }
+                else
+                {
+                    timeout.CancelAfter(readTimeout);
+                    read = await ReadOrThrowAsync(body.ReadAsync(buffer, timeout.Token), context);
+                }
+
+                if (read == 0)
+                {
+                    break;
+                }
+
+                if (rewriter is null)
+                {
+                    await response.WriteAsync(buffer.AsSpan(0, read), context.Aborted);
+                    continue;
+                }
+
+                rewriter.Write(buffer.AsSpan(0, read), output!);
+                await SendAsync(response, output!, context.Aborted);
+            }
+
+            if (rewriter is not null)
+            {
+                rewriter.Complete(output!);
+                SendWithoutFlush(response, output!);
+            }
+        }
+        finally
+        {
+            if (pendingRead is not null)
+            {
+                // The read is abandoned with the response; observe it so its failure is not unobserved.
+                _ = pendingRead.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            }
+
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        await response.CompleteAsync(context.Aborted);
+    }
+
+    private static IResponseRewriter? CreateRewriter(HttpContext context, HttpResponseMessage upstream, string? contentType, ForwardOptions? forward)
+    {
+        if (forward?.Rewrite is not { } options || context.Request.IsHead || (int)upstream.StatusCode is < 200 or >= 300)
+        {
+            return null;
+        }
+
+        // The proxy asked for identity; an upstream that encodes anyway is passed untouched rather than corrupted.
+        if (upstream.Content.Headers.ContentEncoding.Count > 0 && !upstream.Content.Headers.ContentEncoding.All(e => e.Equals("identity", StringComparison.OrdinalIgnoreCase)))
+        {
+            Log.Warn($"{context.Request.Method} {Log.SafeText(context.Request.Target, 200)}: upstream sent Content-Encoding {string.Join(",", upstream.Content.Headers.ContentEncoding)} despite Accept-Encoding: identity; response passed unfiltered.");
+            return null;
+        }
+
+        return ResponseRewriterFactory.Create(contentType, options);
+    }
+
+    private static async Task RewriteWholeAsync(HttpContext context, HttpResponseMessage upstream, IResponseRewriter rewriter, CancellationTokenSource timeout, TimeSpan readTimeout)
+    {
+        using var output = new PooledBuffer(ReadBufferSize);
+        var buffer = ArrayPool<byte>.Shared.Rent(ReadBufferSize);
+        try
+        {
+            await using var body = await upstream.Content.ReadAsStreamAsync(context.Aborted);
+            while (true)
+            {
+                timeout.CancelAfter(readTimeout);
+                var read = await ReadOrThrowAsync(body.ReadAsync(buffer, timeout.Token), context);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                rewriter.Write(buffer.AsSpan(0, read), output);
+            }
+
+            rewriter.Complete(output);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        context.Response.Start((int)upstream.StatusCode, output.Length);
+        context.Response.Write(output.Span);
+        await context.Response.CompleteAsync(context.Aborted);
+    }
+
+    private static async ValueTask<int> ReadOrThrowAsync(ValueTask<int> read, HttpContext context)
+    {
+        try
+        {
+            return await read;
+        }
+        catch (OperationCanceledException) when (!context.Aborted.IsCancellationRequested)
+        {
+            Log.Warn($"{context.Request.Method} {Log.SafeText(context.Request.Target, 200)}: upstream went silent longer than API_REQUEST_TIMEOUT mid-body; closing the client connection.");
+            throw;
+        }
+    }
+
+    private static ValueTask<System.IO.Pipelines.FlushResult> SendAsync(HttpResponse response, PooledBuffer output, CancellationToken cancellationToken)
+    {
+        SendWithoutFlush(response, output);
+        return response.FlushAsync(cancellationToken);
+    }
+
+    private static void SendWithoutFlush(HttpResponse response, PooledBuffer output)
+    {
+        if (output.Length > 0)
+        {
+            response.Write(output.Span);
+            output.Clear();
+        }
+    }
+
+    private static void SetHeader(List<KeyValuePair<string, string>> headers, string name, string value)
+    {
+        headers.RemoveAll(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase));
+        headers.Add(new(name, value));
+    }
+}
