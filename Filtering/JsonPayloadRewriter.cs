@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace CotProxy.Filtering;
 
@@ -247,6 +248,8 @@ internal sealed class JsonPayloadRewriter : IDisposable
                     continue;
                 }
 
+                Validate(ref reader);
+
                 if (reader.ValueTextEquals("choices"u8))
                 {
                     reader.Read();
@@ -256,7 +259,7 @@ internal sealed class JsonPayloadRewriter : IDisposable
                     }
                     else
                     {
-                        reader.Skip();
+                        SkipValidating(ref reader);
                     }
                 }
                 else if (reader.ValueTextEquals("done"u8))
@@ -268,7 +271,7 @@ internal sealed class JsonPayloadRewriter : IDisposable
                 else
                 {
                     reader.Read();
-                    reader.Skip();
+                    SkipValidating(ref reader);
                 }
             }
 
@@ -280,6 +283,54 @@ internal sealed class JsonPayloadRewriter : IDisposable
         }
     }
 
+    /// <summary>Skips a value, checking that every string in it can be decoded and re-encoded.</summary>
+    private void SkipValidating(ref Utf8JsonReader reader)
+    {
+        Validate(ref reader);
+        if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
+        {
+            return;
+        }
+
+        int depth = reader.CurrentDepth;
+        while (reader.Read() && reader.CurrentDepth > depth)
+        {
+            Validate(ref reader);
+        }
+    }
+
+    /// <summary>
+    /// The reader accepts lone surrogate escapes and invalid UTF-8 inside strings, which decoding or
+    /// writing would reject: such a document is treated as not JSON and passes untouched.
+    /// </summary>
+    private void Validate(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName))
+        {
+            return;
+        }
+
+        if (!reader.ValueIsEscaped)
+        {
+            if (!Utf8.IsValid(reader.ValueSpan))
+            {
+                throw new JsonException("Invalid UTF-8 in a string.");
+            }
+
+            return;
+        }
+
+        try
+        {
+            _scratch.Clear();
+            reader.CopyString(_scratch.GetSpan(reader.ValueSpan.Length));
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new JsonException("Undecodable escape in a string.", e);
+        }
+    }
+
     private void ScanChoices(ref Utf8JsonReader reader)
     {
         int ordinal = 0;
@@ -287,7 +338,7 @@ internal sealed class JsonPayloadRewriter : IDisposable
         {
             if (reader.TokenType != JsonTokenType.StartObject)
             {
-                reader.Skip();
+                SkipValidating(ref reader);
                 _elements.Add((ordinal++, false));
                 continue;
             }
@@ -296,6 +347,7 @@ internal sealed class JsonPayloadRewriter : IDisposable
             bool finishing = false;
             while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
             {
+                Validate(ref reader);
                 bool isIndex = reader.ValueTextEquals("index"u8);
                 bool isFinish = reader.ValueTextEquals("finish_reason"u8);
                 reader.Read();
@@ -308,7 +360,7 @@ internal sealed class JsonPayloadRewriter : IDisposable
                     finishing = reader.TokenType == JsonTokenType.String;
                 }
 
-                reader.Skip();
+                SkipValidating(ref reader);
             }
 
             _elements.Add((index, finishing));
