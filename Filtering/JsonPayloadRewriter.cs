@@ -512,6 +512,7 @@ internal sealed class JsonPayloadRewriter : IDisposable
                         choice.RoleSeen = true;
                     }
                 }
+
                 JsonTokenCopier.CopyValue(ref reader, writer);
                 continue;
             }
