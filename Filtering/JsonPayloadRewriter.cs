@@ -20,7 +20,7 @@ internal sealed class JsonPayloadRewriter : IDisposable
     private readonly ResponseRewriteOptions _options;
     private readonly bool _streaming;
     private readonly List<ChoiceFilterState> _choices = [];
-    private readonly List<(int Index, bool Finishing)> _elements = [];
+    private readonly JsonDocumentScanner _scanner = new();
     private readonly PooledByteBuffer _fieldOut = new();
     private readonly PooledByteBuffer _scratch = new();
     private readonly PooledByteBuffer _escaped = new();
@@ -29,7 +29,6 @@ internal sealed class JsonPayloadRewriter : IDisposable
     private readonly PooledByteBuffer _thinkContainer = new();
     private readonly ThinkTagStripper? _wholeStripper;
     private Utf8JsonWriter? _writer;
-    private bool _ollamaDone;
     private bool _changed;
     private bool _payload;
     private bool _visible;
@@ -69,7 +68,7 @@ internal sealed class JsonPayloadRewriter : IDisposable
     /// <summary>Rewrites <paramref name="json"/>; when the result is Rewritten the new document is in <paramref name="output"/>.</summary>
     public JsonRewriteResult Rewrite(ReadOnlySpan<byte> json, PooledByteBuffer output)
     {
-        if (!ScanStructure(json))
+        if (!_scanner.Scan(json))
         {
             // Not a JSON object (a "[DONE]", a plain-text error, a truncated line): passes untouched.
             return JsonRewriteResult.Unchanged;
@@ -221,99 +220,11 @@ internal sealed class JsonPayloadRewriter : IDisposable
         _wholeStripper?.Dispose();
         _fieldOut.Dispose();
         _scratch.Dispose();
+        _scanner.Dispose();
         _escaped.Dispose();
         _thinkRoot.Dispose();
         _thinkChoice.Dispose();
         _thinkContainer.Dispose();
-    }
-
-    /// <summary>Pass 1: validates the document and notes each choice's index and whether it finishes here.</summary>
-    private bool ScanStructure(ReadOnlySpan<byte> json)
-    {
-        _elements.Clear();
-        _ollamaDone = false;
-        var reader = new Utf8JsonReader(json);
-        try
-        {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return false;
-            }
-
-            while (reader.Read())
-            {
-                if (reader.TokenType != JsonTokenType.PropertyName || reader.CurrentDepth != 1)
-                {
-                    continue;
-                }
-
-                if (reader.ValueTextEquals("choices"u8))
-                {
-                    reader.Read();
-                    if (reader.TokenType == JsonTokenType.StartArray)
-                    {
-                        ScanChoices(ref reader);
-                    }
-                    else
-                    {
-                        reader.Skip();
-                    }
-                }
-                else if (reader.ValueTextEquals("done"u8))
-                {
-                    reader.Read();
-                    // Ollama native streams end with a line carrying "done": true.
-                    _ollamaDone = reader.TokenType == JsonTokenType.True;
-                }
-                else
-                {
-                    reader.Read();
-                    reader.Skip();
-                }
-            }
-
-            return true;
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
-    }
-
-    private void ScanChoices(ref Utf8JsonReader reader)
-    {
-        int ordinal = 0;
-        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-        {
-            if (reader.TokenType != JsonTokenType.StartObject)
-            {
-                reader.Skip();
-                _elements.Add((ordinal++, false));
-                continue;
-            }
-
-            int index = ordinal;
-            bool finishing = false;
-            while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
-            {
-                bool isIndex = reader.ValueTextEquals("index"u8);
-                bool isFinish = reader.ValueTextEquals("finish_reason"u8);
-                reader.Read();
-                if (isIndex && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out int value))
-                {
-                    index = value;
-                }
-                else if (isFinish)
-                {
-                    finishing = reader.TokenType == JsonTokenType.String;
-                }
-
-                reader.Skip();
-            }
-
-            _elements.Add((index, finishing));
-            ordinal++;
-        }
     }
 
     private void WriteRoot(ref Utf8JsonReader reader, Utf8JsonWriter writer)
@@ -363,7 +274,7 @@ internal sealed class JsonPayloadRewriter : IDisposable
                 }
                 else
                 {
-                    CopyValue(ref reader, writer);
+                    JsonTokenCopier.CopyValue(ref reader, writer);
                 }
 
                 continue;
@@ -377,11 +288,11 @@ internal sealed class JsonPayloadRewriter : IDisposable
                 if (reader.TokenType == JsonTokenType.StartObject)
                 {
                     ollama ??= GetChoice(ChoiceFilterState.OllamaIndex);
-                    WriteContainer(ref reader, writer, ollama, _ollamaDone, "thinking"u8);
+                    WriteContainer(ref reader, writer, ollama, _scanner.OllamaDone, "thinking"u8);
                 }
                 else
                 {
-                    CopyValue(ref reader, writer);
+                    JsonTokenCopier.CopyValue(ref reader, writer);
                 }
 
                 continue;
@@ -397,11 +308,11 @@ internal sealed class JsonPayloadRewriter : IDisposable
                     ollama ??= GetChoice(ChoiceFilterState.OllamaIndex);
                     ollama.OllamaUsesResponse = true;
                     sawResponse = true;
-                    FilterString(ref reader, writer, ollama.Content, _ollamaDone, _thinkRoot);
+                    FilterString(ref reader, writer, ollama.Content, _scanner.OllamaDone, _thinkRoot);
                 }
                 else
                 {
-                    CopyValue(ref reader, writer);
+                    JsonTokenCopier.CopyValue(ref reader, writer);
                 }
 
                 continue;
@@ -419,7 +330,7 @@ internal sealed class JsonPayloadRewriter : IDisposable
                 CopyPropertyName(ref reader, writer);
                 reader.Read();
                 _payload |= reader.TokenType != JsonTokenType.Null;
-                CopyValue(ref reader, writer);
+                JsonTokenCopier.CopyValue(ref reader, writer);
                 continue;
             }
 
@@ -428,14 +339,14 @@ internal sealed class JsonPayloadRewriter : IDisposable
                 CopyPropertyName(ref reader, writer);
                 reader.Read();
                 _payload |= reader.TokenType == JsonTokenType.True;
-                CopyValue(ref reader, writer);
+                JsonTokenCopier.CopyValue(ref reader, writer);
                 continue;
             }
 
             CopyProperty(ref reader, writer);
         }
 
-        if (ollama is not null && _ollamaDone)
+        if (ollama is not null && _scanner.OllamaDone)
         {
             ollama.Finished = true;
         }
@@ -458,12 +369,12 @@ internal sealed class JsonPayloadRewriter : IDisposable
         {
             if (reader.TokenType != JsonTokenType.StartObject)
             {
-                CopyValue(ref reader, writer);
+                JsonTokenCopier.CopyValue(ref reader, writer);
                 ordinal++;
                 continue;
             }
 
-            (int index, bool finishing) = _elements[ordinal++];
+            (int index, bool finishing) = _scanner.Elements[ordinal++];
             ChoiceFilterState choice = GetChoice(index);
             WriteChoice(ref reader, writer, choice, finishing);
             if (finishing && _streaming)
@@ -495,7 +406,7 @@ internal sealed class JsonPayloadRewriter : IDisposable
                 }
                 else
                 {
-                    CopyValue(ref reader, writer);
+                    JsonTokenCopier.CopyValue(ref reader, writer);
                 }
 
                 continue;
@@ -512,7 +423,7 @@ internal sealed class JsonPayloadRewriter : IDisposable
                 }
                 else
                 {
-                    CopyValue(ref reader, writer);
+                    JsonTokenCopier.CopyValue(ref reader, writer);
                 }
 
                 continue;
@@ -523,7 +434,7 @@ internal sealed class JsonPayloadRewriter : IDisposable
                 CopyPropertyName(ref reader, writer);
                 reader.Read();
                 _payload |= reader.TokenType != JsonTokenType.Null;
-                CopyValue(ref reader, writer);
+                JsonTokenCopier.CopyValue(ref reader, writer);
                 continue;
             }
 
@@ -565,7 +476,7 @@ internal sealed class JsonPayloadRewriter : IDisposable
                 }
                 else
                 {
-                    CopyValue(ref reader, writer);
+                    JsonTokenCopier.CopyValue(ref reader, writer);
                 }
 
                 continue;
@@ -601,7 +512,8 @@ internal sealed class JsonPayloadRewriter : IDisposable
                         choice.RoleSeen = true;
                     }
                 }
-                CopyValue(ref reader, writer);
+
+                JsonTokenCopier.CopyValue(ref reader, writer);
                 continue;
             }
 
@@ -670,7 +582,7 @@ internal sealed class JsonPayloadRewriter : IDisposable
 
         if (result.SequenceEqual(text) && thinking.Length == thinkingBefore)
         {
-            CopyValue(ref reader, writer);
+            JsonTokenCopier.CopyValue(ref reader, writer);
             return;
         }
 
@@ -730,7 +642,7 @@ internal sealed class JsonPayloadRewriter : IDisposable
             || (reader.TokenType == JsonTokenType.StartArray && peek.Read() && peek.TokenType == JsonTokenType.EndArray))
         {
             CopyPropertyName(ref name, writer);
-            CopyValue(ref reader, writer);
+            JsonTokenCopier.CopyValue(ref reader, writer);
             return;
         }
 
@@ -742,112 +654,18 @@ internal sealed class JsonPayloadRewriter : IDisposable
     private static void WritePropertyNameAndCopy(ref Utf8JsonReader reader, Utf8JsonWriter writer, ReadOnlySpan<byte> name)
     {
         writer.WritePropertyName(name);
-        CopyValue(ref reader, writer);
+        JsonTokenCopier.CopyValue(ref reader, writer);
     }
 
     private void CopyProperty(ref Utf8JsonReader reader, Utf8JsonWriter writer)
     {
         CopyPropertyName(ref reader, writer);
         reader.Read();
-        CopyValue(ref reader, writer);
+        JsonTokenCopier.CopyValue(ref reader, writer);
     }
 
     private void CopyPropertyName(ref Utf8JsonReader reader, Utf8JsonWriter writer)
     {
         writer.WritePropertyName(Decode(ref reader));
-    }
-
-    /// <summary>Copies the value at the reader, keeping numbers and untouched strings as their exact raw text.</summary>
-    private static void CopyValue(ref Utf8JsonReader reader, Utf8JsonWriter writer)
-    {
-        WriteToken(ref reader, writer);
-        if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
-        {
-            return;
-        }
-
-        int depth = reader.CurrentDepth;
-        while (reader.Read())
-        {
-            WriteToken(ref reader, writer);
-            if (reader.CurrentDepth == depth && reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray)
-            {
-                return;
-            }
-        }
-    }
-
-    private static void WriteToken(ref Utf8JsonReader reader, Utf8JsonWriter writer)
-    {
-        switch (reader.TokenType)
-        {
-            case JsonTokenType.StartObject:
-                writer.WriteStartObject();
-                break;
-            case JsonTokenType.EndObject:
-                writer.WriteEndObject();
-                break;
-            case JsonTokenType.StartArray:
-                writer.WriteStartArray();
-                break;
-            case JsonTokenType.EndArray:
-                writer.WriteEndArray();
-                break;
-            case JsonTokenType.PropertyName:
-                WriteRawPropertyName(ref reader, writer);
-                break;
-            case JsonTokenType.String:
-                WriteRawString(reader.ValueSpan, writer);
-                break;
-            case JsonTokenType.Number:
-                writer.WriteRawValue(reader.ValueSpan, skipInputValidation: true);
-                break;
-            case JsonTokenType.True:
-                writer.WriteBooleanValue(true);
-                break;
-            case JsonTokenType.False:
-                writer.WriteBooleanValue(false);
-                break;
-            case JsonTokenType.Null:
-                writer.WriteNullValue();
-                break;
-        }
-    }
-
-    private static void WriteRawPropertyName(ref Utf8JsonReader reader, Utf8JsonWriter writer)
-    {
-        if (!reader.ValueIsEscaped)
-        {
-            writer.WritePropertyName(reader.ValueSpan);
-            return;
-        }
-
-        byte[] rented = ArrayPool<byte>.Shared.Rent(reader.ValueSpan.Length);
-        try
-        {
-            int written = reader.CopyString(rented);
-            writer.WritePropertyName(rented.AsSpan(0, written));
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
-    }
-
-    /// <summary>Writes a string value exactly as it was escaped upstream (the raw text between the quotes).</summary>
-    private static void WriteRawString(ReadOnlySpan<byte> raw, Utf8JsonWriter writer)
-    {
-        byte[] rented = ArrayPool<byte>.Shared.Rent(raw.Length + 2);
-        try
-        {
-            rented[0] = (byte)'"';
-            raw.CopyTo(rented.AsSpan(1));
-            rented[raw.Length + 1] = (byte)'"';
-            writer.WriteRawValue(rented.AsSpan(0, raw.Length + 2), skipInputValidation: true);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
     }
 }

@@ -179,6 +179,17 @@ public sealed class SseResponseRewriterTests
     }
 
     [Fact]
+    public void Rewrite_CustomNonAsciiTags_SplitAcrossEvents_Removed()
+    {
+        var options = new ResponseRewriteOptions { StartTag = "<\u0e04\u0e34\u0e14>", EndTag = "</\u0e04\u0e34\u0e14>" };
+        string input = Chunk("{\"content\":\"\u0e02\u0e49\u0e2d <\u0e04\"}")
+            + Chunk("{\"content\":\"\u0e34\u0e14>secret</\u0e04\u0e34\"}")
+            + Chunk("{\"content\":\"\u0e14> \u0e21\u0e39\u0e25\"}");
+        string expected = Chunk("{\"content\":\"\u0e02\u0e49\u0e2d \"}") + Chunk("{\"content\":\" \u0e21\u0e39\u0e25\"}");
+        Assert.Equal(expected, RunEverySplit(input, options));
+    }
+
+    [Fact]
     public void TryWriteKeepAlive_InsideHiddenThought_WritesCommentOnlyThen()
     {
         using IResponseRewriter rewriter = ResponseRewriterFactory.Create(EventStream, new ResponseRewriteOptions())!;
