@@ -26,7 +26,7 @@ internal static class SettingsCatalog
         new(SettingNames.RequestHeadersTimeout, null, "30",
             "Seconds a client has to send a request's headers; then 408 and close."),
         new(SettingNames.RequestBodyTimeout, null, "30",
-            "Longest silence in seconds while a request body arrives; then the connection closes."),
+            "Longest silence in seconds while a request body arrives; then 408 and close."),
         new(SettingNames.KeepAliveTimeout, null, "75",
             "Seconds an idle keep-alive connection stays open (as nginx)."),
         new(SettingNames.LlmParams, null, "(none)",
