@@ -63,8 +63,14 @@ internal sealed class HttpConnection : IDisposable
         var context = new HttpContext(request, body, response) { RemoteEndPoint = _socket.RemoteEndPoint as IPEndPoint };
         body.Completed = StartDisconnectMonitor;
 
-        // On a graceful stop, a connection waiting for its next request wakes up and closes.
-        using var stopRegistration = _stopping.Register(static state => ((PipeReader)state!).CancelPendingRead(), reader);
+        // On a graceful stop, a connection waiting for its next request wakes up and closes; one busy with a request
+        // finishes it and tells the client the connection ends (RFC 9112 §9.6).
+        using var stopRegistration = _stopping.Register(static state =>
+        {
+            var (pipe, current) = ((PipeReader, HttpResponse))state!;
+            current.CloseRequested = true;
+            pipe.CancelPendingRead();
+        }, (reader, response));
 
         try
         {

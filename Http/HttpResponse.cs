@@ -43,6 +43,9 @@ internal sealed class HttpResponse
 
     public List<KeyValuePair<string, string>> Headers { get; } = new(16);
 
+    /// <summary>Set when the server is stopping: the response that starts next says <c>Connection: close</c>.</summary>
+    public bool CloseRequested { get; set; }
+
     public void Reset(HttpRequest request, RequestBody body, bool keepAlive)
     {
         _request = request;
@@ -80,7 +83,7 @@ internal sealed class HttpResponse
         StatusCode = statusCode;
 
         // An unread request body leaves the connection unusable for the next request.
-        if (!_body.IsComplete)
+        if (!_body.IsComplete || CloseRequested)
         {
             KeepAlive = false;
         }
