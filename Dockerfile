@@ -50,5 +50,5 @@ ENV HOST=0.0.0.0 \
 EXPOSE 5000
 # health-check asks this container's /health (HOST/PORT above), which also checks the upstream:
 # the container turns unhealthy while TARGET_BASE_URL cannot be reached.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 CMD ["/app/cot-proxy", "health-check"]
+HEALTHCHECK --interval=30s --timeout=10s --start-period=5s --retries=3 CMD ["/app/cot-proxy", "health-check"]
 ENTRYPOINT ["/app/cot-proxy"]
