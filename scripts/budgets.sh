@@ -14,6 +14,7 @@
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+command_line="scripts/budgets.sh $*"
 usage() { echo "usage: $0 BINARY [--runs N] [--write FILE]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 binary="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
@@ -43,10 +44,12 @@ cd "$SMOKE_WORKDIR" || exit 1
 
 can_connect() { { : >"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null; }
 
+# A port nothing listens on, below the kernel's ephemeral range so no outgoing connection holds it.
+ephemeral_low="$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
 free_port() {
   local p
   while :; do
-    p=$((20000 + RANDOM % 40000))
+    p=$((10000 + RANDOM % (ephemeral_low - 10000)))
     can_connect "$p" || { echo "$p"; return; }
   done
 }
@@ -58,12 +61,12 @@ startup_ms() {
   local port pid t0 t1 tries=0
   port="$(free_port)"
   t0=$EPOCHREALTIME
-  (exec -c "$binary" --host 127.0.0.1 --port "$port" >/dev/null 2>&1) &
+  (exec -c "$binary" --host 127.0.0.1 --port "$port" >"$SMOKE_WORKDIR/startup.log" 2>&1) &
   pid=$!
   until can_connect "$port"; do
     tries=$((tries + 1))
     if ((tries % 1000 == 0)) && ! kill -0 "$pid" 2>/dev/null; then
-      echo "proxy exited before listening" >&2
+      echo "proxy exited before listening on $port: $(cat "$SMOKE_WORKDIR/startup.log")" >&2
       return 1
     fi
   done
@@ -74,10 +77,12 @@ startup_ms() {
 }
 
 size=$(stat -c %s "$binary")
+load="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 samples=()
 for ((i = 0; i < runs; i++)); do
-  ms="$(startup_ms)" || { echo "FAIL startup run $i"; exit 1; }
+  # A port taken between the check and the bind fails that start only: try another port.
+  ms="$(startup_ms)" || ms="$(startup_ms)" || { echo "FAIL startup run $i"; exit 1; }
   samples+=("$ms")
 done
 read -r median min max < <(printf '%s\n' "${samples[@]}" | sort -n | awk '{ v[NR] = $1 } END { printf "%s %s %s\n", v[int((NR + 1) / 2)], v[1], v[NR] }')
@@ -121,7 +126,7 @@ if [ -n "$write" ]; then
   {
     echo "# Budgets of the native binary"
     echo
-    echo "Measured by \`scripts/budgets.sh out/linux-x64/cot-proxy --runs $runs --write bench/BUDGETS.md\`"
+    echo "Measured by \`$command_line\`"
     echo "(published by \`scripts/publish.sh linux-x64\`); budgets from issue 5. MiB = 1024 KiB;"
     echo "RSS is VmRSS from /proc; startup is from just before the fork to the first successful TCP connect."
     echo
@@ -129,6 +134,7 @@ if [ -n "$write" ]; then
     echo
     echo "- commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u +%Y-%m-%d)"
     echo "- $(uname -sm), kernel $(uname -r), $(nproc) cores shared with other work, $(awk '/^MemTotal/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo)"
+    echo "- load average when measured: $load (startup times grow with it; min is the unloaded figure)"
   } >"$write"
 fi
 
