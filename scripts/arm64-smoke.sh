@@ -45,16 +45,16 @@ ensure_package qemu-user
 ensure_package libc6-arm64-cross
 command -v curl >/dev/null || { echo "FAIL curl is needed"; exit 1; }
 
-# shellcheck source=lib/smoke-lib.sh
+# shellcheck source=scripts/lib/smoke-lib.sh
 . "$root/scripts/lib/smoke-lib.sh"
 trap smoke_cleanup EXIT
 qemu=(qemu-aarch64 -L "$sysroot")
 
 machine="$(od -An -tx1 -j18 -N2 "$binary" | tr -d ' \n')"
-[ "$machine" = b700 ] && pass "ELF machine AArch64" || fail "ELF machine $machine is not AArch64 (b700)"
+if [ "$machine" = b700 ]; then pass "ELF machine AArch64"; else fail "ELF machine $machine is not AArch64 (b700)"; fi
 
 version="$(run_clean "${qemu[@]}" "$binary" --version 2>&1)"
-[[ "$version" =~ ^cot-proxy\ [0-9]+\.[0-9]+\.[0-9]+ ]] && pass "--version under qemu: $version" || fail "--version under qemu: $version"
+if [[ "$version" =~ ^cot-proxy\ [0-9]+\.[0-9]+\.[0-9]+ ]]; then pass "--version under qemu: $version"; else fail "--version under qemu: $version"; fi
 
 run_start=$(date +%s)
 if ! start_proxy "${qemu[@]}" "$binary" --demo --host 127.0.0.1 --port 0; then

@@ -37,7 +37,7 @@ size_budget=$((12 * 1024 * 1024))
 rss_budget_kib=$((20 * 1024))
 startup_budget_ms=50
 
-# shellcheck source=lib/smoke-lib.sh
+# shellcheck source=scripts/lib/smoke-lib.sh
 . "$root/scripts/lib/smoke-lib.sh"
 trap smoke_cleanup EXIT
 cd "$SMOKE_WORKDIR" || exit 1
@@ -97,28 +97,29 @@ idle_kib="$(rss_kib "$pid")"
 kill -TERM "$pid"
 wait "$pid"
 
+mib() { awk -v k="$1" -v d="$2" 'BEGIN { printf "%.2f MiB", k / d }'; }
+
 # For information: the demo after one streamed completion.
 if start_proxy "$binary" --demo --host 127.0.0.1 --port 0; then
   check_stream "$PROXY_PORT" >/dev/null
   sleep 0.5
-  demo_kib="$(rss_kib "$PROXY_PID")"
+  demo_text="$(mib "$(rss_kib "$PROXY_PID")" 1024)"
   stop_proxy_expect_zero >/dev/null
 else
-  demo_kib="?"
+  demo_text="? (the demo did not start)"
 fi
 
 verdict() { if [ "$1" = 1 ]; then echo ok; else echo OVER; fi; }
 size_ok=$((size <= size_budget ? 1 : 0))
 rss_ok=$((idle_kib <= rss_budget_kib ? 1 : 0))
 start_ok=$(awk -v m="$median" -v b="$startup_budget_ms" 'BEGIN { print (m <= b) ? 1 : 0 }')
-mib() { awk -v k="$1" -v d="$2" 'BEGIN { printf "%.2f MiB", k / d }'; }
 
 table="| measure | value | budget | |
 |---|---|---|---|
 | binary size | $(mib "$size" 1048576) ($size bytes) | 12 MiB | $(verdict "$size_ok") |
 | idle RSS, 1 s after start | $(mib "$idle_kib" 1024) | 20 MiB | $(verdict "$rss_ok") |
 | exec to accepting, median of $runs | $median ms (min $min, max $max) | 50 ms | $(verdict "$start_ok") |
-| RSS after one streamed demo completion | $( [ "$demo_kib" = "?" ] && echo "?" || mib "$demo_kib" 1024) | none | |"
+| RSS after one streamed demo completion | $demo_text | none | |"
 echo "$table"
 
 if [ -n "$write" ]; then

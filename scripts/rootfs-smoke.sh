@@ -23,7 +23,7 @@ done
 ca_bundle=/etc/ssl/certs/ca-certificates.crt
 [ -r "$ca_bundle" ] || { echo "FAIL no CA bundle at $ca_bundle (apt-get install ca-certificates)"; exit 1; }
 
-# shellcheck source=lib/smoke-lib.sh
+# shellcheck source=scripts/lib/smoke-lib.sh
 . "$script_root/scripts/lib/smoke-lib.sh"
 
 rootfs="$(mktemp -d /tmp/cot-proxy-rootfs.XXXXXX)"
@@ -74,7 +74,7 @@ fi
 pass "--demo in the root file system: listening on 127.0.0.1:$PROXY_PORT"
 
 uid="$(awk '/^Uid:/ { print $2 }' "/proc/$PROXY_PID/status")"
-[ "$uid" = 65532 ] && pass "runs as uid 65532" || fail "runs as uid $uid, not 65532"
+if [ "$uid" = 65532 ]; then pass "runs as uid 65532"; else fail "runs as uid $uid, not 65532"; fi
 
 check_health "$PROXY_PORT"
 check_stream "$PROXY_PORT"

@@ -15,7 +15,7 @@ binary="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 [ -x "$binary" ] || { echo "FAIL not an executable: $1"; exit 1; }
 command -v curl >/dev/null || { echo "FAIL curl is needed"; exit 1; }
 
-# shellcheck source=lib/smoke-lib.sh
+# shellcheck source=scripts/lib/smoke-lib.sh
 . "$root/scripts/lib/smoke-lib.sh"
 trap smoke_cleanup EXIT
 
@@ -29,10 +29,10 @@ fi
 help="$(run_clean "$binary" --help 2>&1)"
 help_status=$?
 missing=""
-for key in $(sed -n 's/^\(# \)\{0,1\}\([A-Z_][A-Z0-9_]*\)=.*/\2/p' "$root/.env.example" | sort -u); do
+while read -r key; do
   [ "$key" = HOST_PORT ] && continue # docker compose's, not the binary's
   grep -q "^  $key " <<<"$help" || missing="$missing $key"
-done
+done < <(sed -n 's/^\(# \)\{0,1\}\([A-Z_][A-Z0-9_]*\)=.*/\2/p' "$root/.env.example" | sort -u)
 if [ "$help_status" -eq 0 ] && [ -z "$missing" ]; then
   pass "--help: exit 0, every setting of .env.example listed"
 else
@@ -60,10 +60,10 @@ check "health-check --port $PROXY_PORT: exit 0" run_clean "$binary" health-check
 
 port="$PROXY_PORT"
 stop_proxy_expect_zero
-grep -q 'info stopped' "$PROXY_LOG" && pass "shutdown logged" || fail "shutdown not logged: $(tail -3 "$PROXY_LOG")"
+if grep -q 'info stopped' "$PROXY_LOG"; then pass "shutdown logged"; else fail "shutdown not logged: $(tail -3 "$PROXY_LOG")"; fi
 
 run_clean "$binary" health-check --host 127.0.0.1 --port "$port" >/dev/null 2>&1
 status=$?
-[ "$status" -eq 1 ] && pass "health-check with no proxy: exit 1" || fail "health-check with no proxy: exit $status"
+if [ "$status" -eq 1 ]; then pass "health-check with no proxy: exit 1"; else fail "health-check with no proxy: exit $status"; fi
 
 smoke_result "smoke $binary"
