@@ -33,6 +33,7 @@ if [ $# -eq 1 ]; then
 else
   binary="$root/out/linux-arm64/cot-proxy"
   publish_start=$(date +%s)
+  mkdir -p "$root/out"
   if ! "$root/scripts/publish.sh" linux-arm64 "$root/out/linux-arm64" >"$root/out/arm64-publish.log" 2>&1; then
     tail -20 "$root/out/arm64-publish.log"
     echo "FAIL publish linux-arm64 (log: out/arm64-publish.log)"
