@@ -1,0 +1,113 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace CotProxy.Bench.SlowStreams;
+
+/// <summary>
+/// <c>slow-streams serve --port P [--events 20] [--interval-ms 50]</c>: the paced SSE upstream, until SIGTERM.
+/// <c>slow-streams load [--streams 1000] [--rounds 3] [--events 20] [--timeout-s 60] [--warmup 20] name=url...</c>:
+/// the concurrent-stream client, rounds alternating the order of the targets, one "result" line per round and target.
+/// </summary>
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length == 0)
+        {
+            return Usage();
+        }
+
+        var options = new Dictionary<string, int>
+        {
+            ["--port"] = 0,
+            ["--events"] = 20,
+            ["--interval-ms"] = 50,
+            ["--streams"] = 1000,
+            ["--rounds"] = 3,
+            ["--timeout-s"] = 60,
+            ["--warmup"] = 20,
+        };
+        var targets = new List<(string Name, Uri Url)>();
+        for (var i = 1; i < args.Length; i++)
+        {
+            if (options.ContainsKey(args[i]) && i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var value) && value >= 0)
+            {
+                options[args[i]] = value;
+                i++;
+            }
+            else if (args[i].IndexOf('=', StringComparison.Ordinal) is > 0 and var eq && Uri.TryCreate(args[i][(eq + 1)..], UriKind.Absolute, out var url))
+            {
+                targets.Add((args[i][..eq], url));
+            }
+            else
+            {
+                return Usage();
+            }
+        }
+
+        return args[0] switch
+        {
+            "serve" => await ServeAsync(options["--port"], options["--events"], options["--interval-ms"]),
+            "load" when targets.Count > 0 => await LoadAsync(targets, options),
+            _ => Usage(),
+        };
+    }
+
+    private static async Task<int> ServeAsync(int port, int events, int intervalMs)
+    {
+        using var stop = new CancellationTokenSource();
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var upstream = new SlowUpstream(port, events, intervalMs);
+        Console.Out.WriteLine($"slow-streams upstream listening on 127.0.0.1:{upstream.Port}: {events} events, {intervalMs} ms apart");
+        await upstream.RunAsync(stop.Token);
+        return 0;
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+    }
+
+    private static async Task<int> LoadAsync(List<(string Name, Uri Url)> targets, Dictionary<string, int> options)
+    {
+        var load = new StreamLoad(options["--events"], TimeSpan.FromSeconds(options["--timeout-s"]));
+        foreach (var (name, url) in targets)
+        {
+            // Warm-up: JIT-compiles the client's paths and checks the target answers before anything is timed.
+            var warm = await load.RunAsync(url, options["--warmup"]);
+            Console.Out.WriteLine(warm.Format(name, 0));
+            if (warm.FirstError is { } error)
+            {
+                Console.Error.WriteLine($"warm-up against {name} failed: {error}");
+            }
+        }
+
+        for (var round = 1; round <= options["--rounds"]; round++)
+        {
+            var order = round % 2 == 1 ? targets : Enumerable.Reverse(targets).ToList();
+            foreach (var (name, url) in order)
+            {
+                var result = await load.RunAsync(url, options["--streams"]);
+                Console.Out.WriteLine(result.Format(name, round));
+                if (result.FirstError is { } error)
+                {
+                    Console.Error.WriteLine($"{name} round {round}: {result.Failed} failed, first: {error}");
+                }
+
+                // Let closed connections drain (TIME_WAIT, the proxy's bookkeeping) before the next target.
+                await Task.Delay(500);
+            }
+        }
+
+        return 0;
+    }
+
+    private static int Usage()
+    {
+        Console.Error.WriteLine("usage: slow-streams serve --port P [--events 20] [--interval-ms 50]");
+        Console.Error.WriteLine("       slow-streams load [--streams 1000] [--rounds 3] [--events 20] [--timeout-s 60] [--warmup 20] name=url...");
+        return 2;
+    }
+}
