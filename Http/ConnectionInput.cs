@@ -2,10 +2,15 @@ using System.IO.Pipelines;
 
 namespace CotProxy.Http;
 
-/// <summary>The client side of a connection: its <see cref="PipeReader"/> and a reusable timer that bounds every wait on it.</summary>
+/// <summary>
+/// The client side of a connection: its <see cref="PipeReader"/> and a reusable timer that bounds every wait on it.
+/// While a response is produced, one read stays pending to notice a client that goes away; that same read then
+/// becomes the first read of the next request, so watching costs no cancellation and no exception.
+/// </summary>
 internal sealed class ConnectionInput : IDisposable
 {
     private CancellationTokenSource _timer = new();
+    private Task<ReadResult>? _pending;
 
     public ConnectionInput(PipeReader reader)
     {
@@ -20,6 +25,12 @@ internal sealed class ConnectionInput : IDisposable
         _timer.CancelAfter(timeout);
         try
         {
+            if (_pending is { } pending)
+            {
+                _pending = null;
+                return await pending;
+            }
+
             return await Reader.ReadAsync(_timer.Token);
         }
         catch (OperationCanceledException) when (_timer.IsCancellationRequested)
@@ -37,5 +48,41 @@ internal sealed class ConnectionInput : IDisposable
         }
     }
 
+    /// <summary>
+    /// Starts the read that waits for the client's next bytes while a response is produced (no time bound until
+    /// <see cref="ReadAsync"/> takes it over). <paramref name="onClosed"/> runs if the client ends its side first.
+    /// </summary>
+    public void StartWatching(Action onClosed)
+    {
+        if (_pending is not null)
+        {
+            return;
+        }
+
+        var pending = Reader.ReadAsync(_timer.Token).AsTask();
+        _pending = pending;
+        if (pending.IsCompleted)
+        {
+            NotifyIfClosed(pending, onClosed);
+            return;
+        }
+
+        pending.ContinueWith(
+            static (task, state) => NotifyIfClosed(task, (Action)state!),
+            onClosed,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
     public void Dispose() => _timer.Dispose();
+
+    private static void NotifyIfClosed(Task<ReadResult> read, Action onClosed)
+    {
+        // End of stream with nothing left to read, or a reset: the client is gone. nginx treats a client's FIN the same way (499).
+        if (read.IsFaulted || (read.IsCompletedSuccessfully && read.Result is { IsCompleted: true, IsCanceled: false } result && result.Buffer.IsEmpty))
+        {
+            onClosed();
+        }
+    }
 }

@@ -12,18 +12,15 @@ namespace CotProxy.Http;
 /// </summary>
 internal sealed class HttpConnection : IDisposable
 {
-    // How much pipelined input is held while a response is in flight before we stop watching for a disconnect.
-    private const int MaxPipelinedBytesWhileBusy = 64 * 1024;
-
     private readonly Socket _socket;
     private readonly IHttpHandler _handler;
     private readonly HttpLimits _limits;
     private readonly CancellationToken _stopping;
     private readonly CancellationTokenSource _abort = new();
     private readonly string? _name;
-    private PipeReader? _reader;
-    private Task? _monitor;
+    private ConnectionInput? _input;
     private CancellationTokenSource? _requestAborted;
+    private Action? _onClientClosed;
 
     public HttpConnection(Socket socket, IHttpHandler handler, HttpLimits limits, CancellationToken stopping, string? name = null)
     {
@@ -53,15 +50,17 @@ internal sealed class HttpConnection : IDisposable
     public async Task RunAsync()
     {
         await using var stream = new NetworkStream(_socket, ownsSocket: true);
-        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true));
+        // Zero-byte reads: an idle connection holds no buffer until bytes arrive (Kestrel does the same), which is what
+        // keeps thousands of waiting streams small.
+        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
         var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
-        _reader = reader;
         using var input = new ConnectionInput(reader);
+        _input = input;
         var request = new HttpRequest();
         var body = new RequestBody(input, _limits);
         var response = new HttpResponse(writer);
         var context = new HttpContext(request, body, response) { RemoteEndPoint = _socket.RemoteEndPoint as IPEndPoint };
-        body.Completed = StartDisconnectMonitor;
+        body.Completed = StartWatchingClient;
 
         // On a graceful stop, a connection waiting for its next request wakes up and closes; one busy with a request
         // finishes it and tells the client the connection ends (RFC 9112 §9.6).
@@ -108,9 +107,15 @@ internal sealed class HttpConnection : IDisposable
         }
         finally
         {
-            await StopMonitorAsync();
             await reader.CompleteAsync();
-            await writer.CompleteAsync();
+            try
+            {
+                await writer.CompleteAsync();
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+            {
+                // Flushing the last bytes to a client that already left: nothing to report.
+            }
         }
     }
 
@@ -203,7 +208,7 @@ internal sealed class HttpConnection : IDisposable
 
             if (context.Body.IsComplete)
             {
-                StartDisconnectMonitor();
+                StartWatchingClient();
             }
 
             await _handler.HandleAsync(context);
@@ -236,8 +241,7 @@ internal sealed class HttpConnection : IDisposable
         }
         finally
         {
-            await StopMonitorAsync();
-            _requestAborted = null;
+            Volatile.Write(ref _requestAborted, null);
             var status = response.HasStarted ? response.StatusCode : 499;
             Log.Access(_name, request.Method, request.Target, context.Model, context.ClientDisconnected ? 499 : status, response.BodyBytes, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
@@ -260,66 +264,17 @@ internal sealed class HttpConnection : IDisposable
     private static ValueTask WriteRejectionAsync(HttpResponse response, HttpRejection rejection) =>
         OpenAiError.WriteAsync(response, rejection.StatusCode, rejection.Message, OpenAiError.TypeFor(rejection.StatusCode), rejection.Reason.ToString(), CancellationToken.None);
 
-    private void StartDisconnectMonitor()
+    private void StartWatchingClient() => _input?.StartWatching(_onClientClosed ??= OnClientClosed);
+
+    private void OnClientClosed()
     {
-        if (_monitor is null && _reader is not null && _requestAborted is not null)
+        try
         {
-            _monitor = MonitorAsync(_reader, _requestAborted);
+            Volatile.Read(ref _requestAborted)?.Cancel();
         }
-    }
-
-    /// <summary>
-    /// While a response is produced, watches the client for end-of-stream so that a client that gives up cancels its
-    /// upstream request at once (a llama.cpp slot is freed). nginx treats a client's FIN the same way (499).
-    /// Pipelined bytes seen meanwhile stay in the pipe for the next request.
-    /// </summary>
-    private static async Task MonitorAsync(PipeReader reader, CancellationTokenSource requestAborted)
-    {
-        while (true)
+        catch (ObjectDisposedException)
         {
-            ReadResult result;
-            try
-            {
-                result = await reader.ReadAsync();
-            }
-            catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
-            {
-                requestAborted.Cancel();
-                return;
-            }
-
-            var buffer = result.Buffer;
-            if (result.IsCanceled || buffer.Length > MaxPipelinedBytesWhileBusy)
-            {
-                // Examined nothing: the connection's next read sees these bytes at once.
-                reader.AdvanceTo(buffer.Start, buffer.Start);
-                return;
-            }
-
-            if (result.IsCompleted)
-            {
-                reader.AdvanceTo(buffer.Start, buffer.Start);
-                requestAborted.Cancel();
-                return;
-            }
-
-            reader.AdvanceTo(buffer.Start, buffer.End);
+            // The request had already finished.
         }
-    }
-
-    private async Task StopMonitorAsync()
-    {
-        if (_monitor is not { } monitor)
-        {
-            return;
-        }
-
-        _monitor = null;
-        if (!monitor.IsCompleted)
-        {
-            _reader!.CancelPendingRead();
-        }
-
-        await monitor;
     }
 }

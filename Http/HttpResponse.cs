@@ -16,11 +16,16 @@ internal sealed class HttpResponse
     private RequestBody _body = null!;
     private Framing _framing;
     private long _remaining;
+    private Memory<byte> _reservedChunk;
 
     public HttpResponse(PipeWriter writer)
     {
         _writer = writer;
     }
+
+    private const int ChunkPrefixLength = 6;
+    private const int ChunkOverhead = ChunkPrefixLength + 2;
+    private const int MaxDirectChunk = 0xFFFF;
 
     private enum Framing
     {
@@ -180,6 +185,57 @@ internal sealed class HttpResponse
     }
 
     public ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken) => _writer.FlushAsync(cancellationToken);
+
+    /// <summary>
+    /// Memory to read body bytes into directly, without a copy; commit them with <see cref="AdvanceBody"/>. When chunked,
+    /// room for the chunk's size line is kept in front: a fixed four-digit hex size, since RFC 9112 §7.1 allows leading zeros.
+    /// </summary>
+    public Memory<byte> GetBodyMemory(int sizeHint)
+    {
+        if (_framing != Framing.Chunked)
+        {
+            var memory = _writer.GetMemory(sizeHint);
+            return _framing == Framing.ContentLength && memory.Length > _remaining ? memory[..(int)Math.Max(_remaining, 1)] : memory;
+        }
+
+        _reservedChunk = _writer.GetMemory(sizeHint + ChunkOverhead);
+        return _reservedChunk.Slice(ChunkPrefixLength, Math.Min(_reservedChunk.Length - ChunkOverhead, MaxDirectChunk));
+    }
+
+    /// <summary>Commits <paramref name="count"/> bytes written into the memory from <see cref="GetBodyMemory"/>.</summary>
+    public void AdvanceBody(int count)
+    {
+        if (count == 0 || _framing == Framing.None)
+        {
+            return;
+        }
+
+        BodyBytes += count;
+        if (_framing == Framing.Chunked)
+        {
+            var span = _reservedChunk.Span;
+            _reservedChunk = default;
+            Utf8Formatter.TryFormat(count, span, out _, new StandardFormat('x', 4));
+            span[4] = HttpConstants.CR;
+            span[5] = HttpConstants.LF;
+            span[ChunkPrefixLength + count] = HttpConstants.CR;
+            span[ChunkPrefixLength + count + 1] = HttpConstants.LF;
+            _writer.Advance(count + ChunkOverhead);
+            return;
+        }
+
+        if (_framing == Framing.ContentLength)
+        {
+            if (count > _remaining)
+            {
+                throw new InvalidOperationException("Response body is longer than its Content-Length.");
+            }
+
+            _remaining -= count;
+        }
+
+        _writer.Advance(count);
+    }
 
     /// <summary>Ends the body cleanly (the final chunk when chunked) and flushes.</summary>
     public ValueTask<FlushResult> CompleteAsync(CancellationToken cancellationToken)

@@ -37,17 +37,60 @@ internal static class ResponseStreamer
         }
 
         // A rewritten stream has a new length, unknown until it ends: it goes out chunked.
-        response.Start((int)upstream.StatusCode, rewriter is null ? upstream.Content.Headers.ContentLength : null);
-        await response.FlushAsync(context.Aborted);
+        var contentLength = rewriter is null ? upstream.Content.Headers.ContentLength : null;
+        response.Start((int)upstream.StatusCode, contentLength);
         if (context.Request.IsHead)
         {
             return;
         }
 
+        // A body of unknown length may take long to start (a model thinking): its headers go out at once. A body of known
+        // length goes out with its headers in one send.
+        if (contentLength is null)
+        {
+            await response.FlushAsync(context.Aborted);
+        }
+
         await using var body = await upstream.Content.ReadAsStreamAsync(context.Aborted);
-        var buffer = ArrayPool<byte>.Shared.Rent(ReadBufferSize);
-        using var output = rewriter is null ? null : new PooledBuffer(ReadBufferSize);
-        var keepAlive = rewriter is not null && isEventStream && forward?.ThinkKeepAlive > TimeSpan.Zero ? forward.ThinkKeepAlive : TimeSpan.Zero;
+
+        // Event streams arrive a few hundred bytes at a time and may idle for minutes: small reads keep thousands of them cheap.
+        var readSize = isEventStream ? 4096 : ReadBufferSize;
+        if (rewriter is null)
+        {
+            await CopyUnchangedAsync(context, body, timeout, readTimeout, readSize);
+        }
+        else
+        {
+            await CopyRewrittenAsync(context, body, rewriter, timeout, readTimeout, readSize, isEventStream ? forward?.ThinkKeepAlive ?? TimeSpan.Zero : TimeSpan.Zero);
+        }
+
+        await response.CompleteAsync(context.Aborted);
+    }
+
+    /// <summary>Byte for byte: each upstream read lands straight in the client's output buffer and is flushed at once.</summary>
+    private static async Task CopyUnchangedAsync(HttpContext context, Stream body, CancellationTokenSource timeout, TimeSpan readTimeout, int readSize)
+    {
+        var response = context.Response;
+        while (true)
+        {
+            var memory = response.GetBodyMemory(readSize);
+            timeout.CancelAfter(readTimeout);
+            var read = await ReadOrThrowAsync(body.ReadAsync(memory, timeout.Token), context);
+            if (read == 0)
+            {
+                return;
+            }
+
+            response.AdvanceBody(read);
+            await response.FlushAsync(context.Aborted);
+        }
+    }
+
+    private static async Task CopyRewrittenAsync(HttpContext context, Stream body, IResponseRewriter rewriter, CancellationTokenSource timeout, TimeSpan readTimeout, int readSize, TimeSpan keepAlive)
+    {
+        var response = context.Response;
+        var buffer = ArrayPool<byte>.Shared.Rent(readSize);
+        using var output = new PooledBuffer(readSize);
         Task<int>? pendingRead = null;
         Task? keepAliveTimer = null;
         try
@@ -68,9 +111,9 @@ internal static class ResponseStreamer
                     {
                         // The upstream is quiet and, maybe, the thought is hidden: a comment keeps the client's read timeout from firing.
                         keepAliveTimer = null;
-                        if (rewriter!.TryWriteKeepAlive(output!))
+                        if (rewriter.TryWriteKeepAlive(output))
                         {
-                            await SendAsync(response, output!, context.Aborted);
+                            await SendAsync(response, output, context.Aborted);
                         }
 
                         continue;
@@ -90,21 +133,12 @@ internal static class ResponseStreamer
                     break;
                 }
 
-                if (rewriter is null)
-                {
-                    await response.WriteAsync(buffer.AsSpan(0, read), context.Aborted);
-                    continue;
-                }
-
-                rewriter.Write(buffer.AsSpan(0, read), output!);
-                await SendAsync(response, output!, context.Aborted);
+                rewriter.Write(buffer.AsSpan(0, read), output);
+                await SendAsync(response, output, context.Aborted);
             }
 
-            if (rewriter is not null)
-            {
-                rewriter.Complete(output!);
-                SendWithoutFlush(response, output!);
-            }
+            rewriter.Complete(output);
+            SendWithoutFlush(response, output);
         }
         finally
         {
@@ -116,8 +150,6 @@ internal static class ResponseStreamer
 
             ArrayPool<byte>.Shared.Return(buffer);
         }
-
-        await response.CompleteAsync(context.Aborted);
     }
 
     private static IResponseRewriter? CreateRewriter(HttpContext context, HttpResponseMessage upstream, string? contentType, ForwardOptions? forward)
