@@ -92,6 +92,24 @@ public sealed class ProxyFixtureReplayTests
         Assert.Equal(Encoding.UTF8.GetString(input), Encoding.UTF8.GetString(output));
     }
 
+    [FixtureFact]
+    public async Task Proxy_OllamaNativeChatNdjson_ThinkingGoneEveryLineJson()
+    {
+        // Ollama's native /api/chat streams application/x-ndjson with the thought in message.thinking.
+        var input = Fixtures.ReadBytes("ollama-cloud-native__gpt-oss-120b_api_chat_ndjson_stream_thinking_field.txt");
+        await using var pair = ProxyPair.Start(new ScriptedUpstream("application/x-ndjson", Pieces.ForFixture(input)));
+        var response = await pair.PostAsync("""{"model":"gpt-oss:120b","messages":[{"role":"user","content":"hi"}]}""", "/api/chat");
+
+        Assert.Equal(200, response.Status);
+        var inLines = Encoding.UTF8.GetString(input).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var outLines = Encoding.UTF8.GetString(Encoding.Latin1.GetBytes(response.Body)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.All(outLines, line => Assert.True(IsJson(line), "not JSON: " + line));
+        FixtureChecks.NoReasoningFields(outLines);
+        Assert.Equal(RewriterHarness.VisibleText(inLines), RewriterHarness.VisibleText(outLines));
+        Assert.Contains("\"done\":true", outLines[^1], StringComparison.Ordinal);
+        Assert.True(outLines.Length < inLines.Length, "lines that carried only thinking are dropped");
+    }
+
     [FixtureTheory]
     [MemberData(nameof(JsonBodies))]
     public async Task Proxy_JsonBodyInUnevenWrites_RewrittenWithExactContentLength(string name)
