@@ -149,6 +149,20 @@ public sealed class ProxyStreamBehaviourTests
     }
 
     [Fact]
+    public async Task EventStreamWithContentLength_Rewritten_SentChunkedWithoutStaleLength()
+    {
+        // Some servers (and recording replayers) send a finished event stream with a Content-Length; the rewritten body is shorter.
+        var sse = SseEvents.Utf8([SseEvents.Content((0, "<think>long hidden thought</think>")), SseEvents.Content((0, "Answer")), SseEvents.Finish(), SseEvents.Done]);
+        await using var pair = ProxyPair.Start(new ScriptedUpstream("text/event-stream", Pieces.Uneven(sse, 40), contentLength: true));
+
+        var response = await pair.PostAsync(StreamRequest);
+
+        Assert.Null(response.Header("Content-Length"));
+        Assert.Equal("chunked", response.Header("Transfer-Encoding"));
+        Assert.Equal("Answer", RewriterHarness.VisibleText(RewriterHarness.SseData(Utf8Body(response)))[0]);
+    }
+
+    [Fact]
     public async Task FilteringOff_NoProfileAndNotEnabled_StreamUntouched()
     {
         var sse = SseEvents.Utf8([SseEvents.Content((0, "<think>kept</think>Answer")), SseEvents.Finish(), SseEvents.Done]);
