@@ -101,10 +101,12 @@ public sealed class OpenAiSdkTests
         Assert.Equal(["quick-thinker"], models);
     }
 
-    [Fact]
-    public async Task Streaming_SplitMode_ReasoningSeparateFromAnswer()
+    [Theory]
+    [InlineData("reasoning_content")]
+    [InlineData("reasoning")]
+    public async Task Streaming_SplitMode_ReasoningSeparateFromAnswer(string field)
     {
-        await using var pair = ProxyPair.Start(new DemoHandler(), $"model={DemoModel.ModelId},demo_token_delay_ms=0,think_mode=split");
+        await using var pair = ProxyPair.Start(new DemoHandler(), $"model={DemoModel.ModelId},demo_token_delay_ms=0,think_mode=split,reasoning_field={field}");
         var client = CreateClient(pair, DemoModel.ModelId);
 
         var text = new StringBuilder();
@@ -117,7 +119,7 @@ public sealed class OpenAiSdkTests
             }
 
 #pragma warning disable SCME0001 // JsonPatch is the SDK's (experimental) window on fields it does not model, such as reasoning_content.
-            if (update.Patch.TryGetValue("$.choices[0].delta.reasoning_content"u8, out string? thought))
+            if (update.Patch.TryGetValue(Encoding.UTF8.GetBytes($"$.choices[0].delta.{field}"), out string? thought))
 #pragma warning restore SCME0001
             {
                 reasoning.Append(thought);

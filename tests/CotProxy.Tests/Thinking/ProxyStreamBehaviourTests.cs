@@ -31,6 +31,27 @@ public sealed class ProxyStreamBehaviourTests
     }
 
     [Fact]
+    public async Task KeepAlive_UpstreamSilentMidEventInsideThought_CommentsOnlyBetweenEvents()
+    {
+        var thinking = Encoding.UTF8.GetBytes(SseEvents.Content((0, "<think>pondering")));
+        var closing = Encoding.UTF8.GetBytes(SseEvents.Content((0, "</think>Answer.")) + SseEvents.Finish() + SseEvents.Done);
+        var pieces = new List<(byte[], int)>
+        {
+            (thinking, 0),
+            (closing[..25], 0),
+            (closing[25..], 700),
+        };
+        await using var pair = ProxyPair.Start(new ScriptedUpstream("text/event-stream; charset=utf-8", pieces), thinkKeepAlive: TimeSpan.FromMilliseconds(200));
+
+        var body = Utf8Body(await pair.PostAsync(StreamRequest));
+
+        Assert.Contains(KeepAlive, body, StringComparison.Ordinal);
+        var events = body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.All(events, e => Assert.True(e == ": thinking" || e.StartsWith("data: ", StringComparison.Ordinal), "broken event: " + e));
+        Assert.Equal("Answer.", RewriterHarness.VisibleText(RewriterHarness.SseData(body))[0]);
+    }
+
+    [Fact]
     public async Task KeepAlive_UpstreamSilentInsideAnswer_NoThinkingComment()
     {
         var pieces = new List<(byte[], int)>
@@ -160,6 +181,20 @@ public sealed class ProxyStreamBehaviourTests
         Assert.Null(response.Header("Content-Length"));
         Assert.Equal("chunked", response.Header("Transfer-Encoding"));
         Assert.Equal("Answer", RewriterHarness.VisibleText(RewriterHarness.SseData(Utf8Body(response)))[0]);
+    }
+
+    [Fact]
+    public async Task MislabelledStream_EventStreamSentAsApplicationJson_PassesUncorrupted()
+    {
+        // The Content-Type decides (DESIGN.md); a stream mislabelled as JSON is not JSON, so the whole-body rewriter leaves it as it is.
+        var sse = SseEvents.Utf8([SseEvents.Content((0, "<think>x</think>Answer")), SseEvents.Finish(), SseEvents.Done]);
+        await using var pair = ProxyPair.Start(new ScriptedUpstream("application/json", Pieces.Uneven(sse, 30)));
+
+        var response = await pair.PostAsync(StreamRequest);
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal(sse, Encoding.Latin1.GetBytes(response.Body));
+        Assert.Equal(sse.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), response.Header("Content-Length"));
     }
 
     [Fact]
