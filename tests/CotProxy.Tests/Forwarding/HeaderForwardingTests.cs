@@ -117,6 +117,32 @@ public sealed class HeaderForwardingTests
     }
 
     [Fact]
+    public async Task Response_HeaderNamedByConnectionInOtherCase_Stripped()
+    {
+        await using var upstream = new ScriptedUpstream(ScriptedUpstream.WriteAndClose(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: x-hop-named\r\nX-Hop-Named: secret\r\n\r\nok"));
+        await using var proxy = new ProxyFixture(upstream.BaseUrl);
+
+        var response = await proxy.GetAsync("/v1/models");
+
+        // RFC 9110 §5.1: field names are case-insensitive, in Connection's list as anywhere else.
+        Assert.Null(response.Header("X-Hop-Named"));
+    }
+
+    [Fact]
+    public async Task Request_HeaderNamedByConnectionInOtherCase_NotForwarded()
+    {
+        var upstream = new RecordingHandler();
+        await using var server = new TestServer(upstream);
+        await using var proxy = new ProxyFixture(server.BaseUrl);
+
+        await proxy.SendAsync("GET /v1/models HTTP/1.1\r\nHost: proxy.test\r\nConnection: X-HOP-NAMED\r\nx-hop-named: secret\r\n\r\n");
+        var received = await upstream.NextAsync();
+
+        Assert.False(received.HasHeader("X-Hop-Named"));
+    }
+
+    [Fact]
     public async Task Response_CustomHeadersAndContentType_PassedBack()
     {
         var upstream = new RecordingHandler
