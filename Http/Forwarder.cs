@@ -149,8 +149,11 @@ internal sealed class Forwarder
             if (HopByHop.IsHopByHop(name) || HopByHop.IsNamedByConnection(name, connection)
                 || name.Equals("Host", StringComparison.OrdinalIgnoreCase)
                 || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
-                || name.Equals("Expect", StringComparison.OrdinalIgnoreCase))
+                || name.Equals("Expect", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("X-Forwarded-Proto", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("X-Forwarded-Host", StringComparison.OrdinalIgnoreCase))
             {
+                // X-Forwarded-Proto/-Host are set below, replacing the client's (YARP's default "Set"): "https, http" is no scheme.
                 continue;
             }
 

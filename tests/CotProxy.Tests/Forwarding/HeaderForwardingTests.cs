@@ -74,6 +74,20 @@ public sealed class HeaderForwardingTests
     }
 
     [Fact]
+    public async Task Request_ClientSentForwardedProtoAndHost_UpstreamSeesOneValueEach()
+    {
+        var upstream = new RecordingHandler();
+        await using var server = new TestServer(upstream);
+        await using var proxy = new ProxyFixture(server.BaseUrl);
+
+        await proxy.SendAsync("GET /v1/models HTTP/1.1\r\nHost: inner.example\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: outer.example\r\n\r\n");
+        var received = await upstream.NextAsync();
+
+        Assert.Equal("http", received.Header("X-Forwarded-Proto"));
+        Assert.Equal("inner.example", received.Header("X-Forwarded-Host"));
+    }
+
+    [Fact]
     public async Task Request_AuthorizationAndCustomHeaders_PassedUnchanged()
     {
         var upstream = new RecordingHandler();
