@@ -22,6 +22,21 @@ public sealed class UpstreamErrorTests
         Assert.Contains("refused", message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("HELLO WORLD\r\n\r\n")]
+    [InlineData("HTTP/1.1 200 OK\r\nBad Header Line\r\n\r\n")]
+    public async Task UpstreamClosesOrAnswersGarbage_502NamingTheTarget(string reply)
+    {
+        await using var upstream = new ScriptedUpstream(ScriptedUpstream.WriteAndClose(reply));
+        await using var proxy = new ProxyFixture(upstream.BaseUrl);
+
+        var response = await proxy.PostJsonAsync("/v1/chat/completions", """{"model":"m"}""");
+
+        Assert.Equal(502, response.Status);
+        Assert.Contains($"127.0.0.1:{upstream.Port}", ResponseBytes.ErrorMessage(response), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task UpstreamNeverAnswers_504AfterApiRequestTimeout()
     {
