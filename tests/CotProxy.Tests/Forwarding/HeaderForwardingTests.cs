@@ -108,6 +108,34 @@ public sealed class HeaderForwardingTests
     }
 
     [Fact]
+    public async Task Request_NonAsciiHeaderValue_ForwardedAsTheSameBytes()
+    {
+        var upstream = new RecordingHandler();
+        await using var server = new TestServer(upstream);
+        await using var proxy = new ProxyFixture(server.BaseUrl);
+
+        // Open WebUI forwards user names (X-OpenWebUI-User-Name) as UTF-8; RFC 9110 §5.5 allows such obs-text bytes in values.
+        var response = await proxy.SendAsync("GET /v1/models HTTP/1.1\r\nHost: proxy.test\r\nX-User-Name: Jos\u00c3\u00a9\r\n\r\n");
+
+        Assert.Equal(200, response.Status);
+        var received = await upstream.NextAsync();
+        Assert.Equal("Jos\u00c3\u00a9", received.Header("X-User-Name"));
+    }
+
+    [Fact]
+    public async Task Response_NonAsciiHeaderValue_PassedBackAsTheSameBytes()
+    {
+        await using var upstream = new ScriptedUpstream(ScriptedUpstream.WriteAndClose(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nX-Model-Title: Jos\u00c3\u00a9\r\n\r\nok"));
+        await using var proxy = new ProxyFixture(upstream.BaseUrl);
+
+        var response = await proxy.GetAsync("/v1/models");
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("Jos\u00c3\u00a9", response.Header("X-Model-Title"));
+    }
+
+    [Fact]
     public async Task Response_HopByHopHeaders_Stripped()
     {
         await using var upstream = new ScriptedUpstream(ScriptedUpstream.WriteAndClose(
