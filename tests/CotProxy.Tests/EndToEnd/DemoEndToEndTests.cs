@@ -74,4 +74,19 @@ public sealed class DemoEndToEndTests
         var data = ResponseBytes.Json(response).GetProperty("data");
         Assert.Equal("demo-reasoner", Assert.Single(data.EnumerateArray()).GetProperty("id").GetString());
     }
+
+    [Fact]
+    public async Task PseudoModel_AgainstDemo_ProfileReachesTheModel()
+    {
+        await using var demo = new TestServer(new DemoHandler());
+        await using var proxy = new ProxyFixture(DemoTarget(demo), "model=Demo-Short,upstream_model_name=demo-reasoner,max_tokens=2");
+
+        var response = await proxy.PostJsonAsync("/v1/chat/completions",
+            """{"model":"Demo-Short","demo_token_delay_ms":0,"messages":[{"role":"user","content":"hi"}]}""");
+
+        Assert.Equal(200, response.Status);
+        var choice = ResponseBytes.Json(response).GetProperty("choices")[0];
+        Assert.Equal("<think>\n", choice.GetProperty("message").GetProperty("content").GetString());
+        Assert.Equal("length", choice.GetProperty("finish_reason").GetString());
+    }
 }

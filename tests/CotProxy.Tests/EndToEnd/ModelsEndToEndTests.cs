@@ -101,14 +101,18 @@ public sealed class ModelsEndToEndTests
     }
 
     [Fact]
-    public async Task ModelsList_ClientAuthorization_PassedToUpstream()
+    public async Task ModelsList_ClientHeaders_AuthorizationPassedEncodingIdentity()
     {
         var upstream = ListingUpstream();
         await using var server = new TestServer(upstream);
         await using var proxy = new ProxyFixture(server.BaseUrl, LlmParams);
 
-        await proxy.SendAsync("GET /v1/models HTTP/1.1\r\nHost: proxy.test\r\nAuthorization: Bearer sk-abc\r\n\r\n");
+        await proxy.SendAsync("GET /v1/models HTTP/1.1\r\nHost: proxy.test\r\nAuthorization: Bearer sk-abc\r\nAccept-Encoding: gzip, br\r\n\r\n");
 
-        Assert.Equal("Bearer sk-abc", (await upstream.NextAsync()).Header("Authorization"));
+        var received = await upstream.NextAsync();
+        Assert.Equal("Bearer sk-abc", received.Header("Authorization"));
+
+        // The proxy must parse the list it merges, so it asks for an unencoded body whatever the client accepts.
+        Assert.Equal("identity", received.Header("Accept-Encoding"));
     }
 }

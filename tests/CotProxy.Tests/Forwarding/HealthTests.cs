@@ -57,4 +57,29 @@ public sealed class HealthTests
         Assert.Equal(JsonValueKind.String, json.GetProperty("error").ValueKind);
         Assert.Contains("500", json.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Health_UpstreamAcceptsButNeverAnswers_503AfterHealthTimeout()
+    {
+        await using var upstream = new ScriptedUpstream(ScriptedUpstream.WriteAndHang(""));
+        await using var proxy = new ProxyFixture(upstream.BaseUrl, healthTimeout: TimeSpan.FromMilliseconds(300));
+
+        var response = await proxy.GetAsync("/health");
+
+        Assert.Equal(503, response.Status);
+        Assert.Contains("did not answer", ResponseBytes.Json(response).GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Health_Head_StatusWithoutBody()
+    {
+        var upstream = new RecordingHandler();
+        await using var server = new TestServer(upstream);
+        await using var proxy = new ProxyFixture(server.BaseUrl);
+
+        var response = await proxy.SendAsync("HEAD /health HTTP/1.1\r\nHost: proxy.test\r\n\r\n", headRequest: true);
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("application/json", response.Header("Content-Type"));
+    }
 }

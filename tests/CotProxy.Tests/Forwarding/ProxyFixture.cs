@@ -14,14 +14,14 @@ internal sealed class ProxyFixture : IAsyncDisposable
     private readonly HttpMessageInvoker _invoker;
     private readonly HttpServer _server;
 
-    public ProxyFixture(Uri target, string? llmParams = null, TimeSpan? apiRequestTimeout = null)
+    public ProxyFixture(Uri target, string? llmParams = null, TimeSpan? apiRequestTimeout = null, TimeSpan? healthTimeout = null)
     {
         var options = new ForwarderOptions
         {
             TargetBaseUrl = target,
             ApiRequestTimeout = apiRequestTimeout ?? TimeSpan.FromSeconds(10),
             ConnectTimeout = TimeSpan.FromSeconds(5),
-            HealthTimeout = TimeSpan.FromSeconds(5),
+            HealthTimeout = healthTimeout ?? TimeSpan.FromSeconds(5),
         };
         var warnings = new List<string>();
         var profiles = ProfileSet.Parse(llmParams, warnings);
