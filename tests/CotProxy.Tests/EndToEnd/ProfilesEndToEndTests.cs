@@ -205,4 +205,18 @@ public sealed class ProfilesEndToEndTests
 
         AssertNumber("0.7", body["temperature"]);
     }
+
+    [Fact]
+    public async Task MatchedProfile_BodyWithUtf8Bom_Rewritten()
+    {
+        var upstream = new RecordingHandler();
+        await using var server = new TestServer(upstream);
+        await using var proxy = new ProxyFixture(server.BaseUrl, LlmParams);
+        byte[] body = [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes("""{"model":"Typed","messages":[]}""")];
+
+        var response = await proxy.SendAsync("POST", "/v1/chat/completions", "Content-Type: application/json\r\n", body);
+
+        Assert.Equal(200, response.Status);
+        AssertNumber("0.7", JsonNode.Parse((await upstream.NextAsync()).Body)!["temperature"]);
+    }
 }

@@ -53,4 +53,19 @@ public sealed class JsonBodyTests
         Assert.Equal(200, response.Status);
         Assert.Equal("{not json", received.BodyText);
     }
+
+    [Fact]
+    public async Task ValidJsonWithUtf8Bom_ForwardedByteForByte()
+    {
+        var upstream = new RecordingHandler();
+        await using var server = new TestServer(upstream);
+        await using var proxy = new ProxyFixture(server.BaseUrl);
+        byte[] body = [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes("""{"model":"m"}""")];
+
+        var response = await proxy.SendAsync("POST", "/v1/chat/completions", "Content-Type: application/json\r\n", body);
+
+        // RFC 8259 §8.1 lets parsers ignore a BOM, and the upstream may; the proxy checks the JSON and forwards the bytes as sent.
+        Assert.Equal(200, response.Status);
+        Assert.Equal(body, (await upstream.NextAsync()).Body);
+    }
 }
