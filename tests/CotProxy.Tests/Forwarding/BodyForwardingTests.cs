@@ -76,6 +76,25 @@ public sealed class BodyForwardingTests
         Assert.True(body.AsSpan().SequenceEqual(ResponseBytes.Body(response)), "the client received different bytes");
     }
 
+    [Fact]
+    public async Task CompressedResponse_PassedThroughUndecoded()
+    {
+        var gzip = new byte[] { 0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xab, 0x56, 0xca, 0xcf, 0x56, 0xb2, 0x2a, 0x29, 0x2a, 0x4d, 0xad, 0x05, 0x00, 0xb1, 0x1e, 0x4f, 0x5f, 0x0b, 0x00, 0x00, 0x00 };
+        var upstream = new RecordingHandler
+        {
+            Respond = (context, _) => RecordingHandler.WriteAsync(context, 200, "application/json", gzip, ("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")),
+        };
+        await using var server = new TestServer(upstream);
+        await using var proxy = new ProxyFixture(server.BaseUrl);
+
+        var response = await proxy.SendAsync("GET /v1/models HTTP/1.1\r\nHost: proxy.test\r\nAccept-Encoding: gzip\r\n\r\n");
+
+        // A transparent proxy neither decompresses nor drops Content-Encoding: the client decodes what the upstream encoded.
+        Assert.Equal("gzip", (await upstream.NextAsync()).Header("Accept-Encoding"));
+        Assert.Equal("gzip", response.Header("Content-Encoding"));
+        Assert.Equal(gzip, ResponseBytes.Body(response));
+    }
+
     [Theory]
     [InlineData("/v1/files?purpose=fine-tune&q=%41%2f%2F&plus=a+b&empty=&&flag")]
     [InlineData("/v1/a/../b?x=1")]
