@@ -15,11 +15,14 @@ internal sealed class ScriptedUpstream : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Socket> _sockets = [];
     private readonly Task _acceptLoop;
+    private readonly bool _readBody;
     private int _requests;
 
-    public ScriptedUpstream(Func<Socket, CancellationToken, Task> script)
+    /// <param name="readBody">False runs the script as soon as the head has arrived, before any Content-Length body.</param>
+    public ScriptedUpstream(Func<Socket, CancellationToken, Task> script, bool readBody = true)
     {
         _script = script;
+        _readBody = readBody;
         _listener = new TcpListener(IPAddress.Loopback, 0);
         _listener.Start();
         _acceptLoop = AcceptLoopAsync();
@@ -38,6 +41,16 @@ internal sealed class ScriptedUpstream : IAsyncDisposable
         await socket.SendAsync(Encoding.Latin1.GetBytes(bytes), SocketFlags.None, token);
         socket.Shutdown(SocketShutdown.Both);
         socket.Close();
+    };
+
+    /// <summary>A script that writes <paramref name="bytes"/> (Latin-1), then reads and discards whatever the proxy still sends.</summary>
+    public static Func<Socket, CancellationToken, Task> WriteAndDrain(string bytes) => async (socket, token) =>
+    {
+        await socket.SendAsync(Encoding.Latin1.GetBytes(bytes), SocketFlags.None, token);
+        var buffer = new byte[65536];
+        while (await socket.ReceiveAsync(buffer, SocketFlags.None, token) > 0)
+        {
+        }
     };
 
     /// <summary>A script that writes <paramref name="bytes"/> (Latin-1) and then holds the connection open, silent.</summary>
@@ -94,7 +107,7 @@ internal sealed class ScriptedUpstream : IAsyncDisposable
     {
         try
         {
-            await ReadRequestAsync(socket, _stop.Token);
+            await ReadRequestAsync(socket, _readBody, _stop.Token);
             Interlocked.Increment(ref _requests);
             await _script(socket, _stop.Token);
         }
@@ -104,7 +117,7 @@ internal sealed class ScriptedUpstream : IAsyncDisposable
         }
     }
 
-    private static async Task ReadRequestAsync(Socket socket, CancellationToken token)
+    private static async Task ReadRequestAsync(Socket socket, bool readBody, CancellationToken token)
     {
         var received = new List<byte>();
         var buffer = new byte[8192];
@@ -126,7 +139,7 @@ internal sealed class ScriptedUpstream : IAsyncDisposable
                 if (end >= 0)
                 {
                     headEnd = end + 4;
-                    bodyLength = ContentLength(text[..end]);
+                    bodyLength = readBody ? ContentLength(text[..end]) : 0;
                 }
             }
         }

@@ -76,6 +76,23 @@ public sealed class UpstreamErrorTests
         Assert.Equal(body, ResponseBytes.Utf8(response));
     }
 
+    [Fact]
+    public async Task UpstreamAnswersBeforeReadingUpload_ErrorStatusReachesClient()
+    {
+        const string Error = """{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}""";
+        await using var upstream = new ScriptedUpstream(
+            ScriptedUpstream.WriteAndDrain($"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {Error.Length}\r\nConnection: close\r\n\r\n{Error}"),
+            readBody: false);
+        await using var proxy = new ProxyFixture(upstream.BaseUrl);
+        var upload = new byte[512 * 1024];
+
+        // OpenAI answers a bad key at once, before an audio upload has arrived; the client must see that 401, not a 502.
+        var response = await proxy.SendAsync("POST", "/v1/audio/transcriptions", "Content-Type: application/octet-stream\r\n", upload);
+
+        Assert.Equal(401, response.Status);
+        Assert.Equal(Error, response.Body);
+    }
+
     [Theory]
     [InlineData("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")]
     [InlineData("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n5\r\nhello\r\n0\r\n\r\n")]
