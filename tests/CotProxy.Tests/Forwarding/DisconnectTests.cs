@@ -53,6 +53,26 @@ public sealed class DisconnectTests
         await cancelled.Task.WaitAsync(TimeSpan.FromMilliseconds(CancelWithinMs));
     }
 
+    [Theory]
+    [InlineData("Transfer-Encoding: chunked\r\n", "10\r\n0123456789abcdef\r\n")]
+    [InlineData("Content-Length: 100\r\n", "0123456789abcdef")]
+    public async Task ClientClosesMidUpload_UpstreamConnectionClosedWithoutCompleteBody(string framing, string partialBody)
+    {
+        using var upstream = new ConnectionRecorder();
+        await using var proxy = new ProxyFixture(upstream.BaseUrl);
+        var client = await proxy.ConnectAsync();
+
+        await client.SendAsync($"POST /v1/files HTTP/1.1\r\nHost: proxy.test\r\nContent-Type: application/octet-stream\r\n{framing}\r\n{partialBody}");
+        await Task.Delay(200);
+        client.Dispose();
+        var sent = System.Text.Encoding.Latin1.GetString(await upstream.ClosedAsync(TimeSpan.FromMilliseconds(CancelWithinMs)));
+
+        // A truncated upload must end the upstream connection, never arrive as a body that looks whole (a final 0 chunk).
+        Assert.DoesNotContain("0\r\n\r\n", sent, StringComparison.Ordinal);
+        var headEnd = sent.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        Assert.True(headEnd < 0 || sent.Length - headEnd - 4 < 100, sent);
+    }
+
     private static async Task WaitForAbortAsync(HttpContext context, TaskCompletionSource arrived, TaskCompletionSource cancelled)
     {
         arrived.TrySetResult();
