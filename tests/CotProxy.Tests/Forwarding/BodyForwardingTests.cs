@@ -59,6 +59,21 @@ public sealed class BodyForwardingTests
     }
 
     [Fact]
+    public async Task MalformedChunkedUpload_400ForTheClientNot502()
+    {
+        var upstream = EchoingUpstream("text/plain");
+        await using var server = new TestServer(upstream);
+        await using var proxy = new ProxyFixture(server.BaseUrl);
+        using var client = await proxy.ConnectAsync();
+
+        await client.SendAsync("POST /v1/uploads HTTP/1.1\r\nHost: proxy.test\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n");
+        var response = await client.ReadResponseAsync();
+
+        // RFC 9112 §7.1: a chunk size that is not hex is the client's error; blaming the upstream (502) would mislead.
+        Assert.Equal(400, response.Status);
+    }
+
+    [Fact]
     public async Task LargeBody_FourMegabytes_IdenticalBothWays()
     {
         var body = new byte[4 * 1024 * 1024 + 17];
