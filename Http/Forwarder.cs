@@ -61,8 +61,9 @@ internal sealed class Forwarder
         }
 
         using var body = new PooledBuffer((int)(declared ?? 4096));
-        await using (var stream = await upstreamResponse.Content.ReadAsStreamAsync(context.Aborted))
+        try
         {
+            await using var stream = await upstreamResponse.Content.ReadAsStreamAsync(context.Aborted);
             while (true)
             {
                 timeout.CancelAfter(_options.ApiRequestTimeout);
@@ -80,6 +81,14 @@ internal sealed class Forwarder
                     return null;
                 }
             }
+        }
+        catch (Exception ex) when (!context.Aborted.IsCancellationRequested && ex is HttpRequestException or OperationCanceledException or IOException)
+        {
+            // Nothing was sent to the client yet, so a body that stops (silence) or breaks off is a 504/502, not a 500 or a bare close.
+            var (status, message, code) = UpstreamFailure.Describe(ex, uri, _options, headersTimedOut: timeout.IsCancellationRequested);
+            Log.Warn($"GET {uri}: {message}");
+            await OpenAiError.WriteAsync(context.Response, status, message, OpenAiError.TypeFor(status), code, context.Aborted);
+            return null;
         }
 
         var headers = new List<KeyValuePair<string, string>>();

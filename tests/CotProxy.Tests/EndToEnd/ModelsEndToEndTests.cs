@@ -101,6 +101,30 @@ public sealed class ModelsEndToEndTests
     }
 
     [Fact]
+    public async Task ModelsList_UpstreamSilentMidBody_504NamingTheTarget()
+    {
+        await using var upstream = new ScriptedUpstream(ScriptedUpstream.WriteAndHang("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"object\":\"list\","));
+        await using var proxy = new ProxyFixture(upstream.BaseUrl, LlmParams, apiRequestTimeout: TimeSpan.FromMilliseconds(300));
+
+        var response = await proxy.GetAsync("/v1/models");
+
+        Assert.Equal(504, response.Status);
+        Assert.Contains($"127.0.0.1:{upstream.Port}", ResponseBytes.ErrorMessage(response), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ModelsList_UpstreamDiesMidBody_502NamingTheTarget()
+    {
+        await using var upstream = new ScriptedUpstream(ScriptedUpstream.WriteAndClose("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"object\":\"list\","));
+        await using var proxy = new ProxyFixture(upstream.BaseUrl, LlmParams);
+
+        var response = await proxy.GetAsync("/v1/models");
+
+        Assert.Equal(502, response.Status);
+        Assert.Contains($"127.0.0.1:{upstream.Port}", ResponseBytes.ErrorMessage(response), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ModelsList_ClientHeaders_AuthorizationPassedEncodingIdentity()
     {
         var upstream = ListingUpstream();
