@@ -160,12 +160,22 @@ public sealed class ProfilesEndToEndTests
         Assert.Equal(Body, (await upstream.NextAsync()).BodyText);
     }
 
-    [Fact]
-    public async Task PromptSuffix_CompletionsPrompt_Appended()
+    [Theory]
+    [InlineData("/v1/completions")]
+    [InlineData("/api/generate")]
+    public async Task PromptSuffix_PromptEndpoints_Appended(string path)
     {
-        var body = await UpstreamBodyAsync("""{"model":"SuffixOnly","prompt":"Tell me a joke"}""", "/v1/completions");
+        var body = await UpstreamBodyAsync("""{"model":"SuffixOnly","prompt":"Tell me a joke"}""", path);
 
         Assert.Equal("Tell me a joke\n\n/no_think", body["prompt"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task PromptSuffix_OllamaNativeChat_Appended()
+    {
+        var body = await UpstreamBodyAsync("""{"model":"SuffixOnly","messages":[{"role":"user","content":"hi"}],"stream":false}""", "/api/chat");
+
+        Assert.Equal("hi\n\n/no_think", body["messages"]![0]!["content"]!.GetValue<string>());
     }
 
     [Fact]
