@@ -60,8 +60,9 @@ internal sealed class Forwarder
         }
 
         using var body = new PooledBuffer((int)(declared ?? 4096));
-        await using (var stream = await upstreamResponse.Content.ReadAsStreamAsync(context.Aborted))
+        try
         {
+            await using var stream = await upstreamResponse.Content.ReadAsStreamAsync(context.Aborted);
             while (true)
             {
                 timeout.CancelAfter(_options.ApiRequestTimeout);
@@ -79,6 +80,14 @@ internal sealed class Forwarder
                     return null;
                 }
             }
+        }
+        catch (Exception ex) when (!context.Aborted.IsCancellationRequested && ex is HttpRequestException or OperationCanceledException or IOException)
+        {
+            // Nothing was sent to the client yet, so a body that stops (silence) or breaks off is a 504/502, not a 500 or a bare close.
+            var (status, message, code) = UpstreamFailure.Describe(ex, uri, _options, headersTimedOut: timeout.IsCancellationRequested);
+            Log.Warn($"GET {uri}: {message}");
+            await OpenAiError.WriteAsync(context.Response, status, message, OpenAiError.TypeFor(status), code, context.Aborted);
+            return null;
         }
 
         var headers = new List<KeyValuePair<string, string>>();
@@ -148,8 +157,11 @@ internal sealed class Forwarder
             if (HopByHop.IsHopByHop(name) || HopByHop.IsNamedByConnection(name, connection)
                 || name.Equals("Host", StringComparison.OrdinalIgnoreCase)
                 || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
-                || name.Equals("Expect", StringComparison.OrdinalIgnoreCase))
+                || name.Equals("Expect", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("X-Forwarded-Proto", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("X-Forwarded-Host", StringComparison.OrdinalIgnoreCase))
             {
+                // X-Forwarded-Proto/-Host are set below, replacing the client's (YARP's default "Set"): "https, http" is no scheme.
                 continue;
             }
 

@@ -31,6 +31,13 @@ internal static class JsonRequestInspector
     {
         model = null;
         error = null;
+
+        // RFC 8259 §8.1: a parser MAY ignore a leading byte order mark; Python's json (the original proxy) and llama.cpp do.
+        if (body.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            body = body[3..];
+        }
+
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 });
         try
         {

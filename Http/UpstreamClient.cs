@@ -22,6 +22,10 @@ internal static class UpstreamClient
             EnableMultipleHttp2Connections = true,
             ActivityHeadersPropagator = null,
             MaxResponseHeadersLength = 64,
+
+            // Our parser keeps header values as Latin-1 (one char per byte, RFC 9110 §5.5 obs-text included); HttpClient's
+            // default ASCII encoder throws on them, so a UTF-8 value (Open WebUI's X-OpenWebUI-User-Name) failed the request.
+            RequestHeaderEncodingSelector = static (_, _) => System.Text.Encoding.Latin1,
             SslOptions = new SslClientAuthenticationOptions
             {
                 // TLS certificates are verified by the system trust store; no override exists on purpose.

@@ -25,7 +25,9 @@ internal static class RequestRewriter
             return body.ToArray();
         }
 
-        JsonObject root = JsonNode.Parse(body, documentOptions: JsonText.DocumentOptions) as JsonObject
+        // RFC 8259 §8.1: a parser MAY ignore a leading byte order mark (the proxy's JSON check does); the rewrite drops it.
+        ReadOnlySpan<byte> json = body.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? body[3..] : body;
+        JsonObject root = JsonNode.Parse(json, documentOptions: JsonText.DocumentOptions) as JsonObject
             ?? throw new JsonException("the request body is not a JSON object");
         bool changed = false;
 
