@@ -198,7 +198,8 @@ internal sealed class HttpResponse
             return _framing == Framing.ContentLength && memory.Length > _remaining ? memory[..(int)Math.Max(_remaining, 1)] : memory;
         }
 
-        _reservedChunk = _writer.GetMemory(sizeHint + ChunkOverhead);
+        // The hint covers the size line too, so a 4 KiB hint rents a 4 KiB block rather than the next pool size up.
+        _reservedChunk = _writer.GetMemory(Math.Max(sizeHint, ChunkOverhead + 1));
         return _reservedChunk.Slice(ChunkPrefixLength, Math.Min(_reservedChunk.Length - ChunkOverhead, MaxDirectChunk));
     }
 

@@ -57,7 +57,7 @@ internal static class ResponseStreamer
         var readSize = isEventStream ? 4096 : ReadBufferSize;
         if (rewriter is null)
         {
-            await CopyUnchangedAsync(context, body, timeout, readTimeout, readSize);
+            await CopyUnchangedAsync(context, body, timeout, readTimeout, readSize, waitBeforeRenting: isEventStream);
         }
         else
         {
@@ -67,14 +67,25 @@ internal static class ResponseStreamer
         await response.CompleteAsync(context.Aborted);
     }
 
-    /// <summary>Byte for byte: each upstream read lands straight in the client's output buffer and is flushed at once.</summary>
-    private static async Task CopyUnchangedAsync(HttpContext context, Stream body, CancellationTokenSource timeout, TimeSpan readTimeout, int readSize)
+    /// <summary>
+    /// Byte for byte: each upstream read lands straight in the client's output buffer and is flushed at once. Reads
+    /// start small and grow while the upstream has more ready than they hold (a burst), then shrink again.
+    /// </summary>
+    private static async Task CopyUnchangedAsync(HttpContext context, Stream body, CancellationTokenSource timeout, TimeSpan readTimeout, int readSize, bool waitBeforeRenting)
     {
         var response = context.Response;
+        var size = readSize;
+        var wait = waitBeforeRenting;
         while (true)
         {
-            var memory = response.GetBodyMemory(readSize);
             timeout.CancelAfter(readTimeout);
+            if (wait)
+            {
+                // A zero-byte read waits for data without holding a buffer: an idle stream (a model thinking) costs no output memory.
+                await ReadOrThrowAsync(body.ReadAsync(Memory<byte>.Empty, timeout.Token), context);
+            }
+
+            var memory = response.GetBodyMemory(size);
             var read = await ReadOrThrowAsync(body.ReadAsync(memory, timeout.Token), context);
             if (read == 0)
             {
@@ -83,6 +94,10 @@ internal static class ResponseStreamer
 
             response.AdvanceBody(read);
             await response.FlushAsync(context.Aborted);
+
+            var burst = read == memory.Length;
+            size = burst ? ReadBufferSize : readSize;
+            wait = waitBeforeRenting && !burst;
         }
     }
 
