@@ -28,7 +28,7 @@ internal sealed class Forwarder
     public async Task ForwardAsync(HttpContext context, ReadOnlyMemory<byte>? bufferedBody, ForwardOptions? forward = null)
     {
         var target = UpstreamUri.Join(_options.TargetBaseUrl, context.Request.Target);
-        using var upstreamRequest = CreateRequest(context, HttpMethodFor(context.Request.Method), target, bufferedBody, forward);
+        using var upstreamRequest = CreateRequest(context, HttpMethodFor(context.Request.Method), target, bufferedBody, forward, forwardClientBody: true);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.Aborted);
         using var upstreamResponse = await SendAsync(context, upstreamRequest, timeout);
         if (upstreamResponse is not null)
@@ -44,7 +44,7 @@ internal sealed class Forwarder
     public async Task<BufferedUpstreamResponse?> FetchAsync(HttpContext context, string target, int maxBytes)
     {
         var uri = UpstreamUri.Join(_options.TargetBaseUrl, target);
-        using var upstreamRequest = CreateRequest(context, HttpMethod.Get, uri, bufferedBody: null, new ForwardOptions { IdentityEncoding = true });
+        using var upstreamRequest = CreateRequest(context, HttpMethod.Get, uri, bufferedBody: null, new ForwardOptions { IdentityEncoding = true }, forwardClientBody: false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.Aborted);
         using var upstreamResponse = await SendAsync(context, upstreamRequest, timeout);
         if (upstreamResponse is null)
@@ -128,7 +128,7 @@ internal sealed class Forwarder
         return upstreamResponse;
     }
 
-    private static HttpRequestMessage CreateRequest(HttpContext context, HttpMethod method, Uri target, ReadOnlyMemory<byte>? bufferedBody, ForwardOptions? forward)
+    private static HttpRequestMessage CreateRequest(HttpContext context, HttpMethod method, Uri target, ReadOnlyMemory<byte>? bufferedBody, ForwardOptions? forward, bool forwardClientBody)
     {
         var request = context.Request;
         var message = new HttpRequestMessage(method, target)
@@ -141,7 +141,7 @@ internal sealed class Forwarder
         {
             message.Content = new ReadOnlyMemoryContent(body);
         }
-        else if (request.HasBody && method != HttpMethod.Get)
+        else if (request.HasBody && forwardClientBody)
         {
             message.Content = new StreamContent(context.Body, ReadBufferSize);
             if (!request.IsChunked)

@@ -41,6 +41,26 @@ public sealed class BodyForwardingTests
     }
 
     [Fact]
+    public async Task GetWithBody_BodyForwardedAndConnectionKept()
+    {
+        var upstream = EchoingUpstream("text/plain");
+        await using var server = new TestServer(upstream);
+        await using var proxy = new ProxyFixture(server.BaseUrl);
+        using var client = await proxy.ConnectAsync();
+
+        await client.SendAsync("GET /v1/search HTTP/1.1\r\nHost: proxy.test\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nquery");
+        var response = await client.ReadResponseAsync();
+        var received = await upstream.NextAsync();
+        await client.SendAsync("GET /v1/again HTTP/1.1\r\nHost: proxy.test\r\n\r\n");
+        var second = await client.ReadResponseAsync();
+
+        Assert.Equal("GET", received.Method);
+        Assert.Equal("query", received.BodyText);
+        Assert.Equal("query", response.Body);
+        Assert.Equal(200, second.Status);
+    }
+
+    [Fact]
     public async Task ChunkedRequestBody_ArrivesDecodedAndWhole()
     {
         var upstream = EchoingUpstream("text/plain");
