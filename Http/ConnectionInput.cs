@@ -80,7 +80,13 @@ internal sealed class ConnectionInput : IDisposable
     private static void NotifyIfClosed(Task<ReadResult> read, Action onClosed)
     {
         // End of stream with nothing left to read, or a reset: the client is gone. nginx treats a client's FIN the same way (499).
-        if (read.IsFaulted || (read.IsCompletedSuccessfully && read.Result is { IsCompleted: true, IsCanceled: false } result && result.Buffer.IsEmpty))
+        if (read.IsFaulted)
+        {
+            // Observed here so a reset connection does not surface later as an unobserved task exception.
+            _ = read.Exception;
+            onClosed();
+        }
+        else if (read.IsCompletedSuccessfully && read.Result is { IsCompleted: true, IsCanceled: false } result && result.Buffer.IsEmpty)
         {
             onClosed();
         }

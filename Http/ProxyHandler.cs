@@ -50,6 +50,11 @@ internal sealed class ProxyHandler : IHttpHandler
             return;
         }
 
+        if (Log.DebugEnabled)
+        {
+            DebugLog.Request(context, default, buffered: false);
+        }
+
         await _forwarder.ForwardAsync(context, bufferedBody: null);
     }
 
@@ -65,7 +70,7 @@ internal sealed class ProxyHandler : IHttpHandler
         context.Model = model;
         if (Log.DebugEnabled)
         {
-            DebugLog.Request(context, body.Span);
+            DebugLog.Request(context, body.Span, buffered: true);
         }
 
         var generation = IsGenerationEndpoint(context.Request.Path);

@@ -29,6 +29,11 @@ internal static class ResponseStreamer
             SetHeader(response.Headers, "X-Accel-Buffering", "no");
         }
 
+        if (Log.DebugEnabled)
+        {
+            DebugLog.Response(context, (int)upstream.StatusCode, response.Headers);
+        }
+
         using var rewriter = CreateRewriter(context, upstream, contentType, forward);
         if (rewriter is not null && JsonRequestInspector.IsJsonContentType(contentType))
         {
