@@ -1,0 +1,69 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace CotProxy.Filtering;
+
+/// <summary>
+/// Runs one answer string ("content", "text", Ollama "response") through the think-tag filter, and
+/// releases the text a choice's filter still holds when the choice finishes.
+/// </summary>
+internal static class AnswerTextFilter
+{
+    /// <summary>Filters one string value; <paramref name="stripper"/> null means the value is a whole text.</summary>
+    public static void Filter(ref Utf8JsonReader reader, Utf8JsonWriter writer, JsonRewriteContext context, ThinkTagStripper? stripper, bool finishing, PooledByteBuffer thinking)
+    {
+        ReadOnlySpan<byte> text = context.Decode(ref reader);
+        PooledByteBuffer fieldOut = context.FieldOut;
+        fieldOut.Clear();
+        int thinkingBefore = thinking.Length;
+        IBufferWriter<byte>? sink = context.ThinkingSink(thinking);
+        if (stripper is null)
+        {
+            ThinkTagStripper whole = context.WholeStripper;
+            whole.Reset();
+            whole.Process(text, fieldOut, sink);
+            whole.Complete(fieldOut, sink);
+        }
+        else
+        {
+            stripper.Process(text, fieldOut, sink);
+            if (finishing)
+            {
+                stripper.Complete(fieldOut, sink);
+            }
+        }
+
+        ReadOnlySpan<byte> result = fieldOut.WrittenSpan;
+        if (result.Length > 0)
+        {
+            context.Visible = true;
+        }
+
+        if (result.SequenceEqual(text) && thinking.Length == thinkingBefore)
+        {
+            JsonTokenCopier.CopyValue(ref reader, writer);
+            return;
+        }
+
+        context.Changed = true;
+        context.Removed = true;
+        context.WriteText(writer, result);
+    }
+
+    /// <summary>The choice finishes in an event without that field: held text goes into a new one.</summary>
+    public static void WriteReleased(Utf8JsonWriter writer, JsonRewriteContext context, ThinkTagStripper stripper, ReadOnlySpan<byte> name, PooledByteBuffer thinking)
+    {
+        PooledByteBuffer fieldOut = context.FieldOut;
+        fieldOut.Clear();
+        stripper.Complete(fieldOut, context.ThinkingSink(thinking));
+        if (fieldOut.Length > 0)
+        {
+            writer.WritePropertyName(name);
+            context.WriteText(writer, fieldOut.WrittenSpan);
+            context.Changed = true;
+            context.Visible = true;
+        }
+
+        context.Changed |= thinking.Length > 0;
+    }
+}

@@ -1,0 +1,98 @@
+using System.Text.Json;
+
+namespace CotProxy.Filtering;
+
+/// <summary>Writes the "choices" array: each choice's delta/message, its "text" and its finish_reason.</summary>
+internal static class ChoiceArrayWriter
+{
+    /// <summary>The reader is on the array's start.</summary>
+    public static void Write(ref Utf8JsonReader reader, Utf8JsonWriter writer, JsonRewriteContext context)
+    {
+        writer.WriteStartArray();
+        int ordinal = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                JsonTokenCopier.CopyValue(ref reader, writer);
+                ordinal++;
+                continue;
+            }
+
+            (int index, bool finishing) = context.Scanner.Elements[ordinal++];
+            ChoiceFilterState choice = context.GetChoice(index);
+            WriteChoice(ref reader, writer, context, choice, finishing);
+            if (finishing && context.Streaming)
+            {
+                choice.Finished = true;
+            }
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private static void WriteChoice(ref Utf8JsonReader reader, Utf8JsonWriter writer, JsonRewriteContext context, ChoiceFilterState choice, bool finishing)
+    {
+        writer.WriteStartObject();
+        PooledByteBuffer thinking = context.ThinkChoice;
+        thinking.Clear();
+        bool sawText = false;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            if (reader.ValueTextEquals("delta"u8) || reader.ValueTextEquals("message"u8))
+            {
+                // Inside a stream, message.content is cumulative (Perplexity repeats it in every chunk):
+                // each occurrence is filtered as a whole text.
+                bool cumulative = reader.ValueTextEquals("message"u8);
+                context.CopyPropertyName(ref reader, writer);
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    MessageContainerWriter.Write(ref reader, writer, context, cumulative ? null : choice, finishing, context.Options.ReasoningFieldUtf8);
+                }
+                else
+                {
+                    JsonTokenCopier.CopyValue(ref reader, writer);
+                }
+
+                continue;
+            }
+
+            if (reader.ValueTextEquals("text"u8))
+            {
+                context.CopyPropertyName(ref reader, writer);
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.String)
+                {
+                    sawText = true;
+                    AnswerTextFilter.Filter(ref reader, writer, context, context.Streaming ? choice.Text : null, finishing, thinking);
+                }
+                else
+                {
+                    JsonTokenCopier.CopyValue(ref reader, writer);
+                }
+
+                continue;
+            }
+
+            if (reader.ValueTextEquals("finish_reason"u8))
+            {
+                context.CopyPropertyName(ref reader, writer);
+                reader.Read();
+                context.Payload |= reader.TokenType != JsonTokenType.Null;
+                JsonTokenCopier.CopyValue(ref reader, writer);
+                continue;
+            }
+
+            context.CopyProperty(ref reader, writer);
+        }
+
+        if (finishing && context.Streaming && !sawText && choice.HasText)
+        {
+            AnswerTextFilter.WriteReleased(writer, context, choice.Text, "text"u8, thinking);
+        }
+
+        ReasoningFields.WriteCollected(writer, context, context.Options.ReasoningFieldUtf8, thinking);
+        writer.WriteEndObject();
+    }
+}

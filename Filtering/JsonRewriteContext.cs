@@ -1,0 +1,164 @@
+using System.Text.Json;
+
+namespace CotProxy.Filtering;
+
+/// <summary>
+/// State shared by the parts of one <see cref="JsonPayloadRewriter"/>: the options, the per-choice
+/// filter state that carries over between stream documents, the reusable buffers, what the current
+/// document turned out to hold, and the small read/copy/write steps every part uses.
+/// Created once per response; nothing here allocates per document.
+/// </summary>
+internal sealed class JsonRewriteContext : IDisposable
+{
+    private readonly List<ChoiceFilterState> _choices = [];
+    private readonly PooledByteBuffer _escaped = new();
+    private readonly ThinkTagStripper? _wholeStripper;
+
+    public JsonRewriteContext(ResponseRewriteOptions options, bool streaming)
+    {
+        Options = options;
+        Streaming = streaming;
+        if (options.FiltersThinking)
+        {
+            _wholeStripper = new ThinkTagStripper(options.StartTagUtf8, options.EndTagUtf8, options.StartsOpen);
+        }
+    }
+
+    public ResponseRewriteOptions Options { get; }
+
+    /// <summary>Documents are events of one stream: per-choice state carries over between them.</summary>
+    public bool Streaming { get; }
+
+    public bool Filters => Options.FiltersThinking;
+
+    public bool Splits => Options.Mode == ThinkMode.Split;
+
+    public JsonDocumentScanner Scanner { get; } = new();
+
+    /// <summary>Every choice seen so far, in order of first appearance.</summary>
+    public List<ChoiceFilterState> Choices => _choices;
+
+    /// <summary>The filtered value of the field being written.</summary>
+    public PooledByteBuffer FieldOut { get; } = new();
+
+    /// <summary>Unescaped names and values; the released "text" field of a leftover document.</summary>
+    public PooledByteBuffer Scratch { get; } = new();
+
+    /// <summary>Reasoning collected from root fields (Ollama native /api/generate "response").</summary>
+    public PooledByteBuffer ThinkRoot { get; } = new();
+
+    /// <summary>Reasoning collected from a choice's "text".</summary>
+    public PooledByteBuffer ThinkChoice { get; } = new();
+
+    /// <summary>Reasoning collected from a delta or message object's "content".</summary>
+    public PooledByteBuffer ThinkContainer { get; } = new();
+
+    /// <summary>Something in the current document was rewritten.</summary>
+    public bool Changed { get; set; }
+
+    /// <summary>The current document carries something besides filtered text (a finish_reason, usage, a tool call…).</summary>
+    public bool Payload { get; set; }
+
+    /// <summary>The current document still carries answer or reasoning text the client sees.</summary>
+    public bool Visible { get; set; }
+
+    /// <summary>Text or reasoning was removed from the current document.</summary>
+    public bool Removed { get; set; }
+
+    /// <summary>Filters a whole text with no state carried over (non-streaming bodies, cumulative message.content).</summary>
+    public ThinkTagStripper WholeStripper => _wholeStripper!;
+
+    /// <summary>Forgets what the previous document held.</summary>
+    public void BeginDocument()
+    {
+        Changed = false;
+        Payload = false;
+        Visible = false;
+        Removed = false;
+    }
+
+    /// <summary>True while any unfinished choice is inside thinking the client does not see.</summary>
+    public bool InHiddenThought()
+    {
+        foreach (ChoiceFilterState choice in _choices)
+        {
+            if (choice.InHiddenThought(Options.Mode))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The state of choice <paramref name="index"/>, created the first time it is seen.</summary>
+    public ChoiceFilterState GetChoice(int index)
+    {
+        foreach (ChoiceFilterState choice in _choices)
+        {
+            if (choice.Index == index)
+            {
+                return choice;
+            }
+        }
+
+        var created = new ChoiceFilterState(index, Options);
+        _choices.Add(created);
+        return created;
+    }
+
+    /// <summary>Where separated thinking goes: the buffer in split mode, nowhere in strip mode.</summary>
+    public PooledByteBuffer? ThinkingSink(PooledByteBuffer buffer) => Splits ? buffer : null;
+
+    /// <summary>Writes text as a JSON string with minimal escaping, so non-ASCII text stays UTF-8.</summary>
+    public void WriteText(Utf8JsonWriter writer, ReadOnlySpan<byte> utf8)
+    {
+        _escaped.Clear();
+        JsonStringEscaper.WriteQuoted(utf8, _escaped);
+        writer.WriteRawValue(_escaped.WrittenSpan, skipInputValidation: true);
+    }
+
+    /// <summary>The unescaped value of the current string or property name token.</summary>
+    public ReadOnlySpan<byte> Decode(ref Utf8JsonReader reader)
+    {
+        if (!reader.ValueIsEscaped)
+        {
+            return reader.ValueSpan;
+        }
+
+        Scratch.Clear();
+        int written = reader.CopyString(Scratch.GetSpan(reader.ValueSpan.Length));
+        Scratch.Advance(written);
+        return Scratch.WrittenSpan;
+    }
+
+    public void CopyProperty(ref Utf8JsonReader reader, Utf8JsonWriter writer)
+    {
+        CopyPropertyName(ref reader, writer);
+        reader.Read();
+        JsonTokenCopier.CopyValue(ref reader, writer);
+    }
+
+    public void CopyPropertyName(ref Utf8JsonReader reader, Utf8JsonWriter writer)
+    {
+        writer.WritePropertyName(Decode(ref reader));
+    }
+
+    public void Dispose()
+    {
+        foreach (ChoiceFilterState choice in _choices)
+        {
+            choice.Dispose();
+        }
+
+        _choices.Clear();
+        _wholeStripper?.Dispose();
+        FieldOut.Dispose();
+        Scratch.Dispose();
+        Scanner.Dispose();
+        _escaped.Dispose();
+        ThinkRoot.Dispose();
+        ThinkChoice.Dispose();
+        ThinkContainer.Dispose();
+    }
+}

@@ -1,0 +1,86 @@
+using System.Text.Json;
+
+namespace CotProxy.Filtering;
+
+/// <summary>
+/// Writes a delta or message object (or Ollama native "message"): filters "content", strips or keeps
+/// separated reasoning, and tells payload (role, tool calls, refusal) from filtered text.
+/// </summary>
+internal static class MessageContainerWriter
+{
+    /// <summary>
+    /// The reader is on the object's start. <paramref name="choice"/> null means a whole text
+    /// (a non-streaming body, or a cumulative message.content inside a stream).
+    /// </summary>
+    public static void Write(ref Utf8JsonReader reader, Utf8JsonWriter writer, JsonRewriteContext context, ChoiceFilterState? choice, bool finishing, ReadOnlySpan<byte> thinkingName)
+    {
+        writer.WriteStartObject();
+        PooledByteBuffer thinking = context.ThinkContainer;
+        thinking.Clear();
+        bool sawContent = false;
+        bool ollama = choice?.Index == ChoiceFilterState.OllamaIndex;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            if (reader.ValueTextEquals("content"u8))
+            {
+                context.CopyPropertyName(ref reader, writer);
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.String)
+                {
+                    sawContent = true;
+                    AnswerTextFilter.Filter(ref reader, writer, context, context.Streaming ? choice?.Content : null, finishing, thinking);
+                }
+                else
+                {
+                    JsonTokenCopier.CopyValue(ref reader, writer);
+                }
+
+                continue;
+            }
+
+            if (!context.Splits && ReasoningFields.IsSeparated(ref reader, ollama))
+            {
+                // Strip mode: reasoning the upstream already separated is removed too.
+                ReasoningFields.Strip(ref reader, writer, context);
+                continue;
+            }
+
+            if (reader.ValueTextEquals("role"u8) || reader.ValueTextEquals("tool_calls"u8)
+                || reader.ValueTextEquals("function_call"u8) || reader.ValueTextEquals("refusal"u8))
+            {
+                WritePayloadProperty(ref reader, writer, context, choice, ollama);
+                continue;
+            }
+
+            context.CopyProperty(ref reader, writer);
+        }
+
+        if (finishing && context.Streaming && !sawContent && choice is not null && choice.HasContent)
+        {
+            AnswerTextFilter.WriteReleased(writer, context, choice.Content, "content"u8, thinking);
+        }
+
+        ReasoningFields.WriteCollected(writer, context, thinkingName, thinking);
+        writer.WriteEndObject();
+    }
+
+    private static void WritePayloadProperty(ref Utf8JsonReader reader, Utf8JsonWriter writer, JsonRewriteContext context, ChoiceFilterState? choice, bool ollama)
+    {
+        Utf8JsonReader name = reader;
+        context.CopyPropertyName(ref reader, writer);
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.Null)
+        {
+            // The role is payload of its own only the first time: Ollama (/v1 and native) repeats it
+            // in every chunk, which would otherwise keep every emptied thinking event alive.
+            bool isRole = reader.TokenType == JsonTokenType.String && name.ValueTextEquals("role"u8);
+            context.Payload |= !isRole || (choice is not null && !ollama && !choice.RoleSeen);
+            if (isRole && choice is not null)
+            {
+                choice.RoleSeen = true;
+            }
+        }
+
+        JsonTokenCopier.CopyValue(ref reader, writer);
+    }
+}
