@@ -86,6 +86,7 @@ internal sealed class ConnectionInput : IDisposable
             _ = read.Exception;
             onClosed();
         }
+        // The task has completed here (a continuation, or checked before the call): reading its result does not block.
         else if (read.IsCompletedSuccessfully && read.Result is { IsCompleted: true, IsCanceled: false } result && result.Buffer.IsEmpty)
         {
             onClosed();
