@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Runtime.InteropServices;
 
 namespace CotProxy.Http;
 
@@ -139,7 +140,10 @@ internal sealed class Forwarder
 
         if (bufferedBody is { } body)
         {
-            message.Content = new ReadOnlyMemoryContent(body);
+            // ByteArrayContent lets SocketsHttpHandler send a small body in the same write as the request head.
+            message.Content = MemoryMarshal.TryGetArray(body, out var segment)
+                ? new ByteArrayContent(segment.Array!, segment.Offset, segment.Count)
+                : new ReadOnlyMemoryContent(body);
         }
         else if (request.HasBody && forwardClientBody)
         {

@@ -26,6 +26,7 @@ internal sealed class HttpResponse
     private const int ChunkPrefixLength = 6;
     private const int ChunkOverhead = ChunkPrefixLength + 2;
     private const int MaxDirectChunk = 0xFFFF;
+    private const int MinDirectRead = 1024;
 
     private enum Framing
     {
@@ -194,7 +195,14 @@ internal sealed class HttpResponse
     {
         if (_framing != Framing.Chunked)
         {
-            var memory = _writer.GetMemory(sizeHint);
+            // Room left behind the head is used first: StreamPipeWriter sends each segment with its own write, so a small body
+            // that fits there leaves in the same TCP segment as its head.
+            var memory = _writer.GetMemory();
+            if (memory.Length < MinDirectRead)
+            {
+                memory = _writer.GetMemory(sizeHint);
+            }
+
             return _framing == Framing.ContentLength && memory.Length > _remaining ? memory[..(int)Math.Max(_remaining, 1)] : memory;
         }
 
