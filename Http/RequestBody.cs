@@ -60,21 +60,26 @@ internal sealed class RequestBody : Stream
     /// <summary>Reads the whole body into a pooled buffer; the caller returns <see cref="PooledBuffer"/> when done.</summary>
     public async ValueTask<PooledBuffer> ReadAllAsync(CancellationToken cancellationToken)
     {
-        var initial = _request is { IsChunked: false, ContentLength: > 0 } ? (int)Math.Min(_request.ContentLength, _limits.MaxRequestBodyBytes) : 4096;
+        // A body of known length gets a buffer of that size and no more: it is held while the response streams, so a
+        // 200-byte chat request must not pin a 4 KiB array for minutes.
+        var known = _request is { IsChunked: false, ContentLength: >= 0 };
+        var initial = known ? (int)Math.Min(_request!.ContentLength, _limits.MaxRequestBodyBytes) : 4096;
         var buffer = new PooledBuffer(initial);
         try
         {
-            while (true)
+            while (!_complete)
             {
-                buffer.EnsureFree(4096);
+                buffer.EnsureFree(known ? (int)Math.Clamp(_remaining, 1, 64 * 1024) : 4096);
                 var n = await ReadAsync(buffer.FreeMemory, cancellationToken);
                 if (n == 0)
                 {
-                    return buffer;
+                    break;
                 }
 
                 buffer.Advance(n);
             }
+
+            return buffer;
         }
         catch
         {
