@@ -195,9 +195,9 @@ internal sealed class HttpResponse
     {
         if (_framing != Framing.Chunked)
         {
-            // Room left behind the head is used first: StreamPipeWriter sends each segment with its own write, so a small body
-            // that fits there leaves in the same TCP segment as its head.
-            var memory = _writer.GetMemory();
+            // The first read uses the room left behind the head: StreamPipeWriter sends each segment with its own write, so
+            // a small body that fits there leaves in the same TCP segment as its head. Later reads take what they asked for.
+            var memory = BodyBytes == 0 ? _writer.GetMemory() : default;
             if (memory.Length < MinDirectRead)
             {
                 memory = _writer.GetMemory(sizeHint);
