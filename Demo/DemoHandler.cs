@@ -57,7 +57,7 @@ internal sealed class DemoHandler : IHttpHandler
     private static async Task CompleteChatAsync(HttpContext context)
     {
         using var body = await context.Body.ReadAllAsync(context.Aborted);
-        var request = DemoRequest.Parse(body.Span);
+        var request = DemoRequest.Parse(body.WrittenSpan);
         if (request is null)
         {
             await OpenAiError.WriteAsync(context.Response, 400, "The demo model expects a JSON object.", "invalid_request_error", "invalid_json", context.Aborted);
@@ -195,7 +195,7 @@ internal sealed class DemoHandler : IHttpHandler
 
     private static byte[] Json(Action<Utf8JsonWriter> write)
     {
-        using var buffer = new PooledBuffer(512);
+        using var buffer = new PooledByteBuffer(512);
         using (var writer = new Utf8JsonWriter(buffer, s_json))
         {
             writer.WriteStartObject();
@@ -203,6 +203,6 @@ internal sealed class DemoHandler : IHttpHandler
             writer.WriteEndObject();
         }
 
-        return buffer.Span.ToArray();
+        return buffer.WrittenSpan.ToArray();
     }
 }

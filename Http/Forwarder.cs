@@ -60,7 +60,7 @@ internal sealed class Forwarder
             return null;
         }
 
-        using var body = new PooledBuffer((int)(declared ?? 4096));
+        using var body = new PooledByteBuffer((int)(declared ?? 4096));
         try
         {
             await using var stream = await upstreamResponse.Content.ReadAsStreamAsync(context.Aborted);
@@ -94,7 +94,7 @@ internal sealed class Forwarder
         var headers = new List<KeyValuePair<string, string>>();
         CopyHeaders(upstreamResponse.Headers, upstreamResponse.Headers.Connection, headers);
         CopyHeaders(upstreamResponse.Content.Headers, upstreamResponse.Headers.Connection, headers);
-        return new BufferedUpstreamResponse((int)upstreamResponse.StatusCode, headers, body.Span.ToArray());
+        return new BufferedUpstreamResponse((int)upstreamResponse.StatusCode, headers, body.WrittenSpan.ToArray());
     }
 
     /// <summary>Sends and returns the response at its headers; on failure answers the client (502/504) and returns null.</summary>

@@ -41,7 +41,7 @@ internal sealed class HealthCheck
             }
         }
 
-        using var buffer = new PooledBuffer(256);
+        using var buffer = new PooledByteBuffer(256);
         using (var json = new Utf8JsonWriter(buffer, s_json))
         {
             json.WriteStartObject();
@@ -55,6 +55,6 @@ internal sealed class HealthCheck
             json.WriteEndObject();
         }
 
-        await OpenAiError.WriteJsonAsync(context.Response, error is null ? 200 : 503, buffer.Span.ToArray(), context.Aborted);
+        await OpenAiError.WriteJsonAsync(context.Response, error is null ? 200 : 503, buffer.WrittenSpan.ToArray(), context.Aborted);
     }
 }

@@ -10,7 +10,7 @@ internal static class OpenAiError
 
     public static byte[] Create(string message, string type, string? code)
     {
-        using var buffer = new PooledBuffer(256);
+        using var buffer = new PooledByteBuffer(256);
         using (var json = new Utf8JsonWriter(buffer, s_options))
         {
             json.WriteStartObject();
@@ -30,7 +30,7 @@ internal static class OpenAiError
             json.WriteEndObject();
         }
 
-        return buffer.Span.ToArray();
+        return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>Writes a complete JSON response (Content-Length framed) unless the response has already started.</summary>

@@ -61,7 +61,7 @@ internal sealed class ProxyHandler : IHttpHandler
     private async Task ForwardJsonAsync(HttpContext context)
     {
         using var body = await context.Body.ReadAllAsync(context.Aborted);
-        if (!JsonRequestInspector.TryInspect(body.Span, out var model, out var error))
+        if (!JsonRequestInspector.TryInspect(body.WrittenSpan, out var model, out var error))
         {
             await OpenAiError.WriteAsync(context.Response, 400, $"Invalid JSON in request body ({error}).", "invalid_request_error", "invalid_json", context.Aborted);
             return;
@@ -70,7 +70,7 @@ internal sealed class ProxyHandler : IHttpHandler
         context.Model = model;
         if (Log.DebugEnabled)
         {
-            DebugLog.Request(context, body.Span, buffered: true);
+            DebugLog.Request(context, body.WrittenSpan, buffered: true);
         }
 
         var generation = IsGenerationEndpoint(context.Request.Path);
@@ -80,7 +80,7 @@ internal sealed class ProxyHandler : IHttpHandler
         if (profile is null || !profile.RewritesRequest)
         {
             // No request rewrite: the body goes upstream exactly as the client sent it, never re-serialized.
-            await _forwarder.ForwardAsync(context, body.Memory, forward);
+            await _forwarder.ForwardAsync(context, body.WrittenMemory, forward);
             return;
         }
 
@@ -88,7 +88,7 @@ internal sealed class ProxyHandler : IHttpHandler
         var changes = Log.DebugEnabled ? new List<string>() : null;
         try
         {
-            rewritten = RequestRewriter.Rewrite(body.Span, profile, changes);
+            rewritten = RequestRewriter.Rewrite(body.WrittenSpan, profile, changes);
         }
         catch (JsonException ex)
         {

@@ -57,14 +57,14 @@ internal sealed class RequestBody : Stream
         _complete = !request.HasBody;
     }
 
-    /// <summary>Reads the whole body into a pooled buffer; the caller returns <see cref="PooledBuffer"/> when done.</summary>
-    public async ValueTask<PooledBuffer> ReadAllAsync(CancellationToken cancellationToken)
+    /// <summary>Reads the whole body into a pooled buffer; the caller returns <see cref="PooledByteBuffer"/> when done.</summary>
+    public async ValueTask<PooledByteBuffer> ReadAllAsync(CancellationToken cancellationToken)
     {
         // A body of known length gets a buffer of that size and no more: it is held while the response streams, so a
         // 200-byte chat request must not pin a 4 KiB array for minutes.
         var known = _request is { IsChunked: false, ContentLength: >= 0 };
         var initial = known ? (int)Math.Min(_request!.ContentLength, _limits.MaxRequestBodyBytes) : 4096;
-        var buffer = new PooledBuffer(initial);
+        var buffer = new PooledByteBuffer(initial);
         try
         {
             while (!_complete)

@@ -110,7 +110,7 @@ internal static class ResponseStreamer
     {
         var response = context.Response;
         var buffer = ArrayPool<byte>.Shared.Rent(readSize);
-        using var output = new PooledBuffer(readSize);
+        using var output = new PooledByteBuffer(readSize);
         Task<int>? pendingRead = null;
         Task? keepAliveTimer = null;
         try
@@ -191,7 +191,7 @@ internal static class ResponseStreamer
 
     private static async Task RewriteWholeAsync(HttpContext context, HttpResponseMessage upstream, IResponseRewriter rewriter, CancellationTokenSource timeout, TimeSpan readTimeout)
     {
-        using var output = new PooledBuffer(ReadBufferSize);
+        using var output = new PooledByteBuffer(ReadBufferSize);
         var buffer = ArrayPool<byte>.Shared.Rent(ReadBufferSize);
         try
         {
@@ -216,7 +216,7 @@ internal static class ResponseStreamer
         }
 
         context.Response.Start((int)upstream.StatusCode, output.Length);
-        context.Response.Write(output.Span);
+        context.Response.Write(output.WrittenSpan);
         await context.Response.CompleteAsync(context.Aborted);
     }
 
@@ -233,17 +233,17 @@ internal static class ResponseStreamer
         }
     }
 
-    private static ValueTask<System.IO.Pipelines.FlushResult> SendAsync(HttpResponse response, PooledBuffer output, CancellationToken cancellationToken)
+    private static ValueTask<System.IO.Pipelines.FlushResult> SendAsync(HttpResponse response, PooledByteBuffer output, CancellationToken cancellationToken)
     {
         SendWithoutFlush(response, output);
         return response.FlushAsync(cancellationToken);
     }
 
-    private static void SendWithoutFlush(HttpResponse response, PooledBuffer output)
+    private static void SendWithoutFlush(HttpResponse response, PooledByteBuffer output)
     {
         if (output.Length > 0)
         {
-            response.Write(output.Span);
+            response.Write(output.WrittenSpan);
             output.Clear();
         }
     }

@@ -21,7 +21,7 @@ internal sealed class RecordingHandler : IHttpHandler
     public async Task HandleAsync(HttpContext context)
     {
         using var body = await context.Body.ReadAllAsync(context.Aborted);
-        var request = new RecordedRequest(context.Request.Method, context.Request.Target, [.. context.Request.Headers], body.Span.ToArray());
+        var request = new RecordedRequest(context.Request.Method, context.Request.Target, [.. context.Request.Headers], body.WrittenSpan.ToArray());
         Interlocked.Increment(ref _count);
         _received.Writer.TryWrite(request);
         await Respond(context, request);

@@ -34,7 +34,7 @@ internal sealed class EchoHandler : IHttpHandler
         var head = System.Text.Encoding.ASCII.GetBytes($"{context.Request.Method} {context.Request.Target} ");
         var bytes = new byte[head.Length + body.Length];
         head.CopyTo(bytes, 0);
-        body.Span.CopyTo(bytes.AsSpan(head.Length));
+        body.WrittenSpan.CopyTo(bytes.AsSpan(head.Length));
         context.Response.Headers.Add(new("Content-Type", "text/plain"));
         context.Response.Start(200, bytes.Length);
         context.Response.Write(bytes);

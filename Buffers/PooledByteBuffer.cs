@@ -1,8 +1,8 @@
 using System.Buffers;
 
-namespace CotProxy.Filtering;
+namespace CotProxy.Buffers;
 
-/// <summary>A growable byte buffer on <see cref="ArrayPool{T}"/>; reused across events, returned on Dispose.</summary>
+/// <summary>A growable byte buffer on <see cref="ArrayPool{T}"/>, reused across events and requests; Dispose returns it.</summary>
 internal sealed class PooledByteBuffer : IBufferWriter<byte>, IDisposable
 {
     private byte[] _buffer;
@@ -16,6 +16,11 @@ internal sealed class PooledByteBuffer : IBufferWriter<byte>, IDisposable
     public int Length => _length;
 
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _length);
+
+    public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _length);
+
+    /// <summary>Everything past the written bytes; call <see cref="EnsureFree"/> first for a minimum size.</summary>
+    public Memory<byte> FreeMemory => _buffer.AsMemory(_length);
 
     public void Clear() => _length = 0;
 
@@ -62,7 +67,7 @@ internal sealed class PooledByteBuffer : IBufferWriter<byte>, IDisposable
         }
     }
 
-    private void EnsureFree(int sizeHint)
+    public void EnsureFree(int sizeHint)
     {
         int needed = Math.Max(sizeHint, 1);
         if (_buffer.Length - _length >= needed)
