@@ -87,7 +87,7 @@ internal sealed class ConnectionInput : IDisposable
             onClosed();
         }
         // The task has completed here (a continuation, or checked before the call): reading its result does not block.
-        else if (read.IsCompletedSuccessfully && read.Result is { IsCompleted: true, IsCanceled: false } result && result.Buffer.IsEmpty)
+        else if (read is { IsCompletedSuccessfully: true, Result: { IsCompleted: true, IsCanceled: false } result } && result.Buffer.IsEmpty)
         {
             onClosed();
         }
