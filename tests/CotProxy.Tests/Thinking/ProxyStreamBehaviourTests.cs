@@ -16,7 +16,7 @@ public sealed class ProxyStreamBehaviourTests
         var pieces = new List<(byte[], int)>
         {
             (Encoding.UTF8.GetBytes(SseEvents.Content((0, "<think>")) + SseEvents.Content((0, "pondering"))), 0),
-            (Encoding.UTF8.GetBytes(SseEvents.Content((0, " still"))), 900),
+            (Encoding.UTF8.GetBytes(SseEvents.Content((0, " still"))), 1500),
             (Encoding.UTF8.GetBytes(SseEvents.Content((0, "</think>\n\nAnswer.")) + SseEvents.Finish() + SseEvents.Done), 0),
         };
         await using var pair = ProxyPair.Start(new ScriptedUpstream("text/event-stream", pieces), thinkKeepAlive: TimeSpan.FromMilliseconds(200));
@@ -39,7 +39,7 @@ public sealed class ProxyStreamBehaviourTests
         {
             (thinking, 0),
             (closing[..25], 0),
-            (closing[25..], 700),
+            (closing[25..], 1200),
         };
         await using var pair = ProxyPair.Start(new ScriptedUpstream("text/event-stream; charset=utf-8", pieces), thinkKeepAlive: TimeSpan.FromMilliseconds(200));
 
