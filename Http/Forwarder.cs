@@ -20,8 +20,6 @@ internal sealed class Forwarder
         _options = options;
     }
 
-    public ForwarderOptions Options => _options;
-
     /// <summary>
     /// Forwards the request. <paramref name="bufferedBody"/> replaces the client's body when the proxy already read
     /// (and perhaps rewrote) it; otherwise the body streams through byte for byte.

@@ -5,11 +5,7 @@ namespace CotProxy.Http;
 /// <summary>Well-known header names, so that parsing a common header allocates no new name string.</summary>
 internal static class HeaderNames
 {
-    public const string Host = "Host";
-    public const string ContentLength = "Content-Length";
     public const string ContentType = "Content-Type";
-    public const string TransferEncoding = "Transfer-Encoding";
-    public const string Connection = "Connection";
 
     private static readonly string[] s_common =
     [

@@ -39,8 +39,6 @@ internal sealed class HttpServer : IAsyncDisposable
 
     public IPEndPoint LocalEndPoint { get; }
 
-    public int ConnectionCount => _connections.Count;
-
     public void Start()
     {
         _listener.Listen(ListenBacklog);

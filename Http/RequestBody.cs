@@ -28,8 +28,6 @@ internal sealed class RequestBody : Stream
     /// <summary>Every byte of the body has been read off the connection.</summary>
     public bool IsComplete => _complete;
 
-    public long BytesRead => _read;
-
     /// <summary>Called once when the last body byte has been read (the connection then watches for a disconnect).</summary>
     public Action? Completed { get; set; }
 
