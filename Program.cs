@@ -77,7 +77,7 @@ internal static class Program
 
     private static async Task<int> ServeAsync(ProxySettings settings, ProfileSet profiles, ResponsePolicy responses, List<string> warnings)
     {
-        Log.Configure(Console.Out, settings.Debug);
+        Log.Configure(Console.OpenStandardOutput(), settings.Debug);
         var limits = new HttpLimits
         {
             MaxRequestBodyBytes = settings.MaxRequestBodyBytes,

@@ -1,49 +1,65 @@
+using System.Buffers;
 using System.Text;
-using System.Threading.Channels;
 
 namespace CotProxy.Http;
 
 /// <summary>
-/// Line-oriented log to stdout. Lines are queued and written by one background task, so a request never waits on the
-/// console; the writer flushes whenever the queue runs empty, so nothing sits unwritten while the proxy is idle.
+/// Line-oriented log to stdout. A request formats its line as UTF-8 and appends it to a buffer; one background task
+/// writes whatever gathered every few milliseconds in a single write, so a request never waits on the console and a
+/// busy proxy makes one write per batch, not per line. An idle proxy's task sleeps until a line arrives.
 /// </summary>
 internal static class Log
 {
-    private static readonly Channel<string> s_lines = Channel.CreateBounded<string>(
-        new BoundedChannelOptions(65536) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
-
+    // Lines gather this long before a write: 100 writes a second at most, and a line is never later than this.
     private const int BatchDelayMs = 10;
 
-    private static TextWriter? s_sink;
+    // Lines at most this long are formatted on the stack; longer ones (DEBUG bodies) in a rented array.
+    private const int StackLineBytes = 1024;
+
+    private static readonly LogBuffer s_pending = new();
+    private static readonly SemaphoreSlim s_wake = new(0);
+    private static readonly object s_writeGate = new();
+    private static byte[] s_spare = new byte[16 * 1024];
+    private static Stream? s_sink;
     private static Task? s_pump;
 
     public static bool DebugEnabled { get; private set; }
 
-    /// <summary>Starts writing to <paramref name="sink"/>; null discards everything (tests).</summary>
-    public static void Configure(TextWriter? sink, bool debug)
+    /// <summary>Starts writing to <paramref name="sink"/>; null flushes what is pending and discards everything after (tests).</summary>
+    public static void Configure(Stream? sink, bool debug)
     {
+        if (sink is null)
+        {
+            WritePending();
+        }
+
         DebugEnabled = debug;
-        s_sink = sink;
+        lock (s_writeGate)
+        {
+            s_sink = sink;
+        }
+
         if (sink is not null && s_pump is null)
         {
             s_pump = Task.Run(PumpAsync);
         }
     }
 
-    public static void Info(string message) => Enqueue("info", message);
+    public static void Info(string message) => Write("info", message);
 
-    public static void Warn(string message) => Enqueue("warn", message);
+    public static void Warn(string message) => Write("warn", message);
 
-    public static void Error(string message) => Enqueue("error", message);
+    public static void Error(string message) => Write("error", message);
 
     public static void Debug(string message)
     {
         if (DebugEnabled)
         {
-            Enqueue("debug", message);
+            Write("debug", message);
         }
     }
 
+    /// <summary>One access line: <c>{time} [server ]access METHOD target model=… status=… bytes=… ms=…</c>.</summary>
     public static void Access(string? server, string method, string target, string? model, int status, long bytes, double milliseconds)
     {
         if (s_sink is null)
@@ -51,40 +67,56 @@ internal static class Log
             return;
         }
 
-        var line = new StringBuilder(128)
-            .Append(method).Append(' ').Append(SafeText(target, 200))
-            .Append(" model=").Append(model is null ? "-" : SafeText(model, 100))
-            .Append(" status=").Append(status)
-            .Append(" bytes=").Append(bytes)
-            .Append(" ms=").Append(milliseconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture))
-            .ToString();
-        Enqueue(server is null ? "access" : server + " access", line);
+        Span<byte> buffer = stackalloc byte[StackLineBytes];
+        var line = new LogLine(buffer);
+        line.Timestamp(DateTime.UtcNow);
+        if (server is not null)
+        {
+            line.SafeText(server, 40);
+            line.Byte((byte)' ');
+        }
+
+        line.Ascii("access "u8);
+        line.SafeText(method, 32);
+        line.Byte((byte)' ');
+        line.SafeText(target, 200);
+        line.Ascii(" model="u8);
+        if (model is null)
+        {
+            line.Byte((byte)'-');
+        }
+        else
+        {
+            line.SafeText(model, 100);
+        }
+
+        line.Ascii(" status="u8);
+        line.Number(status);
+        line.Ascii(" bytes="u8);
+        line.Number(bytes);
+        line.Ascii(" ms="u8);
+        line.Tenths(milliseconds);
+        line.End();
+        Append(line.Written);
     }
 
-    /// <summary>Waits until every queued line is written (shutdown, tests).</summary>
-    public static async Task FlushAsync()
+    /// <summary>Writes every pending line now and flushes the sink (shutdown, tests).</summary>
+    public static Task FlushAsync()
     {
-        for (var i = 0; i < 100 && s_lines.Reader.Count > 0; i++)
-        {
-            await Task.Delay(10);
-        }
-
-        if (s_sink is { } sink)
-        {
-            await sink.FlushAsync();
-        }
+        WritePending();
+        return Task.CompletedTask;
     }
 
     /// <summary>Client-supplied text in a log line: controls replaced, length capped, so a request cannot forge log lines.</summary>
     public static string SafeText(string text, int maxLength)
     {
         var span = text.AsSpan(0, Math.Min(text.Length, maxLength));
-        if (!span.ContainsAnyInRange('\0', '\u001f') && text.Length <= maxLength)
+        if (!span.ContainsAnyInRange('\0', '\u001f') && !span.ContainsAnyInRange('\u007f', '\u009f') && text.Length <= maxLength)
         {
             return text;
         }
 
-        var builder = new StringBuilder(span.Length + 3);
+        var builder = new StringBuilder(span.Length + 1);
         foreach (var c in span)
         {
             builder.Append(char.IsControl(c) ? '?' : c);
@@ -93,35 +125,93 @@ internal static class Log
         return text.Length > maxLength ? builder.Append('…').ToString() : builder.ToString();
     }
 
-    private static void Enqueue(string level, string message)
+    private static void Write(string level, string message)
     {
         if (s_sink is null)
         {
             return;
         }
 
-        s_lines.Writer.TryWrite(string.Concat(DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture), " ", level, " ", message));
+        var size = LogLine.MaxBytesFor(level.Length + message.Length);
+        byte[]? rented = null;
+        var buffer = size <= StackLineBytes ? stackalloc byte[StackLineBytes] : (rented = ArrayPool<byte>.Shared.Rent(size));
+        try
+        {
+            var line = new LogLine(buffer);
+            line.Timestamp(DateTime.UtcNow);
+            line.Text(level);
+            line.Byte((byte)' ');
+            line.Text(message);
+            line.End();
+            Append(line.Written);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private static void Append(ReadOnlySpan<byte> line)
+    {
+        if (s_pending.Append(line))
+        {
+            s_wake.Release();
+        }
     }
 
     private static async Task PumpAsync()
     {
-        var reader = s_lines.Reader;
-        while (await reader.WaitToReadAsync())
+        while (true)
         {
-            var sink = s_sink;
-            while (reader.TryRead(out var line))
-            {
-                sink?.WriteLine(line);
-            }
+            await s_wake.WaitAsync();
 
-            if (sink is not null)
-            {
-                await sink.FlushAsync();
-            }
-
-            // Under load, lines are gathered for a few milliseconds and written together: one wake-up and one write per
-            // batch instead of per request. An idle proxy waits above and wakes for nothing.
+            // Under load, lines gather for a few milliseconds and leave together: one wake-up and one write per batch.
             await Task.Delay(BatchDelayMs);
+            WritePending();
         }
+    }
+
+    private static void WritePending()
+    {
+        lock (s_writeGate)
+        {
+            var filled = s_pending.Take(s_spare, out var length, out var dropped);
+            try
+            {
+                if (s_sink is { } sink && (length > 0 || dropped > 0))
+                {
+                    sink.Write(filled, 0, length);
+                    if (dropped > 0)
+                    {
+                        WriteDroppedNotice(sink, dropped);
+                    }
+
+                    sink.Flush();
+                }
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+            {
+                // stdout is gone (a closed pipe): there is nowhere left to report it, and the proxy keeps serving.
+            }
+            finally
+            {
+                s_spare = LogBuffer.Recycle(filled);
+            }
+        }
+    }
+
+    private static void WriteDroppedNotice(Stream sink, long dropped)
+    {
+        Span<byte> buffer = stackalloc byte[128];
+        var line = new LogLine(buffer);
+        line.Timestamp(DateTime.UtcNow);
+        line.Ascii("warn log output fell behind: "u8);
+        line.Number(dropped);
+        line.Ascii(" lines dropped"u8);
+        line.End();
+        sink.Write(line.Written);
     }
 }

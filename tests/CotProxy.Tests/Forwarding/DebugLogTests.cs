@@ -11,8 +11,8 @@ public sealed class DebugLogTests
     [Fact]
     public async Task DebugOn_ProfileRequest_LogsChangesAndRedactsCredentials()
     {
-        var sink = new StringWriter();
-        Log.Configure(TextWriter.Synchronized(sink), debug: true);
+        var sink = new MemoryStream();
+        Log.Configure(sink, debug: true);
         try
         {
             var upstream = new RecordingHandler();
@@ -32,7 +32,7 @@ public sealed class DebugLogTests
             Log.Configure(null, debug: false);
         }
 
-        var text = sink.ToString();
+        var text = Encoding.UTF8.GetString(sink.ToArray());
         Assert.Contains("request POST /v1/chat/completions headers:", text, StringComparison.Ordinal);
         Assert.Contains("Authorization=Bearer ***;", text, StringComparison.Ordinal);
         Assert.Contains("X-Api-Key=***;", text, StringComparison.Ordinal);

@@ -1,0 +1,114 @@
+using System.Buffers.Text;
+using System.Text;
+
+namespace CotProxy.Http;
+
+/// <summary>Builds one log line as UTF-8 in a caller's span: no strings, no culture-aware formatting.</summary>
+internal ref struct LogLine
+{
+    private readonly Span<byte> _destination;
+    private int _length;
+
+    public LogLine(Span<byte> destination)
+    {
+        _destination = destination;
+    }
+
+    /// <summary>The line so far, ending with the newline once <see cref="End"/> ran.</summary>
+    public readonly ReadOnlySpan<byte> Written => _destination[.._length];
+
+    /// <summary>Bytes a line needs at most for <paramref name="textChars"/> characters of text besides its fixed parts.</summary>
+    public static int MaxBytesFor(int textChars) => 128 + Encoding.UTF8.GetMaxByteCount(textChars);
+
+    /// <summary>UTC time as <c>yyyy-MM-ddTHH:mm:ss.fffZ</c> (ISO 8601, what the log has always printed), then a space.</summary>
+    public void Timestamp(DateTime utc)
+    {
+        utc.Deconstruct(out int year, out int month, out int day);
+        var time = utc.TimeOfDay;
+        Digits(year, 4);
+        Byte((byte)'-');
+        Digits(month, 2);
+        Byte((byte)'-');
+        Digits(day, 2);
+        Byte((byte)'T');
+        Digits(time.Hours, 2);
+        Byte((byte)':');
+        Digits(time.Minutes, 2);
+        Byte((byte)':');
+        Digits(time.Seconds, 2);
+        Byte((byte)'.');
+        Digits(time.Milliseconds, 3);
+        Ascii("Z "u8);
+    }
+
+    public void Ascii(ReadOnlySpan<byte> text)
+    {
+        text.CopyTo(_destination[_length..]);
+        _length += text.Length;
+    }
+
+    /// <summary>Text the proxy wrote itself (levels, messages): encoded as it is.</summary>
+    public void Text(ReadOnlySpan<char> text) => _length += Encoding.UTF8.GetBytes(text, _destination[_length..]);
+
+    /// <summary>
+    /// Client-supplied text: control characters become '?' and anything past <paramref name="maxChars"/> becomes '…', so a
+    /// request cannot forge or flood log lines.
+    /// </summary>
+    public void SafeText(ReadOnlySpan<char> text, int maxChars)
+    {
+        var shown = text[..Math.Min(text.Length, maxChars)];
+        for (var i = 0; i < shown.Length; i++)
+        {
+            var c = shown[i];
+            if (c < 0x80)
+            {
+                Byte(char.IsControl(c) ? (byte)'?' : (byte)c);
+            }
+            else if (char.IsHighSurrogate(c) && i + 1 < shown.Length && char.IsLowSurrogate(shown[i + 1]))
+            {
+                _length += Encoding.UTF8.GetBytes(shown.Slice(i++, 2), _destination[_length..]);
+            }
+            else
+            {
+                // C1 controls become '?' too; a lone surrogate encodes as U+FFFD.
+                Span<char> one = [char.IsControl(c) ? '?' : c];
+                _length += Encoding.UTF8.GetBytes(one, _destination[_length..]);
+            }
+        }
+
+        if (text.Length > maxChars)
+        {
+            Ascii("…"u8);
+        }
+    }
+
+    public void Number(long value)
+    {
+        Utf8Formatter.TryFormat(value, _destination[_length..], out var written);
+        _length += written;
+    }
+
+    /// <summary>A non-negative value with one decimal, rounded half away from zero (as the "0.0" format).</summary>
+    public void Tenths(double value)
+    {
+        var tenths = (long)Math.Round(Math.Max(0, value) * 10, MidpointRounding.AwayFromZero);
+        Number(tenths / 10);
+        Byte((byte)'.');
+        Byte((byte)('0' + (tenths % 10)));
+    }
+
+    public void Byte(byte value) => _destination[_length++] = value;
+
+    public void End() => Byte((byte)'\n');
+
+    private void Digits(int value, int count)
+    {
+        for (var i = count - 1; i >= 0; i--)
+        {
+            _destination[_length + i] = (byte)('0' + (value % 10));
+            value /= 10;
+        }
+
+        _length += count;
+    }
+}
