@@ -13,11 +13,13 @@ internal sealed class Forwarder
 
     private readonly HttpMessageInvoker _invoker;
     private readonly ForwarderOptions _options;
+    private readonly UpstreamUriCache _uris;
 
     public Forwarder(HttpMessageInvoker invoker, ForwarderOptions options)
     {
         _invoker = invoker;
         _options = options;
+        _uris = new UpstreamUriCache(options.TargetBaseUrl);
     }
 
     /// <summary>
@@ -26,9 +28,9 @@ internal sealed class Forwarder
     /// </summary>
     public async Task ForwardAsync(HttpContext context, ReadOnlyMemory<byte>? bufferedBody, ForwardOptions? forward = null)
     {
-        var target = UpstreamUri.Join(_options.TargetBaseUrl, context.Request.Target);
+        var target = _uris.Get(context.Request.Target);
         using var upstreamRequest = CreateRequest(context, HttpMethodFor(context.Request.Method), target, bufferedBody, forward, forwardClientBody: true);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.Aborted);
+        var timeout = context.ResetUpstreamTimeout();
         using var upstreamResponse = await SendAsync(context, upstreamRequest, timeout);
         if (upstreamResponse is not null)
         {
@@ -42,9 +44,9 @@ internal sealed class Forwarder
     /// </summary>
     public async Task<BufferedUpstreamResponse?> FetchAsync(HttpContext context, string target, int maxBytes)
     {
-        var uri = UpstreamUri.Join(_options.TargetBaseUrl, target);
+        var uri = _uris.Get(target);
         using var upstreamRequest = CreateRequest(context, HttpMethod.Get, uri, bufferedBody: null, new ForwardOptions { IdentityEncoding = true }, forwardClientBody: false);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.Aborted);
+        var timeout = context.ResetUpstreamTimeout();
         using var upstreamResponse = await SendAsync(context, upstreamRequest, timeout);
         if (upstreamResponse is null)
         {

@@ -19,7 +19,6 @@ internal sealed class HttpConnection : IDisposable
     private readonly CancellationTokenSource _abort = new();
     private readonly string? _name;
     private ConnectionInput? _input;
-    private CancellationTokenSource? _requestAborted;
     private Action? _onClientClosed;
 
     public HttpConnection(Socket socket, IHttpHandler handler, HttpLimits limits, CancellationToken stopping, string? name = null)
@@ -59,7 +58,8 @@ internal sealed class HttpConnection : IDisposable
         var request = new HttpRequest();
         var body = new RequestBody(input, _limits);
         var response = new HttpResponse(writer);
-        var context = new HttpContext(request, body, response) { RemoteEndPoint = _socket.RemoteEndPoint as IPEndPoint };
+        // A client that goes away ends its connection, so one token serves every request on it.
+        using var context = new HttpContext(request, body, response) { RemoteEndPoint = _socket.RemoteEndPoint as IPEndPoint, Aborted = _abort.Token };
         body.Completed = StartWatchingClient;
 
         // On a graceful stop, a connection waiting for its next request wakes up and closes; one busy with a request
@@ -195,10 +195,6 @@ internal sealed class HttpConnection : IDisposable
         context.Body.Reset(request, response);
         context.Model = null;
         context.ClientDisconnected = false;
-
-        using var requestAborted = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
-        _requestAborted = requestAborted;
-        context.Aborted = requestAborted.Token;
         try
         {
             if (request.ContentLength > _limits.MaxRequestBodyBytes)
@@ -227,21 +223,20 @@ internal sealed class HttpConnection : IDisposable
             response.KeepAlive = false;
             await WriteRejectionAsync(response, rejection);
         }
-        catch (Exception ex) when (!response.HasStarted && !requestAborted.IsCancellationRequested && ex is not (IOException or SocketException))
+        catch (Exception ex) when (!response.HasStarted && !_abort.IsCancellationRequested && ex is not (IOException or SocketException))
         {
             Log.Error($"{request.Method} {Log.SafeText(request.Target, 200)}: {ex.GetType().Name}: {ex.Message}");
             response.KeepAlive = false;
             await OpenAiError.WriteAsync(response, 500, "The proxy failed while handling the request.", "server_error", null, CancellationToken.None);
         }
-        catch (Exception ex) when (response.HasStarted || requestAborted.IsCancellationRequested || ex is IOException or SocketException)
+        catch (Exception ex) when (response.HasStarted || _abort.IsCancellationRequested || ex is IOException or SocketException)
         {
             // After the head went out, a failure can only be shown by closing without the final chunk: a truncated body, never a clean end.
             response.KeepAlive = false;
-            context.ClientDisconnected |= requestAborted.IsCancellationRequested;
+            context.ClientDisconnected |= _abort.IsCancellationRequested;
         }
         finally
         {
-            Volatile.Write(ref _requestAborted, null);
             var status = response.HasStarted ? response.StatusCode : 499;
             Log.Access(_name, request.Method, request.Target, context.Model, context.ClientDisconnected ? 499 : status, response.BodyBytes, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
@@ -270,11 +265,11 @@ internal sealed class HttpConnection : IDisposable
     {
         try
         {
-            Volatile.Read(ref _requestAborted)?.Cancel();
+            _abort.Cancel();
         }
         catch (ObjectDisposedException)
         {
-            // The request had already finished.
+            // The connection had already ended.
         }
     }
 }

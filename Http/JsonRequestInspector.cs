@@ -7,19 +7,7 @@ internal static class JsonRequestInspector
 {
     public static bool IsJsonContentType(string? contentType)
     {
-        if (string.IsNullOrEmpty(contentType))
-        {
-            return false;
-        }
-
-        var mediaType = contentType.AsSpan();
-        var semicolon = mediaType.IndexOf(';');
-        if (semicolon >= 0)
-        {
-            mediaType = mediaType[..semicolon];
-        }
-
-        mediaType = mediaType.Trim();
+        var mediaType = MediaType.Of(contentType);
 
         // RFC 6838 §4.2.8: application/*+json is JSON too.
         return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)

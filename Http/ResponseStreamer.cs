@@ -15,9 +15,9 @@ internal static class ResponseStreamer
     public static async Task CopyAsync(HttpContext context, HttpResponseMessage upstream, CancellationTokenSource timeout, TimeSpan readTimeout, ForwardOptions? forward)
     {
         var response = context.Response;
-        var contentType = upstream.Content.Headers.ContentType?.ToString();
-        var mediaType = upstream.Content.Headers.ContentType?.MediaType;
-        var isEventStream = string.Equals(mediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
+        // The raw value: parsing it into a MediaTypeHeaderValue costs more than the one look at its media type needs.
+        var contentType = upstream.Content.Headers.NonValidated.TryGetValues("Content-Type", out var values) ? values.ToString() : null;
+        var isEventStream = MediaType.Is(contentType, "text/event-stream");
 
         response.Headers.Clear();
         Forwarder.CopyHeaders(upstream.Headers, upstream.Headers.Connection, response.Headers);
