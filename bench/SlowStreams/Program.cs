@@ -7,6 +7,8 @@ namespace CotProxy.Bench.SlowStreams;
 /// <c>slow-streams serve --port P [--events 20] [--interval-ms 50]</c>: the paced SSE upstream, until SIGTERM.
 /// <c>slow-streams load [--streams 1000] [--rounds 3] [--events 20] [--timeout-s 60] [--warmup 20] name=url...</c>:
 /// the concurrent-stream client, rounds alternating the order of the targets, one "result" line per round and target.
+/// <c>slow-streams client-floor --wrk-script FILE [--connections 32] [--seconds 10] [--warmup-s 1] URL</c>: the wrk
+/// script's request in N loops through one shared SocketsHttpHandler, one "floor" line with its CPU per request.
 /// </summary>
 internal static class Program
 {
@@ -26,8 +28,13 @@ internal static class Program
             ["--rounds"] = 3,
             ["--timeout-s"] = 60,
             ["--warmup"] = 20,
+            ["--connections"] = 32,
+            ["--seconds"] = 10,
+            ["--warmup-s"] = 1,
         };
         var targets = new List<(string Name, Uri Url)>();
+        string? wrkScript = null;
+        Uri? floorUrl = null;
         for (var i = 1; i < args.Length; i++)
         {
             if (options.ContainsKey(args[i]) && i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var value) && value >= 0)
@@ -39,6 +46,14 @@ internal static class Program
             {
                 targets.Add((args[i][..eq], url));
             }
+            else if (args[i] == "--wrk-script" && i + 1 < args.Length)
+            {
+                wrkScript = args[++i];
+            }
+            else if (floorUrl is null && Uri.TryCreate(args[i], UriKind.Absolute, out var bare))
+            {
+                floorUrl = bare;
+            }
             else
             {
                 return Usage();
@@ -49,6 +64,8 @@ internal static class Program
         {
             "serve" => await ServeAsync(options["--port"], options["--events"], options["--interval-ms"]),
             "load" when targets.Count > 0 => await LoadAsync(targets, options),
+            "client-floor" when wrkScript is not null && floorUrl is not null && options["--connections"] > 0 && options["--seconds"] > 0
+                => await FloorAsync(wrkScript, floorUrl, options),
             _ => Usage(),
         };
     }
@@ -104,10 +121,36 @@ internal static class Program
         return 0;
     }
 
+    private static async Task<int> FloorAsync(string wrkScript, Uri url, Dictionary<string, int> options)
+    {
+        if (!WrkRequest.TryParse(await File.ReadAllTextAsync(wrkScript), out var request, out var error))
+        {
+            Console.Error.WriteLine(error);
+            return 2;
+        }
+
+        var floor = new ClientFloor(request, url);
+        var result = await floor.RunAsync(options["--connections"], TimeSpan.FromSeconds(options["--warmup-s"]), TimeSpan.FromSeconds(options["--seconds"]));
+        Console.Out.WriteLine(result.Format(Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == "1"));
+        if (!result.Valid)
+        {
+            Console.Error.WriteLine($"client-floor: {result.Errors} failed requests, first: {result.FirstError ?? "none"}; the CPU per request is not valid");
+            return 1;
+        }
+
+        return 0;
+    }
+
     private static int Usage()
     {
         Console.Error.WriteLine("usage: slow-streams serve --port P [--events 20] [--interval-ms 50]");
         Console.Error.WriteLine("       slow-streams load [--streams 1000] [--rounds 3] [--events 20] [--timeout-s 60] [--warmup 20] name=url...");
+        Console.Error.WriteLine("       slow-streams client-floor --wrk-script FILE [--connections 32] [--seconds 10] [--warmup-s 1] URL");
+        Console.Error.WriteLine("           sends the wrk script's request (method, path, headers, body) in N concurrent loops through one");
+        Console.Error.WriteLine("           SocketsHttpHandler set up like cot-proxy's, reading every response to its end; after the warm-up");
+        Console.Error.WriteLine("           prints \"floor ... requests= rps= user_us= sys_us= errors= valid=\": this process's user and system");
+        Console.Error.WriteLine("           CPU microseconds per response. Any failed request makes it invalid (exit 1). Run it as cot-proxy");
+        Console.Error.WriteLine("           runs: native AOT, DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1.");
         return 2;
     }
 }
