@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace CotProxy.Http;
@@ -26,7 +27,8 @@ internal sealed class Forwarder
     /// Forwards the request. <paramref name="bufferedBody"/> replaces the client's body when the proxy already read
     /// (and perhaps rewrote) it; otherwise the body streams through byte for byte.
     /// </summary>
-    public async Task ForwardAsync(HttpContext context, ReadOnlyMemory<byte>? bufferedBody, ForwardOptions? forward = null)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask ForwardAsync(HttpContext context, ReadOnlyMemory<byte>? bufferedBody, ForwardOptions? forward = null)
     {
         var target = _uris.Get(context.Request.Target);
         using var upstreamRequest = CreateRequest(context, HttpMethodFor(context.Request.Method), target, bufferedBody, forward, forwardClientBody: true);
@@ -92,13 +94,13 @@ internal sealed class Forwarder
         }
 
         var headers = new List<KeyValuePair<string, string>>();
-        CopyHeaders(upstreamResponse.Headers, upstreamResponse.Headers.Connection, headers);
-        CopyHeaders(upstreamResponse.Content.Headers, upstreamResponse.Headers.Connection, headers);
+        CopyHeaders(upstreamResponse, headers);
         return new BufferedUpstreamResponse((int)upstreamResponse.StatusCode, headers, body.WrittenSpan.ToArray());
     }
 
     /// <summary>Sends and returns the response at its headers; on failure answers the client (502/504) and returns null.</summary>
-    private async Task<HttpResponseMessage?> SendAsync(HttpContext context, HttpRequestMessage upstreamRequest, CancellationTokenSource timeout)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<HttpResponseMessage?> SendAsync(HttpContext context, HttpRequestMessage upstreamRequest, CancellationTokenSource timeout)
     {
         var target = upstreamRequest.RequestUri!;
         timeout.CancelAfter(_options.ApiRequestTimeout);
@@ -218,13 +220,22 @@ internal sealed class Forwarder
         return message;
     }
 
-    internal static void CopyHeaders(HttpHeaders source, HttpHeaderValueCollection<string> connection, List<KeyValuePair<string, string>> destination)
+    /// <summary>The response's end-to-end headers (RFC 9110 §7.6.1: hop-by-hop ones and those its Connection names are dropped).</summary>
+    internal static void CopyHeaders(HttpResponseMessage source, List<KeyValuePair<string, string>> destination)
+    {
+        // The raw Connection value: parsing it into a header value collection costs more than the one split it needs.
+        var connection = source.Headers.NonValidated.TryGetValues("Connection", out var values) ? values.ToString() : null;
+        CopyHeaders(source.Headers, connection, destination);
+        CopyHeaders(source.Content.Headers, connection, destination);
+    }
+
+    private static void CopyHeaders(HttpHeaders source, string? connection, List<KeyValuePair<string, string>> destination)
     {
         foreach (var header in source.NonValidated)
         {
             if (HopByHop.IsHopByHop(header.Key)
                 || header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
-                || connection.Contains(header.Key))
+                || HopByHop.IsNamedByConnection(header.Key, connection))
             {
                 continue;
             }
@@ -248,17 +259,20 @@ internal sealed class Forwarder
             return true;
         }
 
+        // Every element of every Content-Length line must be the same number (RFC 9112 §6.3); compared as text, without copies.
         string? first = null;
+        Range firstRange = default;
         foreach (var value in lengths)
         {
             foreach (var range in value.AsSpan().Split(','))
             {
-                var element = value.AsSpan()[range].Trim().ToString();
+                var element = value.AsSpan()[range].Trim();
                 if (first is null)
                 {
-                    first = element;
+                    first = value;
+                    firstRange = range;
                 }
-                else if (first != element)
+                else if (!element.SequenceEqual(first.AsSpan()[firstRange].Trim()))
                 {
                     return true;
                 }

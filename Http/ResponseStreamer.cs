@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using CotProxy.Filtering;
 
 namespace CotProxy.Http;
@@ -12,7 +13,8 @@ internal static class ResponseStreamer
 {
     private const int ReadBufferSize = 16 * 1024;
 
-    public static async Task CopyAsync(HttpContext context, HttpResponseMessage upstream, CancellationTokenSource timeout, TimeSpan readTimeout, ForwardOptions? forward)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public static async ValueTask CopyAsync(HttpContext context, HttpResponseMessage upstream, CancellationTokenSource timeout, TimeSpan readTimeout, ForwardOptions? forward)
     {
         var response = context.Response;
         // The raw value: parsing it into a MediaTypeHeaderValue costs more than the one look at its media type needs.
@@ -20,8 +22,7 @@ internal static class ResponseStreamer
         var isEventStream = MediaType.Is(contentType, "text/event-stream");
 
         response.Headers.Clear();
-        Forwarder.CopyHeaders(upstream.Headers, upstream.Headers.Connection, response.Headers);
-        Forwarder.CopyHeaders(upstream.Content.Headers, upstream.Headers.Connection, response.Headers);
+        Forwarder.CopyHeaders(upstream, response.Headers);
         if (isEventStream)
         {
             // Intermediaries (nginx among them) must not buffer or cache an event stream.
@@ -76,7 +77,8 @@ internal static class ResponseStreamer
     /// Byte for byte: each upstream read lands straight in the client's output buffer and is flushed at once. Reads
     /// start small and grow while the upstream has more ready than they hold (a burst), then shrink again.
     /// </summary>
-    private static async Task CopyUnchangedAsync(HttpContext context, Stream body, CancellationTokenSource timeout, TimeSpan readTimeout, int readSize, bool waitBeforeRenting)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private static async ValueTask CopyUnchangedAsync(HttpContext context, Stream body, CancellationTokenSource timeout, TimeSpan readTimeout, int readSize, bool waitBeforeRenting)
     {
         var response = context.Response;
         var size = readSize;
@@ -220,6 +222,7 @@ internal static class ResponseStreamer
         await context.Response.CompleteAsync(context.Aborted);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<int> ReadOrThrowAsync(ValueTask<int> read, HttpContext context)
     {
         try
