@@ -13,7 +13,7 @@ internal sealed class DemoHandler : IHttpHandler
     private static readonly JsonWriterOptions s_json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private static readonly long s_created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
-    public async Task HandleAsync(HttpContext context)
+    public async ValueTask HandleAsync(HttpContext context)
     {
         var path = context.Request.Path;
         if (path.SequenceEqual("/v1/chat/completions") || path.SequenceEqual("/chat/completions"))

@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 
 namespace CotProxy.Http;
 
@@ -10,7 +11,7 @@ namespace CotProxy.Http;
 internal sealed class ConnectionInput : IDisposable
 {
     private CancellationTokenSource _timer = new();
-    private Task<ReadResult>? _pending;
+    private ValueTask<ReadResult>? _pending;
 
     public ConnectionInput(PipeReader reader)
     {
@@ -20,6 +21,7 @@ internal sealed class ConnectionInput : IDisposable
     public PipeReader Reader { get; }
 
     /// <summary>Reads with a bound on the wait; a wait longer than <paramref name="timeout"/> throws <see cref="TimeoutException"/>.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ReadResult> ReadAsync(TimeSpan timeout)
     {
         _timer.CancelAfter(timeout);
@@ -54,42 +56,38 @@ internal sealed class ConnectionInput : IDisposable
     /// </summary>
     public void StartWatching(Action onClosed)
     {
-        if (_pending is not null)
+        if (_pending is null)
         {
-            return;
+            // Kept, not awaited here: ReadAsync awaits it exactly once, as the next request's first read.
+#pragma warning disable CA2012
+            _pending = WatchAsync(onClosed);
+#pragma warning restore CA2012
         }
-
-        var pending = Reader.ReadAsync(_timer.Token).AsTask();
-        _pending = pending;
-        if (pending.IsCompleted)
-        {
-            NotifyIfClosed(pending, onClosed);
-            return;
-        }
-
-        pending.ContinueWith(
-            static (task, state) => NotifyIfClosed(task, (Action)state!),
-            onClosed,
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
     }
 
     public void Dispose() => _timer.Dispose();
 
-    private static void NotifyIfClosed(Task<ReadResult> read, Action onClosed)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ReadResult> WatchAsync(Action onClosed)
     {
-        // End of stream with nothing left to read, or a reset: the client is gone. nginx treats a client's FIN the same way (499).
-        if (read.IsFaulted)
+        ReadResult result;
+        try
         {
-            // Observed here so a reset connection does not surface later as an unobserved task exception.
-            _ = read.Exception;
+            result = await Reader.ReadAsync(_timer.Token);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A reset: the client is gone. The read that takes this one over sees the same exception.
+            onClosed();
+            throw;
+        }
+
+        // End of stream with nothing left to read: the client is gone. nginx treats a client's FIN the same way (499).
+        if (result is { IsCompleted: true, IsCanceled: false } && result.Buffer.IsEmpty)
+        {
             onClosed();
         }
-        // The task has completed here (a continuation, or checked before the call): reading its result does not block.
-        else if (read is { IsCompletedSuccessfully: true, Result: { IsCompleted: true, IsCanceled: false } result } && result.Buffer.IsEmpty)
-        {
-            onClosed();
-        }
+
+        return result;
     }
 }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace CotProxy.Http;
 
@@ -119,7 +120,8 @@ internal sealed class HttpConnection : IDisposable
         }
     }
 
-    private async Task<bool> ReadHeadAsync(ConnectionInput input, HttpRequest request, bool first)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ReadHeadAsync(ConnectionInput input, HttpRequest request, bool first)
     {
         // The first request must arrive within the headers timeout of the accept; a later one within the idle timeout.
         long? deadline = first ? Environment.TickCount64 + (long)_limits.RequestHeadersTimeout.TotalMilliseconds : null;
@@ -187,7 +189,8 @@ internal sealed class HttpConnection : IDisposable
         }
     }
 
-    private async Task ProcessRequestAsync(HttpContext context, long start)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ProcessRequestAsync(HttpContext context, long start)
     {
         var request = context.Request;
         var response = context.Response;

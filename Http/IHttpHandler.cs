@@ -3,5 +3,5 @@ namespace CotProxy.Http;
 /// <summary>Answers one parsed request. The connection owns framing, keep-alive and errors raised before the response starts.</summary>
 internal interface IHttpHandler
 {
-    Task HandleAsync(HttpContext context);
+    ValueTask HandleAsync(HttpContext context);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using CotProxy.Profiles;
 
@@ -29,7 +30,8 @@ internal sealed class ProxyHandler : IHttpHandler
         _hasPseudoModels = profiles.Profiles.Any(p => p.IsPseudoModel);
     }
 
-    public async Task HandleAsync(HttpContext context)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask HandleAsync(HttpContext context)
     {
         var request = context.Request;
         var path = request.Path;
@@ -58,7 +60,8 @@ internal sealed class ProxyHandler : IHttpHandler
         await _forwarder.ForwardAsync(context, bufferedBody: null);
     }
 
-    private async Task ForwardJsonAsync(HttpContext context)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ForwardJsonAsync(HttpContext context)
     {
         using var body = await context.Body.ReadAllAsync(context.Aborted);
         if (!JsonRequestInspector.TryInspect(body.WrittenSpan, out var model, out var error))

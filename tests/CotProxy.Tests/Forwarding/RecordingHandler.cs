@@ -18,7 +18,7 @@ internal sealed class RecordingHandler : IHttpHandler
 
     public int Count => Volatile.Read(ref _count);
 
-    public async Task HandleAsync(HttpContext context)
+    public async ValueTask HandleAsync(HttpContext context)
     {
         using var body = await context.Body.ReadAllAsync(context.Aborted);
         var request = new RecordedRequest(context.Request.Method, context.Request.Target, [.. context.Request.Headers], body.WrittenSpan.ToArray());

@@ -29,7 +29,7 @@ internal sealed class ScriptedUpstream : IHttpHandler
     /// <summary>The Accept-Encoding the proxy sent with the last request (null when none).</summary>
     public string? LastAcceptEncoding { get; private set; }
 
-    public async Task HandleAsync(HttpContext context)
+    public async ValueTask HandleAsync(HttpContext context)
     {
         using (await context.Body.ReadAllAsync(context.Aborted))
         {

@@ -11,7 +11,7 @@ public class DisconnectTests
 
         public TaskCompletionSource Aborted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public async Task HandleAsync(HttpContext context)
+        public async ValueTask HandleAsync(HttpContext context)
         {
             using var body = await context.Body.ReadAllAsync(context.Aborted);
             Waiting.TrySetResult();

@@ -11,7 +11,7 @@ public class ShutdownTests
 
         public TaskCompletionSource Cancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public async Task HandleAsync(HttpContext context)
+        public async ValueTask HandleAsync(HttpContext context)
         {
             Started.TrySetResult();
             try

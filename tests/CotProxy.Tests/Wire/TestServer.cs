@@ -28,7 +28,7 @@ internal sealed class TestServer : IAsyncDisposable
 /// <summary>Answers every request with its method, target and body, so a test sees what the server understood.</summary>
 internal sealed class EchoHandler : IHttpHandler
 {
-    public async Task HandleAsync(HttpContext context)
+    public async ValueTask HandleAsync(HttpContext context)
     {
         using var body = await context.Body.ReadAllAsync(context.Aborted);
         var head = System.Text.Encoding.ASCII.GetBytes($"{context.Request.Method} {context.Request.Target} ");
