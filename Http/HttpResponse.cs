@@ -44,6 +44,9 @@ internal sealed class HttpResponse
 
     public long BodyBytes { get; private set; }
 
+    /// <summary>True once a body framed by Content-Length has all its bytes: nothing more may be written.</summary>
+    public bool IsBodyComplete => _framing == Framing.ContentLength && _remaining == 0;
+
     /// <summary>Whether the connection stays open after this response; cleared by anything that forbids reuse.</summary>
     public bool KeepAlive { get; set; }
 

@@ -83,7 +83,9 @@ internal static class ResponseStreamer
         var response = context.Response;
         var size = readSize;
         var wait = waitBeforeRenting;
-        while (true)
+        // A body of known length ends with its last byte: no further read is needed to see the end (SocketsHttpHandler
+        // returns the connection to its pool on the read that consumed that byte), and CompleteAsync sends what is left.
+        while (!response.IsBodyComplete)
         {
             timeout.CancelAfter(readTimeout);
             if (wait)
@@ -100,6 +102,11 @@ internal static class ResponseStreamer
             }
 
             response.AdvanceBody(read);
+            if (response.IsBodyComplete)
+            {
+                return;
+            }
+
             await response.FlushAsync(context.Aborted);
 
             var burst = read == memory.Length;

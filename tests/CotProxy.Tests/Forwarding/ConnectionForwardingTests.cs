@@ -24,6 +24,28 @@ public sealed class ConnectionForwardingTests
     }
 
     [Fact]
+    public async Task KeepAlive_ContentLengthBodies_OneUpstreamConnectionServesThemAll()
+    {
+        // The copy stops at the body's last byte without reading on to the end of the stream; the upstream connection
+        // must still go back to the pool, not be dropped and replaced.
+        var canned = System.Text.Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}");
+        using var upstream = new CannedUpstream(canned);
+        await using var proxy = new ProxyFixture(new Uri($"http://127.0.0.1:{upstream.Port}/"));
+        using var client = await proxy.ConnectAsync();
+
+        for (var i = 0; i < 20; i++)
+        {
+            await client.SendAsync("POST /v1/chat/completions HTTP/1.1\r\nHost: proxy.test\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"model\":\"m\"}");
+            var response = await client.ReadResponseAsync();
+            Assert.Equal(200, response.Status);
+            Assert.Equal("11", response.Header("Content-Length"));
+            Assert.Equal("{\"ok\":true}", response.Body);
+        }
+
+        Assert.Equal(1, upstream.AcceptedConnections);
+    }
+
+    [Fact]
     public async Task Pipelined_ForwardedRequests_AnsweredInOrder()
     {
         var upstream = new RecordingHandler { Respond = (context, request) => RecordingHandler.WriteAsync(context, 200, "text/plain", request.Target + " " + request.BodyText) };
