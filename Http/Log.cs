@@ -16,6 +16,16 @@ internal static class Log
     // Lines at most this long are formatted on the stack; longer ones (DEBUG bodies) in a rented array.
     private const int StackLineBytes = 1024;
 
+    // Caps on the client-supplied parts of an access line (characters).
+    private const int MaxServerChars = 40;
+    private const int MaxMethodChars = 32;
+    private const int MaxTargetChars = 200;
+    private const int MaxModelChars = 100;
+
+    // The longest access line: every capped part at 3 UTF-8 bytes per character (a surrogate pair is 4 bytes for 2) plus
+    // its '…', and the fixed text and numbers.
+    private const int MaxAccessLineBytes = 160 + (3 * (MaxServerChars + MaxMethodChars + MaxTargetChars + MaxModelChars + 4));
+
     private static readonly LogBuffer s_pending = new();
     private static readonly SemaphoreSlim s_wake = new(0);
     private static readonly object s_writeGate = new();
@@ -67,19 +77,19 @@ internal static class Log
             return;
         }
 
-        Span<byte> buffer = stackalloc byte[StackLineBytes];
+        Span<byte> buffer = stackalloc byte[MaxAccessLineBytes];
         var line = new LogLine(buffer);
         line.Timestamp(DateTime.UtcNow);
         if (server is not null)
         {
-            line.SafeText(server, 40);
+            line.SafeText(server, MaxServerChars);
             line.Byte((byte)' ');
         }
 
         line.Ascii("access "u8);
-        line.SafeText(method, 32);
+        line.SafeText(method, MaxMethodChars);
         line.Byte((byte)' ');
-        line.SafeText(target, 200);
+        line.SafeText(target, MaxTargetChars);
         line.Ascii(" model="u8);
         if (model is null)
         {
@@ -87,7 +97,7 @@ internal static class Log
         }
         else
         {
-            line.SafeText(model, 100);
+            line.SafeText(model, MaxModelChars);
         }
 
         line.Ascii(" status="u8);

@@ -43,6 +43,23 @@ public sealed class LogTests
     }
 
     [Fact]
+    public async Task Access_EveryPartAtItsLongestInThreeByteCharacters_WrittenWhole()
+    {
+        var text = await CaptureAsync(() => Log.Access(new string('€', 300), new string('€', 300), new string('€', 300), new string('€', 300), 599, long.MaxValue, 1e12));
+
+        Assert.Matches(new Regex("^\\S+Z €{40}… access €{32}… €{200}… model=€{100}… status=599 bytes=9223372036854775807 ms=1000000000000\\.0\n$"), text);
+    }
+
+    [Fact]
+    public async Task Access_SurrogatePairsAtTheCap_WrittenWhole()
+    {
+        var model = string.Concat(Enumerable.Repeat("😀", 80));
+        var text = await CaptureAsync(() => Log.Access(null, "POST", "/v1/chat/completions", model, 200, 1, 1));
+
+        Assert.Contains(" model=" + string.Concat(Enumerable.Repeat("😀", 50)) + "… status=200 ", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Info_Message_LevelAndTextAfterTimestamp()
     {
         var text = await CaptureAsync(() => Log.Info("listening on http://0.0.0.0:5000 → https://api.openai.com/v1/"));
