@@ -180,7 +180,14 @@ internal static class Log
 
             // Under load, lines gather for a few milliseconds and leave together: one wake-up and one write per batch.
             await Task.Delay(BatchDelayMs);
-            WritePending();
+            try
+            {
+                WritePending();
+            }
+            catch (Exception)
+            {
+                // A sink that fails in a way WritePending does not expect must not end logging for the rest of the process.
+            }
         }
     }
 

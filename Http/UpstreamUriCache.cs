@@ -10,8 +10,12 @@ internal sealed class UpstreamUriCache
 {
     private const int Capacity = 512;
 
+    // Longer targets (long query strings, one-off paths) are built each time rather than kept.
+    private const int MaxCachedTargetLength = 256;
+
     private readonly Uri _baseUrl;
     private readonly ConcurrentDictionary<string, Uri> _uris = new(StringComparer.Ordinal);
+    private int _count;
 
     public UpstreamUriCache(Uri baseUrl)
     {
@@ -26,9 +30,11 @@ internal sealed class UpstreamUriCache
         }
 
         uri = UpstreamUri.Join(_baseUrl, target);
-        if (_uris.Count < Capacity)
+
+        // A counter of our own: ConcurrentDictionary.Count takes every lock of the table.
+        if (target.Length <= MaxCachedTargetLength && Volatile.Read(ref _count) < Capacity && _uris.TryAdd(target, uri))
         {
-            _uris.TryAdd(target, uri);
+            Interlocked.Increment(ref _count);
         }
 
         return uri;

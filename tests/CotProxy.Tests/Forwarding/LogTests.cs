@@ -182,6 +182,45 @@ public sealed class LogTests
         Assert.True(buffer.Append("c\n"u8));
     }
 
+    [Fact]
+    public void LogBuffer_OversizedLineIntoEmptyBuffer_WakesWriterToReportTheDrop()
+    {
+        var buffer = new LogBuffer(maxBytes: 8);
+
+        Assert.True(buffer.Append("much longer than eight\n"u8));
+        Assert.False(buffer.Append("and again, longer\n"u8));
+        buffer.Take(new byte[16], out var length, out var dropped);
+
+        Assert.Equal(0, length);
+        Assert.Equal(2, dropped);
+    }
+
+    [Fact]
+    public async Task Pump_SinkThrowsUnexpectedly_LaterLinesStillWritten()
+    {
+        var good = new CountingStream();
+        try
+        {
+            Log.Configure(new ThrowingStream(), debug: false);
+            Log.Info("lost");
+            await Task.Delay(200);
+
+            Log.Configure(good, debug: false);
+            Log.Info("after the failure");
+            var deadline = Environment.TickCount64 + 5000;
+            while (good.Writes == 0 && Environment.TickCount64 < deadline)
+            {
+                await Task.Delay(5);
+            }
+        }
+        finally
+        {
+            Log.Configure(null, debug: false);
+        }
+
+        Assert.EndsWith(" info after the failure\n", Encoding.UTF8.GetString(good.ToArray()), StringComparison.Ordinal);
+    }
+
     private static async Task<string> CaptureAsync(Action log)
     {
         var sink = new MemoryStream();
@@ -197,6 +236,14 @@ public sealed class LogTests
         }
 
         return Encoding.UTF8.GetString(sink.ToArray());
+    }
+
+    /// <summary>A sink that fails with an exception the log does not expect from stdout.</summary>
+    private sealed class ThrowingStream : MemoryStream
+    {
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("test sink");
+
+        public override void Write(ReadOnlySpan<byte> buffer) => throw new NotSupportedException("test sink");
     }
 
     /// <summary>A memory stream that counts the writes it receives.</summary>

@@ -33,4 +33,14 @@ public sealed class UpstreamUriCacheTests
         Assert.NotSame(cache.Get("/p1999"), cache.Get("/p1999"));
         Assert.Same(cache.Get("/p0"), cache.Get("/p0"));
     }
+
+    [Fact]
+    public void Get_LongTarget_BuiltEachTimeNotKept()
+    {
+        var cache = new UpstreamUriCache(new Uri("http://h/"));
+        var target = "/v1/chat/completions?" + new string('q', 300);
+
+        Assert.Equal("http://h" + target, cache.Get(target).OriginalString);
+        Assert.NotSame(cache.Get(target), cache.Get(target));
+    }
 }
