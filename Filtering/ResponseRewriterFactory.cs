@@ -17,15 +17,8 @@ internal static class ResponseRewriterFactory
             return null;
         }
 
-        ReadOnlySpan<char> media = contentType.AsSpan();
-        int semicolon = media.IndexOf(';');
-        if (semicolon >= 0)
-        {
-            media = media[..semicolon];
-        }
-
         // RFC 9110 §8.3.1: type and subtype are case-insensitive.
-        media = media.Trim();
+        var media = MediaType.Of(contentType);
         if (media.Equals("text/event-stream", StringComparison.OrdinalIgnoreCase))
         {
             return new SseResponseRewriter(options, maxBufferedBytes);
@@ -37,8 +30,7 @@ internal static class ResponseRewriterFactory
             return new NdjsonResponseRewriter(options, maxBufferedBytes);
         }
 
-        if (media.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-            || (media.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && media.EndsWith("+json", StringComparison.OrdinalIgnoreCase)))
+        if (MediaType.IsJson(media))
         {
             return new JsonBodyResponseRewriter(options, maxBufferedBytes);
         }

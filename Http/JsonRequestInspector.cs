@@ -5,15 +5,6 @@ namespace CotProxy.Http;
 /// <summary>Checks that a request body is JSON and finds its top-level <c>model</c>, without building a DOM.</summary>
 internal static class JsonRequestInspector
 {
-    public static bool IsJsonContentType(string? contentType)
-    {
-        var mediaType = MediaType.Of(contentType);
-
-        // RFC 6838 §4.2.8: application/*+json is JSON too.
-        return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-            || (mediaType.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
-    }
-
     /// <summary>True when <paramref name="body"/> is one complete JSON value; <paramref name="model"/> is its top-level string "model", if any.</summary>
     public static bool TryInspect(ReadOnlySpan<byte> body, out string? model, out string? error)
     {

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using CotProxy.Filtering;
 using CotProxy.Profiles;
 
 namespace CotProxy.Http;
@@ -46,7 +47,7 @@ internal sealed class ProxyHandler : IHttpHandler
             return;
         }
 
-        if (request.HasBody && JsonRequestInspector.IsJsonContentType(request.GetHeader(HeaderNames.ContentType)))
+        if (request.HasBody && MediaType.IsJson(request.GetHeader(HeaderNames.ContentType)))
         {
             await ForwardJsonAsync(context);
             return;

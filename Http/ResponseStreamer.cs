@@ -36,7 +36,7 @@ internal static class ResponseStreamer
         }
 
         using var rewriter = CreateRewriter(context, upstream, contentType, forward);
-        if (rewriter is not null && JsonRequestInspector.IsJsonContentType(contentType))
+        if (rewriter is not null && MediaType.IsJson(contentType))
         {
             await RewriteWholeAsync(context, upstream, rewriter, timeout, readTimeout);
             return;

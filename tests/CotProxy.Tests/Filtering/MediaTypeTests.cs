@@ -1,6 +1,6 @@
-using CotProxy.Http;
+using CotProxy.Filtering;
 
-namespace CotProxy.Tests.Forwarding;
+namespace CotProxy.Tests.Filtering;
 
 public sealed class MediaTypeTests
 {
@@ -16,5 +16,18 @@ public sealed class MediaTypeTests
     public void Is_ContentTypeValue_ComparesMediaTypeOnly(string? contentType, bool expected)
     {
         Assert.Equal(expected, MediaType.Is(contentType, "text/event-stream"));
+    }
+
+    [Theory]
+    [InlineData("application/json", true)]
+    [InlineData("Application/JSON; charset=utf-8", true)]
+    [InlineData("application/vnd.api+json", true)]
+    [InlineData("application/jsonl", false)]
+    [InlineData("text/json+json", false)]
+    [InlineData("application/x-ndjson", false)]
+    [InlineData(null, false)]
+    public void IsJson_ContentTypeValue_JsonOrPlusJsonSuffix(string? contentType, bool expected)
+    {
+        Assert.Equal(expected, MediaType.IsJson(contentType));
     }
 }
