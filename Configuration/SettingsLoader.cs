@@ -51,11 +51,8 @@ internal static class SettingsLoader
             return false;
         }
 
-        int port = ProxySettings.DefaultPort;
-        if (layers.TryGet(SettingNames.Port, sources, out text, out origin)
-            && !SettingValueParser.TryParseInteger(text, 0, ProxySettings.MaxPort, out port))
+        if (!TryInteger(layers, SettingNames.Port, ProxySettings.DefaultPort, 0, ProxySettings.MaxPort, "expected a whole number from 0 to 65535 (0 picks any free port)", sources, out int port, out error))
         {
-            error = Invalid(SettingNames.Port, text, origin, "expected a whole number from 0 to 65535 (0 picks any free port)");
             return false;
         }
 
@@ -75,11 +72,8 @@ internal static class SettingsLoader
             return false;
         }
 
-        int bodyMegabytes = ProxySettings.DefaultMaxRequestBodyMegabytes;
-        if (layers.TryGet(SettingNames.MaxRequestBodyMb, sources, out text, out origin)
-            && !SettingValueParser.TryParseInteger(text, ProxySettings.MinMaxRequestBodyMegabytes, ProxySettings.MaxMaxRequestBodyMegabytes, out bodyMegabytes))
+        if (!TryInteger(layers, SettingNames.MaxRequestBodyMb, ProxySettings.DefaultMaxRequestBodyMegabytes, ProxySettings.MinMaxRequestBodyMegabytes, ProxySettings.MaxMaxRequestBodyMegabytes, "expected a whole number of MiB from 1 to 4096", sources, out int bodyMegabytes, out error))
         {
-            error = Invalid(SettingNames.MaxRequestBodyMb, text, origin, "expected a whole number of MiB from 1 to 4096");
             return false;
         }
 
@@ -100,11 +94,8 @@ internal static class SettingsLoader
             return false;
         }
 
-        int thinkKeepAlive = ProxySettings.DefaultThinkKeepAliveSeconds;
-        if (layers.TryGet(SettingNames.ThinkKeepAliveSeconds, sources, out text, out origin)
-            && !SettingValueParser.TryParseInteger(text, 0, ProxySettings.MaxThinkKeepAliveSeconds, out thinkKeepAlive))
+        if (!TryInteger(layers, SettingNames.ThinkKeepAliveSeconds, ProxySettings.DefaultThinkKeepAliveSeconds, 0, ProxySettings.MaxThinkKeepAliveSeconds, "expected a whole number of seconds from 0 to 3600 (0 = never)", sources, out int thinkKeepAlive, out error))
         {
-            error = Invalid(SettingNames.ThinkKeepAliveSeconds, text, origin, "expected a whole number of seconds from 0 to 3600 (0 = never)");
             return false;
         }
 
@@ -218,6 +209,19 @@ internal static class SettingsLoader
         if (layers.TryGet(name, sources, out string text, out string origin) && !SettingValueParser.TryParseBoolean(text, out value))
         {
             error = Invalid(name, text, origin, SettingValueParser.BooleanSyntax);
+            return false;
+        }
+
+        return true;
+    }
+
+    private static bool TryInteger(Layers layers, string name, int fallback, int min, int max, string accepted, Dictionary<string, SettingSource> sources, out int value, out string error)
+    {
+        value = fallback;
+        error = "";
+        if (layers.TryGet(name, sources, out string text, out string origin) && !SettingValueParser.TryParseInteger(text, min, max, out value))
+        {
+            error = Invalid(name, text, origin, accepted);
             return false;
         }
 
