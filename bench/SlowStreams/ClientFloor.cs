@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Text;
 
 namespace CotProxy.Bench.SlowStreams;
 
@@ -29,7 +27,8 @@ internal sealed class ClientFloor
 
     public async Task<FloorResult> RunAsync(int connections, TimeSpan warmup, TimeSpan duration)
     {
-        using var invoker = CreateInvoker();
+        // ConnectTimeout as the proxy's default CONNECT_TIMEOUT (10 s).
+        using var invoker = CotProxy.Http.UpstreamClient.Create(TimeSpan.FromSeconds(10));
         using var stop = new CancellationTokenSource();
         var loops = new Task[connections];
         for (var i = 0; i < connections; i++)
@@ -55,23 +54,6 @@ internal sealed class ClientFloor
         await Task.WhenAll(loops);
         return new FloorResult(connections, completed1 - completed0, seconds, user, system, Interlocked.Read(ref _errors), Volatile.Read(ref _firstError));
     }
-
-    /// <summary>cot-proxy's settings (Http/UpstreamClient.cs) except TLS, which plain-HTTP loopback never reaches.</summary>
-    private static HttpMessageInvoker CreateInvoker() => new(new SocketsHttpHandler
-    {
-        UseCookies = false,
-        AllowAutoRedirect = false,
-        AutomaticDecompression = DecompressionMethods.None,
-        UseProxy = false,
-        ConnectTimeout = TimeSpan.FromSeconds(10),
-        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
-        PooledConnectionLifetime = TimeSpan.FromMinutes(10),
-        MaxConnectionsPerServer = int.MaxValue,
-        EnableMultipleHttp2Connections = true,
-        ActivityHeadersPropagator = null,
-        MaxResponseHeadersLength = 64,
-        RequestHeaderEncodingSelector = static (_, _) => Encoding.Latin1,
-    }, disposeHandler: true);
 
     private async Task LoopAsync(HttpMessageInvoker invoker, CancellationToken stop)
     {
