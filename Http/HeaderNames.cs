@@ -17,17 +17,34 @@ internal static class HeaderNames
         "X-Stainless-Retry-Count", "X-Stainless-Timeout", "Api-Key", "X-Api-Key", "TE", "Upgrade", "Priority",
     ];
 
+    // The names above grouped by length, so a lookup compares only the few names as long as the one it is given.
+    private static readonly string[][] s_byLength = GroupByLength(s_common);
+
     public static string Intern(ReadOnlySpan<byte> name)
     {
-        foreach (var known in s_common)
+        if (name.Length < s_byLength.Length)
         {
-            if (known.Length == name.Length && Ascii.EqualsIgnoreCase(name, known))
+            foreach (var known in s_byLength[name.Length])
             {
-                // Keep the client's spelling when it differs only in case: it is forwarded as received.
-                return Ascii.Equals(name, known) ? known : Encoding.ASCII.GetString(name);
+                if (Ascii.EqualsIgnoreCase(name, known))
+                {
+                    // Keep the client's spelling when it differs only in case: it is forwarded as received.
+                    return Ascii.Equals(name, known) ? known : Encoding.ASCII.GetString(name);
+                }
             }
         }
 
         return Encoding.ASCII.GetString(name);
+    }
+
+    private static string[][] GroupByLength(string[] names)
+    {
+        var groups = new string[names.Max(n => n.Length) + 1][];
+        for (var length = 0; length < groups.Length; length++)
+        {
+            groups[length] = [.. names.Where(n => n.Length == length)];
+        }
+
+        return groups;
     }
 }

@@ -28,7 +28,7 @@ internal static class HttpConstants
     public static readonly SearchValues<byte> TargetChars = SearchValues.Create(
         "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"u8);
 
-    public static bool IsFieldValueByte(byte b) =>
-        // RFC 9110 §5.5: field-vchar = VCHAR / obs-text, plus SP and HTAB inside; CR, LF, NUL and other controls never.
-        b == HTab || (b >= 0x20 && b != 0x7F);
+    // RFC 9110 §5.5: field-vchar = VCHAR / obs-text, plus SP and HTAB inside; CR, LF, NUL and the other controls never.
+    public static readonly SearchValues<byte> NotFieldValueBytes = SearchValues.Create(
+        [.. Enumerable.Range(0, 0x20).Where(b => b != HTab).Select(b => (byte)b), 0x7F]);
 }

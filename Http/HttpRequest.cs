@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace CotProxy.Http;
 
 /// <summary>The head of one request as parsed off the wire; reused across the requests of a connection.</summary>
@@ -10,7 +12,13 @@ internal sealed class HttpRequest
 
     public bool IsHttp11 { get; set; }
 
-    public List<KeyValuePair<string, string>> Headers { get; } = new(16);
+    private List<KeyValuePair<string, string>> _headers = new(16);
+
+    // The fields of the previous request on this connection: a client repeats its fields request after request, in the
+    // same order, so their strings are reused when the bytes match (Kestrel reuses header strings the same way).
+    private List<KeyValuePair<string, string>> _previous = new(16);
+
+    public List<KeyValuePair<string, string>> Headers => _headers;
 
     public string? Host { get; set; }
 
@@ -53,12 +61,30 @@ internal sealed class HttpRequest
         return null;
     }
 
+    /// <summary>Adds a field as received (name and value in Latin-1, RFC 9110 §5.5) and returns its value.</summary>
+    public string AddField(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        var index = _headers.Count;
+        if (index < _previous.Count && _previous[index] is var (previousName, previousValue)
+            && previousName.Length == name.Length && Ascii.Equals(name, previousName))
+        {
+            var reused = previousValue.Length == value.Length && Ascii.Equals(value, previousValue) ? previousValue : Encoding.Latin1.GetString(value);
+            _headers.Add(new(previousName, reused));
+            return reused;
+        }
+
+        var added = Encoding.Latin1.GetString(value);
+        _headers.Add(new(HeaderNames.Intern(name), added));
+        return added;
+    }
+
     public void Reset()
     {
         Method = "";
         Target = "";
         IsHttp11 = false;
-        Headers.Clear();
+        (_previous, _headers) = (_headers, _previous);
+        _headers.Clear();
         Host = null;
         ContentLength = -1;
         IsChunked = false;

@@ -13,51 +13,98 @@ internal static class HttpRequestParser
     /// <summary>Returns false when more bytes are needed. Throws <see cref="HttpRejection"/> on malformed input or a broken limit.</summary>
     public static bool TryParseHead(ref SequenceReader<byte> reader, HttpRequest request, HttpLimits limits)
     {
+        // The window a head may occupy: the request line with its CRLF (and any empty lines before it), the header section,
+        // and one byte more, which shows a limit broken. Bytes beyond it cannot belong to a head within the limits.
+        var unread = reader.UnreadSequence;
+        var window = (int)Math.Min(unread.Length, (long)limits.MaxRequestLineBytes + 2 + limits.MaxHeaderBytes + 1);
+        int consumed;
+        if (unread.FirstSpan.Length >= window)
+        {
+            consumed = ParseHead(unread.FirstSpan[..window], request, limits);
+        }
+        else
+        {
+            // The head straddles pipe segments: parse a contiguous copy.
+            var rented = ArrayPool<byte>.Shared.Rent(window);
+            try
+            {
+                unread.Slice(0, window).CopyTo(rented);
+                consumed = ParseHead(rented.AsSpan(0, window), request, limits);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+
+        if (consumed < 0)
+        {
+            return false;
+        }
+
+        reader.Advance(consumed);
+        return true;
+    }
+
+    /// <summary>Parses one whole head from the start of <paramref name="buffer"/>: the bytes it took, or -1 when the head is not complete yet.</summary>
+    private static int ParseHead(ReadOnlySpan<byte> buffer, HttpRequest request, HttpLimits limits)
+    {
         request.Reset();
-        var headerBytes = 0;
-        var headerCount = 0;
-        var sawRequestLine = false;
-        var hostCount = 0;
-        var transferEncodingSeen = false;
+        var position = 0;
 
         while (true)
         {
-            if (!reader.TryReadTo(out ReadOnlySequence<byte> line, HttpConstants.LF))
+            // The request line's limit counts the empty lines before it, so a stream of empty lines is not buffered forever.
+            var rest = buffer[position..];
+            var lf = rest.IndexOf(HttpConstants.LF);
+            if ((lf < 0 ? buffer.Length : position + lf) > limits.MaxRequestLineBytes + 1)
             {
-                var limit = sawRequestLine ? limits.MaxHeaderBytes - headerBytes : limits.MaxRequestLineBytes + 1;
-                if (reader.Remaining > limit)
-                {
-                    throw HttpRejection.Create(sawRequestLine ? RejectionReason.HeadersTooLarge : RejectionReason.RequestLineTooLong);
-                }
-
-                return false;
+                throw HttpRejection.Create(RejectionReason.RequestLineTooLong);
             }
 
-            if (!sawRequestLine)
+            if (lf < 0)
             {
-                if (line.Length > limits.MaxRequestLineBytes + 1)
-                {
-                    throw HttpRejection.Create(RejectionReason.RequestLineTooLong);
-                }
+                return -1;
+            }
 
-                // RFC 9112 §2.2: a server SHOULD ignore at least one empty line received before the request line.
-                if (line.Length == 1 && line.FirstSpan[0] == HttpConstants.CR)
-                {
-                    continue;
-                }
+            position += lf + 1;
 
-                WithContiguous(line, request, static (span, req) => ParseRequestLine(span, req));
-                sawRequestLine = true;
+            // RFC 9112 §2.2: a server SHOULD ignore at least one empty line received before the request line.
+            if (lf == 1 && rest[0] == HttpConstants.CR)
+            {
                 continue;
             }
 
-            headerBytes += (int)Math.Min(line.Length + 1, int.MaxValue / 2);
+            ParseRequestLine(WithoutCr(rest[..lf], RejectionReason.MalformedRequestLine), request);
+            break;
+        }
+
+        var headerBytes = 0;
+        var headerCount = 0;
+        var hostCount = 0;
+        var transferEncodingSeen = false;
+        while (true)
+        {
+            var rest = buffer[position..];
+            var lf = rest.IndexOf(HttpConstants.LF);
+            if (lf < 0)
+            {
+                if (headerBytes + rest.Length > limits.MaxHeaderBytes)
+                {
+                    throw HttpRejection.Create(RejectionReason.HeadersTooLarge);
+                }
+
+                return -1;
+            }
+
+            headerBytes += lf + 1;
             if (headerBytes > limits.MaxHeaderBytes)
             {
                 throw HttpRejection.Create(RejectionReason.HeadersTooLarge);
             }
 
-            if (line.Length == 1 && line.FirstSpan[0] == HttpConstants.CR)
+            position += lf + 1;
+            if (lf == 1 && rest[0] == HttpConstants.CR)
             {
                 break;
             }
@@ -67,7 +114,7 @@ internal static class HttpRequestParser
                 throw HttpRejection.Create(RejectionReason.TooManyHeaders);
             }
 
-            var kind = WithContiguous(line, request, static (span, req) => ParseHeaderLine(span, req));
+            var kind = ParseHeaderLine(WithoutCr(rest[..lf], RejectionReason.MalformedHeader), request);
             if (kind == HeaderKind.Host)
             {
                 hostCount++;
@@ -79,7 +126,19 @@ internal static class HttpRequestParser
         }
 
         FinishHead(request, hostCount, transferEncodingSeen);
-        return true;
+        return position;
+    }
+
+    /// <summary>A line without its final CR; every line must end in CRLF.</summary>
+    private static ReadOnlySpan<byte> WithoutCr(ReadOnlySpan<byte> line, RejectionReason reason)
+    {
+        // A bare LF is rejected (RFC 9112 §2.2 permits it, Kestrel refuses it, and so do we: lenient line endings are a smuggling vector).
+        if (line.IsEmpty || line[^1] != HttpConstants.CR)
+        {
+            throw HttpRejection.Create(reason);
+        }
+
+        return line[..^1];
     }
 
     /// <summary>Parses header fields up to and including the empty line, as for a chunked trailer section; fields are validated and discarded.</summary>
@@ -108,11 +167,7 @@ internal static class HttpRequestParser
                 return true;
             }
 
-            WithContiguous(line, null, static (span, request) =>
-            {
-                ValidateFieldLine(span, out _, out _);
-                return HeaderKind.Other;
-            });
+            ValidateTrailerLine(line);
         }
     }
 
@@ -123,33 +178,21 @@ internal static class HttpRequestParser
         TransferEncoding,
     }
 
-    private delegate T SpanFunc<T>(ReadOnlySpan<byte> span, HttpRequest? request);
-
-    private static T WithContiguous<T>(in ReadOnlySequence<byte> line, HttpRequest? request, SpanFunc<T> parse)
+    private static void ValidateTrailerLine(in ReadOnlySequence<byte> line)
     {
-        // Every line must end in CRLF: a bare LF is rejected (RFC 9112 §2.2 permits it, Kestrel refuses it, and so do we: lenient line endings are a smuggling vector).
         if (line.IsSingleSegment)
         {
-            var span = line.FirstSpan;
-            if (span.IsEmpty || span[^1] != HttpConstants.CR)
-            {
-                throw HttpRejection.Create(request is null || request.Method.Length > 0 ? RejectionReason.MalformedHeader : RejectionReason.MalformedRequestLine);
-            }
-
-            return parse(span[..^1], request);
+            ValidateFieldLine(WithoutCr(line.FirstSpan, RejectionReason.MalformedHeader), out _, out _);
+            return;
         }
 
+        // The line straddles pipe segments: validate a contiguous copy.
         var length = (int)line.Length;
         var rented = ArrayPool<byte>.Shared.Rent(length);
         try
         {
             line.CopyTo(rented);
-            if (rented[length - 1] != HttpConstants.CR)
-            {
-                throw HttpRejection.Create(request is null || request.Method.Length > 0 ? RejectionReason.MalformedHeader : RejectionReason.MalformedRequestLine);
-            }
-
-            return parse(rented.AsSpan(0, length - 1), request);
+            ValidateFieldLine(WithoutCr(rented.AsSpan(0, length), RejectionReason.MalformedHeader), out _, out _);
         }
         finally
         {
@@ -157,7 +200,7 @@ internal static class HttpRequestParser
         }
     }
 
-    private static bool ParseRequestLine(ReadOnlySpan<byte> line, HttpRequest? request)
+    private static void ParseRequestLine(ReadOnlySpan<byte> line, HttpRequest request)
     {
         // RFC 9112 §3: request-line = method SP request-target SP HTTP-version, single spaces only.
         var firstSpace = line.IndexOf(HttpConstants.SP);
@@ -182,11 +225,10 @@ internal static class HttpRequestParser
             throw HttpRejection.Create(RejectionReason.MalformedRequestLine);
         }
 
-        request!.IsHttp11 = ParseVersion(version);
+        request.IsHttp11 = ParseVersion(version);
         request.Method = MethodString(method);
         request.Target = TargetString(target, request.Method);
         request.KeepAlive = request.IsHttp11;
-        return true;
     }
 
     private static bool ParseVersion(ReadOnlySpan<byte> version)
@@ -270,52 +312,63 @@ internal static class HttpRequestParser
             throw HttpRejection.Create(RejectionReason.MalformedHeader);
         }
 
-        value = line[(colon + 1)..].Trim(" \t"u8);
-        foreach (var b in value)
+        value = TrimWhitespace(line[(colon + 1)..]);
+        if (value.ContainsAny(HttpConstants.NotFieldValueBytes))
         {
-            if (!HttpConstants.IsFieldValueByte(b))
-            {
-                throw HttpRejection.Create(RejectionReason.MalformedHeader);
-            }
+            throw HttpRejection.Create(RejectionReason.MalformedHeader);
         }
     }
 
-    private static HeaderKind ParseHeaderLine(ReadOnlySpan<byte> line, HttpRequest? request)
+    /// <summary>The span without leading and trailing SP and HTAB (RFC 9110 §5.6.3, OWS).</summary>
+    private static ReadOnlySpan<byte> TrimWhitespace(ReadOnlySpan<byte> span)
+    {
+        var start = 0;
+        while (start < span.Length && span[start] is HttpConstants.SP or HttpConstants.HTab)
+        {
+            start++;
+        }
+
+        var end = span.Length;
+        while (end > start && span[end - 1] is HttpConstants.SP or HttpConstants.HTab)
+        {
+            end--;
+        }
+
+        return span[start..end];
+    }
+
+    private static HeaderKind ParseHeaderLine(ReadOnlySpan<byte> line, HttpRequest request)
     {
         ValidateFieldLine(line, out var name, out var value);
-        var kind = HeaderKind.Other;
+        var fieldValue = request.AddField(name, value);
 
-        if (Ascii.EqualsIgnoreCase(name, "host"u8))
+        // The fields that frame or route the request, told apart by length first: most fields are none of them.
+        switch (name.Length)
         {
-            kind = HeaderKind.Host;
-            request!.Host = Encoding.Latin1.GetString(value);
-        }
-        else if (Ascii.EqualsIgnoreCase(name, "content-length"u8))
-        {
-            ApplyContentLength(value, request!);
-        }
-        else if (Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8))
-        {
-            kind = HeaderKind.TransferEncoding;
-            ApplyTransferEncoding(value, request!);
-        }
-        else if (Ascii.EqualsIgnoreCase(name, "connection"u8))
-        {
-            ApplyConnection(value, request!);
-        }
-        else if (Ascii.EqualsIgnoreCase(name, "expect"u8))
-        {
-            // RFC 9110 §10.1.1: 100-continue is the only expectation defined; any other gets 417.
-            if (!Ascii.EqualsIgnoreCase(value, "100-continue"u8))
-            {
-                throw HttpRejection.Create(RejectionReason.UnsupportedExpectation);
-            }
+            case 4 when Ascii.EqualsIgnoreCase(name, "host"u8):
+                request.Host = fieldValue;
+                return HeaderKind.Host;
+            case 14 when Ascii.EqualsIgnoreCase(name, "content-length"u8):
+                ApplyContentLength(value, request);
+                break;
+            case 17 when Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8):
+                ApplyTransferEncoding(value, request);
+                return HeaderKind.TransferEncoding;
+            case 10 when Ascii.EqualsIgnoreCase(name, "connection"u8):
+                ApplyConnection(value, request);
+                break;
+            case 6 when Ascii.EqualsIgnoreCase(name, "expect"u8):
+                // RFC 9110 §10.1.1: 100-continue is the only expectation defined; any other gets 417.
+                if (!Ascii.EqualsIgnoreCase(value, "100-continue"u8))
+                {
+                    throw HttpRejection.Create(RejectionReason.UnsupportedExpectation);
+                }
 
-            request!.ExpectContinue = true;
+                request.ExpectContinue = true;
+                break;
         }
 
-        request!.Headers.Add(new(HeaderNames.Intern(name), Encoding.Latin1.GetString(value)));
-        return kind;
+        return HeaderKind.Other;
     }
 
     private static void ApplyContentLength(ReadOnlySpan<byte> value, HttpRequest request)
@@ -323,7 +376,7 @@ internal static class HttpRequestParser
         // RFC 9110 §8.6: a list of identical values may be taken as that one value; differing values are an error.
         foreach (var range in value.Split((byte)','))
         {
-            var element = value[range].Trim(" \t"u8);
+            var element = TrimWhitespace(value[range]);
             if (!AsciiParsing.TryParseDecimal(element, out var length))
             {
                 throw HttpRejection.Create(RejectionReason.InvalidContentLength);
@@ -343,7 +396,7 @@ internal static class HttpRequestParser
         // RFC 9112 §6.1: chunked must be the final coding; we accept chunked alone, exactly once, and refuse every other coding.
         foreach (var range in value.Split((byte)','))
         {
-            var element = value[range].Trim(" \t"u8);
+            var element = TrimWhitespace(value[range]);
             if (request.IsChunked || !Ascii.EqualsIgnoreCase(element, HttpConstants.Chunked))
             {
                 throw HttpRejection.Create(RejectionReason.UnsupportedTransferEncoding);
@@ -358,7 +411,7 @@ internal static class HttpRequestParser
         // RFC 9112 §9.3: "close" ends the connection after this response; HTTP/1.0 keeps it only with "keep-alive".
         foreach (var range in value.Split((byte)','))
         {
-            var option = value[range].Trim(" \t"u8);
+            var option = TrimWhitespace(value[range]);
             if (Ascii.EqualsIgnoreCase(option, "close"u8))
             {
                 request.KeepAlive = false;
