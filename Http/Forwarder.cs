@@ -156,7 +156,7 @@ internal sealed class Forwarder
             }
         }
 
-        var connection = request.GetHeader("Connection");
+        var connection = HopByHop.NamedFields(request.Connection);
         string? forwardedFor = null;
         foreach (var (name, value) in request.Headers)
         {
@@ -224,7 +224,7 @@ internal sealed class Forwarder
     internal static void CopyHeaders(HttpResponseMessage source, List<KeyValuePair<string, string>> destination)
     {
         // The raw Connection value: parsing it into a header value collection costs more than the one split it needs.
-        var connection = source.Headers.NonValidated.TryGetValues("Connection", out var values) ? values.ToString() : null;
+        var connection = HopByHop.NamedFields(source.Headers.NonValidated.TryGetValues("Connection", out var values) ? values.ToString() : null);
         CopyHeaders(source.Headers, connection, destination);
         CopyHeaders(source.Content.Headers, connection, destination);
     }
@@ -254,9 +254,17 @@ internal sealed class Forwarder
             return false;
         }
 
-        if (response.Headers.TransferEncodingChunked == true)
+        // Read raw: parsing Transfer-Encoding into header objects costs more than this one look needs.
+        if (response.Headers.NonValidated.TryGetValues("Transfer-Encoding", out var codings)
+            && codings.ToString().Contains("chunked", StringComparison.OrdinalIgnoreCase))
         {
             return true;
+        }
+
+        // The usual case: one Content-Length line holding one number.
+        if (lengths.Count == 1 && !lengths.ToString().Contains(','))
+        {
+            return false;
         }
 
         // Every element of every Content-Length line must be the same number (RFC 9112 §6.3); compared as text, without copies.

@@ -22,6 +22,12 @@ internal sealed class HttpRequest
 
     public string? Host { get; set; }
 
+    /// <summary>The Content-Type field's value, if any.</summary>
+    public string? ContentType { get; set; }
+
+    /// <summary>Every Connection field's value, joined as one list (RFC 9110 §5.3), if any.</summary>
+    public string? Connection { get; set; }
+
     /// <summary>-1 when the request declared no Content-Length.</summary>
     public long ContentLength { get; set; } = -1;
 
@@ -86,6 +92,8 @@ internal sealed class HttpRequest
         (_previous, _headers) = (_headers, _previous);
         _headers.Clear();
         Host = null;
+        ContentType = null;
+        Connection = null;
         ContentLength = -1;
         IsChunked = false;
         KeepAlive = false;

@@ -355,7 +355,11 @@ internal static class HttpRequestParser
                 ApplyTransferEncoding(value, request);
                 return HeaderKind.TransferEncoding;
             case 10 when Ascii.EqualsIgnoreCase(name, "connection"u8):
+                request.Connection = request.Connection is null ? fieldValue : request.Connection + ", " + fieldValue;
                 ApplyConnection(value, request);
+                break;
+            case 12 when Ascii.EqualsIgnoreCase(name, "content-type"u8):
+                request.ContentType ??= fieldValue;
                 break;
             case 6 when Ascii.EqualsIgnoreCase(name, "expect"u8):
                 // RFC 9110 §10.1.1: 100-continue is the only expectation defined; any other gets 417.

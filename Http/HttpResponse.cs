@@ -308,7 +308,14 @@ internal sealed class HttpResponse
         var pos = Encoding.ASCII.GetBytes(name, span);
         span[pos++] = HttpConstants.Colon;
         span[pos++] = HttpConstants.SP;
-        pos += Encoding.Latin1.GetBytes(value, span[pos..]);
+
+        // Values are Latin-1 (RFC 9110 §5.5) and nearly always ASCII, which converts without the encoder's checks.
+        if (Ascii.FromUtf16(value, span[pos..], out var written) != OperationStatus.Done)
+        {
+            written = Encoding.Latin1.GetBytes(value, span[pos..]);
+        }
+
+        pos += written;
         span[pos++] = HttpConstants.CR;
         span[pos++] = HttpConstants.LF;
         _writer.Advance(pos);

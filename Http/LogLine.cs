@@ -57,12 +57,25 @@ internal ref struct LogLine
     public void SafeText(ReadOnlySpan<char> text, int maxChars)
     {
         var shown = text[..Math.Min(text.Length, maxChars)];
-        for (var i = 0; i < shown.Length; i++)
+        var i = 0;
+        while (i < shown.Length)
         {
+            // Printable ASCII, nearly all of every line, is copied as a run.
+            var rest = shown[i..];
+            var plain = rest.IndexOfAnyExceptInRange(' ', '~');
+            var run = plain < 0 ? rest : rest[..plain];
+            System.Text.Ascii.FromUtf16(run, _destination[_length..], out var copied);
+            _length += copied;
+            i += run.Length;
+            if (plain < 0)
+            {
+                break;
+            }
+
             var c = shown[i];
             if (c < 0x80)
             {
-                Byte(char.IsControl(c) ? (byte)'?' : (byte)c);
+                Byte((byte)'?');
             }
             else if (char.IsHighSurrogate(c) && i + 1 < shown.Length && char.IsLowSurrogate(shown[i + 1]))
             {
@@ -74,6 +87,8 @@ internal ref struct LogLine
                 Span<char> one = [char.IsControl(c) ? '?' : c];
                 _length += Encoding.UTF8.GetBytes(one, _destination[_length..]);
             }
+
+            i++;
         }
 
         if (text.Length > maxChars)

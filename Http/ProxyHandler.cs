@@ -47,7 +47,7 @@ internal sealed class ProxyHandler : IHttpHandler
             return;
         }
 
-        if (request.HasBody && MediaType.IsJson(request.GetHeader(HeaderNames.ContentType)))
+        if (request.HasBody && MediaType.IsJson(request.ContentType))
         {
             await ForwardJsonAsync(context);
             return;

@@ -185,6 +185,21 @@ public sealed class HeaderForwardingTests
     }
 
     [Fact]
+    public async Task Request_HeaderNamedBySecondConnectionLine_NotForwarded()
+    {
+        var upstream = new RecordingHandler();
+        await using var server = new TestServer(upstream);
+        await using var proxy = new ProxyFixture(server.BaseUrl);
+
+        // RFC 9110 §5.3: two Connection lines are one list; the field named by the second is as hop-by-hop as the first's.
+        await proxy.SendAsync("GET /v1/models HTTP/1.1\r\nHost: proxy.test\r\nConnection: keep-alive\r\nX-Kept: yes\r\nConnection: X-Hop-Named\r\nX-Hop-Named: secret\r\n\r\n");
+        var received = await upstream.NextAsync();
+
+        Assert.False(received.HasHeader("X-Hop-Named"));
+        Assert.True(received.HasHeader("X-Kept"));
+    }
+
+    [Fact]
     public async Task Response_CustomHeadersAndContentType_PassedBack()
     {
         var upstream = new RecordingHandler
