@@ -4,27 +4,29 @@ using System.Runtime.CompilerServices;
 namespace CotProxy.Http;
 
 /// <summary>
-/// The client side of a connection: its <see cref="PipeReader"/> and a reusable timer that bounds every wait on it.
+/// The client side of a connection: its <see cref="PipeReader"/> and the deadline that bounds every wait on it.
 /// While a response is produced, one read stays pending to notice a client that goes away; that same read then
 /// becomes the first read of the next request, so watching costs no cancellation and no exception.
 /// </summary>
-internal sealed class ConnectionInput : IDisposable
+internal sealed class ConnectionInput
 {
-    private CancellationTokenSource _timer = new();
     private ValueTask<ReadResult>? _pending;
 
-    public ConnectionInput(PipeReader reader)
+    public ConnectionInput(PipeReader reader, Deadline deadline)
     {
         Reader = reader;
+        Deadline = deadline;
     }
 
     public PipeReader Reader { get; }
+
+    public Deadline Deadline { get; }
 
     /// <summary>Reads with a bound on the wait; a wait longer than <paramref name="timeout"/> throws <see cref="TimeoutException"/>.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ReadResult> ReadAsync(TimeSpan timeout)
     {
-        _timer.CancelAfter(timeout);
+        Deadline.CancelAfter(timeout);
         try
         {
             if (_pending is { } pending)
@@ -33,20 +35,15 @@ internal sealed class ConnectionInput : IDisposable
                 return await pending;
             }
 
-            return await Reader.ReadAsync(_timer.Token);
+            return await Reader.ReadAsync(Deadline.Token);
         }
-        catch (OperationCanceledException) when (_timer.IsCancellationRequested)
+        catch (OperationCanceledException) when (Deadline.IsCancellationRequested)
         {
             throw new TimeoutException();
         }
         finally
         {
-            // TryReset fails once the timer has fired; a fired timer is replaced so a late tick never cancels the next read.
-            if (!_timer.TryReset())
-            {
-                _timer.Dispose();
-                _timer = new CancellationTokenSource();
-            }
+            Deadline.Reset();
         }
     }
 
@@ -65,15 +62,13 @@ internal sealed class ConnectionInput : IDisposable
         }
     }
 
-    public void Dispose() => _timer.Dispose();
-
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ReadResult> WatchAsync(Action onClosed)
     {
         ReadResult result;
         try
         {
-            result = await Reader.ReadAsync(_timer.Token);
+            result = await Reader.ReadAsync(Deadline.Token);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

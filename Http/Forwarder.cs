@@ -100,7 +100,7 @@ internal sealed class Forwarder
 
     /// <summary>Sends and returns the response at its headers; on failure answers the client (502/504) and returns null.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<HttpResponseMessage?> SendAsync(HttpContext context, HttpRequestMessage upstreamRequest, CancellationTokenSource timeout)
+    private async ValueTask<HttpResponseMessage?> SendAsync(HttpContext context, HttpRequestMessage upstreamRequest, Deadline timeout)
     {
         var target = upstreamRequest.RequestUri!;
         timeout.CancelAfter(_options.ApiRequestTimeout);

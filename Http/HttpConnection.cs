@@ -16,14 +16,17 @@ internal sealed class HttpConnection : IDisposable
     private readonly Socket _socket;
     private readonly IHttpHandler _handler;
     private readonly HttpLimits _limits;
+    private readonly Heartbeat _heartbeat;
     private readonly CancellationToken _stopping;
     private readonly CancellationTokenSource _abort = new();
     private readonly string? _name;
     private ConnectionInput? _input;
+    private HttpContext? _context;
     private Action? _onClientClosed;
 
-    public HttpConnection(Socket socket, IHttpHandler handler, HttpLimits limits, CancellationToken stopping, string? name = null)
+    public HttpConnection(Socket socket, IHttpHandler handler, HttpLimits limits, Heartbeat heartbeat, CancellationToken stopping, string? name = null)
     {
+        _heartbeat = heartbeat;
         _name = name;
         _socket = socket;
         _handler = handler;
@@ -47,6 +50,13 @@ internal sealed class HttpConnection : IDisposable
 
     public void Dispose() => _abort.Dispose();
 
+    /// <summary>Called by the server's heartbeat: cancels the waits whose time is up.</summary>
+    public void OnHeartbeat(long now)
+    {
+        _input?.Deadline.Check(now);
+        _context?.UpstreamDeadline.Check(now);
+    }
+
     public async Task RunAsync()
     {
         await using var stream = new NetworkStream(_socket, ownsSocket: true);
@@ -54,13 +64,18 @@ internal sealed class HttpConnection : IDisposable
         // keeps thousands of waiting streams small.
         var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
         var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
-        using var input = new ConnectionInput(reader);
+        var input = new ConnectionInput(reader, new Deadline(_heartbeat));
         _input = input;
         var request = new HttpRequest();
         var body = new RequestBody(input, _limits);
         var response = new HttpResponse(writer);
         // A client that goes away ends its connection, so one token serves every request on it.
-        using var context = new HttpContext(request, body, response) { RemoteEndPoint = _socket.RemoteEndPoint as IPEndPoint, Aborted = _abort.Token };
+        var context = new HttpContext(request, body, response, new Deadline(_heartbeat, _abort.Token))
+        {
+            RemoteEndPoint = _socket.RemoteEndPoint as IPEndPoint,
+            Aborted = _abort.Token,
+        };
+        _context = context;
         body.Completed = StartWatchingClient;
 
         // On a graceful stop, a connection waiting for its next request wakes up and closes; one busy with a request

@@ -3,15 +3,14 @@ using System.Net;
 namespace CotProxy.Http;
 
 /// <summary>One request and its response, as a handler sees them.</summary>
-internal sealed class HttpContext : IDisposable
+internal sealed class HttpContext
 {
-    private CancellationTokenSource? _upstreamTimeout;
-
-    public HttpContext(HttpRequest request, RequestBody body, HttpResponse response)
+    public HttpContext(HttpRequest request, RequestBody body, HttpResponse response, Deadline upstreamDeadline)
     {
         Request = request;
         Body = body;
         Response = response;
+        UpstreamDeadline = upstreamDeadline;
     }
 
     public HttpRequest Request { get; }
@@ -32,19 +31,15 @@ internal sealed class HttpContext : IDisposable
     public bool ClientDisconnected { get; set; }
 
     /// <summary>
-    /// The timer for this request's upstream waits, cancelled with <see cref="Aborted"/> too. Requests on a connection
-    /// run one after another, so one source serves them all; one that fired is replaced.
+    /// Bounds this request's upstream waits and is cancelled with <see cref="Aborted"/> too. Requests on a connection
+    /// run one after another, so one deadline serves them all.
     /// </summary>
-    public CancellationTokenSource ResetUpstreamTimeout()
+    public Deadline UpstreamDeadline { get; }
+
+    /// <summary>The upstream deadline, disarmed and ready for a new request.</summary>
+    public Deadline ResetUpstreamTimeout()
     {
-        if (_upstreamTimeout is { } timeout && timeout.TryReset())
-        {
-            return timeout;
-        }
-
-        _upstreamTimeout?.Dispose();
-        return _upstreamTimeout = CancellationTokenSource.CreateLinkedTokenSource(Aborted);
+        UpstreamDeadline.Reset();
+        return UpstreamDeadline;
     }
-
-    public void Dispose() => _upstreamTimeout?.Dispose();
 }

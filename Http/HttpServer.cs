@@ -19,6 +19,7 @@ internal sealed class HttpServer : IAsyncDisposable
     private readonly ConcurrentDictionary<HttpConnection, byte> _connections = new();
     private readonly Socket _listener;
     private readonly string? _name;
+    private readonly Heartbeat _heartbeat;
     private Task? _acceptLoop;
 
     public HttpServer(IPEndPoint endpoint, IHttpHandler handler, HttpLimits limits, string? name = null)
@@ -26,6 +27,7 @@ internal sealed class HttpServer : IAsyncDisposable
         _name = name;
         _handler = handler;
         _limits = limits;
+        _heartbeat = new Heartbeat(OnHeartbeat);
         _listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         if (endpoint.AddressFamily == AddressFamily.InterNetworkV6 && endpoint.Address.Equals(IPAddress.IPv6Any))
         {
@@ -81,6 +83,7 @@ internal sealed class HttpServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync(TimeSpan.Zero);
+        _heartbeat.Dispose();
         _stopping.Dispose();
     }
 
@@ -106,9 +109,17 @@ internal sealed class HttpServer : IAsyncDisposable
             }
 
             socket.NoDelay = true;
-            var connection = new HttpConnection(socket, _handler, _limits, _stopping.Token, _name);
+            var connection = new HttpConnection(socket, _handler, _limits, _heartbeat, _stopping.Token, _name);
             _connections.TryAdd(connection, 0);
             _ = RunConnectionAsync(connection);
+        }
+    }
+
+    private void OnHeartbeat(long now)
+    {
+        foreach (var connection in _connections.Keys)
+        {
+            connection.OnHeartbeat(now);
         }
     }
 

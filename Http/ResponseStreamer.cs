@@ -14,7 +14,7 @@ internal static class ResponseStreamer
     private const int ReadBufferSize = 16 * 1024;
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public static async ValueTask CopyAsync(HttpContext context, HttpResponseMessage upstream, CancellationTokenSource timeout, TimeSpan readTimeout, ForwardOptions? forward)
+    public static async ValueTask CopyAsync(HttpContext context, HttpResponseMessage upstream, Deadline timeout, TimeSpan readTimeout, ForwardOptions? forward)
     {
         var response = context.Response;
         // The raw value: parsing it into a MediaTypeHeaderValue costs more than the one look at its media type needs.
@@ -78,7 +78,7 @@ internal static class ResponseStreamer
     /// start small and grow while the upstream has more ready than they hold (a burst), then shrink again.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private static async ValueTask CopyUnchangedAsync(HttpContext context, Stream body, CancellationTokenSource timeout, TimeSpan readTimeout, int readSize, bool waitBeforeRenting)
+    private static async ValueTask CopyUnchangedAsync(HttpContext context, Stream body, Deadline timeout, TimeSpan readTimeout, int readSize, bool waitBeforeRenting)
     {
         var response = context.Response;
         var size = readSize;
@@ -115,7 +115,7 @@ internal static class ResponseStreamer
         }
     }
 
-    private static async Task CopyRewrittenAsync(HttpContext context, Stream body, IResponseRewriter rewriter, CancellationTokenSource timeout, TimeSpan readTimeout, int readSize, TimeSpan keepAlive)
+    private static async Task CopyRewrittenAsync(HttpContext context, Stream body, IResponseRewriter rewriter, Deadline timeout, TimeSpan readTimeout, int readSize, TimeSpan keepAlive)
     {
         var response = context.Response;
         var buffer = ArrayPool<byte>.Shared.Rent(readSize);
@@ -198,7 +198,7 @@ internal static class ResponseStreamer
         return ResponseRewriterFactory.Create(contentType, options);
     }
 
-    private static async Task RewriteWholeAsync(HttpContext context, HttpResponseMessage upstream, IResponseRewriter rewriter, CancellationTokenSource timeout, TimeSpan readTimeout)
+    private static async Task RewriteWholeAsync(HttpContext context, HttpResponseMessage upstream, IResponseRewriter rewriter, Deadline timeout, TimeSpan readTimeout)
     {
         using var output = new PooledByteBuffer(ReadBufferSize);
         var buffer = ArrayPool<byte>.Shared.Rent(ReadBufferSize);
