@@ -15,7 +15,7 @@ internal sealed class Deadline
     private readonly CancellationToken _linked;
     private CancellationTokenSource _source;
     private long _due = Disarmed;
-    private TimeSpan _required;
+    private TimeSpan _required = TimeSpan.MaxValue;
 
     /// <param name="linked">When it is cancelled, <see cref="Token"/> is cancelled too.</param>
     public Deadline(Heartbeat heartbeat, CancellationToken linked = default)
@@ -33,7 +33,7 @@ internal sealed class Deadline
     /// <summary>Arms the deadline <paramref name="timeout"/> from now, replacing any earlier due time.</summary>
     public void CancelAfter(TimeSpan timeout)
     {
-        if (timeout != _required)
+        if (timeout < Heartbeat.SlowestPeriodCovers && timeout != _required)
         {
             _required = timeout;
             _heartbeat.Require(timeout);

@@ -11,6 +11,9 @@ internal sealed class Heartbeat : IDisposable
     private const long MaxPeriodMs = 1000;
     private const long MinPeriodMs = 10;
 
+    /// <summary>Timeouts this long or longer are served by the slowest tick; shorter ones call <see cref="Require"/>.</summary>
+    public static readonly TimeSpan SlowestPeriodCovers = TimeSpan.FromMilliseconds(4 * MaxPeriodMs);
+
     private readonly Action<long> _onTick;
     private readonly Timer _timer;
     private readonly Lock _lock = new();

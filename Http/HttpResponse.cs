@@ -120,10 +120,7 @@ internal sealed class HttpResponse
         }
 
         WriteStatusLine(statusCode);
-        foreach (var header in Headers)
-        {
-            WriteHeader(header.Key, header.Value);
-        }
+        WriteHeaders(Headers);
 
         if (contentLength is { } declared && statusCode is not (< 200 or 204 or 304))
         {
@@ -295,31 +292,39 @@ internal sealed class HttpResponse
         _writer.Advance(pos);
     }
 
-    private void WriteHeader(string name, string value)
+    /// <summary>The header list, into one span of the pipe: names as ASCII, values as Latin-1 (RFC 9110 §5.5), one byte per character.</summary>
+    private void WriteHeaders(List<KeyValuePair<string, string>> headers)
     {
-        // RFC 9110 §5.5: a value carrying CR, LF or NUL would split the header block; such a field is dropped, never written.
-        if (value.AsSpan().ContainsAny('\r', '\n', '\0') || name.Length == 0)
+        var length = 0;
+        foreach (var (name, value) in headers)
         {
-            return;
+            length += name.Length + value.Length + 4;
         }
 
-        var length = name.Length + value.Length + 4;
         var span = _writer.GetSpan(length);
-        var pos = Encoding.ASCII.GetBytes(name, span);
-        span[pos++] = HttpConstants.Colon;
-        span[pos++] = HttpConstants.SP;
-
-        // Values are Latin-1 (RFC 9110 §5.5) and nearly always ASCII, which converts without the encoder's checks.
-        if (Ascii.FromUtf16(value, span[pos..], out var written) != OperationStatus.Done)
+        var pos = 0;
+        foreach (var (name, value) in headers)
         {
-            written = Encoding.Latin1.GetBytes(value, span[pos..]);
+            // RFC 9110 §5.5: a value carrying CR, LF or NUL would split the header block; such a field is dropped, never written.
+            if (value.AsSpan().ContainsAny('\r', '\n', '\0') || name.Length == 0)
+            {
+                continue;
+            }
+
+            pos += Narrow(name, span[pos..], Encoding.ASCII);
+            span[pos++] = HttpConstants.Colon;
+            span[pos++] = HttpConstants.SP;
+            pos += Narrow(value, span[pos..], Encoding.Latin1);
+            span[pos++] = HttpConstants.CR;
+            span[pos++] = HttpConstants.LF;
         }
 
-        pos += written;
-        span[pos++] = HttpConstants.CR;
-        span[pos++] = HttpConstants.LF;
         _writer.Advance(pos);
     }
+
+    // Nearly every name and value is ASCII, which converts without the encoder's checks; the encoder handles the rest.
+    private static int Narrow(string text, Span<byte> destination, Encoding encoding) =>
+        Ascii.FromUtf16(text, destination, out var written) == OperationStatus.Done ? written : encoding.GetBytes(text, destination);
 
     private void WriteHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {

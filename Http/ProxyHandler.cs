@@ -31,26 +31,30 @@ internal sealed class ProxyHandler : IHttpHandler
         _hasPseudoModels = profiles.Profiles.Any(p => p.IsPseudoModel);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask HandleAsync(HttpContext context)
+    // Not async itself: it hands back the task of the one path a request takes, so a request does not pay for one more
+    // suspended state machine on its way through.
+    public ValueTask HandleAsync(HttpContext context)
     {
         var request = context.Request;
         var path = request.Path;
         if (path.SequenceEqual("/health") && request.Method is "GET" or "HEAD")
         {
-            await _health.HandleAsync(context);
-            return;
+            return new ValueTask(_health.HandleAsync(context));
         }
 
-        if (_hasPseudoModels && request.Method == "GET" && await TryAnswerModelsAsync(context, path.ToString()))
+        if (_hasPseudoModels && request.Method == "GET")
         {
-            return;
+            return AnswerModelsOrForwardAsync(context, path.ToString());
         }
 
-        if (request.HasBody && MediaType.IsJson(request.ContentType))
+        return ForwardAsync(context);
+    }
+
+    private ValueTask ForwardAsync(HttpContext context)
+    {
+        if (context.Request.HasBody && MediaType.IsJson(context.Request.ContentType))
         {
-            await ForwardJsonAsync(context);
-            return;
+            return ForwardJsonAsync(context);
         }
 
         if (Log.DebugEnabled)
@@ -58,7 +62,15 @@ internal sealed class ProxyHandler : IHttpHandler
             DebugLog.Request(context, default, buffered: false);
         }
 
-        await _forwarder.ForwardAsync(context, bufferedBody: null);
+        return _forwarder.ForwardAsync(context, bufferedBody: null);
+    }
+
+    private async ValueTask AnswerModelsOrForwardAsync(HttpContext context, string path)
+    {
+        if (!await TryAnswerModelsAsync(context, path))
+        {
+            await ForwardAsync(context);
+        }
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
