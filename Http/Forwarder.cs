@@ -160,36 +160,25 @@ internal sealed class Forwarder
         string? forwardedFor = null;
         foreach (var (name, value) in request.Headers)
         {
-            if (HopByHop.IsHopByHop(name) || HopByHop.IsNamedByConnection(name, connection)
-                || name.Equals("Host", StringComparison.OrdinalIgnoreCase)
-                || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
-                || name.Equals("Expect", StringComparison.OrdinalIgnoreCase)
-                || name.Equals("X-Forwarded-Proto", StringComparison.OrdinalIgnoreCase)
-                || name.Equals("X-Forwarded-Host", StringComparison.OrdinalIgnoreCase))
-            {
-                // X-Forwarded-Proto/-Host are set below, replacing the client's (YARP's default "Set"): "https, http" is no scheme.
-                continue;
-            }
-
-            if (name.Equals("X-Forwarded-For", StringComparison.OrdinalIgnoreCase))
-            {
-                forwardedFor = forwardedFor is null ? value : forwardedFor + ", " + value;
-                continue;
-            }
-
-            if (forward?.IdentityEncoding == true && name.Equals("Accept-Encoding", StringComparison.OrdinalIgnoreCase))
+            if (HopByHop.IsNamedByConnection(name, connection))
             {
                 continue;
             }
 
-            if (name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase))
+            switch (Classify(name))
             {
-                message.Content?.Headers.TryAddWithoutValidation(name, value);
-                continue;
+                case RequestField.ForwardedFor:
+                    forwardedFor = forwardedFor is null ? value : forwardedFor + ", " + value;
+                    break;
+                case RequestField.AcceptEncoding when forward?.IdentityEncoding != true:
+                case RequestField.Request:
+                    // The parser already refused CR, LF and NUL in values (RFC 9110 §5.5), so nothing can be injected here.
+                    message.Headers.TryAddWithoutValidation(name, value);
+                    break;
+                case RequestField.Content:
+                    message.Content?.Headers.TryAddWithoutValidation(name, value);
+                    break;
             }
-
-            // The parser already refused CR, LF and NUL in values (RFC 9110 §5.5), so nothing can be injected here.
-            message.Headers.TryAddWithoutValidation(name, value);
         }
 
         // De-facto X-Forwarded-* headers (as nginx and YARP send them): the client's address appended to any chain it sent.
@@ -219,6 +208,31 @@ internal sealed class Forwarder
 
         return message;
     }
+
+    private enum RequestField
+    {
+        /// <summary>Not forwarded: hop-by-hop, or set by the proxy (Host, Content-Length, Expect, X-Forwarded-Proto/-Host).</summary>
+        Skip,
+        ForwardedFor,
+        AcceptEncoding,
+        Content,
+        Request,
+    }
+
+    // X-Forwarded-Proto/-Host are set by the proxy, replacing the client's (YARP's default "Set"): "https, http" is no scheme.
+    private static RequestField Classify(string name) => name.Length switch
+    {
+        4 when name.Equals("Host", StringComparison.OrdinalIgnoreCase) => RequestField.Skip,
+        6 when name.Equals("Expect", StringComparison.OrdinalIgnoreCase) => RequestField.Skip,
+        14 when name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) => RequestField.Skip,
+        15 when name.Equals("X-Forwarded-For", StringComparison.OrdinalIgnoreCase) => RequestField.ForwardedFor,
+        15 when name.Equals("Accept-Encoding", StringComparison.OrdinalIgnoreCase) => RequestField.AcceptEncoding,
+        16 when name.Equals("X-Forwarded-Host", StringComparison.OrdinalIgnoreCase) => RequestField.Skip,
+        17 when name.Equals("X-Forwarded-Proto", StringComparison.OrdinalIgnoreCase) => RequestField.Skip,
+        _ when HopByHop.IsHopByHop(name) => RequestField.Skip,
+        _ when name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) => RequestField.Content,
+        _ => RequestField.Request,
+    };
 
     /// <summary>The response's end-to-end headers (RFC 9110 §7.6.1: hop-by-hop ones and those its Connection names are dropped).</summary>
     internal static void CopyHeaders(HttpResponseMessage source, List<KeyValuePair<string, string>> destination)

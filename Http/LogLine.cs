@@ -6,6 +6,15 @@ namespace CotProxy.Http;
 /// <summary>Builds one log line as UTF-8 in a caller's span: no strings, no culture-aware formatting.</summary>
 internal ref struct LogLine
 {
+    // "yyyy-MM-ddTHH:mm:ss.fffZ" and a space.
+    private const int StampLength = 25;
+
+    // The last timestamp this thread wrote and its millisecond.
+    [ThreadStatic]
+    private static byte[]? t_stamp;
+    [ThreadStatic]
+    private static long t_stampMs;
+
     private readonly Span<byte> _destination;
     private int _length;
 
@@ -23,22 +32,17 @@ internal ref struct LogLine
     /// <summary>UTC time as <c>yyyy-MM-ddTHH:mm:ss.fffZ</c> (ISO 8601, what the log has always printed), then a space.</summary>
     public void Timestamp(DateTime utc)
     {
-        utc.Deconstruct(out int year, out int month, out int day);
-        var time = utc.TimeOfDay;
-        Digits(year, 4);
-        Byte((byte)'-');
-        Digits(month, 2);
-        Byte((byte)'-');
-        Digits(day, 2);
-        Byte((byte)'T');
-        Digits(time.Hours, 2);
-        Byte((byte)':');
-        Digits(time.Minutes, 2);
-        Byte((byte)':');
-        Digits(time.Seconds, 2);
-        Byte((byte)'.');
-        Digits(time.Milliseconds, 3);
-        Ascii("Z "u8);
+        // Under load many lines share a millisecond: each thread formats the text of one millisecond once.
+        var ms = utc.Ticks / TimeSpan.TicksPerMillisecond;
+        var stamp = t_stamp;
+        if (stamp is null || t_stampMs != ms)
+        {
+            stamp = t_stamp ??= new byte[StampLength];
+            FormatStamp(utc, stamp);
+            t_stampMs = ms;
+        }
+
+        Ascii(stamp);
     }
 
     public void Ascii(ReadOnlySpan<byte> text)
@@ -116,14 +120,32 @@ internal ref struct LogLine
 
     public void End() => Byte((byte)'\n');
 
-    private void Digits(int value, int count)
+    private static void FormatStamp(DateTime utc, Span<byte> stamp)
+    {
+        utc.Deconstruct(out int year, out int month, out int day);
+        var time = utc.TimeOfDay;
+        Digits(stamp, 0, year, 4);
+        stamp[4] = (byte)'-';
+        Digits(stamp, 5, month, 2);
+        stamp[7] = (byte)'-';
+        Digits(stamp, 8, day, 2);
+        stamp[10] = (byte)'T';
+        Digits(stamp, 11, time.Hours, 2);
+        stamp[13] = (byte)':';
+        Digits(stamp, 14, time.Minutes, 2);
+        stamp[16] = (byte)':';
+        Digits(stamp, 17, time.Seconds, 2);
+        stamp[19] = (byte)'.';
+        Digits(stamp, 20, time.Milliseconds, 3);
+        "Z "u8.CopyTo(stamp[23..]);
+    }
+
+    private static void Digits(Span<byte> destination, int start, int value, int count)
     {
         for (var i = count - 1; i >= 0; i--)
         {
-            _destination[_length + i] = (byte)('0' + (value % 10));
+            destination[start + i] = (byte)('0' + (value % 10));
             value /= 10;
         }
-
-        _length += count;
     }
 }
