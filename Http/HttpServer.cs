@@ -117,7 +117,8 @@ internal sealed class HttpServer : IAsyncDisposable
 
     private void OnHeartbeat(long now)
     {
-        foreach (var connection in _connections.Keys)
+        // Enumerating the dictionary itself takes no lock and copies nothing (its Keys property would do both).
+        foreach (var (connection, _) in _connections)
         {
             connection.OnHeartbeat(now);
         }
