@@ -18,6 +18,9 @@ internal sealed class HttpRequest
     // same order, so their strings are reused when the bytes match (Kestrel reuses header strings the same way).
     private List<KeyValuePair<string, string>> _previous = new(16);
 
+    // Set once a whole head was parsed: only a whole head's fields are kept for the next request to compare with.
+    private bool _headParsed;
+
     public List<KeyValuePair<string, string>> Headers => _headers;
 
     public string? Host { get; set; }
@@ -84,12 +87,19 @@ internal sealed class HttpRequest
         return added;
     }
 
+    public void MarkHeadParsed() => _headParsed = true;
+
     public void Reset()
     {
         Method = "";
         Target = "";
         IsHttp11 = false;
-        (_previous, _headers) = (_headers, _previous);
+        if (_headParsed)
+        {
+            (_previous, _headers) = (_headers, _previous);
+            _headParsed = false;
+        }
+
         _headers.Clear();
         Host = null;
         ContentType = null;

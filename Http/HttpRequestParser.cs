@@ -17,14 +17,12 @@ internal static class HttpRequestParser
         // and one byte more, which shows a limit broken. Bytes beyond it cannot belong to a head within the limits.
         var unread = reader.UnreadSequence;
         var window = (int)Math.Min(unread.Length, (long)limits.MaxRequestLineBytes + 2 + limits.MaxHeaderBytes + 1);
-        int consumed;
-        if (unread.FirstSpan.Length >= window)
+        var first = unread.FirstSpan;
+        var consumed = ParseHead(first.Length >= window ? first[..window] : first, request, limits);
+        if (consumed < 0 && first.Length < window)
         {
-            consumed = ParseHead(unread.FirstSpan[..window], request, limits);
-        }
-        else
-        {
-            // The head straddles pipe segments: parse a contiguous copy.
+            // The head goes on past the first pipe segment: parse again from a contiguous copy. A limit broken within the
+            // first segment stays broken with more bytes, so only an incomplete head needs the second look.
             var rented = ArrayPool<byte>.Shared.Rent(window);
             try
             {
@@ -126,6 +124,7 @@ internal static class HttpRequestParser
         }
 
         FinishHead(request, hostCount, transferEncodingSeen);
+        request.MarkHeadParsed();
         return position;
     }
 

@@ -117,6 +117,22 @@ public sealed class HttpRequestParserTests
     }
 
     [Fact]
+    public void TryParseHead_IncompleteHeadInBetween_StillReusesThePreviousRequestsStrings()
+    {
+        var request = new HttpRequest();
+        const string Head = "GET /a HTTP/1.1\r\nHost: h\r\nX-Custom: same\r\n\r\n";
+        Parse(request, Head);
+        var first = request.Headers.ToArray();
+
+        var reader = new SequenceReader<byte>(Bytes(Head[..30]));
+        Assert.False(HttpRequestParser.TryParseHead(ref reader, request, s_limits));
+        Parse(request, Head);
+
+        Assert.Same(first[1].Key, request.Headers[1].Key);
+        Assert.Same(first[1].Value, request.Headers[1].Value);
+    }
+
+    [Fact]
     public void TryParseHead_RequestLineAtTheLimit_IsAcceptedAndOneByteMoreIs414()
     {
         var prefix = "GET /";
@@ -158,6 +174,8 @@ public sealed class HttpRequestParserTests
         var bytes = Encoding.ASCII.GetBytes(head + new string('b', 100_000));
         Assert.Equal(Parse(Bytes(head)), Parse(new ReadOnlySequence<byte>(bytes)));
         Assert.Equal(Parse(Bytes(head)), Parse(Segments.Split(bytes, 10, 4096, 50_000)));
+        Assert.Equal(Parse(Bytes(head)), Parse(Segments.Split(bytes, head.Length + 5, 4096, 50_000)));
+        Assert.Equal(Parse(Bytes(head)), Parse(Segments.Split(bytes, head.Length, 4096)));
     }
 
     [Fact]
