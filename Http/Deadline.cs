@@ -43,8 +43,9 @@ internal sealed class Deadline
         var due = timeout.TotalMilliseconds >= Firing - now ? Firing - 1 : now + (long)Math.Ceiling(timeout.TotalMilliseconds);
         if (Interlocked.Exchange(ref _due, due) == Firing)
         {
-            // The heartbeat is cancelling the source for the wait before: this wait sees that too (it had run out of time).
-            Volatile.Write(ref _due, Disarmed);
+            // The heartbeat is cancelling the source of the wait before, which this wait shares: it ends too, its time had
+            // run out. The mark stays, so Reset replaces the source even if the cancel has not landed yet.
+            Volatile.Write(ref _due, Firing);
         }
     }
 

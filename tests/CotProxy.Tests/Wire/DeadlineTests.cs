@@ -54,6 +54,23 @@ public sealed class DeadlineTests : IDisposable
     }
 
     [Fact]
+    public void CancelAfter_AfterItFired_TheWaitEndsAndResetStartsClean()
+    {
+        var deadline = new Deadline(_heartbeat);
+        deadline.CancelAfter(TimeSpan.FromMilliseconds(1));
+        deadline.Check(Environment.TickCount64 + 1_000);
+
+        // A wait armed again without a reset shares the fired source: its time had run out too.
+        deadline.CancelAfter(TimeSpan.FromSeconds(10));
+        Assert.True(deadline.Token.IsCancellationRequested);
+
+        deadline.Reset();
+        Assert.False(deadline.Token.IsCancellationRequested);
+        deadline.Check(Environment.TickCount64 + 100_000);
+        Assert.False(deadline.Token.IsCancellationRequested);
+    }
+
+    [Fact]
     public void Reset_BeforeTheDueTime_DisarmsAndKeepsTheToken()
     {
         var deadline = new Deadline(_heartbeat);
