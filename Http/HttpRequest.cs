@@ -5,13 +5,6 @@ namespace CotProxy.Http;
 /// <summary>The head of one request as parsed off the wire; reused across the requests of a connection.</summary>
 internal sealed class HttpRequest
 {
-    public string Method { get; set; } = "";
-
-    /// <summary>The request target exactly as received (origin-form; absolute-form reduced to its path and query).</summary>
-    public string Target { get; set; } = "";
-
-    public bool IsHttp11 { get; set; }
-
     private List<KeyValuePair<string, string>> _headers = new(16);
 
     // The fields of the previous request on this connection: a client repeats its fields request after request, in the
@@ -20,6 +13,13 @@ internal sealed class HttpRequest
 
     // Set once a whole head was parsed: only a whole head's fields are kept for the next request to compare with.
     private bool _headParsed;
+
+    public string Method { get; set; } = "";
+
+    /// <summary>The request target exactly as received (origin-form; absolute-form reduced to its path and query).</summary>
+    public string Target { get; set; } = "";
+
+    public bool IsHttp11 { get; set; }
 
     public List<KeyValuePair<string, string>> Headers => _headers;
 
