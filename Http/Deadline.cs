@@ -15,7 +15,6 @@ internal sealed class Deadline
     private readonly CancellationToken _linked;
     private CancellationTokenSource _source;
     private long _due = Disarmed;
-    private TimeSpan _required = TimeSpan.MaxValue;
 
     /// <param name="linked">When it is cancelled, <see cref="Token"/> is cancelled too.</param>
     public Deadline(Heartbeat heartbeat, CancellationToken linked = default)
@@ -33,12 +32,7 @@ internal sealed class Deadline
     /// <summary>Arms the deadline <paramref name="timeout"/> from now, replacing any earlier due time.</summary>
     public void CancelAfter(TimeSpan timeout)
     {
-        if (timeout < Heartbeat.SlowestPeriodCovers && timeout != _required)
-        {
-            _required = timeout;
-            _heartbeat.Require(timeout);
-        }
-
+        _heartbeat.Require(timeout);
         var now = Environment.TickCount64;
         var due = timeout.TotalMilliseconds >= Firing - now ? Firing - 1 : now + (long)Math.Ceiling(timeout.TotalMilliseconds);
         if (Interlocked.Exchange(ref _due, due) == Firing)

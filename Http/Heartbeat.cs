@@ -11,8 +11,8 @@ internal sealed class Heartbeat : IDisposable
     private const long MaxPeriodMs = 1000;
     private const long MinPeriodMs = 10;
 
-    /// <summary>Timeouts this long or longer are served by the slowest tick; shorter ones call <see cref="Require"/>.</summary>
-    public static readonly TimeSpan SlowestPeriodCovers = TimeSpan.FromMilliseconds(4 * MaxPeriodMs);
+    // Timeouts this long or longer are served by the slowest tick.
+    private static readonly TimeSpan s_slowestPeriodCovers = TimeSpan.FromMilliseconds(4 * MaxPeriodMs);
 
     private readonly Action<long> _onTick;
     private readonly Timer _timer;
@@ -32,6 +32,12 @@ internal sealed class Heartbeat : IDisposable
     /// <summary>Makes the heartbeat tick often enough for a deadline <paramref name="timeout"/> away.</summary>
     public void Require(TimeSpan timeout)
     {
+        // The common case, called for every wait, is one comparison.
+        if (timeout >= s_slowestPeriodCovers)
+        {
+            return;
+        }
+
         var wanted = Math.Clamp((long)(timeout.TotalMilliseconds / 4), MinPeriodMs, MaxPeriodMs);
         if (wanted >= Volatile.Read(ref _periodMs))
         {
