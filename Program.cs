@@ -1,9 +1,12 @@
 using System.Net;
 using System.Reflection;
 using System.Runtime.InteropServices;
+using CotProxy.Api;
 using CotProxy.Configuration;
 using CotProxy.Demo;
-using CotProxy.Http;
+using CotProxy.Http.Forwarding;
+using CotProxy.Http.Server;
+using CotProxy.Logging;
 using CotProxy.Profiles;
 
 namespace CotProxy;

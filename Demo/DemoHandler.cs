@@ -1,6 +1,8 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using CotProxy.Http;
+using CotProxy.Api;
+using CotProxy.Http.Server;
+using CotProxy.Logging;
 
 namespace CotProxy.Demo;
 

@@ -1,3 +1,5 @@
+using CotProxy.Http.Server;
+
 namespace CotProxy.Filtering;
 
 /// <summary>Chooses the rewriter for an upstream response from its Content-Type.</summary>

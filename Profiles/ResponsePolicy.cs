@@ -1,5 +1,6 @@
 using CotProxy.Filtering;
 
+
 namespace CotProxy.Profiles;
 
 /// <summary>

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using CotProxy.Http;
+using CotProxy.Http.Server;
 
 namespace CotProxy.Bench;
 

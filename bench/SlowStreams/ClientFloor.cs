@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
+using CotProxy.Http.Forwarding;
 
 namespace CotProxy.Bench.SlowStreams;
 
 /// <summary>
 /// The client half of a proxy alone: N loops, each sending the wrk request through ONE shared
-/// <see cref="SocketsHttpHandler"/> configured like cot-proxy's <c>Http/UpstreamClient</c> and reading each response to
+/// <see cref="SocketsHttpHandler"/> configured like cot-proxy's <c>Http/Forwarding/UpstreamClient</c> and reading each response to
 /// its end, as cot-proxy forwards every request. After a warm-up, the process's own user and system CPU time over a
 /// timed window, divided by the responses in it, is what the handler costs per request with no server side at all.
 /// </summary>
@@ -28,7 +29,7 @@ internal sealed class ClientFloor
     public async Task<FloorResult> RunAsync(int connections, TimeSpan warmup, TimeSpan duration)
     {
         // ConnectTimeout as the proxy's default CONNECT_TIMEOUT (10 s).
-        using var invoker = CotProxy.Http.UpstreamClient.Create(TimeSpan.FromSeconds(10));
+        using var invoker = UpstreamClient.Create(TimeSpan.FromSeconds(10));
         using var stop = new CancellationTokenSource();
         var loops = new Task[connections];
         for (var i = 0; i < connections; i++)

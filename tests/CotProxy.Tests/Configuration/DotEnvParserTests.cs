@@ -1,5 +1,6 @@
 using CotProxy.Configuration;
 
+
 namespace CotProxy.Tests.Configuration;
 
 public sealed class DotEnvParserTests

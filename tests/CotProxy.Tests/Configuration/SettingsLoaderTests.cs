@@ -1,4 +1,5 @@
 using System.Globalization;
+using CotProxy.Api;
 using CotProxy.Configuration;
 
 namespace CotProxy.Tests.Configuration;

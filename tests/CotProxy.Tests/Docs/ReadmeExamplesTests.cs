@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
-using CotProxy.Demo;
-using CotProxy.Http;
-using CotProxy.Profiles;
 using CotProxy.Tests.Wire;
+using CotProxy.Api;
+using CotProxy.Demo;
+using CotProxy.Http.Forwarding;
+using CotProxy.Profiles;
 
 namespace CotProxy.Tests.Docs;
 

@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json;
-using CotProxy.Demo;
 using CotProxy.Tests.Forwarding;
 using CotProxy.Tests.Wire;
+using CotProxy.Demo;
 
 namespace CotProxy.Tests.EndToEnd;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using CotProxy.Filtering;
 using CotProxy.Tests.Support;
+using CotProxy.Filtering;
 
 namespace CotProxy.Tests.Filtering;
 

@@ -1,4 +1,5 @@
-using CotProxy.Filtering;
+using CotProxy.Http.Server;
+
 
 namespace CotProxy.Tests.Filtering;
 

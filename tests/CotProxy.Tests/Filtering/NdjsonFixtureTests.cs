@@ -1,6 +1,6 @@
 using System.Text;
-using CotProxy.Filtering;
 using CotProxy.Tests.Support;
+using CotProxy.Filtering;
 
 namespace CotProxy.Tests.Filtering;
 

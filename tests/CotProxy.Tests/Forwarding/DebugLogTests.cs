@@ -1,6 +1,6 @@
 using System.Text;
-using CotProxy.Http;
 using CotProxy.Tests.Wire;
+using CotProxy.Logging;
 
 namespace CotProxy.Tests.Forwarding;
 

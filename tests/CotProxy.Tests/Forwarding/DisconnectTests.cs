@@ -1,5 +1,5 @@
-using CotProxy.Http;
 using CotProxy.Tests.Wire;
+using CotProxy.Http.Server;
 
 namespace CotProxy.Tests.Forwarding;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
-using CotProxy.Http;
+using CotProxy.Logging;
 
 namespace CotProxy.Tests.Forwarding;
 

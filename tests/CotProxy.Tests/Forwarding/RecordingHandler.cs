@@ -1,6 +1,6 @@
 using System.Text;
 using System.Threading.Channels;
-using CotProxy.Http;
+using CotProxy.Http.Server;
 
 namespace CotProxy.Tests.Forwarding;
 

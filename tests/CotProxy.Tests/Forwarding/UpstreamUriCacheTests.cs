@@ -1,4 +1,5 @@
-using CotProxy.Http;
+using CotProxy.Http.Forwarding;
+
 
 namespace CotProxy.Tests.Forwarding;
 

@@ -1,5 +1,5 @@
-using CotProxy.Profiles;
 using static CotProxy.Tests.Profiles.ProfileTestHelper;
+using CotProxy.Profiles;
 
 namespace CotProxy.Tests.Profiles;
 

@@ -1,6 +1,6 @@
 using System.Text;
-using CotProxy.Profiles;
 using static CotProxy.Tests.Profiles.ProfileTestHelper;
+using CotProxy.Profiles;
 
 namespace CotProxy.Tests.Profiles;
 

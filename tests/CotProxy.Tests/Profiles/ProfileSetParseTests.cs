@@ -1,5 +1,6 @@
-using CotProxy.Profiles;
 using static CotProxy.Tests.Profiles.ProfileTestHelper;
+using CotProxy.Filtering;
+using CotProxy.Profiles;
 
 namespace CotProxy.Tests.Profiles;
 

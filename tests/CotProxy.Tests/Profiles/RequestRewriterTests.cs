@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using CotProxy.Profiles;
 using static CotProxy.Tests.Profiles.ProfileTestHelper;
+using CotProxy.Profiles;
 
 namespace CotProxy.Tests.Profiles;
 

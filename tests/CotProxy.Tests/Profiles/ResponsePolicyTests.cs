@@ -1,6 +1,7 @@
 using CotProxy.Filtering;
 using CotProxy.Profiles;
 
+
 namespace CotProxy.Tests.Profiles;
 
 public class ResponsePolicyTests

@@ -1,5 +1,6 @@
 using CotProxy.Profiles;
 
+
 namespace CotProxy.Tests.Profiles;
 
 public sealed class ValueEscapesTests

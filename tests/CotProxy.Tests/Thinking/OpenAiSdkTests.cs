@@ -1,9 +1,9 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Text;
-using CotProxy.Demo;
 using OpenAI;
 using OpenAI.Chat;
+using CotProxy.Demo;
 
 namespace CotProxy.Tests.Thinking;
 

@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json;
-using CotProxy.Filtering;
 using CotProxy.Tests.Filtering;
 using CotProxy.Tests.Support;
+using CotProxy.Filtering;
 
 namespace CotProxy.Tests.Thinking;
 

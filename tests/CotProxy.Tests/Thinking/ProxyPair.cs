@@ -1,6 +1,8 @@
-using CotProxy.Http;
-using CotProxy.Profiles;
 using CotProxy.Tests.Wire;
+using CotProxy.Api;
+using CotProxy.Http.Forwarding;
+using CotProxy.Http.Server;
+using CotProxy.Profiles;
 
 namespace CotProxy.Tests.Thinking;
 

@@ -1,4 +1,5 @@
-using CotProxy.Http;
+using CotProxy.Http.Server;
+
 
 namespace CotProxy.Tests.Wire;
 

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
-using CotProxy.Http;
 using CotProxy.Tests.Support;
+using CotProxy.Http.Server;
 
 namespace CotProxy.Tests.Wire;
 

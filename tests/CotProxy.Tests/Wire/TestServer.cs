@@ -1,5 +1,5 @@
 using System.Net;
-using CotProxy.Http;
+using CotProxy.Http.Server;
 
 namespace CotProxy.Tests.Wire;
 

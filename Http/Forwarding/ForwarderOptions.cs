@@ -1,0 +1,14 @@
+namespace CotProxy.Http.Forwarding;
+
+/// <summary>Where requests go and how long the proxy waits on the upstream.</summary>
+internal sealed class ForwarderOptions
+{
+    public required Uri TargetBaseUrl { get; init; }
+
+    /// <summary>Bounds the wait for response headers and every silence between body reads, not a healthy stream's length.</summary>
+    public TimeSpan ApiRequestTimeout { get; init; } = TimeSpan.FromSeconds(3000);
+
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan HealthTimeout { get; init; } = TimeSpan.FromSeconds(5);
+}

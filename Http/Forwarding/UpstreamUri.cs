@@ -1,0 +1,50 @@
+namespace CotProxy.Http.Forwarding;
+
+/// <summary>Builds the upstream URL from the configured base URL and the client's request target.</summary>
+internal static class UpstreamUri
+{
+    // System.Uri would turn /a/../b into /b and %41 into A; the target is forwarded exactly as received (DESIGN.md).
+    private static readonly UriCreationOptions s_asReceived = new() { DangerousDisablePathAndQueryCanonicalization = true };
+
+    /// <summary>
+    /// Joins without doubling the base path: with base <c>http://h:8080/v1</c>, both <c>/v1/chat/completions</c> and
+    /// <c>/chat/completions</c> go to <c>http://h:8080/v1/chat/completions</c>.
+    /// </summary>
+    public static Uri Join(Uri baseUrl, string target)
+    {
+        var origin = baseUrl.GetLeftPart(UriPartial.Authority);
+        var basePath = baseUrl.AbsolutePath.TrimEnd('/');
+        if (target == "*")
+        {
+            target = "/";
+        }
+
+        string pathAndQuery;
+        if (basePath.Length == 0 || StartsWithSegment(target, basePath))
+        {
+            pathAndQuery = target;
+        }
+        else
+        {
+            pathAndQuery = basePath + target;
+        }
+
+        return new Uri(origin + pathAndQuery, s_asReceived);
+    }
+
+    private static bool StartsWithSegment(string target, string basePath)
+    {
+        if (!target.StartsWith(basePath, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        if (target.Length == basePath.Length)
+        {
+            return true;
+        }
+
+        var next = target[basePath.Length];
+        return next is '/' or '?';
+    }
+}

@@ -1,0 +1,79 @@
+namespace CotProxy.Http.Server;
+
+/// <summary>
+/// A cancellation source that a <see cref="Heartbeat"/> cancels once its due time has passed. Arming and disarming it
+/// writes one number; no timer is touched per wait. One deadline serves the waits of a connection one after another; a
+/// source that was cancelled is replaced when the deadline is reset.
+/// </summary>
+internal sealed class Deadline
+{
+    // Due times are Environment.TickCount64 values (ms); these two lie beyond any of them.
+    private const long Disarmed = long.MaxValue;
+    private const long Firing = long.MaxValue - 1;
+
+    private readonly Heartbeat _heartbeat;
+    private readonly CancellationToken _linked;
+    private CancellationTokenSource _source;
+    private long _due = Disarmed;
+
+    /// <param name="linked">When it is cancelled, <see cref="Token"/> is cancelled too.</param>
+    public Deadline(Heartbeat heartbeat, CancellationToken linked = default)
+    {
+        _heartbeat = heartbeat;
+        _linked = linked;
+        _source = CreateSource();
+    }
+
+    public CancellationToken Token => _source.Token;
+
+    /// <summary>The deadline passed or the linked token was cancelled.</summary>
+    public bool IsCancellationRequested => _source.IsCancellationRequested;
+
+    /// <summary>Arms the deadline <paramref name="timeout"/> from now, replacing any earlier due time.</summary>
+    public void CancelAfter(TimeSpan timeout)
+    {
+        _heartbeat.Require(timeout);
+        var now = Environment.TickCount64;
+        var due = timeout.TotalMilliseconds >= Firing - now ? Firing - 1 : now + (long)Math.Ceiling(timeout.TotalMilliseconds);
+        if (Interlocked.Exchange(ref _due, due) == Firing)
+        {
+            // The heartbeat is cancelling the source of the wait before, which this wait shares: it ends too, its time had
+            // run out. The mark stays, so Reset replaces the source even if the cancel has not landed yet.
+            Volatile.Write(ref _due, Firing);
+        }
+    }
+
+    /// <summary>Disarms the deadline; a source that was (or is being) cancelled is replaced, so the next wait starts clean.</summary>
+    public void Reset()
+    {
+        if (Interlocked.Exchange(ref _due, Disarmed) == Firing || _source.IsCancellationRequested)
+        {
+            var spent = _source;
+            _source = CreateSource();
+            spent.Dispose();
+        }
+    }
+
+    /// <summary>Called by the heartbeat: cancels the source when the due time has passed.</summary>
+    public void Check(long now)
+    {
+        var source = _source;
+        var due = Volatile.Read(ref _due);
+        if (now < due || due >= Firing || Interlocked.CompareExchange(ref _due, Firing, due) != due)
+        {
+            return;
+        }
+
+        try
+        {
+            source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The owner replaced the source between our look and the cancel: the wait it bounded is over.
+        }
+    }
+
+    private CancellationTokenSource CreateSource() =>
+        _linked.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(_linked) : new CancellationTokenSource();
+}

@@ -1,0 +1,295 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using CotProxy.Api;
+using CotProxy.Logging;
+
+namespace CotProxy.Http.Server;
+
+/// <summary>
+/// One client connection: reads request heads off a <see cref="PipeReader"/>, hands each request to the handler, and
+/// keeps the connection for the next one (keep-alive and pipelining, answered in order) until either side ends it.
+/// </summary>
+internal sealed class HttpConnection : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly IHttpHandler _handler;
+    private readonly HttpLimits _limits;
+    private readonly Heartbeat _heartbeat;
+    private readonly CancellationToken _stopping;
+    private readonly CancellationTokenSource _abort = new();
+    private readonly string? _name;
+    private ConnectionInput? _input;
+    private HttpContext? _context;
+    private Action? _onClientClosed;
+
+    public HttpConnection(Socket socket, IHttpHandler handler, HttpLimits limits, Heartbeat heartbeat, CancellationToken stopping, string? name = null)
+    {
+        _heartbeat = heartbeat;
+        _name = name;
+        _socket = socket;
+        _handler = handler;
+        _limits = limits;
+        _stopping = stopping;
+    }
+
+    /// <summary>Ends the connection now: in-flight upstream calls are cancelled and the socket closed.</summary>
+    public void Abort()
+    {
+        try
+        {
+            _abort.Cancel();
+            _socket.Close();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already closed by the connection itself.
+        }
+    }
+
+    public void Dispose() => _abort.Dispose();
+
+    /// <summary>Called by the server's heartbeat: cancels the waits whose time is up.</summary>
+    public void OnHeartbeat(long now)
+    {
+        _input?.Deadline.Check(now);
+        _context?.UpstreamDeadline.Check(now);
+    }
+
+    public async Task RunAsync()
+    {
+        await using var stream = new NetworkStream(_socket, ownsSocket: true);
+        // Zero-byte reads: an idle connection holds no buffer until bytes arrive (Kestrel does the same), which is what
+        // keeps thousands of waiting streams small.
+        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
+        var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
+        var input = new ConnectionInput(reader, new Deadline(_heartbeat));
+        _input = input;
+        var request = new HttpRequest();
+        var body = new RequestBody(input, _limits);
+        var response = new HttpResponse(writer);
+        // A client that goes away ends its connection, so one token serves every request on it.
+        var context = new HttpContext(request, body, response, new Deadline(_heartbeat, _abort.Token))
+        {
+            RemoteEndPoint = _socket.RemoteEndPoint as IPEndPoint,
+            Aborted = _abort.Token,
+        };
+        _context = context;
+        body.Completed = StartWatchingClient;
+
+        // On a graceful stop, a connection waiting for its next request wakes up and closes; one busy with a request
+        // finishes it and tells the client the connection ends (RFC 9112 §9.6).
+        using var stopRegistration = _stopping.Register(static state =>
+        {
+            var (pipe, current) = ((PipeReader, HttpResponse))state!;
+            current.CloseRequested = true;
+            pipe.CancelPendingRead();
+        }, (reader, response));
+
+        try
+        {
+            var first = true;
+            while (!_abort.IsCancellationRequested)
+            {
+                var start = Stopwatch.GetTimestamp();
+                bool hasRequest;
+                try
+                {
+                    hasRequest = await ReadHeadAsync(input, request, first);
+                }
+                catch (HttpRejection rejection)
+                {
+                    await RejectAsync(context, rejection, start);
+                    break;
+                }
+
+                if (!hasRequest)
+                {
+                    break;
+                }
+
+                first = false;
+                await ProcessRequestAsync(context, start);
+                if (!response.KeepAlive || _stopping.IsCancellationRequested)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The client went away or the connection was aborted: there is nobody left to answer.
+        }
+        finally
+        {
+            await reader.CompleteAsync();
+            try
+            {
+                await writer.CompleteAsync();
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+            {
+                // Flushing the last bytes to a client that already left: nothing to report.
+            }
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ReadHeadAsync(ConnectionInput input, HttpRequest request, bool first)
+    {
+        // The first request must arrive within the headers timeout of the accept; a later one within the idle timeout.
+        long? deadline = first ? Environment.TickCount64 + (long)_limits.RequestHeadersTimeout.TotalMilliseconds : null;
+        var reader = input.Reader;
+        while (true)
+        {
+            var timeout = deadline is { } d ? TimeSpan.FromMilliseconds(Math.Max(1, d - Environment.TickCount64)) : _limits.KeepAliveTimeout;
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync(timeout);
+            }
+            catch (TimeoutException)
+            {
+                if (deadline is null)
+                {
+                    return false;
+                }
+
+                throw HttpRejection.Create(RejectionReason.HeadersTimeout);
+            }
+
+            var buffer = result.Buffer;
+            if (result.IsCanceled)
+            {
+                reader.AdvanceTo(buffer.Start, buffer.Start);
+                if (_stopping.IsCancellationRequested && buffer.IsEmpty)
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
+            if (buffer.IsEmpty && result.IsCompleted)
+            {
+                return false;
+            }
+
+            deadline ??= Environment.TickCount64 + (long)_limits.RequestHeadersTimeout.TotalMilliseconds;
+            var sequenceReader = new SequenceReader<byte>(buffer);
+            bool complete;
+            try
+            {
+                complete = HttpRequestParser.TryParseHead(ref sequenceReader, request, _limits);
+            }
+            catch
+            {
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                throw;
+            }
+
+            if (complete)
+            {
+                reader.AdvanceTo(sequenceReader.Position);
+                return true;
+            }
+
+            // Incomplete: everything was examined, so the next read waits for new bytes instead of spinning.
+            reader.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
+            {
+                return false;
+            }
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ProcessRequestAsync(HttpContext context, long start)
+    {
+        var request = context.Request;
+        var response = context.Response;
+        response.Reset(request, context.Body, request.KeepAlive && !_stopping.IsCancellationRequested);
+        context.Body.Reset(request, response);
+        context.Model = null;
+        context.ClientDisconnected = false;
+        try
+        {
+            if (request.ContentLength > _limits.MaxRequestBodyBytes)
+            {
+                throw HttpRejection.Create(RejectionReason.BodyTooLarge);
+            }
+
+            if (context.Body.IsComplete)
+            {
+                StartWatchingClient();
+            }
+
+            await _handler.HandleAsync(context);
+
+            if (!response.HasStarted)
+            {
+                await OpenAiError.WriteAsync(response, 500, "The request produced no response.", "server_error", null, context.Aborted);
+            }
+            else if (!response.IsCompleted)
+            {
+                await response.CompleteAsync(context.Aborted);
+            }
+        }
+        catch (HttpRejection rejection) when (!response.HasStarted)
+        {
+            response.KeepAlive = false;
+            await WriteRejectionAsync(response, rejection);
+        }
+        catch (Exception ex) when (!response.HasStarted && !_abort.IsCancellationRequested && ex is not (IOException or SocketException))
+        {
+            Log.Error($"{request.Method} {Log.SafeText(request.Target, 200)}: {ex.GetType().Name}: {ex.Message}");
+            response.KeepAlive = false;
+            await OpenAiError.WriteAsync(response, 500, "The proxy failed while handling the request.", "server_error", null, CancellationToken.None);
+        }
+        catch (Exception ex) when (response.HasStarted || _abort.IsCancellationRequested || ex is IOException or SocketException)
+        {
+            // After the head went out, a failure can only be shown by closing without the final chunk: a truncated body, never a clean end.
+            response.KeepAlive = false;
+            context.ClientDisconnected |= _abort.IsCancellationRequested;
+        }
+        finally
+        {
+            var status = response.HasStarted ? response.StatusCode : 499;
+            Log.Access(_name, request.Method, request.Target, context.Model, context.ClientDisconnected ? 499 : status, response.BodyBytes, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+    }
+
+    private async Task RejectAsync(HttpContext context, HttpRejection rejection, long start)
+    {
+        context.Response.Reset(context.Request, context.Body, keepAlive: false);
+        context.Body.Reset(context.Request, context.Response);
+        try
+        {
+            await WriteRejectionAsync(context.Response, rejection);
+        }
+        finally
+        {
+            Log.Access(_name, context.Request.Method.Length > 0 ? context.Request.Method : "-", context.Request.Target.Length > 0 ? context.Request.Target : "-", null, rejection.StatusCode, context.Response.BodyBytes, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+    }
+
+    private static ValueTask WriteRejectionAsync(HttpResponse response, HttpRejection rejection) =>
+        OpenAiError.WriteAsync(response, rejection.StatusCode, rejection.Message, OpenAiError.TypeFor(rejection.StatusCode), rejection.Reason.ToString(), CancellationToken.None);
+
+    private void StartWatchingClient() => _input?.StartWatching(_onClientClosed ??= OnClientClosed);
+
+    private void OnClientClosed()
+    {
+        try
+        {
+            _abort.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The connection had already ended.
+        }
+    }
+}

@@ -1,0 +1,113 @@
+using System.Text;
+
+namespace CotProxy.Http.Server;
+
+/// <summary>The head of one request as parsed off the wire; reused across the requests of a connection.</summary>
+internal sealed class HttpRequest
+{
+    private List<KeyValuePair<string, string>> _headers = new(16);
+
+    // The fields of the previous request on this connection: a client repeats its fields request after request, in the
+    // same order, so their strings are reused when the bytes match (Kestrel reuses header strings the same way).
+    private List<KeyValuePair<string, string>> _previous = new(16);
+
+    // Set once a whole head was parsed: only a whole head's fields are kept for the next request to compare with.
+    private bool _headParsed;
+
+    public string Method { get; set; } = "";
+
+    /// <summary>The request target exactly as received (origin-form; absolute-form reduced to its path and query).</summary>
+    public string Target { get; set; } = "";
+
+    public bool IsHttp11 { get; set; }
+
+    public List<KeyValuePair<string, string>> Headers => _headers;
+
+    public string? Host { get; set; }
+
+    /// <summary>The Content-Type field's value, if any.</summary>
+    public string? ContentType { get; set; }
+
+    /// <summary>Every Connection field's value, joined as one list (RFC 9110 §5.3), if any.</summary>
+    public string? Connection { get; set; }
+
+    /// <summary>-1 when the request declared no Content-Length.</summary>
+    public long ContentLength { get; set; } = -1;
+
+    public bool IsChunked { get; set; }
+
+    public bool KeepAlive { get; set; }
+
+    /// <summary>The client sent <c>Connection: close</c>.</summary>
+    public bool ConnectionClose { get; set; }
+
+    public bool ExpectContinue { get; set; }
+
+    public bool HasBody => IsChunked || ContentLength > 0;
+
+    public bool IsHead => Method == "HEAD";
+
+    /// <summary>The path without the query string.</summary>
+    public ReadOnlySpan<char> Path
+    {
+        get
+        {
+            var q = Target.IndexOf('?', StringComparison.Ordinal);
+            return q < 0 ? Target.AsSpan() : Target.AsSpan(0, q);
+        }
+    }
+
+    public string? GetHeader(string name)
+    {
+        foreach (var header in Headers)
+        {
+            if (string.Equals(header.Key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return header.Value;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Adds a field as received (name and value in Latin-1, RFC 9110 §5.5) and returns its value.</summary>
+    public string AddField(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        var index = _headers.Count;
+        if (index < _previous.Count && _previous[index] is var (previousName, previousValue)
+            && previousName.Length == name.Length && Ascii.Equals(name, previousName))
+        {
+            var reused = previousValue.Length == value.Length && Ascii.Equals(value, previousValue) ? previousValue : Encoding.Latin1.GetString(value);
+            _headers.Add(new(previousName, reused));
+            return reused;
+        }
+
+        var added = Encoding.Latin1.GetString(value);
+        _headers.Add(new(HeaderNames.Intern(name), added));
+        return added;
+    }
+
+    public void MarkHeadParsed() => _headParsed = true;
+
+    public void Reset()
+    {
+        Method = "";
+        Target = "";
+        IsHttp11 = false;
+        if (_headParsed)
+        {
+            (_previous, _headers) = (_headers, _previous);
+            _headParsed = false;
+        }
+
+        _headers.Clear();
+        Host = null;
+        ContentType = null;
+        Connection = null;
+        ContentLength = -1;
+        IsChunked = false;
+        KeepAlive = false;
+        ConnectionClose = false;
+        ExpectContinue = false;
+    }
+}

@@ -1,0 +1,146 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using CotProxy.Logging;
+
+namespace CotProxy.Http.Server;
+
+/// <summary>
+/// The listener: accepts TCP connections and runs each as an <see cref="HttpConnection"/>. Stopping closes the
+/// listener, lets in-flight requests finish within a bound, then aborts whatever is left.
+/// </summary>
+internal sealed class HttpServer : IAsyncDisposable
+{
+    // The kernel caps this at net.core.somaxconn; bursts of thousands of streams must not be refused at accept time.
+    private const int ListenBacklog = 4096;
+
+    private readonly IHttpHandler _handler;
+    private readonly HttpLimits _limits;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentDictionary<HttpConnection, byte> _connections = new();
+    private readonly Socket _listener;
+    private readonly string? _name;
+    private readonly Heartbeat _heartbeat;
+    private Task? _acceptLoop;
+
+    public HttpServer(IPEndPoint endpoint, IHttpHandler handler, HttpLimits limits, string? name = null)
+    {
+        _name = name;
+        _handler = handler;
+        _limits = limits;
+        _heartbeat = new Heartbeat(OnHeartbeat);
+        _listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        if (endpoint.AddressFamily == AddressFamily.InterNetworkV6 && endpoint.Address.Equals(IPAddress.IPv6Any))
+        {
+            _listener.DualMode = true;
+        }
+
+        _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        _listener.Bind(endpoint);
+        LocalEndPoint = (IPEndPoint)_listener.LocalEndPoint!;
+    }
+
+    public IPEndPoint LocalEndPoint { get; }
+
+    public void Start()
+    {
+        _listener.Listen(ListenBacklog);
+        _acceptLoop = AcceptLoopAsync();
+    }
+
+    /// <summary>Stops accepting, waits up to <paramref name="drainTimeout"/> for in-flight requests, then aborts the rest.</summary>
+    public async Task StopAsync(TimeSpan drainTimeout)
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        _stopping.Cancel();
+        _listener.Close();
+        if (_acceptLoop is not null)
+        {
+            await _acceptLoop;
+        }
+
+        var deadline = Environment.TickCount64 + (long)drainTimeout.TotalMilliseconds;
+        while (!_connections.IsEmpty && Environment.TickCount64 < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        foreach (var connection in _connections.Keys)
+        {
+            connection.Abort();
+        }
+
+        var abortDeadline = Environment.TickCount64 + 2000;
+        while (!_connections.IsEmpty && Environment.TickCount64 < abortDeadline)
+        {
+            await Task.Delay(10);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.Zero);
+        _heartbeat.Dispose();
+        _stopping.Dispose();
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener.AcceptAsync(_stopping.Token);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException || _stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                // Transient accept failures (a client that reset before accept, descriptor exhaustion) must not stop the server.
+                Log.Warn($"accept failed: {ex.SocketErrorCode}");
+                await Task.Delay(10);
+                continue;
+            }
+
+            socket.NoDelay = true;
+            var connection = new HttpConnection(socket, _handler, _limits, _heartbeat, _stopping.Token, _name);
+            _connections.TryAdd(connection, 0);
+            _ = RunConnectionAsync(connection);
+        }
+    }
+
+    private void OnHeartbeat(long now)
+    {
+        // Enumerating the dictionary itself takes no lock and copies nothing (its Keys property would do both).
+        foreach (var (connection, _) in _connections)
+        {
+            connection.OnHeartbeat(now);
+        }
+    }
+
+    private async Task RunConnectionAsync(HttpConnection connection)
+    {
+        try
+        {
+            // Yield first so the accept loop is never held up by a connection's synchronous start.
+            await Task.Yield();
+            await connection.RunAsync();
+        }
+        catch (Exception ex)
+        {
+            Log.Error($"connection failed: {ex.GetType().Name}: {ex.Message}");
+        }
+        finally
+        {
+            _connections.TryRemove(connection, out _);
+            connection.Dispose();
+        }
+    }
+}

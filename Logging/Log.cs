@@ -1,0 +1,234 @@
+using System.Buffers;
+using System.Text;
+
+namespace CotProxy.Logging;
+
+/// <summary>
+/// Line-oriented log to stdout. A request formats its line as UTF-8 and appends it to a buffer; one background task
+/// writes whatever gathered every few milliseconds in a single write, so a request never waits on the console and a
+/// busy proxy makes one write per batch, not per line. An idle proxy's task sleeps until a line arrives.
+/// </summary>
+internal static class Log
+{
+    // Lines gather this long before a write: 100 writes a second at most, and a line is never later than this.
+    private const int BatchDelayMs = 10;
+
+    // Lines at most this long are formatted on the stack; longer ones (DEBUG bodies) in a rented array.
+    private const int StackLineBytes = 1024;
+
+    // Caps on the client-supplied parts of an access line (characters).
+    private const int MaxServerChars = 40;
+    private const int MaxMethodChars = 32;
+    private const int MaxTargetChars = 200;
+    private const int MaxModelChars = 100;
+
+    // The longest access line: every capped part at 3 UTF-8 bytes per character (a surrogate pair is 4 bytes for 2) plus
+    // its '…', and the fixed text and numbers.
+    private const int MaxAccessLineBytes = 160 + (3 * (MaxServerChars + MaxMethodChars + MaxTargetChars + MaxModelChars + 4));
+
+    private static readonly LogBuffer s_pending = new();
+    private static readonly SemaphoreSlim s_wake = new(0);
+    private static readonly object s_writeGate = new();
+    private static byte[] s_spare = new byte[16 * 1024];
+    private static Stream? s_sink;
+    private static Task? s_pump;
+
+    public static bool DebugEnabled { get; private set; }
+
+    /// <summary>Starts writing to <paramref name="sink"/>; null flushes what is pending and discards everything after (tests).</summary>
+    public static void Configure(Stream? sink, bool debug)
+    {
+        if (sink is null)
+        {
+            WritePending();
+        }
+
+        DebugEnabled = debug;
+        lock (s_writeGate)
+        {
+            s_sink = sink;
+        }
+
+        if (sink is not null && s_pump is null)
+        {
+            s_pump = Task.Run(PumpAsync);
+        }
+    }
+
+    public static void Info(string message) => Write("info", message);
+
+    public static void Warn(string message) => Write("warn", message);
+
+    public static void Error(string message) => Write("error", message);
+
+    public static void Debug(string message)
+    {
+        if (DebugEnabled)
+        {
+            Write("debug", message);
+        }
+    }
+
+    /// <summary>One access line: <c>{time} [server ]access METHOD target model=… status=… bytes=… ms=…</c>.</summary>
+    public static void Access(string? server, string method, string target, string? model, int status, long bytes, double milliseconds)
+    {
+        if (s_sink is null)
+        {
+            return;
+        }
+
+        Span<byte> buffer = stackalloc byte[MaxAccessLineBytes];
+        var line = new LogLine(buffer);
+        line.Timestamp(DateTime.UtcNow);
+        if (server is not null)
+        {
+            line.SafeText(server, MaxServerChars);
+            line.Byte((byte)' ');
+        }
+
+        line.Ascii("access "u8);
+        line.SafeText(method, MaxMethodChars);
+        line.Byte((byte)' ');
+        line.SafeText(target, MaxTargetChars);
+        line.Ascii(" model="u8);
+        if (model is null)
+        {
+            line.Byte((byte)'-');
+        }
+        else
+        {
+            line.SafeText(model, MaxModelChars);
+        }
+
+        line.Ascii(" status="u8);
+        line.Number(status);
+        line.Ascii(" bytes="u8);
+        line.Number(bytes);
+        line.Ascii(" ms="u8);
+        line.Tenths(milliseconds);
+        line.End();
+        Append(line.Written);
+    }
+
+    /// <summary>Writes every pending line now and flushes the sink (shutdown, tests).</summary>
+    public static Task FlushAsync()
+    {
+        WritePending();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Client-supplied text in a log line: controls replaced, length capped, so a request cannot forge log lines.</summary>
+    public static string SafeText(string text, int maxLength)
+    {
+        var span = text.AsSpan(0, Math.Min(text.Length, maxLength));
+        if (!span.ContainsAnyInRange('\0', '\u001f') && !span.ContainsAnyInRange('\u007f', '\u009f') && text.Length <= maxLength)
+        {
+            return text;
+        }
+
+        var builder = new StringBuilder(span.Length + 1);
+        foreach (var c in span)
+        {
+            builder.Append(char.IsControl(c) ? '?' : c);
+        }
+
+        return text.Length > maxLength ? builder.Append('…').ToString() : builder.ToString();
+    }
+
+    private static void Write(string level, string message)
+    {
+        if (s_sink is null)
+        {
+            return;
+        }
+
+        var size = LogLine.MaxBytesFor(level.Length + message.Length);
+        byte[]? rented = null;
+        var buffer = size <= StackLineBytes ? stackalloc byte[StackLineBytes] : (rented = ArrayPool<byte>.Shared.Rent(size));
+        try
+        {
+            var line = new LogLine(buffer);
+            line.Timestamp(DateTime.UtcNow);
+            line.Text(level);
+            line.Byte((byte)' ');
+            line.Text(message);
+            line.End();
+            Append(line.Written);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private static void Append(ReadOnlySpan<byte> line)
+    {
+        if (s_pending.Append(line))
+        {
+            s_wake.Release();
+        }
+    }
+
+    private static async Task PumpAsync()
+    {
+        while (true)
+        {
+            await s_wake.WaitAsync();
+
+            // Under load, lines gather for a few milliseconds and leave together: one wake-up and one write per batch.
+            await Task.Delay(BatchDelayMs);
+            try
+            {
+                WritePending();
+            }
+            catch (Exception)
+            {
+                // A sink that fails in a way WritePending does not expect must not end logging for the rest of the process.
+            }
+        }
+    }
+
+    private static void WritePending()
+    {
+        lock (s_writeGate)
+        {
+            var filled = s_pending.Take(s_spare, out var length, out var dropped);
+            try
+            {
+                if (s_sink is { } sink && (length > 0 || dropped > 0))
+                {
+                    sink.Write(filled, 0, length);
+                    if (dropped > 0)
+                    {
+                        WriteDroppedNotice(sink, dropped);
+                    }
+
+                    sink.Flush();
+                }
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+            {
+                // stdout is gone (a closed pipe): there is nowhere left to report it, and the proxy keeps serving.
+            }
+            finally
+            {
+                s_spare = LogBuffer.Recycle(filled);
+            }
+        }
+    }
+
+    private static void WriteDroppedNotice(Stream sink, long dropped)
+    {
+        Span<byte> buffer = stackalloc byte[128];
+        var line = new LogLine(buffer);
+        line.Timestamp(DateTime.UtcNow);
+        line.Ascii("warn log output fell behind: "u8);
+        line.Number(dropped);
+        line.Ascii(" lines dropped"u8);
+        line.End();
+        sink.Write(line.Written);
+    }
+}
