@@ -1,3 +1,5 @@
+using CotProxy.Filtering;
+
 namespace CotProxy.Configuration;
 
 /// <summary>
@@ -17,8 +19,8 @@ internal sealed class ProxySettings
     public const int MaxThinkKeepAliveSeconds = 3600;
 
     /// <summary>The seed's think tags, used when neither THINK_TAG/THINK_END_TAG nor a profile sets one.</summary>
-    public const string DefaultThinkTag = "<think>";
-    public const string DefaultThinkEndTag = "</think>";
+    public const string DefaultThinkTag = ResponseRewriteOptions.DefaultStartTag;
+    public const string DefaultThinkEndTag = ResponseRewriteOptions.DefaultEndTag;
 
     public static readonly Uri DefaultTargetBaseUrl = new("https://api.openai.com/v1/");
     public static readonly TimeSpan DefaultApiRequestTimeout = TimeSpan.FromSeconds(3000);

@@ -5,8 +5,13 @@ namespace CotProxy.Filtering;
 /// <summary>How responses of one model profile are rewritten; built once at start-up, immutable.</summary>
 internal sealed class ResponseRewriteOptions
 {
-    private readonly string _startTag = "<think>";
-    private readonly string _endTag = "</think>";
+    /// <summary>The tags and field used when neither a profile nor a setting names others.</summary>
+    public const string DefaultStartTag = "<think>";
+    public const string DefaultEndTag = "</think>";
+    public const string DefaultReasoningField = "reasoning_content";
+
+    private readonly string _startTag = DefaultStartTag;
+    private readonly string _endTag = DefaultEndTag;
 
     public ThinkMode Mode { get; init; } = ThinkMode.Strip;
 
@@ -47,7 +52,7 @@ internal sealed class ResponseRewriteOptions
             field = value;
             ReasoningFieldUtf8 = Encoding.UTF8.GetBytes(value);
         }
-    } = "reasoning_content";
+    } = DefaultReasoningField;
 
     /// <summary>When set, the top-level "model" of every JSON event or body is rewritten to this name.</summary>
     public string? ClientModelName

@@ -1,47 +1,27 @@
-using CotProxy.Http.Server;
-
 namespace CotProxy.Filtering;
 
-/// <summary>Chooses the rewriter for an upstream response from its Content-Type.</summary>
+/// <summary>Chooses the rewriter for an upstream response for a body of a given framing.</summary>
 internal static class ResponseRewriterFactory
 {
     public const int DefaultMaxBufferedBytes = 64 * 1024 * 1024;
 
-    /// <summary>
-    /// text/event-stream → SSE; application/x-ndjson → NDJSON; application/json and +json → whole
-    /// body; other text/* → raw text; anything else, or options that change nothing → null.
-    /// </summary>
-    public static IResponseRewriter? Create(string? contentType, ResponseRewriteOptions options, int maxBufferedBytes = DefaultMaxBufferedBytes)
+    /// <summary>The rewriter for a body of the given framing; null when the options change nothing it could hold.</summary>
+    public static IResponseRewriter? Create(ResponseFraming framing, ResponseRewriteOptions options, int maxBufferedBytes = DefaultMaxBufferedBytes)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.IsNoOp || contentType is null)
+        if (options.IsNoOp)
         {
             return null;
         }
 
-        // RFC 9110 §8.3.1: type and subtype are case-insensitive.
-        var media = MediaType.Of(contentType);
-        if (media.Equals("text/event-stream", StringComparison.OrdinalIgnoreCase))
+        return framing switch
         {
-            return new SseResponseRewriter(options, maxBufferedBytes);
-        }
-
-        if (media.Equals("application/x-ndjson", StringComparison.OrdinalIgnoreCase)
-            || media.Equals("application/ndjson", StringComparison.OrdinalIgnoreCase))
-        {
-            return new NdjsonResponseRewriter(options, maxBufferedBytes);
-        }
-
-        if (MediaType.IsJson(media))
-        {
-            return new JsonBodyResponseRewriter(options, maxBufferedBytes);
-        }
-
-        if (media.StartsWith("text/", StringComparison.OrdinalIgnoreCase) && options.FiltersThinking)
-        {
-            return new RawTextResponseRewriter(options);
-        }
-
-        return null;
+            ResponseFraming.EventStream => new SseResponseRewriter(options, maxBufferedBytes),
+            ResponseFraming.Ndjson => new NdjsonResponseRewriter(options, maxBufferedBytes),
+            ResponseFraming.JsonBody => new JsonBodyResponseRewriter(options, maxBufferedBytes),
+            // Plain text has no model field to rename: only a filter changes it.
+            ResponseFraming.Text when options.FiltersThinking => new RawTextResponseRewriter(options),
+            _ => null,
+        };
     }
 }

@@ -15,6 +15,8 @@ internal static class RequestRewriter
     /// new UTF-8 body; when nothing needed changing, the original bytes come back as they were.
     /// Numbers the client sent keep their exact text, and non-ASCII text stays UTF-8.
     /// </summary>
+    /// <param name="body">The client's request body.</param>
+    /// <param name="profile">The profile that matched the request's model.</param>
     /// <param name="changes">When not null, receives one human-readable line per change (for DEBUG logs).</param>
     /// <exception cref="JsonException">The body is not a JSON object, or names one property twice (which upstream servers resolve differently).</exception>
     public static byte[] Rewrite(ReadOnlySpan<byte> body, ModelProfile profile, ICollection<string>? changes = null)

@@ -2,6 +2,7 @@ using CotProxy.Filtering;
 
 
 
+
 namespace CotProxy.Http.Forwarding;
 
 /// <summary>What one forwarded request needs beyond the defaults.</summary>

@@ -198,7 +198,7 @@ internal static class ResponseStreamer
             return null;
         }
 
-        return ResponseRewriterFactory.Create(contentType, options);
+        return ContentTypeFraming.Of(contentType) is { } framing ? ResponseRewriterFactory.Create(framing, options) : null;
     }
 
     private static async Task RewriteWholeAsync(HttpContext context, HttpResponseMessage upstream, IResponseRewriter rewriter, Deadline timeout, TimeSpan readTimeout)

@@ -16,6 +16,7 @@ internal sealed class Deadline
     private CancellationTokenSource _source;
     private long _due = Disarmed;
 
+    /// <param name="heartbeat">The server's one timer, which fires every deadline that is due.</param>
     /// <param name="linked">When it is cancelled, <see cref="Token"/> is cancelled too.</param>
     public Deadline(Heartbeat heartbeat, CancellationToken linked = default)
     {

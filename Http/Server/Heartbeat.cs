@@ -1,6 +1,7 @@
 using CotProxy.Logging;
 
 
+
 namespace CotProxy.Http.Server;
 
 /// <summary>

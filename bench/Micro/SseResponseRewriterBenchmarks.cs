@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
@@ -49,7 +48,7 @@ public class SseResponseRewriterBenchmarks
     public int WholeResponse()
     {
         _output.ResetWrittenCount();
-        using var rewriter = ResponseRewriterFactory.Create("text/event-stream", _options)!;
+        using var rewriter = ResponseRewriterFactory.Create(ResponseFraming.EventStream, _options)!;
         foreach (var e in _stream)
         {
             rewriter.Write(e, _output);

@@ -18,7 +18,7 @@ public class SseSteadyStateBenchmarks : IDisposable
     [GlobalSetup]
     public void Setup()
     {
-        _rewriter = ResponseRewriterFactory.Create("text/event-stream", new ResponseRewriteOptions())!;
+        _rewriter = ResponseRewriterFactory.Create(ResponseFraming.EventStream, new ResponseRewriteOptions())!;
         var opening = SseResponseRewriterBenchmarks.Stream(["<think>", .. BenchText.ThoughtTokens(40), "</think>", "\n\n", "The"]);
         foreach (var e in opening[..^3])
         {

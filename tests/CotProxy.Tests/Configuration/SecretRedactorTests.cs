@@ -1,6 +1,7 @@
 using CotProxy.Configuration;
 
 
+
 namespace CotProxy.Tests.Configuration;
 
 public sealed class SecretRedactorTests

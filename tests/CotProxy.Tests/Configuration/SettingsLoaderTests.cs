@@ -1,5 +1,4 @@
 using System.Globalization;
-using CotProxy.Api;
 using CotProxy.Configuration;
 
 namespace CotProxy.Tests.Configuration;

@@ -11,7 +11,7 @@ public sealed class AllocationTests
     {
         byte[] thought = Encoding.UTF8.GetBytes("data: {\"id\":\"c\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\\u003cthink\\u003e some thought \\u00e9\\u003c/think\\u003e\"},\"finish_reason\":null}]}\n\n");
         byte[] answer = Encoding.UTF8.GetBytes("data: {\"id\":\"c\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"answer <b> text\",\"reasoning_content\":\"r\"},\"finish_reason\":null}]}\n\n");
-        using IResponseRewriter rewriter = ResponseRewriterFactory.Create("text/event-stream", new ResponseRewriteOptions { ClientModelName = "alias" })!;
+        using IResponseRewriter rewriter = ResponseRewriterFactory.Create(ResponseFraming.EventStream, new ResponseRewriteOptions { ClientModelName = "alias" })!;
         var output = new ArrayBufferWriter<byte>(1 << 20);
         for (int i = 0; i < 100; i++)
         {

@@ -1,4 +1,5 @@
 using System.Text;
+using CotProxy.Api;
 using CotProxy.Filtering;
 
 namespace CotProxy.Tests.Filtering;
@@ -59,7 +60,7 @@ public sealed class BodyRewriterTests
     {
         string input = "{\"choices\":[{\"message\":{\"content\":\"<think>x</think>Hi\"}}]}";
         byte[] bytes = Encoding.UTF8.GetBytes(input);
-        using IResponseRewriter rewriter = ResponseRewriterFactory.Create("application/json", new ResponseRewriteOptions(), maxBufferedBytes: 16)!;
+        using IResponseRewriter rewriter = ResponseRewriterFactory.Create(ResponseFraming.JsonBody, new ResponseRewriteOptions(), maxBufferedBytes: 16)!;
         var output = new System.Buffers.ArrayBufferWriter<byte>();
         rewriter.Write(bytes.AsSpan(0, 10), output);
         rewriter.Write(bytes.AsSpan(10), output);
@@ -105,7 +106,7 @@ public sealed class BodyRewriterTests
     [InlineData("text/plain; charset=utf-8", typeof(RawTextResponseRewriter))]
     public void Create_ContentType_ChoosesRewriter(string contentType, Type expected)
     {
-        using IResponseRewriter? rewriter = ResponseRewriterFactory.Create(contentType, new ResponseRewriteOptions());
+        using IResponseRewriter? rewriter = (ContentTypeFraming.Of(contentType) is { } framing ? ResponseRewriterFactory.Create(framing, new ResponseRewriteOptions()) : null);
         Assert.IsType(expected, rewriter);
     }
 
@@ -115,19 +116,19 @@ public sealed class BodyRewriterTests
     [InlineData(null)]
     public void Create_NonTextContentType_Null(string? contentType)
     {
-        Assert.Null(ResponseRewriterFactory.Create(contentType, new ResponseRewriteOptions()));
+        Assert.Null((ContentTypeFraming.Of(contentType) is { } framing ? ResponseRewriterFactory.Create(framing, new ResponseRewriteOptions()) : null));
     }
 
     [Fact]
     public void Create_KeepModeWithoutModelName_Null()
     {
-        Assert.Null(ResponseRewriterFactory.Create("text/event-stream", new ResponseRewriteOptions { Mode = ThinkMode.Keep }));
+        Assert.Null(ResponseRewriterFactory.Create(ResponseFraming.EventStream, new ResponseRewriteOptions { Mode = ThinkMode.Keep }));
     }
 
     [Fact]
     public void Create_KeepModeWithModelNameOnPlainText_Null()
     {
-        Assert.Null(ResponseRewriterFactory.Create("text/plain", new ResponseRewriteOptions { Mode = ThinkMode.Keep, ClientModelName = "a" }));
+        Assert.Null(ResponseRewriterFactory.Create(ResponseFraming.Text, new ResponseRewriteOptions { Mode = ThinkMode.Keep, ClientModelName = "a" }));
     }
 
     private static string RunEverySplit(string contentType, string input, ResponseRewriteOptions options)

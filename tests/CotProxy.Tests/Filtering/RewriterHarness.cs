@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using CotProxy.Api;
 using CotProxy.Filtering;
 
 namespace CotProxy.Tests.Filtering;
@@ -10,7 +11,7 @@ internal static class RewriterHarness
 {
     public static byte[] Run(string contentType, ResponseRewriteOptions options, byte[] body, int chunkSize)
     {
-        using IResponseRewriter rewriter = ResponseRewriterFactory.Create(contentType, options)
+        using IResponseRewriter rewriter = (ContentTypeFraming.Of(contentType) is { } framing ? ResponseRewriterFactory.Create(framing, options) : null)
             ?? throw new InvalidOperationException("No rewriter for " + contentType);
         var output = new ArrayBufferWriter<byte>();
         int size = chunkSize <= 0 ? Math.Max(body.Length, 1) : chunkSize;
@@ -25,7 +26,7 @@ internal static class RewriterHarness
 
     public static byte[] RunSplitAt(string contentType, ResponseRewriteOptions options, byte[] body, int position)
     {
-        using IResponseRewriter rewriter = ResponseRewriterFactory.Create(contentType, options)
+        using IResponseRewriter rewriter = (ContentTypeFraming.Of(contentType) is { } framing ? ResponseRewriterFactory.Create(framing, options) : null)
             ?? throw new InvalidOperationException("No rewriter for " + contentType);
         var output = new ArrayBufferWriter<byte>();
         rewriter.Write(body.AsSpan(0, position), output);

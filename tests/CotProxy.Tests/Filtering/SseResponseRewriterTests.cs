@@ -192,7 +192,7 @@ public sealed class SseResponseRewriterTests
     [Fact]
     public void TryWriteKeepAlive_InsideHiddenThought_WritesCommentOnlyThen()
     {
-        using IResponseRewriter rewriter = ResponseRewriterFactory.Create(EventStream, new ResponseRewriteOptions())!;
+        using IResponseRewriter rewriter = ResponseRewriterFactory.Create(ResponseFraming.EventStream, new ResponseRewriteOptions())!;
         var output = new ArrayBufferWriter<byte>();
         Assert.False(rewriter.TryWriteKeepAlive(output));
         rewriter.Write(Encoding.UTF8.GetBytes(Chunk("{\"content\":\"<think>long\"}")), output);
@@ -209,7 +209,7 @@ public sealed class SseResponseRewriterTests
     public void Write_EventLargerThanLimit_RestPassesThrough()
     {
         string input = Chunk("{\"content\":\"<think>" + new string('x', 200) + "</think>Hi\"}");
-        using IResponseRewriter rewriter = ResponseRewriterFactory.Create(EventStream, new ResponseRewriteOptions(), maxBufferedBytes: 64)!;
+        using IResponseRewriter rewriter = ResponseRewriterFactory.Create(ResponseFraming.EventStream, new ResponseRewriteOptions(), maxBufferedBytes: 64)!;
         var output = new ArrayBufferWriter<byte>();
         byte[] bytes = Encoding.UTF8.GetBytes(input);
         rewriter.Write(bytes.AsSpan(0, 100), output);

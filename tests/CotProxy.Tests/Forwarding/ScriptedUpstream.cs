@@ -18,6 +18,7 @@ internal sealed class ScriptedUpstream : IAsyncDisposable
     private readonly bool _readBody;
     private int _requests;
 
+    /// <param name="script">What the upstream does with each accepted connection.</param>
     /// <param name="readBody">False runs the script as soon as the head has arrived, before any Content-Length body.</param>
     public ScriptedUpstream(Func<Socket, CancellationToken, Task> script, bool readBody = true)
     {

@@ -1,6 +1,7 @@
 using CotProxy.Http.Forwarding;
 
 
+
 namespace CotProxy.Tests.Forwarding;
 
 public sealed class UpstreamUriCacheTests

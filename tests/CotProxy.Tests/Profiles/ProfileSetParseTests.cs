@@ -1,5 +1,4 @@
 using static CotProxy.Tests.Profiles.ProfileTestHelper;
-using CotProxy.Filtering;
 using CotProxy.Profiles;
 
 namespace CotProxy.Tests.Profiles;

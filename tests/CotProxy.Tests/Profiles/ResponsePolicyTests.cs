@@ -1,5 +1,7 @@
+using CotProxy.Api;
 using CotProxy.Filtering;
 using CotProxy.Profiles;
+
 
 
 namespace CotProxy.Tests.Profiles;

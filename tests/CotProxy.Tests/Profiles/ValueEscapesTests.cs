@@ -1,6 +1,7 @@
 using CotProxy.Profiles;
 
 
+
 namespace CotProxy.Tests.Profiles;
 
 public sealed class ValueEscapesTests

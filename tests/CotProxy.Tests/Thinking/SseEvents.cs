@@ -9,7 +9,7 @@ internal static class SseEvents
 {
     private static readonly JsonWriterOptions s_relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>One event carrying <paramref name="content"/> as <c>delta.content</c> of each (index, content) pair.</summary>
+    /// <summary>One event carrying each content as <c>delta.content</c> of each (index, content) pair.</summary>
     public static string Content(params (int Index, string Content)[] choices) => Event([.. choices.Select(c => (c.Index, (string?)c.Content))], finishReason: null);
 
     public static string Finish(int index = 0, string reason = "stop") => Event([(index, null)], reason);

@@ -1,6 +1,7 @@
 using CotProxy.Http.Server;
 
 
+
 namespace CotProxy.Tests.Wire;
 
 public class WireTests

@@ -1,7 +1,10 @@
 using CotProxy.Filtering;
+using CotProxy.Profiles;
 
 
-namespace CotProxy.Profiles;
+
+
+namespace CotProxy.Api;
 
 /// <summary>
 /// Decides, per request, how its response is rewritten: the thinking filter (per profile, else the global
@@ -20,8 +23,8 @@ internal sealed class ResponsePolicy
     public ResponsePolicy(ProfileSet profiles, bool enableThinkTagFiltering, string? thinkTag, string? thinkEndTag)
     {
         _globalEnable = enableThinkTagFiltering;
-        _startTag = Decode(thinkTag, "THINK_TAG") ?? "<think>";
-        _endTag = Decode(thinkEndTag, "THINK_END_TAG") ?? "</think>";
+        _startTag = Decode(thinkTag, "THINK_TAG") ?? ResponseRewriteOptions.DefaultStartTag;
+        _endTag = Decode(thinkEndTag, "THINK_END_TAG") ?? ResponseRewriteOptions.DefaultEndTag;
         _global = enableThinkTagFiltering ? new ResponseRewriteOptions { Mode = ThinkMode.Strip, StartTag = _startTag, EndTag = _endTag } : null;
         foreach (var profile in profiles.Profiles)
         {
@@ -83,7 +86,7 @@ internal sealed class ResponsePolicy
             StartTag = profile.ThinkTagStart ?? _startTag,
             EndTag = profile.ThinkTagEnd ?? _endTag,
             StartsOpen = profile.ThinkStartsOpen ?? false,
-            ReasoningField = profile.ReasoningField ?? "reasoning_content",
+            ReasoningField = profile.ReasoningField ?? ResponseRewriteOptions.DefaultReasoningField,
             ClientModelName = clientModelName,
         };
     }
