@@ -3,9 +3,6 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using CotProxy.Api;
 using CotProxy.Configuration;
-using CotProxy.Demo;
-using CotProxy.Http.Forwarding;
-using CotProxy.Http.Server;
 using CotProxy.Logging;
 using CotProxy.Profiles;
 
@@ -46,8 +43,7 @@ internal static class Program
         ResponsePolicy responses;
         try
         {
-            profiles = ProfileSet.Parse(settings.LlmParams, warnings);
-            responses = new ResponsePolicy(profiles, settings.EnableThinkTagFiltering, settings.ThinkTag, settings.ThinkEndTag);
+            (profiles, responses) = ProxyHost.LoadProfiles(settings, warnings);
         }
         catch (Exception ex) when (ex is ProfileParseException or FormatException)
         {
@@ -81,48 +77,23 @@ internal static class Program
     private static async Task<int> ServeAsync(ProxySettings settings, ProfileSet profiles, ResponsePolicy responses, List<string> warnings)
     {
         Log.Configure(Console.OpenStandardOutput(), settings.Debug);
-        var limits = new HttpLimits
-        {
-            MaxRequestBodyBytes = settings.MaxRequestBodyBytes,
-            RequestHeadersTimeout = settings.RequestHeadersTimeout,
-            RequestBodyTimeout = settings.RequestBodyTimeout,
-            KeepAliveTimeout = settings.KeepAliveTimeout,
-        };
-
-        HttpServer? demo = null;
-        var target = settings.TargetBaseUrl;
-        if (settings.Demo)
-        {
-            demo = new HttpServer(new IPEndPoint(IPAddress.Loopback, 0), new DemoHandler(), limits, name: "demo");
-            demo.Start();
-            target = new Uri($"http://127.0.0.1:{demo.LocalEndPoint.Port}/v1/");
-        }
-
-        var options = new ForwarderOptions
-        {
-            TargetBaseUrl = target,
-            ApiRequestTimeout = settings.ApiRequestTimeout,
-            ConnectTimeout = settings.ConnectTimeout,
-        };
-        using var invoker = UpstreamClient.Create(settings.ConnectTimeout);
-        var handler = new ProxyHandler(new Forwarder(invoker, options), new HealthCheck(invoker, options), profiles, responses, TimeSpan.FromSeconds(settings.ThinkKeepAliveSeconds));
-
-        HttpServer server;
+        ProxyHost host;
         try
         {
-            server = new HttpServer(await ResolveAsync(settings.Host, settings.Port), handler, limits);
-            server.Start();
+            host = ProxyHost.Start(settings, await ResolveAsync(settings.Host, settings.Port), profiles, responses);
         }
         catch (System.Net.Sockets.SocketException ex)
         {
             return Fail($"cannot listen on {settings.Host}:{settings.Port}: {ex.SocketErrorCode} (is another process using the port? set PORT or --port)", exitCode: 1);
         }
 
+        // Disposed on the way out: the listener, the demo model and the upstream handler.
+        await using var running = host;
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 
-        Log.Info($"cot-proxy {Version} listening on http://{FormatEndPoint(server.LocalEndPoint)} -> {target}{(settings.Demo ? " (demo model)" : "")}");
+        Log.Info($"cot-proxy {Version} listening on http://{FormatEndPoint(host.LocalEndPoint)} -> {host.Target}{(settings.Demo ? " (demo model)" : "")}");
         if (settings.EnableThinkTagFiltering)
         {
             Log.Info("thinking filter on for every model without a profile of its own (ENABLE_THINK_TAG_FILTERING)");
@@ -145,11 +116,7 @@ internal static class Program
 
         await stop.Task;
         Log.Info($"stopping: draining in-flight requests (up to {settings.ShutdownTimeout.TotalSeconds:0.#} s)");
-        await server.StopAsync(settings.ShutdownTimeout);
-        if (demo is not null)
-        {
-            await demo.StopAsync(TimeSpan.FromSeconds(1));
-        }
+        await host.StopAsync(settings.ShutdownTimeout);
 
         Log.Info("stopped");
         await Log.FlushAsync();

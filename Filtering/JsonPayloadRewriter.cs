@@ -1,4 +1,3 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace CotProxy.Filtering;
@@ -10,11 +9,7 @@ namespace CotProxy.Filtering;
 /// </summary>
 internal sealed class JsonPayloadRewriter : IDisposable
 {
-    private static readonly JsonWriterOptions s_writerOptions = new()
-    {
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        SkipValidation = true,
-    };
+    private static readonly JsonWriterOptions s_writerOptions = JsonOutput.UncheckedOptions;
 
     private readonly JsonRewriteContext _context;
     private Utf8JsonWriter? _writer;

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -8,14 +7,7 @@ namespace CotProxy.Profiles;
 /// <summary>Writes JSON nodes as compact UTF-8, leaving non-ASCII text as UTF-8 rather than \u escapes.</summary>
 internal static class JsonText
 {
-    // Relaxed escaping keeps "é" and emoji as UTF-8 bytes, as clients and servers send them; the
-    // default encoder would turn every non-ASCII character into \uXXXX and bloat prompts.
-    private static readonly JsonWriterOptions s_writerOptions = new()
-    {
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        Indented = false,
-        SkipValidation = false,
-    };
+    private static readonly JsonWriterOptions s_writerOptions = JsonOutput.Options;
 
     private static readonly JsonDocumentOptions s_documentOptions = new()
     {

@@ -3,49 +3,91 @@ using System.Security.Authentication;
 
 namespace CotProxy.Http.Forwarding;
 
-/// <summary>The one place that decides which status a failed upstream call becomes, and says so in words a person can act on.</summary>
-internal static class UpstreamFailure
+/// <summary>
+/// One failed upstream call, before the client's response started: what went wrong, where, and the exception if any.
+/// <see cref="Describe"/> is the one place that decides the status a failure becomes and says so in words a person
+/// can act on; nothing else in the proxy picks a status for an upstream failure.
+/// </summary>
+internal sealed class UpstreamFailure
 {
-    public static (int Status, string Message, string Code) Describe(Exception ex, Uri target, ForwarderOptions options, bool headersTimedOut)
+    public UpstreamFailure(ForwarderError error, Uri target, Exception? exception = null, long limit = 0)
     {
-        var where = target.GetLeftPart(UriPartial.Authority);
-        if (headersTimedOut)
-        {
-            return (504, $"The upstream at {where} sent no response within {options.ApiRequestTimeout.TotalSeconds:0.#} s (API_REQUEST_TIMEOUT).", "upstream_timeout");
-        }
+        Error = error;
+        Target = target;
+        Exception = exception;
+        Limit = limit;
+    }
 
-        if (Find<TimeoutException>(ex) is not null || ex is OperationCanceledException)
-        {
-            return (504, $"Connecting to the upstream at {where} timed out after {options.ConnectTimeout.TotalSeconds:0.#} s.", "upstream_connect_timeout");
-        }
+    public ForwarderError Error { get; }
 
-        if (Find<AuthenticationException>(ex) is { } tls)
-        {
-            return (502, $"TLS handshake with the upstream at {where} failed: {tls.Message}", "upstream_tls_error");
-        }
+    public Uri Target { get; }
 
-        if (Find<SocketException>(ex) is { } socket)
+    public Exception? Exception { get; }
+
+    /// <summary>For <see cref="ForwarderError.ResponseBodyTooLarge"/>: the most bytes the proxy holds.</summary>
+    public long Limit { get; }
+
+    /// <summary>Classifies an exception from SocketsHttpHandler; <paramref name="timedOut"/> says our own deadline fired.</summary>
+    public static UpstreamFailure FromException(Exception ex, Uri target, bool timedOut, bool readingBody = false)
+    {
+        ForwarderError error;
+        if (timedOut)
         {
-            return socket.SocketErrorCode switch
+            error = readingBody ? ForwarderError.ResponseBodyTimeout : ForwarderError.ResponseTimeout;
+        }
+        else if (readingBody)
+        {
+            error = ForwarderError.ResponseBody;
+        }
+        else if (Find<TimeoutException>(ex) is not null || ex is OperationCanceledException)
+        {
+            // SocketsHttpHandler's ConnectTimeout surfaces as a cancellation wrapping a TimeoutException.
+            error = ForwarderError.ConnectTimeout;
+        }
+        else if (Find<AuthenticationException>(ex) is not null || ex is HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError })
+        {
+            error = ForwarderError.Tls;
+        }
+        else if (Find<SocketException>(ex) is { } socket)
+        {
+            error = socket.SocketErrorCode switch
             {
-                SocketError.ConnectionRefused => (502, $"Could not connect to the upstream at {where}: connection refused. Is the model server running, and is TARGET_BASE_URL right?", "upstream_connection_refused"),
-                SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData => (502, $"Could not resolve the upstream host of {where} (DNS). Check TARGET_BASE_URL.", "upstream_dns_error"),
-                SocketError.TimedOut => (504, $"Connecting to the upstream at {where} timed out.", "upstream_connect_timeout"),
-                _ => (502, $"Could not reach the upstream at {where}: {socket.SocketErrorCode}.", "upstream_connection_error"),
+                SocketError.ConnectionRefused => ForwarderError.ConnectionRefused,
+                SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData => ForwarderError.NameResolution,
+                SocketError.TimedOut => ForwarderError.ConnectTimeout,
+                _ => ForwarderError.Connection,
             };
         }
-
-        if (ex is HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError })
+        else if (ex is HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError })
         {
-            return (502, $"Could not resolve the upstream host of {where} (DNS). Check TARGET_BASE_URL.", "upstream_dns_error");
+            error = ForwarderError.NameResolution;
+        }
+        else
+        {
+            error = ForwarderError.Request;
         }
 
-        if (ex is HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError })
-        {
-            return (502, $"TLS handshake with the upstream at {where} failed.", "upstream_tls_error");
-        }
+        return new UpstreamFailure(error, target, ex);
+    }
 
-        return (502, $"The upstream at {where} failed: {ex.Message}", "upstream_error");
+    /// <summary>The status, message and machine-readable code the client gets for this failure.</summary>
+    public (int Status, string Message, string Code) Describe(UpstreamOptions options)
+    {
+        var where = Target.GetLeftPart(UriPartial.Authority);
+        return Error switch
+        {
+            ForwarderError.ResponseTimeout => (504, $"The upstream at {where} sent no response within {options.ApiRequestTimeout.TotalSeconds:0.#} s (API_REQUEST_TIMEOUT).", "upstream_timeout"),
+            ForwarderError.ConnectTimeout => (504, $"Connecting to the upstream at {where} timed out after {options.ConnectTimeout.TotalSeconds:0.#} s.", "upstream_connect_timeout"),
+            ForwarderError.ConnectionRefused => (502, $"Could not connect to the upstream at {where}: connection refused. Is the model server running, and is TARGET_BASE_URL right?", "upstream_connection_refused"),
+            ForwarderError.NameResolution => (502, $"Could not resolve the upstream host of {where} (DNS). Check TARGET_BASE_URL.", "upstream_dns_error"),
+            ForwarderError.Tls => (502, Find<AuthenticationException>(Exception) is { } tls ? $"TLS handshake with the upstream at {where} failed: {tls.Message}" : $"TLS handshake with the upstream at {where} failed.", "upstream_tls_error"),
+            ForwarderError.Connection => (502, $"Could not reach the upstream at {where}: {Find<SocketException>(Exception)?.SocketErrorCode}.", "upstream_connection_error"),
+            ForwarderError.AmbiguousFraming => (502, $"The upstream at {where} sent a response with ambiguous framing (conflicting Content-Length / Transfer-Encoding).", "upstream_bad_framing"),
+            ForwarderError.ResponseBodyTimeout => (504, $"The upstream at {where} stopped sending its response for longer than {options.ApiRequestTimeout.TotalSeconds:0.#} s (API_REQUEST_TIMEOUT).", "upstream_timeout"),
+            ForwarderError.ResponseBody => (502, $"The upstream at {where} broke off its response: {Exception?.Message}", "upstream_error"),
+            ForwarderError.ResponseBodyTooLarge => (502, $"The upstream's answer to {Target.AbsolutePath} is larger than {Limit} bytes.", "upstream_body_too_large"),
+            _ => (502, $"The upstream at {where} failed: {Exception?.Message}", "upstream_error"),
+        };
     }
 
     private static T? Find<T>(Exception? ex)

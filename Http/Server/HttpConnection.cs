@@ -4,7 +4,6 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using CotProxy.Api;
 using CotProxy.Logging;
 
 namespace CotProxy.Http.Server;
@@ -17,6 +16,7 @@ internal sealed class HttpConnection : IDisposable
 {
     private readonly Socket _socket;
     private readonly IHttpHandler _handler;
+    private readonly IErrorResponseWriter _errors;
     private readonly HttpLimits _limits;
     private readonly Heartbeat _heartbeat;
     private readonly CancellationToken _stopping;
@@ -26,12 +26,13 @@ internal sealed class HttpConnection : IDisposable
     private HttpContext? _context;
     private Action? _onClientClosed;
 
-    public HttpConnection(Socket socket, IHttpHandler handler, HttpLimits limits, Heartbeat heartbeat, CancellationToken stopping, string? name = null)
+    public HttpConnection(Socket socket, IHttpHandler handler, IErrorResponseWriter errors, HttpLimits limits, Heartbeat heartbeat, CancellationToken stopping, string? name = null)
     {
         _heartbeat = heartbeat;
         _name = name;
         _socket = socket;
         _handler = handler;
+        _errors = errors;
         _limits = limits;
         _stopping = stopping;
     }
@@ -231,7 +232,7 @@ internal sealed class HttpConnection : IDisposable
 
             if (!response.HasStarted)
             {
-                await OpenAiError.WriteAsync(response, 500, "The request produced no response.", "server_error", null, context.Aborted);
+                await _errors.WriteErrorAsync(response, 500, "The request produced no response.", null, context.Aborted);
             }
             else if (!response.IsCompleted)
             {
@@ -247,7 +248,7 @@ internal sealed class HttpConnection : IDisposable
         {
             Log.Error($"{request.Method} {Log.SafeText(request.Target, 200)}: {ex.GetType().Name}: {ex.Message}");
             response.KeepAlive = false;
-            await OpenAiError.WriteAsync(response, 500, "The proxy failed while handling the request.", "server_error", null, CancellationToken.None);
+            await _errors.WriteErrorAsync(response, 500, "The proxy failed while handling the request.", null, CancellationToken.None);
         }
         catch (Exception ex) when (response.HasStarted || _abort.IsCancellationRequested || ex is IOException or SocketException)
         {
@@ -276,8 +277,8 @@ internal sealed class HttpConnection : IDisposable
         }
     }
 
-    private static ValueTask WriteRejectionAsync(HttpResponse response, HttpRejection rejection) =>
-        OpenAiError.WriteAsync(response, rejection.StatusCode, rejection.Message, OpenAiError.TypeFor(rejection.StatusCode), rejection.Reason.ToString(), CancellationToken.None);
+    private ValueTask WriteRejectionAsync(HttpResponse response, HttpRejection rejection) =>
+        _errors.WriteErrorAsync(response, rejection.StatusCode, rejection.Message, rejection.Reason.ToString(), CancellationToken.None);
 
     private void StartWatchingClient() => _input?.StartWatching(_onClientClosed ??= OnClientClosed);
 

@@ -246,6 +246,19 @@ internal sealed class HttpResponse
         _writer.Advance(count);
     }
 
+    /// <summary>
+    /// A whole response in one go, framed by Content-Length: any headers set so far are replaced by its Content-Type.
+    /// For answers the proxy makes itself (errors, the models list, health); nothing may have been started.
+    /// </summary>
+    public async ValueTask WriteCompleteAsync(int statusCode, string contentType, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        Headers.Clear();
+        Headers.Add(new(HeaderNames.ContentType, contentType));
+        Start(statusCode, body.Length);
+        Write(body.Span);
+        await CompleteAsync(cancellationToken);
+    }
+
     /// <summary>Ends the body cleanly (the final chunk when chunked) and flushes.</summary>
     public ValueTask<FlushResult> CompleteAsync(CancellationToken cancellationToken)
     {

@@ -15,6 +15,7 @@ internal sealed class HttpServer : IAsyncDisposable
     private const int ListenBacklog = 4096;
 
     private readonly IHttpHandler _handler;
+    private readonly IErrorResponseWriter _errors;
     private readonly HttpLimits _limits;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<HttpConnection, byte> _connections = new();
@@ -23,10 +24,16 @@ internal sealed class HttpServer : IAsyncDisposable
     private readonly Heartbeat _heartbeat;
     private Task? _acceptLoop;
 
-    public HttpServer(IPEndPoint endpoint, IHttpHandler handler, HttpLimits limits, string? name = null)
+    /// <param name="endpoint">Where to listen; port 0 picks a free one (<see cref="LocalEndPoint"/> says which).</param>
+    /// <param name="handler">Answers every request that parses.</param>
+    /// <param name="limits">Sizes and timeouts every connection enforces.</param>
+    /// <param name="errors">The shape of the errors the server writes itself (rejections, a failed handler); plain text when null.</param>
+    /// <param name="name">Tells this server's access-log lines apart from another's in the same process.</param>
+    public HttpServer(IPEndPoint endpoint, IHttpHandler handler, HttpLimits limits, IErrorResponseWriter? errors = null, string? name = null)
     {
         _name = name;
         _handler = handler;
+        _errors = errors ?? PlainTextErrorWriter.Instance;
         _limits = limits;
         _heartbeat = new Heartbeat(OnHeartbeat);
         _listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -110,7 +117,7 @@ internal sealed class HttpServer : IAsyncDisposable
             }
 
             socket.NoDelay = true;
-            var connection = new HttpConnection(socket, _handler, _limits, _heartbeat, _stopping.Token, _name);
+            var connection = new HttpConnection(socket, _handler, _errors, _limits, _heartbeat, _stopping.Token, _name);
             _connections.TryAdd(connection, 0);
             _ = RunConnectionAsync(connection);
         }

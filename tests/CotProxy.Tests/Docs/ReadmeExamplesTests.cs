@@ -1,10 +1,9 @@
+using System.Net;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using CotProxy.Tests.Wire;
-using CotProxy.Api;
+using CotProxy.Configuration;
 using CotProxy.Demo;
-using CotProxy.Http.Forwarding;
-using CotProxy.Profiles;
 
 namespace CotProxy.Tests.Docs;
 
@@ -44,13 +43,16 @@ public partial class ReadmeExamplesTests
         var example = ReadmeExample.All().Single(e => e.Title == title);
         await using var demo = new TestServer(new DemoHandler());
         var target = example.Target ?? new Uri($"http://127.0.0.1:{demo.EndPoint.Port}/v1/");
-        var options = new ForwarderOptions { TargetBaseUrl = target, ApiRequestTimeout = TimeSpan.FromSeconds(30), ConnectTimeout = TimeSpan.FromSeconds(5) };
-        using var invoker = UpstreamClient.Create(options.ConnectTimeout);
-        var profiles = ProfileSet.Empty;
-        var policy = new ResponsePolicy(profiles, example.FilterThinking, null, null);
-        await using var proxy = new TestServer(new ProxyHandler(new Forwarder(invoker, options), new HealthCheck(invoker, options), profiles, policy));
+        var settings = new ProxySettings
+        {
+            TargetBaseUrl = target,
+            ApiRequestTimeout = TimeSpan.FromSeconds(30),
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            EnableThinkTagFiltering = example.FilterThinking,
+        };
+        await using var proxy = ProxyHost.Start(settings, new IPEndPoint(IPAddress.Loopback, 0));
 
-        var command = example.Command.Replace("localhost:5000", $"localhost:{proxy.EndPoint.Port}", StringComparison.Ordinal);
+        var command = example.Command.Replace("localhost:5000", $"localhost:{proxy.LocalEndPoint.Port}", StringComparison.Ordinal);
         var output = await RunAsync(command);
 
         ReadmeExample.AssertMatches(example.ExpectedOutput, output);

@@ -1,40 +1,33 @@
 using System.Net;
 using CotProxy.Tests.Wire;
-using CotProxy.Api;
-using CotProxy.Http.Forwarding;
-using CotProxy.Http.Server;
-using CotProxy.Profiles;
+using CotProxy.Configuration;
 
 namespace CotProxy.Tests.Forwarding;
 
 /// <summary>
-/// The real proxy on a loopback port (our server, <see cref="ProxyHandler"/>, <see cref="Forwarder"/>, one
-/// <see cref="UpstreamClient"/>) pointed at a test upstream, with short timeouts so failures show quickly.
+/// The real proxy on a loopback port, started by <see cref="ProxyHost"/> as Program.cs starts it, pointed at a test
+/// upstream, with short timeouts so failures show quickly.
 /// </summary>
 internal sealed class ProxyFixture : IAsyncDisposable
 {
-    private readonly HttpMessageInvoker _invoker;
-    private readonly HttpServer _server;
+    private readonly ProxyHost _host;
 
     public ProxyFixture(Uri target, string? llmParams = null, TimeSpan? apiRequestTimeout = null, TimeSpan? healthTimeout = null)
     {
-        var options = new ForwarderOptions
+        var settings = new ProxySettings
         {
             TargetBaseUrl = target,
             ApiRequestTimeout = apiRequestTimeout ?? TimeSpan.FromSeconds(10),
             ConnectTimeout = TimeSpan.FromSeconds(5),
-            HealthTimeout = healthTimeout ?? TimeSpan.FromSeconds(5),
+            LlmParams = llmParams,
         };
         var warnings = new List<string>();
-        var profiles = ProfileSet.Parse(llmParams, warnings);
+        var (profiles, responses) = ProxyHost.LoadProfiles(settings, warnings);
         Assert.Empty(warnings);
-        _invoker = UpstreamClient.Create(options.ConnectTimeout);
-        var handler = new ProxyHandler(new Forwarder(_invoker, options), new HealthCheck(_invoker, options), profiles);
-        _server = new HttpServer(new IPEndPoint(IPAddress.Loopback, 0), handler, new HttpLimits());
-        _server.Start();
+        _host = ProxyHost.Start(settings, new IPEndPoint(IPAddress.Loopback, 0), profiles, responses, healthTimeout: healthTimeout);
     }
 
-    public IPEndPoint EndPoint => _server.LocalEndPoint;
+    public IPEndPoint EndPoint => _host.LocalEndPoint;
 
     public Task<RawConnection> ConnectAsync() => RawConnection.OpenAsync(EndPoint);
 
@@ -61,11 +54,7 @@ internal sealed class ProxyFixture : IAsyncDisposable
 
     public Task<RawResponse> GetAsync(string target) => SendAsync($"GET {target} HTTP/1.1\r\nHost: proxy.test\r\n\r\n");
 
-    public async ValueTask DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        _invoker.Dispose();
-    }
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
 
     /// <summary>A loopback port nothing listens on: bound, read, released.</summary>
     public static int UnusedPort()

@@ -1,3 +1,4 @@
+using CotProxy.Tests.Wire;
 using System.Text;
 using System.Text.Json;
 using CotProxy.Tests.Filtering;
@@ -118,7 +119,7 @@ public sealed class ProxyFixtureReplayTests
         {
             var input = Fixtures.ReadBytes(name);
             await using var pair = ProxyPair.Start(new ScriptedUpstream("application/json", Pieces.ForFixture(input), contentLength: upstreamSendsLength));
-            using var client = await pair.Proxy.ConnectAsync();
+            using var client = await RawConnection.OpenAsync(pair.Proxy.LocalEndPoint);
             var request = Encoding.UTF8.GetBytes(ChatRequest.Replace("true", "false", StringComparison.Ordinal));
             await client.SendAsync([.. Encoding.ASCII.GetBytes($"POST /v1/chat/completions HTTP/1.1\r\nHost: p\r\nContent-Type: application/json\r\nContent-Length: {request.Length}\r\nConnection: close\r\n\r\n"), .. request]);
 

@@ -1,16 +1,20 @@
 using System.Net;
+using CotProxy.Api;
 using CotProxy.Http.Server;
 
 namespace CotProxy.Tests.Wire;
 
-/// <summary>Our HTTP server on a loopback port chosen by the kernel, running a given handler.</summary>
+/// <summary>
+/// Our HTTP server on a loopback port chosen by the kernel, running a given handler. Its own errors (rejections) take
+/// the OpenAI shape, as the proxy's server writes them, unless the test names another writer.
+/// </summary>
 internal sealed class TestServer : IAsyncDisposable
 {
     private readonly HttpServer _server;
 
-    public TestServer(IHttpHandler handler, HttpLimits? limits = null)
+    public TestServer(IHttpHandler handler, HttpLimits? limits = null, IErrorResponseWriter? errors = null)
     {
-        _server = new HttpServer(new IPEndPoint(IPAddress.Loopback, 0), handler, limits ?? new HttpLimits());
+        _server = new HttpServer(new IPEndPoint(IPAddress.Loopback, 0), handler, limits ?? new HttpLimits(), errors ?? OpenAiErrorWriter.Instance);
         _server.Start();
     }
 

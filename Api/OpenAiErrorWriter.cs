@@ -1,18 +1,20 @@
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using CotProxy.Http.Server;
 
 namespace CotProxy.Api;
 
 /// <summary>Error bodies in the shape OpenAI clients parse: <c>{"error":{"message":…,"type":…,"code":…}}</c>.</summary>
-internal static class OpenAiError
+internal sealed class OpenAiErrorWriter : IErrorResponseWriter
 {
-    private static readonly JsonWriterOptions s_options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    public static readonly OpenAiErrorWriter Instance = new();
+
+    private OpenAiErrorWriter()
+    {
+    }
 
     public static byte[] Create(string message, string type, string? code)
     {
         using var buffer = new PooledByteBuffer(256);
-        using (var json = new Utf8JsonWriter(buffer, s_options))
+        using (var json = JsonOutput.CreateWriter(buffer))
         {
             json.WriteStartObject();
             json.WriteStartObject("error");
@@ -34,19 +36,14 @@ internal static class OpenAiError
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>Writes a complete JSON response (Content-Length framed) unless the response has already started.</summary>
-    public static ValueTask WriteAsync(HttpResponse response, int status, string message, string type, string? code, CancellationToken cancellationToken) =>
-        WriteJsonAsync(response, status, Create(message, type, code), cancellationToken);
+    /// <summary>A complete error response; its type follows from the status (<see cref="TypeFor"/>).</summary>
+    public static ValueTask WriteAsync(HttpResponse response, int status, string message, string? code, CancellationToken cancellationToken) =>
+        response.WriteCompleteAsync(status, JsonOutput.ContentType, Create(message, TypeFor(status), code), cancellationToken);
 
-    public static async ValueTask WriteJsonAsync(HttpResponse response, int status, byte[] json, CancellationToken cancellationToken)
-    {
-        response.Headers.Clear();
-        response.Headers.Add(new("Content-Type", "application/json"));
-        response.Start(status, json.Length);
-        response.Write(json);
-        await response.CompleteAsync(cancellationToken);
-    }
+    public ValueTask WriteErrorAsync(HttpResponse response, int status, string message, string? code, CancellationToken cancellationToken) =>
+        WriteAsync(response, status, message, code, cancellationToken);
 
+    /// <summary>OpenAI's error types: what an SDK maps to its exception classes.</summary>
     public static string TypeFor(int status) => status switch
     {
         408 or 504 => "timeout_error",

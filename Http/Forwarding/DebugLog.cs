@@ -2,7 +2,7 @@ using System.Text;
 using CotProxy.Http.Server;
 using CotProxy.Logging;
 
-namespace CotProxy.Api;
+namespace CotProxy.Http.Forwarding;
 
 /// <summary>DEBUG=true detail: request headers and bodies, truncated, with credentials always redacted.</summary>
 internal static class DebugLog

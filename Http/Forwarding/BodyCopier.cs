@@ -1,87 +1,27 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
-using CotProxy.Api;
-using CotProxy.Filtering;
 using CotProxy.Http.Server;
 using CotProxy.Logging;
 
 namespace CotProxy.Http.Forwarding;
 
 /// <summary>
-/// Sends an upstream response to the client: status and end-to-end headers, then the body — byte for byte, or
-/// through a response rewriter (streams event by event; a whole JSON body is rewritten once complete and sent with
-/// its new Content-Length). Every upstream read is written and flushed at once.
+/// Copies an upstream body to the client: byte for byte, or through a rewriter as it streams, or rewritten whole.
+/// Every upstream read is bounded by API_REQUEST_TIMEOUT and, when streaming, written and flushed at once.
 /// </summary>
-internal static class ResponseStreamer
+internal static class BodyCopier
 {
-    private const int ReadBufferSize = 16 * 1024;
+    private const int LargeReadSize = 16 * 1024;
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public static async ValueTask CopyAsync(HttpContext context, HttpResponseMessage upstream, Deadline timeout, TimeSpan readTimeout, ForwardOptions? forward)
-    {
-        var response = context.Response;
-        // The raw value: parsing it into a MediaTypeHeaderValue costs more than the one look at its media type needs.
-        var contentType = upstream.Content.Headers.NonValidated.TryGetValues("Content-Type", out var values) ? values.ToString() : null;
-        var isEventStream = MediaType.Is(contentType, "text/event-stream");
-
-        response.Headers.Clear();
-        Forwarder.CopyHeaders(upstream, response.Headers);
-        if (isEventStream)
-        {
-            // Intermediaries (nginx among them) must not buffer or cache an event stream.
-            SetHeader(response.Headers, "Cache-Control", "no-cache");
-            SetHeader(response.Headers, "X-Accel-Buffering", "no");
-        }
-
-        if (Log.DebugEnabled)
-        {
-            DebugLog.Response(context, (int)upstream.StatusCode, response.Headers);
-        }
-
-        using var rewriter = CreateRewriter(context, upstream, contentType, forward);
-        if (rewriter is not null && MediaType.IsJson(contentType))
-        {
-            await RewriteWholeAsync(context, upstream, rewriter, timeout, readTimeout);
-            return;
-        }
-
-        // A rewritten stream has a new length, unknown until it ends: it goes out chunked.
-        var contentLength = rewriter is null ? upstream.Content.Headers.ContentLength : null;
-        response.Start((int)upstream.StatusCode, contentLength);
-        if (context.Request.IsHead)
-        {
-            return;
-        }
-
-        // A body of unknown length may take long to start (a model thinking): its headers go out at once. A body of known
-        // length goes out with its headers in one send.
-        if (contentLength is null)
-        {
-            await response.FlushAsync(context.Aborted);
-        }
-
-        await using var body = await upstream.Content.ReadAsStreamAsync(context.Aborted);
-
-        // Event streams arrive a few hundred bytes at a time and may idle for minutes: small reads keep thousands of them cheap.
-        var readSize = isEventStream ? 4096 : ReadBufferSize;
-        if (rewriter is null)
-        {
-            await CopyUnchangedAsync(context, body, timeout, readTimeout, readSize, waitBeforeRenting: isEventStream);
-        }
-        else
-        {
-            await CopyRewrittenAsync(context, body, rewriter, timeout, readTimeout, readSize, isEventStream ? forward?.ThinkKeepAlive ?? TimeSpan.Zero : TimeSpan.Zero);
-        }
-
-        await response.CompleteAsync(context.Aborted);
-    }
+    /// <summary>Event streams arrive a few hundred bytes at a time and may idle for minutes: small reads keep thousands of them cheap.</summary>
+    public static int ReadSizeFor(bool isEventStream) => isEventStream ? 4096 : LargeReadSize;
 
     /// <summary>
     /// Byte for byte: each upstream read lands straight in the client's output buffer and is flushed at once. Reads
     /// start small and grow while the upstream has more ready than they hold (a burst), then shrink again.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private static async ValueTask CopyUnchangedAsync(HttpContext context, Stream body, Deadline timeout, TimeSpan readTimeout, int readSize, bool waitBeforeRenting)
+    public static async ValueTask CopyUnchangedAsync(HttpContext context, Stream body, Deadline timeout, TimeSpan readTimeout, int readSize, bool waitBeforeRenting)
     {
         var response = context.Response;
         var size = readSize;
@@ -113,12 +53,13 @@ internal static class ResponseStreamer
             await response.FlushAsync(context.Aborted);
 
             var burst = read == memory.Length;
-            size = burst ? ReadBufferSize : readSize;
+            size = burst ? LargeReadSize : readSize;
             wait = waitBeforeRenting && !burst;
         }
     }
 
-    private static async Task CopyRewrittenAsync(HttpContext context, Stream body, IResponseRewriter rewriter, Deadline timeout, TimeSpan readTimeout, int readSize, TimeSpan keepAlive)
+    /// <summary>Through <paramref name="rewriter"/>, read by read; while the upstream is quiet, a keep-alive every <paramref name="keepAlive"/> if the rewriter has one.</summary>
+    public static async Task CopyRewrittenAsync(HttpContext context, Stream body, IBodyRewriter rewriter, Deadline timeout, TimeSpan readTimeout, int readSize, TimeSpan keepAlive)
     {
         var response = context.Response;
         var buffer = ArrayPool<byte>.Shared.Rent(readSize);
@@ -184,34 +125,19 @@ internal static class ResponseStreamer
         }
     }
 
-    private static IResponseRewriter? CreateRewriter(HttpContext context, HttpResponseMessage upstream, string? contentType, ForwardOptions? forward)
+    /// <summary>
+    /// Reads the whole body through <paramref name="rewriter"/> into <paramref name="output"/> before anything is sent.
+    /// Nothing has reached the client yet, so a body that stops or breaks off is returned as a failure (504/502).
+    /// </summary>
+    public static async Task<UpstreamFailure?> RewriteWholeAsync(HttpContext context, Stream body, IBodyRewriter rewriter, PooledByteBuffer output, Uri target, Deadline timeout, TimeSpan readTimeout)
     {
-        if (forward?.Rewrite is not { } options || context.Request.IsHead || (int)upstream.StatusCode is < 200 or >= 300)
-        {
-            return null;
-        }
-
-        // The proxy asked for identity; an upstream that encodes anyway is passed untouched rather than corrupted.
-        if (upstream.Content.Headers.ContentEncoding.Count > 0 && !upstream.Content.Headers.ContentEncoding.All(e => e.Equals("identity", StringComparison.OrdinalIgnoreCase)))
-        {
-            Log.Warn($"{context.Request.Method} {Log.SafeText(context.Request.Target, 200)}: upstream sent Content-Encoding {string.Join(",", upstream.Content.Headers.ContentEncoding)} despite Accept-Encoding: identity; response passed unfiltered.");
-            return null;
-        }
-
-        return ContentTypeFraming.Of(contentType) is { } framing ? ResponseRewriterFactory.Create(framing, options) : null;
-    }
-
-    private static async Task RewriteWholeAsync(HttpContext context, HttpResponseMessage upstream, IResponseRewriter rewriter, Deadline timeout, TimeSpan readTimeout)
-    {
-        using var output = new PooledByteBuffer(ReadBufferSize);
-        var buffer = ArrayPool<byte>.Shared.Rent(ReadBufferSize);
+        var buffer = ArrayPool<byte>.Shared.Rent(LargeReadSize);
         try
         {
-            await using var body = await upstream.Content.ReadAsStreamAsync(context.Aborted);
             while (true)
             {
                 timeout.CancelAfter(readTimeout);
-                var read = await ReadOrThrowAsync(body.ReadAsync(buffer, timeout.Token), context);
+                var read = await body.ReadAsync(buffer, timeout.Token);
                 if (read == 0)
                 {
                     break;
@@ -221,15 +147,16 @@ internal static class ResponseStreamer
             }
 
             rewriter.Complete(output);
+            return null;
+        }
+        catch (Exception ex) when (!context.Aborted.IsCancellationRequested && ex is HttpRequestException or OperationCanceledException or IOException)
+        {
+            return UpstreamFailure.FromException(ex, target, timedOut: timeout.IsCancellationRequested, readingBody: true);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-
-        context.Response.Start((int)upstream.StatusCode, output.Length);
-        context.Response.Write(output.WrittenSpan);
-        await context.Response.CompleteAsync(context.Aborted);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -259,11 +186,5 @@ internal static class ResponseStreamer
             response.Write(output.WrittenSpan);
             output.Clear();
         }
-    }
-
-    private static void SetHeader(List<KeyValuePair<string, string>> headers, string name, string value)
-    {
-        headers.RemoveAll(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase));
-        headers.Add(new(name, value));
     }
 }

@@ -1,8 +1,11 @@
 namespace CotProxy.Http.Forwarding;
 
 /// <summary>Where requests go and how long the proxy waits on the upstream.</summary>
-internal sealed class ForwarderOptions
+internal sealed class UpstreamOptions
 {
+    /// <summary>How long <c>/health</c> waits for the target.</summary>
+    public static readonly TimeSpan DefaultHealthTimeout = TimeSpan.FromSeconds(5);
+
     public required Uri TargetBaseUrl { get; init; }
 
     /// <summary>Bounds the wait for response headers and every silence between body reads, not a healthy stream's length.</summary>
@@ -10,5 +13,5 @@ internal sealed class ForwarderOptions
 
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    public TimeSpan HealthTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan HealthTimeout { get; init; } = DefaultHealthTimeout;
 }

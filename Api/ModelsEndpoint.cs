@@ -1,0 +1,85 @@
+using CotProxy.Http.Forwarding;
+using CotProxy.Http.Server;
+using CotProxy.Profiles;
+
+namespace CotProxy.Api;
+
+/// <summary>
+/// <c>GET /v1/models</c> (and <c>/models</c>) when profiles define pseudo-models: the upstream's list with the
+/// pseudo-models merged in, and <c>/v1/models/{pseudo}</c> for one of them.
+/// </summary>
+internal sealed class ModelsEndpoint
+{
+    // A models list is small; this bounds what the proxy buffers to merge one.
+    private const int MaxModelsListBytes = 8 * 1024 * 1024;
+
+    private readonly Forwarder _forwarder;
+    private readonly ProfileSet _profiles;
+
+    public ModelsEndpoint(Forwarder forwarder, ProfileSet profiles)
+    {
+        _forwarder = forwarder;
+        _profiles = profiles;
+    }
+
+    /// <summary>Answers the request when it is one of the models paths above; false (nothing written) when it is not.</summary>
+    public async Task<bool> TryAnswerAsync(HttpContext context)
+    {
+        var listPath = ModelsListPath(context.Request.Path.ToString(), out var id);
+        if (listPath is null)
+        {
+            return false;
+        }
+
+        if (id is not null && _profiles.Get(id) is not { IsPseudoModel: true })
+        {
+            return false;
+        }
+
+        var upstream = await _forwarder.FetchAsync(context, listPath, MaxModelsListBytes);
+        if (upstream is null)
+        {
+            return true;
+        }
+
+        byte[]? answer = null;
+        if (upstream.StatusCode == 200)
+        {
+            answer = id is null ? ModelsList.Merge(upstream.Body, _profiles) : ModelsList.Describe(id, upstream.Body, _profiles);
+        }
+
+        if (answer is null)
+        {
+            // The upstream failed (or answered something that is not a list): the client sees that failure, not a list hiding it.
+            context.Response.Headers.AddRange(upstream.Headers);
+            context.Response.Start(upstream.StatusCode, upstream.Body.Length);
+            context.Response.Write(upstream.Body);
+            await context.Response.CompleteAsync(context.Aborted);
+            return true;
+        }
+
+        await context.Response.WriteCompleteAsync(200, JsonOutput.ContentType, answer, context.Aborted);
+        return true;
+    }
+
+    /// <summary>The upstream path of the models list for <c>/v1/models</c>, <c>/models</c> and their <c>/{id}</c> forms.</summary>
+    private static string? ModelsListPath(string path, out string? id)
+    {
+        id = null;
+        foreach (var prefix in (ReadOnlySpan<string>)["/v1/models", "/models"])
+        {
+            if (path == prefix || path == prefix + "/")
+            {
+                return prefix;
+            }
+
+            if (path.StartsWith(prefix + "/", StringComparison.Ordinal))
+            {
+                id = Uri.UnescapeDataString(path[(prefix.Length + 1)..]);
+                return prefix;
+            }
+        }
+
+        return null;
+    }
+}

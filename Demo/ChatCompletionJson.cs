@@ -1,0 +1,134 @@
+using System.Text.Json;
+
+namespace CotProxy.Demo;
+
+/// <summary>
+/// OpenAI chat-completion JSON as llama.cpp and vLLM send it (non-ASCII as raw UTF-8): streamed chunks, the usage chunk
+/// and whole completions. The demo model answers with it; the tests and benchmarks build their upstream streams with it.
+/// </summary>
+internal static class ChatCompletionJson
+{
+    /// <summary>The event that ends an OpenAI stream.</summary>
+    public const string Done = "data: [DONE]\n\n";
+
+    public static ReadOnlySpan<byte> DoneUtf8 => "data: [DONE]\n\n"u8;
+
+    public static byte[] Chunk(ChatEnvelope envelope, ChunkChoice choice) => Chunk(envelope, [choice]);
+
+    public static byte[] Chunk(ChatEnvelope envelope, ReadOnlySpan<ChunkChoice> choices)
+    {
+        using var buffer = new PooledByteBuffer(512);
+        using (var w = JsonOutput.CreateWriter(buffer))
+        {
+            w.WriteStartObject();
+            WriteEnvelope(w, envelope, "chat.completion.chunk");
+            w.WriteStartArray("choices");
+            foreach (var choice in choices)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("index", choice.Index);
+                w.WriteStartObject("delta");
+                if (choice.Role)
+                {
+                    w.WriteString("role", "assistant");
+                }
+
+                if (choice.Content is not null)
+                {
+                    w.WriteString("content", choice.Content);
+                }
+
+                w.WriteEndObject();
+                WriteFinishReason(w, choice.FinishReason);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The last chunk of a stream asked for with <c>stream_options.include_usage</c>: no choices, the token counts.</summary>
+    public static byte[] UsageChunk(ChatEnvelope envelope, int promptTokens, int completionTokens)
+    {
+        using var buffer = new PooledByteBuffer(512);
+        using (var w = JsonOutput.CreateWriter(buffer))
+        {
+            w.WriteStartObject();
+            WriteEnvelope(w, envelope, "chat.completion.chunk");
+            w.WriteStartArray("choices");
+            w.WriteEndArray();
+            WriteUsage(w, promptTokens, completionTokens);
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>A whole (non-streamed) completion with one choice.</summary>
+    public static byte[] Completion(ChatEnvelope envelope, string content, string finishReason, int promptTokens, int completionTokens)
+    {
+        using var buffer = new PooledByteBuffer(512);
+        using (var w = JsonOutput.CreateWriter(buffer))
+        {
+            w.WriteStartObject();
+            WriteEnvelope(w, envelope, "chat.completion");
+            w.WriteStartArray("choices");
+            w.WriteStartObject();
+            w.WriteNumber("index", 0);
+            w.WriteStartObject("message");
+            w.WriteString("role", "assistant");
+            w.WriteString("content", content);
+            w.WriteEndObject();
+            WriteFinishReason(w, finishReason);
+            w.WriteEndObject();
+            w.WriteEndArray();
+            WriteUsage(w, promptTokens, completionTokens);
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>One server-sent event carrying <paramref name="json"/> (WHATWG HTML §9.2: a "data:" line, a blank line ends the event).</summary>
+    public static byte[] SseEvent(ReadOnlySpan<byte> json) => [.. "data: "u8, .. json, .. "\n\n"u8];
+
+    private static void WriteEnvelope(Utf8JsonWriter w, ChatEnvelope envelope, string kind)
+    {
+        w.WriteString("id", envelope.Id);
+        w.WriteString("object", kind);
+        if (envelope.Created is { } created)
+        {
+            w.WriteNumber("created", created);
+        }
+
+        w.WriteString("model", envelope.Model);
+        if (envelope.SystemFingerprint is { } fingerprint)
+        {
+            w.WriteString("system_fingerprint", fingerprint);
+        }
+    }
+
+    private static void WriteFinishReason(Utf8JsonWriter w, string? finishReason)
+    {
+        if (finishReason is null)
+        {
+            w.WriteNull("finish_reason");
+        }
+        else
+        {
+            w.WriteString("finish_reason", finishReason);
+        }
+    }
+
+    private static void WriteUsage(Utf8JsonWriter w, int promptTokens, int completionTokens)
+    {
+        w.WriteStartObject("usage");
+        w.WriteNumber("prompt_tokens", promptTokens);
+        w.WriteNumber("completion_tokens", completionTokens);
+        w.WriteNumber("total_tokens", promptTokens + completionTokens);
+        w.WriteEndObject();
+    }
+}

@@ -1,0 +1,16 @@
+using System.Buffers;
+
+namespace CotProxy.Http.Forwarding;
+
+/// <summary>Rewrites one response body as it streams through: any slice in, what can be sent now out.</summary>
+internal interface IBodyRewriter
+{
+    /// <summary>Feeds a slice of the upstream body (split anywhere) and appends what can be sent now.</summary>
+    void Write(ReadOnlySpan<byte> input, IBufferWriter<byte> output);
+
+    /// <summary>The upstream body ended cleanly: appends whatever was held back.</summary>
+    void Complete(IBufferWriter<byte> output);
+
+    /// <summary>While the upstream is quiet: appends something that keeps the client waiting and returns true, or returns false.</summary>
+    bool TryWriteKeepAlive(IBufferWriter<byte> output);
+}

@@ -1,0 +1,119 @@
+using System.Net;
+using CotProxy.Api;
+using CotProxy.Configuration;
+using CotProxy.Demo;
+using CotProxy.Http.Forwarding;
+using CotProxy.Http.Server;
+using CotProxy.Profiles;
+
+namespace CotProxy;
+
+/// <summary>
+/// The running proxy, built from settings: the demo model when asked for, the one shared upstream handler, the
+/// forwarder, the endpoints and the listening server. Program.cs starts it, and so does every test that needs a proxy.
+/// </summary>
+internal sealed class ProxyHost : IAsyncDisposable
+{
+    private readonly HttpServer _server;
+    private readonly HttpServer? _demo;
+    private readonly HttpMessageInvoker _invoker;
+
+    private ProxyHost(HttpServer server, HttpServer? demo, HttpMessageInvoker invoker, Uri target)
+    {
+        _server = server;
+        _demo = demo;
+        _invoker = invoker;
+        Target = target;
+    }
+
+    /// <summary>Where the proxy listens (the port the kernel chose when the settings said 0).</summary>
+    public IPEndPoint LocalEndPoint => _server.LocalEndPoint;
+
+    /// <summary>The upstream base URL requests go to: TARGET_BASE_URL, or the demo model's.</summary>
+    public Uri Target { get; }
+
+    /// <summary>
+    /// The model profiles of LLM_PARAMS and what they do to responses. Throws <see cref="ProfileParseException"/> or
+    /// <see cref="FormatException"/> with a message naming the setting when either is malformed.
+    /// </summary>
+    public static (ProfileSet Profiles, ResponsePolicy Responses) LoadProfiles(ProxySettings settings, List<string> warnings)
+    {
+        var profiles = ProfileSet.Parse(settings.LlmParams, warnings);
+        return (profiles, new ResponsePolicy(profiles, settings.EnableThinkTagFiltering, settings.ThinkTag, settings.ThinkEndTag));
+    }
+
+    /// <summary>
+    /// Starts the proxy on <paramref name="endpoint"/>. Profiles are read from the settings unless given. Throws
+    /// <see cref="System.Net.Sockets.SocketException"/> when the endpoint cannot be bound.
+    /// <paramref name="healthTimeout"/> and <paramref name="thinkKeepAlive"/> override the fixed 5 s health probe and
+    /// THINK_KEEPALIVE_SECONDS with finer values, for tests that must not wait seconds.
+    /// </summary>
+    public static ProxyHost Start(ProxySettings settings, IPEndPoint endpoint, ProfileSet? profiles = null, ResponsePolicy? responses = null, TimeSpan? healthTimeout = null, TimeSpan? thinkKeepAlive = null)
+    {
+        if (profiles is null || responses is null)
+        {
+            (profiles, responses) = LoadProfiles(settings, []);
+        }
+
+        var limits = new HttpLimits
+        {
+            MaxRequestBodyBytes = settings.MaxRequestBodyBytes,
+            RequestHeadersTimeout = settings.RequestHeadersTimeout,
+            RequestBodyTimeout = settings.RequestBodyTimeout,
+            KeepAliveTimeout = settings.KeepAliveTimeout,
+        };
+
+        HttpServer? demo = null;
+        var target = settings.TargetBaseUrl;
+        if (settings.Demo)
+        {
+            demo = new HttpServer(new IPEndPoint(IPAddress.Loopback, 0), new DemoHandler(), limits, OpenAiErrorWriter.Instance, name: "demo");
+            demo.Start();
+            target = new Uri($"http://127.0.0.1:{demo.LocalEndPoint.Port}/v1/");
+        }
+
+        var options = new UpstreamOptions
+        {
+            TargetBaseUrl = target,
+            ApiRequestTimeout = settings.ApiRequestTimeout,
+            ConnectTimeout = settings.ConnectTimeout,
+            HealthTimeout = healthTimeout ?? UpstreamOptions.DefaultHealthTimeout,
+        };
+        var invoker = UpstreamClient.Create(settings.ConnectTimeout);
+        var forwarder = new Forwarder(invoker, options, OpenAiErrorWriter.Instance);
+        var handler = new ProxyHandler(forwarder, profiles, responses, thinkKeepAlive ?? TimeSpan.FromSeconds(settings.ThinkKeepAliveSeconds));
+        try
+        {
+            var server = new HttpServer(endpoint, handler, limits, OpenAiErrorWriter.Instance);
+            server.Start();
+            return new ProxyHost(server, demo, invoker, target);
+        }
+        catch
+        {
+            invoker.Dispose();
+            demo?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
+    }
+
+    /// <summary>Stops accepting, lets in-flight requests finish within <paramref name="drainTimeout"/>, then stops the demo model.</summary>
+    public async Task StopAsync(TimeSpan drainTimeout)
+    {
+        await _server.StopAsync(drainTimeout);
+        if (_demo is not null)
+        {
+            await _demo.StopAsync(TimeSpan.FromSeconds(1));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        if (_demo is not null)
+        {
+            await _demo.DisposeAsync();
+        }
+
+        _invoker.Dispose();
+    }
+}
