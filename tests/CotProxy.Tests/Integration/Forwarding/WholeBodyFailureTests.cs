@@ -1,0 +1,39 @@
+using CotProxy.Tests.Forwarding;
+
+namespace CotProxy.Tests.Integration.Forwarding;
+
+/// <summary>
+/// A filtered JSON body is read whole before anything reaches the client, so an upstream that fails while sending it can
+/// still be answered with a status: 502 when it breaks off, 504 when it goes silent (as every other upstream failure).
+/// </summary>
+public sealed class WholeBodyFailureTests
+{
+    private const string Filtered = "model=m,enable_think_tag_filtering=true";
+
+    [Fact]
+    public async Task FilteredJson_UpstreamClosesMidBody_502NamingTheTarget()
+    {
+        const string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n";
+        await using var upstream = new ScriptedUpstream(ScriptedUpstream.WriteAndClose(head + """{"choices":[{"index":0,"message":{"content":"<think>"""));
+        await using var proxy = new ProxyFixture(upstream.BaseUrl, Filtered);
+
+        var response = await proxy.PostJsonAsync("/v1/chat/completions", """{"model":"m"}""");
+
+        Assert.Equal(502, response.Status);
+        Assert.Contains($"127.0.0.1:{upstream.Port}", ResponseBytes.ErrorMessage(response), StringComparison.Ordinal);
+        Assert.DoesNotContain("think", ResponseBytes.Utf8(response), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FilteredJson_UpstreamStallsMidBody_504NamingTheSetting()
+    {
+        const string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n";
+        await using var upstream = new ScriptedUpstream(ScriptedUpstream.WriteAndHang(head + """{"choices":[{"index":0,"message":{"content":"<think>"""));
+        await using var proxy = new ProxyFixture(upstream.BaseUrl, Filtered, apiRequestTimeout: TimeSpan.FromMilliseconds(300));
+
+        var response = await proxy.PostJsonAsync("/v1/chat/completions", """{"model":"m"}""");
+
+        Assert.Equal(504, response.Status);
+        Assert.Contains("API_REQUEST_TIMEOUT", ResponseBytes.ErrorMessage(response), StringComparison.Ordinal);
+    }
+}
