@@ -1,4 +1,5 @@
 using System.Reflection;
+using CotProxy.Tests.Shipping;
 using NetArchTest.Rules;
 
 namespace CotProxy.Tests;
@@ -60,6 +61,49 @@ public class ArchitectureTests
             .Select(t => t.FullName!)
             .Order(StringComparer.Ordinal);
         Assert.Equal(s_compositionRoot, root);
+    }
+
+    [Fact]
+    public void Readme_ArchitectureTable_MatchesTheRules()
+    {
+        var readme = File.ReadAllLines(RepositoryFile.PathOf("README.md"));
+        var start = Array.IndexOf(readme, "## Architecture");
+        Assert.True(start >= 0, "README has no '## Architecture' section");
+        var documented = new Dictionary<string, string[]>();
+        foreach (var line in readme.Skip(start + 1).TakeWhile(l => !l.StartsWith("## ", StringComparison.Ordinal)))
+        {
+            var cells = line.Split('|', StringSplitOptions.TrimEntries);
+            if (cells.Length < 5 || !cells[1].StartsWith('`') || cells[1].Contains(".cs", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var layer = "CotProxy." + cells[1].Trim('`').TrimEnd('/').Replace('/', '.');
+            var mayUse = cells[3] == "nothing" ? [] : cells[3].Split(',', StringSplitOptions.TrimEntries)
+                .Select(u => "CotProxy." + u.Split(' ')[0].Replace('/', '.'))
+                .ToArray();
+            documented[layer] = mayUse;
+        }
+
+        Assert.Equal(Rules.Select(r => r.Layer).Order(StringComparer.Ordinal), documented.Keys.Order(StringComparer.Ordinal));
+        foreach (var (layer, mayUse) in Rules)
+        {
+            Assert.True(mayUse.Order(StringComparer.Ordinal).SequenceEqual(documented[layer].Order(StringComparer.Ordinal)), $"README row for {layer} says it may use [{string.Join(", ", documented[layer])}]; the rule says [{string.Join(", ", mayUse)}]");
+        }
+    }
+
+    [Fact]
+    public void SourceFolders_EachOneALayer()
+    {
+        var root = RepositoryFile.Root;
+        var skipped = new[] { "tests", "bench", "bin", "obj", "scripts", "docs", "artifacts", "out" };
+        var folders = Directory.GetFiles(root, "*.cs", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(root, Path.GetDirectoryName(f)!))
+            .Where(d => d != "." && !skipped.Contains(d.Split(Path.DirectorySeparatorChar)[0]) && !d.StartsWith('.'))
+            .Select(d => "CotProxy." + d.Replace(Path.DirectorySeparatorChar, '.'))
+            .Distinct()
+            .Order(StringComparer.Ordinal);
+        Assert.Equal(Rules.Select(r => r.Layer).Order(StringComparer.Ordinal), folders);
     }
 
     private static List<string> Violations(Assembly assembly)
