@@ -17,13 +17,11 @@ internal static class ChatCompletionJson
 
     public static byte[] Chunk(ChatEnvelope envelope, ReadOnlySpan<ChunkChoice> choices)
     {
-        using var buffer = new PooledByteBuffer(512);
-        using (var w = JsonOutput.CreateWriter(buffer))
+        var copy = choices.ToArray();
+        return Document(envelope, "chat.completion.chunk", w =>
         {
-            w.WriteStartObject();
-            WriteEnvelope(w, envelope, "chat.completion.chunk");
             w.WriteStartArray("choices");
-            foreach (var choice in choices)
+            foreach (var choice in copy)
             {
                 w.WriteStartObject();
                 w.WriteNumber("index", choice.Index);
@@ -44,56 +42,50 @@ internal static class ChatCompletionJson
             }
 
             w.WriteEndArray();
-            w.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
+        });
     }
 
     /// <summary>The last chunk of a stream asked for with <c>stream_options.include_usage</c>: no choices, the token counts.</summary>
-    public static byte[] UsageChunk(ChatEnvelope envelope, int promptTokens, int completionTokens)
+    public static byte[] UsageChunk(ChatEnvelope envelope, int promptTokens, int completionTokens) => Document(envelope, "chat.completion.chunk", w =>
     {
-        using var buffer = new PooledByteBuffer(512);
-        using (var w = JsonOutput.CreateWriter(buffer))
-        {
-            w.WriteStartObject();
-            WriteEnvelope(w, envelope, "chat.completion.chunk");
-            w.WriteStartArray("choices");
-            w.WriteEndArray();
-            WriteUsage(w, promptTokens, completionTokens);
-            w.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
+        w.WriteStartArray("choices");
+        w.WriteEndArray();
+        WriteUsage(w, promptTokens, completionTokens);
+    });
 
     /// <summary>A whole (non-streamed) completion with one choice.</summary>
-    public static byte[] Completion(ChatEnvelope envelope, string content, string finishReason, int promptTokens, int completionTokens)
+    public static byte[] Completion(ChatEnvelope envelope, string content, string finishReason, int promptTokens, int completionTokens) => Document(envelope, "chat.completion", w =>
     {
-        using var buffer = new PooledByteBuffer(512);
-        using (var w = JsonOutput.CreateWriter(buffer))
-        {
-            w.WriteStartObject();
-            WriteEnvelope(w, envelope, "chat.completion");
-            w.WriteStartArray("choices");
-            w.WriteStartObject();
-            w.WriteNumber("index", 0);
-            w.WriteStartObject("message");
-            w.WriteString("role", "assistant");
-            w.WriteString("content", content);
-            w.WriteEndObject();
-            WriteFinishReason(w, finishReason);
-            w.WriteEndObject();
-            w.WriteEndArray();
-            WriteUsage(w, promptTokens, completionTokens);
-            w.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
+        w.WriteStartArray("choices");
+        w.WriteStartObject();
+        w.WriteNumber("index", 0);
+        w.WriteStartObject("message");
+        w.WriteString("role", "assistant");
+        w.WriteString("content", content);
+        w.WriteEndObject();
+        WriteFinishReason(w, finishReason);
+        w.WriteEndObject();
+        w.WriteEndArray();
+        WriteUsage(w, promptTokens, completionTokens);
+    });
 
     /// <summary>One server-sent event carrying <paramref name="json"/> (WHATWG HTML §9.2: a "data:" line, a blank line ends the event).</summary>
     public static byte[] SseEvent(ReadOnlySpan<byte> json) => [.. "data: "u8, .. json, .. "\n\n"u8];
+
+    // Not on the proxy's path: the demo, the tests and the benchmark set-up build documents this way, so a closure is fine.
+    private static byte[] Document(ChatEnvelope envelope, string kind, Action<Utf8JsonWriter> writeRest)
+    {
+        using var buffer = new PooledByteBuffer(512);
+        using (var w = JsonOutput.CreateWriter(buffer))
+        {
+            w.WriteStartObject();
+            WriteEnvelope(w, envelope, kind);
+            writeRest(w);
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
 
     private static void WriteEnvelope(Utf8JsonWriter w, ChatEnvelope envelope, string kind)
     {

@@ -3,7 +3,7 @@ namespace CotProxy.Http.Forwarding;
 /// <summary>Builds the upstream URL from the configured base URL and the client's request target.</summary>
 internal static class UpstreamUri
 {
-    // System.Uri would turn /a/../b into /b and %41 into A; the target is forwarded exactly as received (DESIGN.md).
+    // System.Uri would turn /a/../b into /b and %41 into A; the target is forwarded exactly as received, as nginx passes it when proxy_pass names no URI.
     private static readonly UriCreationOptions s_asReceived = new() { DangerousDisablePathAndQueryCanonicalization = true };
 
     /// <summary>
