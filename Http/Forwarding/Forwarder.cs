@@ -58,10 +58,16 @@ internal sealed class Forwarder
                 CopyHead(context, upstreamResponse, isEventStream);
 
                 // 4. What the body goes through: nothing, a rewriter as it streams, or a rewriter over the whole body.
-                var rewriter = ChooseRewriter(context, upstreamResponse, contentType, transform, out var wholeBody);
+                var rewriter = ChooseRewriter(context, upstreamResponse, contentType, transform, out var wholeBody, out var decode, out failure);
+                if (failure is not null)
+                {
+                    await AnswerFailureAsync(context, method, failure);
+                    return;
+                }
+
                 if (rewriter is not null && wholeBody)
                 {
-                    await CopyRewrittenWholeAsync(context, upstreamResponse, rewriter, method, target, timeout);
+                    await CopyRewrittenWholeAsync(context, upstreamResponse, rewriter, decode, method, target, timeout);
                     return;
                 }
 
@@ -81,7 +87,7 @@ internal sealed class Forwarder
                     await response.FlushAsync(context.Aborted);
                 }
 
-                await using var body = await upstreamResponse.Content.ReadAsStreamAsync(context.Aborted);
+                await using var body = await ReadBodyAsync(upstreamResponse, decode, context.Aborted);
                 var readSize = BodyCopier.ReadSizeFor(isEventStream);
                 if (rewriter is null)
                 {
@@ -231,32 +237,46 @@ internal sealed class Forwarder
         }
     }
 
-    /// <summary>The transform's rewriter for a 2xx, unencoded response with a body; null copies the body untouched.</summary>
-    private static IBodyRewriter? ChooseRewriter(HttpContext context, HttpResponseMessage upstream, string? contentType, ResponseTransform? transform, out bool wholeBody)
+    /// <summary>
+    /// The transform's rewriter for a 2xx response with a body; null copies the body untouched. A body to rewrite that
+    /// came compressed anyway is decoded (<paramref name="decode"/>); one in a coding the proxy cannot undo is a failure,
+    /// never passed on unread.
+    /// </summary>
+    private static IBodyRewriter? ChooseRewriter(HttpContext context, HttpResponseMessage upstream, string? contentType, ResponseTransform? transform, out bool wholeBody, out bool decode, out UpstreamFailure? failure)
     {
         wholeBody = false;
+        decode = false;
+        failure = null;
         if (transform is null || context.Request.IsHead || (int)upstream.StatusCode is < 200 or >= 300)
         {
             return null;
         }
 
-        // The proxy asked for identity; an upstream that encodes anyway is passed untouched rather than corrupted.
-        var encodings = upstream.Content.Headers.ContentEncoding;
-        if (encodings.Count > 0 && !encodings.All(e => e.Equals("identity", StringComparison.OrdinalIgnoreCase)))
+        var rewriter = transform.BeginBody(contentType, out wholeBody);
+        var codings = upstream.Content.Headers.ContentEncoding;
+        if (rewriter is null || ContentDecoding.IsIdentity(codings))
         {
-            Log.Warn($"{context.Request.Method} {Log.SafeText(context.Request.Target, 200)}: upstream sent Content-Encoding {string.Join(",", encodings)} despite Accept-Encoding: identity; response passed unfiltered.");
+            return rewriter;
+        }
+
+        if (!ContentDecoding.CanDecode(codings))
+        {
+            failure = new UpstreamFailure(ForwarderError.UnsupportedEncoding, upstream.RequestMessage!.RequestUri!, detail: string.Join(", ", codings));
             return null;
         }
 
-        return transform.BeginBody(contentType, out wholeBody);
+        // The proxy asked for identity (Accept-Encoding); the body goes out decoded and rewritten, so the coding goes too.
+        decode = true;
+        context.Response.Headers.RemoveAll(h => h.Key.Equals("Content-Encoding", StringComparison.OrdinalIgnoreCase));
+        return rewriter;
     }
 
     /// <summary>The whole body through the rewriter first, then sent with its new Content-Length.</summary>
-    private async Task CopyRewrittenWholeAsync(HttpContext context, HttpResponseMessage upstream, IBodyRewriter rewriter, HttpMethod method, Uri target, Deadline timeout)
+    private async Task CopyRewrittenWholeAsync(HttpContext context, HttpResponseMessage upstream, IBodyRewriter rewriter, bool decode, HttpMethod method, Uri target, Deadline timeout)
     {
         using var output = new PooledByteBuffer(16 * 1024);
         UpstreamFailure? failure;
-        await using (var body = await upstream.Content.ReadAsStreamAsync(context.Aborted))
+        await using (var body = await ReadBodyAsync(upstream, decode, context.Aborted))
         {
             failure = await BodyCopier.RewriteWholeAsync(context, body, rewriter, output, target, timeout, _options.ApiRequestTimeout);
         }
@@ -271,6 +291,12 @@ internal sealed class Forwarder
         context.Response.Write(output.WrittenSpan);
         await context.Response.CompleteAsync(context.Aborted);
     }
+
+    private static Task<Stream> ReadBodyAsync(HttpResponseMessage upstream, bool decode, CancellationToken cancellationToken) =>
+        decode ? ReadDecodedAsync(upstream, cancellationToken) : upstream.Content.ReadAsStreamAsync(cancellationToken);
+
+    private static async Task<Stream> ReadDecodedAsync(HttpResponseMessage upstream, CancellationToken cancellationToken) =>
+        ContentDecoding.Decode(await upstream.Content.ReadAsStreamAsync(cancellationToken), upstream.Content.Headers.ContentEncoding);
 
     private static void SetHeader(List<KeyValuePair<string, string>> headers, string name, string value)
     {

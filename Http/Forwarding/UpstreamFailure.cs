@@ -10,12 +10,13 @@ namespace CotProxy.Http.Forwarding;
 /// </summary>
 internal sealed class UpstreamFailure
 {
-    public UpstreamFailure(ForwarderError error, Uri target, Exception? exception = null, long limit = 0)
+    public UpstreamFailure(ForwarderError error, Uri target, Exception? exception = null, long limit = 0, string? detail = null)
     {
         Error = error;
         Target = target;
         Exception = exception;
         Limit = limit;
+        Detail = detail;
     }
 
     public ForwarderError Error { get; }
@@ -26,6 +27,9 @@ internal sealed class UpstreamFailure
 
     /// <summary>For <see cref="ForwarderError.ResponseBodyTooLarge"/>: the most bytes the proxy holds.</summary>
     public long Limit { get; }
+
+    /// <summary>For <see cref="ForwarderError.UnsupportedEncoding"/>: the Content-Encoding the upstream sent.</summary>
+    public string? Detail { get; }
 
     /// <summary>Classifies an exception from SocketsHttpHandler; <paramref name="timedOut"/> says our own deadline fired.</summary>
     public static UpstreamFailure FromException(Exception ex, Uri target, bool timedOut, bool readingBody = false)
@@ -86,6 +90,7 @@ internal sealed class UpstreamFailure
             ForwarderError.ResponseBodyTimeout => (504, $"The upstream at {where} stopped sending its response for longer than {options.ApiRequestTimeout.TotalSeconds:0.#} s (API_REQUEST_TIMEOUT).", "upstream_timeout"),
             ForwarderError.ResponseBody => (502, $"The upstream at {where} broke off its response: {Exception?.Message}", "upstream_error"),
             ForwarderError.ResponseBodyTooLarge => (502, $"The upstream's answer to {Target.AbsolutePath} is larger than {Limit} bytes.", "upstream_body_too_large"),
+            ForwarderError.UnsupportedEncoding => (502, $"The upstream at {where} sent its response with Content-Encoding {Detail}, which the proxy cannot decode to filter it (gzip, deflate and br it can).", "upstream_unsupported_encoding"),
             _ => (502, $"The upstream at {where} failed: {Exception?.Message}", "upstream_error"),
         };
     }

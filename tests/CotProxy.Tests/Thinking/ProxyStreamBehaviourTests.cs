@@ -67,26 +67,76 @@ public sealed class ProxyStreamBehaviourTests
         Assert.Equal("Part one, part two.", RewriterHarness.VisibleText(RewriterHarness.SseData(body))[0]);
     }
 
-    [Fact]
-    public async Task ContentEncoding_UpstreamGzipsDespiteIdentity_PassedUntouched()
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("x-gzip")]
+    [InlineData("deflate")]
+    [InlineData("br")]
+    [InlineData("gzip, br")]
+    public async Task ContentEncoding_UpstreamCompressesDespiteIdentity_DecodedAndFiltered(string codings)
     {
         var sse = SseEvents.Utf8([SseEvents.Content((0, "<think>secret</think>Answer")), SseEvents.Finish(), SseEvents.Done]);
-        using var compressed = new MemoryStream();
-        using (var gzip = new GZipStream(compressed, CompressionLevel.Optimal, leaveOpen: true))
-        {
-            gzip.Write(sse);
-        }
-
-        var gzipped = compressed.ToArray();
-        var upstream = new ScriptedUpstream("text/event-stream", Pieces.Uneven(gzipped, 16), headers: [new("Content-Encoding", "gzip")]);
+        var encoded = Encode(sse, codings);
+        var upstream = new ScriptedUpstream("text/event-stream", Pieces.Uneven(encoded, 16), headers: [new("Content-Encoding", codings)]);
         await using var pair = ProxyPair.Start(upstream);
 
         var response = await pair.PostAsync(StreamRequest, extraHeaders: "Accept-Encoding: gzip, br\r\n");
 
-        // The proxy asked for identity (it must rewrite plain text); this upstream ignored that, so the body goes on as it came.
+        // The proxy asked for identity (it must rewrite plain text); this upstream ignored that, so the proxy decodes it:
+        // a compressed thought must not pass for want of being readable.
         Assert.Equal("identity", upstream.LastAcceptEncoding);
-        Assert.Equal("gzip", response.Header("Content-Encoding"));
-        Assert.Equal(gzipped, Encoding.Latin1.GetBytes(response.Body));
+        Assert.Null(response.Header("Content-Encoding"));
+        var body = Utf8Body(response);
+        Assert.DoesNotContain("secret", body, StringComparison.Ordinal);
+        Assert.Equal("Answer", RewriterHarness.VisibleText(RewriterHarness.SseData(body))[0]);
+    }
+
+    [Fact]
+    public async Task ContentEncoding_WholeJsonBodyGzipped_DecodedAndFiltered()
+    {
+        var json = Encoding.UTF8.GetBytes("""{"choices":[{"index":0,"message":{"role":"assistant","content":"<think>secret</think>Answer"},"finish_reason":"stop"}]}""");
+        var upstream = new ScriptedUpstream("application/json", Pieces.Uneven(Encode(json, "gzip"), 16), headers: [new("Content-Encoding", "gzip")]);
+        await using var pair = ProxyPair.Start(upstream);
+
+        var response = await pair.PostAsync(StreamRequest);
+
+        Assert.Null(response.Header("Content-Encoding"));
+        Assert.Equal("""{"choices":[{"index":0,"message":{"role":"assistant","content":"Answer"},"finish_reason":"stop"}]}""", Utf8Body(response));
+    }
+
+    [Fact]
+    public async Task ContentEncoding_UnknownCoding_502NamingIt()
+    {
+        var upstream = new ScriptedUpstream("text/event-stream", Pieces.Uneven("data: ?\n\n"u8.ToArray(), 16), headers: [new("Content-Encoding", "zstd")]);
+        await using var pair = ProxyPair.Start(upstream);
+
+        var response = await pair.PostAsync(StreamRequest);
+
+        Assert.Equal(502, response.Status);
+        Assert.Contains("zstd", response.Body, StringComparison.Ordinal);
+        Assert.Contains("upstream_unsupported_encoding", response.Body, StringComparison.Ordinal);
+    }
+
+    private static byte[] Encode(byte[] body, string codings)
+    {
+        var encoded = body;
+        foreach (var coding in codings.Split(',', StringSplitOptions.TrimEntries))
+        {
+            using var output = new MemoryStream();
+            using (Stream compressor = coding switch
+            {
+                "gzip" or "x-gzip" => new GZipStream(output, CompressionLevel.Optimal, leaveOpen: true),
+                "deflate" => new ZLibStream(output, CompressionLevel.Optimal, leaveOpen: true),
+                _ => new BrotliStream(output, CompressionLevel.Optimal, leaveOpen: true),
+            })
+            {
+                compressor.Write(encoded);
+            }
+
+            encoded = output.ToArray();
+        }
+
+        return encoded;
     }
 
     [Fact]
