@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using CotProxy.Tests.Wire;
+using CotProxy.Tests.Support;
 using CotProxy.Api;
 using CotProxy.Demo;
 using CotProxy.Http.Forwarding;

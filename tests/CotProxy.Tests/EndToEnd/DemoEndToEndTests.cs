@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using CotProxy.Tests.Forwarding;
-using CotProxy.Tests.Wire;
+using CotProxy.Tests.Support;
 using CotProxy.Demo;
 
 namespace CotProxy.Tests.EndToEnd;

@@ -1,5 +1,4 @@
-using CotProxy.Tests.Forwarding;
-using CotProxy.Tests.Wire;
+using CotProxy.Tests.Support;
 
 namespace CotProxy.Tests.EndToEnd;
 
@@ -103,7 +102,7 @@ public sealed class ModelsEndToEndTests
     [Fact]
     public async Task ModelsList_UpstreamSilentMidBody_504NamingTheTarget()
     {
-        await using var upstream = new ScriptedUpstream(ScriptedUpstream.WriteAndHang("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"object\":\"list\","));
+        await using var upstream = new RawUpstream(RawUpstream.WriteAndHang("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"object\":\"list\","));
         await using var proxy = new ProxyFixture(upstream.BaseUrl, LlmParams, apiRequestTimeout: TimeSpan.FromMilliseconds(300));
 
         var response = await proxy.GetAsync("/v1/models");
@@ -115,7 +114,7 @@ public sealed class ModelsEndToEndTests
     [Fact]
     public async Task ModelsList_UpstreamDiesMidBody_502NamingTheTarget()
     {
-        await using var upstream = new ScriptedUpstream(ScriptedUpstream.WriteAndClose("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"object\":\"list\","));
+        await using var upstream = new RawUpstream(RawUpstream.WriteAndClose("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"object\":\"list\","));
         await using var proxy = new ProxyFixture(upstream.BaseUrl, LlmParams);
 
         var response = await proxy.GetAsync("/v1/models");

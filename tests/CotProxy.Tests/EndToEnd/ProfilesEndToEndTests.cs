@@ -1,8 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using CotProxy.Tests.Forwarding;
-using CotProxy.Tests.Wire;
+using CotProxy.Tests.Support;
 
 namespace CotProxy.Tests.EndToEnd;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using CotProxy.Tests.Wire;
+using CotProxy.Tests.Support;
 using CotProxy.Logging;
 
 namespace CotProxy.Tests.Forwarding;
@@ -43,11 +43,4 @@ public sealed class DebugLogTests
         Assert.DoesNotContain("sk-secret-key-123", text, StringComparison.Ordinal);
         Assert.DoesNotContain("another-secret", text, StringComparison.Ordinal);
     }
-}
-
-/// <summary>Tests that reconfigure the process-wide log run one at a time.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class LogCollection
-{
-    public const string Name = "process-wide log";
 }

@@ -1,4 +1,4 @@
-using CotProxy.Tests.Wire;
+using CotProxy.Tests.Support;
 using CotProxy.Http.Server;
 
 namespace CotProxy.Tests.Forwarding;

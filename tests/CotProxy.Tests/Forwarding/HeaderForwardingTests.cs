@@ -1,4 +1,4 @@
-using CotProxy.Tests.Wire;
+using CotProxy.Tests.Support;
 
 namespace CotProxy.Tests.Forwarding;
 
@@ -125,7 +125,7 @@ public sealed class HeaderForwardingTests
     [Fact]
     public async Task Response_NonAsciiHeaderValue_PassedBackAsTheSameBytes()
     {
-        await using var upstream = new ScriptedUpstream(ScriptedUpstream.WriteAndClose(
+        await using var upstream = new RawUpstream(RawUpstream.WriteAndClose(
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nX-Model-Title: Jos\u00c3\u00a9\r\n\r\nok"));
         await using var proxy = new ProxyFixture(upstream.BaseUrl);
 
@@ -138,7 +138,7 @@ public sealed class HeaderForwardingTests
     [Fact]
     public async Task Response_HopByHopHeaders_Stripped()
     {
-        await using var upstream = new ScriptedUpstream(ScriptedUpstream.WriteAndClose(
+        await using var upstream = new RawUpstream(RawUpstream.WriteAndClose(
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n"
             + "Connection: keep-alive, X-Hop-Named\r\nX-Hop-Named: secret\r\nKeep-Alive: timeout=5, max=100\r\n"
             + "Proxy-Authenticate: Basic realm=\"up\"\r\nProxy-Connection: keep-alive\r\nUpgrade: h2c\r\nX-End-To-End: kept\r\n\r\nok"));
@@ -161,7 +161,7 @@ public sealed class HeaderForwardingTests
     [Fact]
     public async Task Response_HeaderNamedByConnectionInOtherCase_Stripped()
     {
-        await using var upstream = new ScriptedUpstream(ScriptedUpstream.WriteAndClose(
+        await using var upstream = new RawUpstream(RawUpstream.WriteAndClose(
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: x-hop-named\r\nX-Hop-Named: secret\r\n\r\nok"));
         await using var proxy = new ProxyFixture(upstream.BaseUrl);
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using CotProxy.Tests.Wire;
+using CotProxy.Tests.Support;
 
 namespace CotProxy.Tests.Forwarding;
 
@@ -61,7 +61,7 @@ public sealed class HealthTests
     [Fact]
     public async Task Health_UpstreamAcceptsButNeverAnswers_503AfterHealthTimeout()
     {
-        await using var upstream = new ScriptedUpstream(ScriptedUpstream.WriteAndHang(""));
+        await using var upstream = new RawUpstream(RawUpstream.WriteAndHang(""));
         await using var proxy = new ProxyFixture(upstream.BaseUrl, healthTimeout: TimeSpan.FromMilliseconds(300));
 
         var response = await proxy.GetAsync("/health");

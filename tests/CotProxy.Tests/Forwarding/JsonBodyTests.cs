@@ -1,5 +1,5 @@
 using System.Text;
-using CotProxy.Tests.Wire;
+using CotProxy.Tests.Support;
 
 namespace CotProxy.Tests.Forwarding;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using CotProxy.Tests.Support;
 using CotProxy.Logging;
 
 namespace CotProxy.Tests.Forwarding;

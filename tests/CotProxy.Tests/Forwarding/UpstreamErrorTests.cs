@@ -1,4 +1,4 @@
-using CotProxy.Tests.Wire;
+using CotProxy.Tests.Support;
 
 namespace CotProxy.Tests.Forwarding;
 
@@ -28,7 +28,7 @@ public sealed class UpstreamErrorTests
     [InlineData("HTTP/1.1 200 OK\r\nBad Header Line\r\n\r\n")]
     public async Task UpstreamClosesOrAnswersGarbage_502NamingTheTarget(string reply)
     {
-        await using var upstream = new ScriptedUpstream(ScriptedUpstream.WriteAndClose(reply));
+        await using var upstream = new RawUpstream(RawUpstream.WriteAndClose(reply));
         await using var proxy = new ProxyFixture(upstream.BaseUrl);
 
         var response = await proxy.PostJsonAsync("/v1/chat/completions", """{"model":"m"}""");
@@ -40,7 +40,7 @@ public sealed class UpstreamErrorTests
     [Fact]
     public async Task UpstreamNeverAnswers_504AfterApiRequestTimeout()
     {
-        await using var upstream = new ScriptedUpstream(ScriptedUpstream.WriteAndHang(""));
+        await using var upstream = new RawUpstream(RawUpstream.WriteAndHang(""));
         await using var proxy = new ProxyFixture(upstream.BaseUrl, apiRequestTimeout: s_shortTimeout);
 
         var response = await proxy.PostJsonAsync("/v1/chat/completions", """{"model":"m"}""");
@@ -80,8 +80,8 @@ public sealed class UpstreamErrorTests
     public async Task UpstreamAnswersBeforeReadingUpload_ErrorStatusReachesClient()
     {
         const string Error = """{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}""";
-        await using var upstream = new ScriptedUpstream(
-            ScriptedUpstream.WriteAndDrain($"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {Error.Length}\r\nConnection: close\r\n\r\n{Error}"),
+        await using var upstream = new RawUpstream(
+            RawUpstream.WriteAndDrain($"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {Error.Length}\r\nConnection: close\r\n\r\n{Error}"),
             readBody: false);
         await using var proxy = new ProxyFixture(upstream.BaseUrl);
         var upload = new byte[512 * 1024];
@@ -100,7 +100,7 @@ public sealed class UpstreamErrorTests
     [InlineData("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5, 6\r\n\r\nhello!")]
     public async Task UpstreamAmbiguousFraming_502NeverPassedOn(string upstreamResponse)
     {
-        await using var upstream = new ScriptedUpstream(ScriptedUpstream.WriteAndClose(upstreamResponse));
+        await using var upstream = new RawUpstream(RawUpstream.WriteAndClose(upstreamResponse));
         await using var proxy = new ProxyFixture(upstream.BaseUrl);
 
         var response = await proxy.GetAsync("/v1/models");
@@ -113,7 +113,7 @@ public sealed class UpstreamErrorTests
     [Fact]
     public async Task UpstreamDiesMidChunkedBody_ClientGetsNoFinalChunkAndConnectionCloses()
     {
-        await using var upstream = new ScriptedUpstream(ScriptedUpstream.WriteAndClose(ChunkedHead + "E\r\ndata: first\n\n\r\n8\r\ndata: se"));
+        await using var upstream = new RawUpstream(RawUpstream.WriteAndClose(ChunkedHead + "E\r\ndata: first\n\n\r\n8\r\ndata: se"));
         await using var proxy = new ProxyFixture(upstream.BaseUrl);
         using var client = await proxy.ConnectAsync();
 
@@ -128,7 +128,7 @@ public sealed class UpstreamErrorTests
     [Fact]
     public async Task UpstreamDiesMidContentLengthBody_ClientGetsFewerBytesAndConnectionCloses()
     {
-        await using var upstream = new ScriptedUpstream(ScriptedUpstream.WriteAndClose("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"partial\":"));
+        await using var upstream = new RawUpstream(RawUpstream.WriteAndClose("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"partial\":"));
         await using var proxy = new ProxyFixture(upstream.BaseUrl);
         using var client = await proxy.ConnectAsync();
 
@@ -143,7 +143,7 @@ public sealed class UpstreamErrorTests
     [Fact]
     public async Task UpstreamSilentMidBody_ClientConnectionClosedWithoutFinalChunk()
     {
-        await using var upstream = new ScriptedUpstream(ScriptedUpstream.WriteAndHang(ChunkedHead + "E\r\ndata: first\n\n\r\n"));
+        await using var upstream = new RawUpstream(RawUpstream.WriteAndHang(ChunkedHead + "E\r\ndata: first\n\n\r\n"));
         await using var proxy = new ProxyFixture(upstream.BaseUrl, apiRequestTimeout: s_shortTimeout);
         using var client = await proxy.ConnectAsync();
 

@@ -1,4 +1,4 @@
-using CotProxy.Tests.Wire;
+using CotProxy.Tests.Support;
 
 namespace CotProxy.Tests.Forwarding;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using CotProxy.Tests.Support;
 using CotProxy.Configuration;
 
 namespace CotProxy.Tests.Shipping;

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using CotProxy.Tests.Support;
 using CotProxy.Configuration;
 using CotProxy.Profiles;
 

@@ -1,6 +1,7 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Text;
+using CotProxy.Tests.Support;
 using OpenAI;
 using OpenAI.Chat;
 using CotProxy.Demo;

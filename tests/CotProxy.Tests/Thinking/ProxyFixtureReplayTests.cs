@@ -97,7 +97,7 @@ public sealed class ProxyFixtureReplayTests
     {
         // Ollama's native /api/chat streams application/x-ndjson with the thought in message.thinking.
         var input = Fixtures.ReadBytes("ollama-cloud-native__gpt-oss-120b_api_chat_ndjson_stream_thinking_field.txt");
-        await using var pair = ProxyPair.Start(new ScriptedUpstream("application/x-ndjson", Pieces.ForFixture(input)));
+        await using var pair = ProxyPair.Start(new PiecewiseUpstream("application/x-ndjson", Pieces.ForFixture(input)));
         var response = await pair.PostAsync("""{"model":"gpt-oss:120b","messages":[{"role":"user","content":"hi"}]}""", "/api/chat");
 
         Assert.Equal(200, response.Status);
@@ -117,7 +117,7 @@ public sealed class ProxyFixtureReplayTests
         foreach (var upstreamSendsLength in new[] { true, false })
         {
             var input = Fixtures.ReadBytes(name);
-            await using var pair = ProxyPair.Start(new ScriptedUpstream("application/json", Pieces.ForFixture(input), contentLength: upstreamSendsLength));
+            await using var pair = ProxyPair.Start(new PiecewiseUpstream("application/json", Pieces.ForFixture(input), contentLength: upstreamSendsLength));
             using var client = await pair.Proxy.ConnectAsync();
             var request = Encoding.UTF8.GetBytes(ChatRequest.Replace("true", "false", StringComparison.Ordinal));
             await client.SendAsync([.. Encoding.ASCII.GetBytes($"POST /v1/chat/completions HTTP/1.1\r\nHost: p\r\nContent-Type: application/json\r\nContent-Length: {request.Length}\r\nConnection: close\r\n\r\n"), .. request]);
@@ -125,7 +125,7 @@ public sealed class ProxyFixtureReplayTests
             // Read to the close, not to the declared length, so a wrong Content-Length cannot hide bytes past it.
             var raw = await client.ReadToEndAsync(15_000);
             var headEnd = raw.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-            var head = Wire.RawResponse.ParseHead(raw[..(headEnd + 4)]);
+            var head = RawResponse.ParseHead(raw[..(headEnd + 4)]);
             var body = Encoding.Latin1.GetBytes(raw[(headEnd + 4)..]);
 
             Assert.Equal(200, head.Status);
@@ -143,7 +143,7 @@ public sealed class ProxyFixtureReplayTests
     /// <summary>Replays <paramref name="body"/> from a loopback upstream in about 400 uneven flushed writes and returns the body the client got.</summary>
     private static async Task<byte[]> ReplayAsync(string contentType, byte[] body)
     {
-        await using var pair = ProxyPair.Start(new ScriptedUpstream(contentType, Pieces.ForFixture(body)));
+        await using var pair = ProxyPair.Start(new PiecewiseUpstream(contentType, Pieces.ForFixture(body)));
         var response = await pair.PostAsync(ChatRequest);
         Assert.Equal(200, response.Status);
         Assert.Equal("chunked", response.Header("Transfer-Encoding"));

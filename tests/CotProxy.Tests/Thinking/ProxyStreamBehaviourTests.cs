@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text;
+using CotProxy.Tests.Support;
 using CotProxy.Tests.Filtering;
 
 namespace CotProxy.Tests.Thinking;
@@ -19,7 +20,7 @@ public sealed class ProxyStreamBehaviourTests
             (Encoding.UTF8.GetBytes(SseEvents.Content((0, " still"))), 1500),
             (Encoding.UTF8.GetBytes(SseEvents.Content((0, "</think>\n\nAnswer.")) + SseEvents.Finish() + SseEvents.Done), 0),
         };
-        await using var pair = ProxyPair.Start(new ScriptedUpstream("text/event-stream", pieces), thinkKeepAlive: TimeSpan.FromMilliseconds(200));
+        await using var pair = ProxyPair.Start(new PiecewiseUpstream("text/event-stream", pieces), thinkKeepAlive: TimeSpan.FromMilliseconds(200));
 
         var body = Utf8Body(await pair.PostAsync(StreamRequest));
 
@@ -41,7 +42,7 @@ public sealed class ProxyStreamBehaviourTests
             (closing[..25], 0),
             (closing[25..], 1200),
         };
-        await using var pair = ProxyPair.Start(new ScriptedUpstream("text/event-stream; charset=utf-8", pieces), thinkKeepAlive: TimeSpan.FromMilliseconds(200));
+        await using var pair = ProxyPair.Start(new PiecewiseUpstream("text/event-stream; charset=utf-8", pieces), thinkKeepAlive: TimeSpan.FromMilliseconds(200));
 
         var body = Utf8Body(await pair.PostAsync(StreamRequest));
 
@@ -59,7 +60,7 @@ public sealed class ProxyStreamBehaviourTests
             (Encoding.UTF8.GetBytes(SseEvents.Content((0, "<think>x</think>")) + SseEvents.Content((0, "Part one"))), 0),
             (Encoding.UTF8.GetBytes(SseEvents.Content((0, ", part two.")) + SseEvents.Finish() + SseEvents.Done), 700),
         };
-        await using var pair = ProxyPair.Start(new ScriptedUpstream("text/event-stream", pieces), thinkKeepAlive: TimeSpan.FromMilliseconds(200));
+        await using var pair = ProxyPair.Start(new PiecewiseUpstream("text/event-stream", pieces), thinkKeepAlive: TimeSpan.FromMilliseconds(200));
 
         var body = Utf8Body(await pair.PostAsync(StreamRequest));
 
@@ -78,7 +79,7 @@ public sealed class ProxyStreamBehaviourTests
         }
 
         var gzipped = compressed.ToArray();
-        var upstream = new ScriptedUpstream("text/event-stream", Pieces.Uneven(gzipped, 16), headers: [new("Content-Encoding", "gzip")]);
+        var upstream = new PiecewiseUpstream("text/event-stream", Pieces.Uneven(gzipped, 16), headers: [new("Content-Encoding", "gzip")]);
         await using var pair = ProxyPair.Start(upstream);
 
         var response = await pair.PostAsync(StreamRequest, extraHeaders: "Accept-Encoding: gzip, br\r\n");
@@ -95,7 +96,7 @@ public sealed class ProxyStreamBehaviourTests
         const string Thought = "思考中… ещё немного";
         const string Answer = "Größe: 日本語 🙂 naïve — ✓";
         var sse = SseEvents.Utf8([SseEvents.Content((0, "<think>" + Thought)), SseEvents.Content((0, "</think>\n\n" + Answer[..9])), SseEvents.Content((0, Answer[9..])), SseEvents.Finish(), SseEvents.Done]);
-        await using var pair = ProxyPair.Start(new ScriptedUpstream("text/event-stream", Pieces.Bytes(sse)));
+        await using var pair = ProxyPair.Start(new PiecewiseUpstream("text/event-stream", Pieces.Bytes(sse)));
 
         var body = Utf8Body(await pair.PostAsync(StreamRequest));
 
@@ -108,7 +109,7 @@ public sealed class ProxyStreamBehaviourTests
     public async Task CustomNonAsciiTags_SplitAcrossEveryWrite_Stripped()
     {
         var sse = SseEvents.Utf8([SseEvents.Content((0, "<思考>内心")), SseEvents.Content((0, "の声</思")), SseEvents.Content((0, "考>答え")), SseEvents.Finish(), SseEvents.Done]);
-        await using var pair = ProxyPair.Start(new ScriptedUpstream("text/event-stream", Pieces.Bytes(sse)), "model=any,enable_think_tag_filtering=true,think_tag_start=<思考>,think_tag_end=</思考>");
+        await using var pair = ProxyPair.Start(new PiecewiseUpstream("text/event-stream", Pieces.Bytes(sse)), "model=any,enable_think_tag_filtering=true,think_tag_start=<思考>,think_tag_end=</思考>");
 
         var body = Utf8Body(await pair.PostAsync(StreamRequest));
 
@@ -121,7 +122,7 @@ public sealed class ProxyStreamBehaviourTests
     {
         // A DeepSeek-R1 distill whose template opened the block may still answer without thinking at all.
         var sse = SseEvents.Utf8([SseEvents.Content((0, "Just ")), SseEvents.Content((0, "an answer.")), SseEvents.Finish(), SseEvents.Done]);
-        await using var pair = ProxyPair.Start(new ScriptedUpstream("text/event-stream", Pieces.Uneven(sse, 20)), "model=any,enable_think_tag_filtering=true,think_starts_open=true");
+        await using var pair = ProxyPair.Start(new PiecewiseUpstream("text/event-stream", Pieces.Uneven(sse, 20)), "model=any,enable_think_tag_filtering=true,think_starts_open=true");
 
         var body = Utf8Body(await pair.PostAsync(StreamRequest));
 
@@ -134,7 +135,7 @@ public sealed class ProxyStreamBehaviourTests
     public async Task StartsOpen_OnlyEndTagArrives_TextBeforeItHidden()
     {
         var sse = SseEvents.Utf8([SseEvents.Content((0, "mulling it over\n")), SseEvents.Content((0, "</think>")), SseEvents.Content((0, "\n\nAnswer.")), SseEvents.Finish(), SseEvents.Done]);
-        await using var pair = ProxyPair.Start(new ScriptedUpstream("text/event-stream", Pieces.Uneven(sse, 20)), "model=any,enable_think_tag_filtering=true,think_starts_open=true");
+        await using var pair = ProxyPair.Start(new PiecewiseUpstream("text/event-stream", Pieces.Uneven(sse, 20)), "model=any,enable_think_tag_filtering=true,think_starts_open=true");
 
         var body = Utf8Body(await pair.PostAsync(StreamRequest));
 
@@ -158,7 +159,7 @@ public sealed class ProxyStreamBehaviourTests
             SseEvents.Finish(2),
             SseEvents.Done,
         ]);
-        await using var pair = ProxyPair.Start(new ScriptedUpstream("text/event-stream", Pieces.Uneven(sse, 30)));
+        await using var pair = ProxyPair.Start(new PiecewiseUpstream("text/event-stream", Pieces.Uneven(sse, 30)));
 
         var body = Utf8Body(await pair.PostAsync(StreamRequest));
 
@@ -174,7 +175,7 @@ public sealed class ProxyStreamBehaviourTests
     {
         // Some servers (and recording replayers) send a finished event stream with a Content-Length; the rewritten body is shorter.
         var sse = SseEvents.Utf8([SseEvents.Content((0, "<think>long hidden thought</think>")), SseEvents.Content((0, "Answer")), SseEvents.Finish(), SseEvents.Done]);
-        await using var pair = ProxyPair.Start(new ScriptedUpstream("text/event-stream", Pieces.Uneven(sse, 40), contentLength: true));
+        await using var pair = ProxyPair.Start(new PiecewiseUpstream("text/event-stream", Pieces.Uneven(sse, 40), contentLength: true));
 
         var response = await pair.PostAsync(StreamRequest);
 
@@ -188,7 +189,7 @@ public sealed class ProxyStreamBehaviourTests
     {
         // The Content-Type decides (DESIGN.md); a stream mislabelled as JSON is not JSON, so the whole-body rewriter leaves it as it is.
         var sse = SseEvents.Utf8([SseEvents.Content((0, "<think>x</think>Answer")), SseEvents.Finish(), SseEvents.Done]);
-        await using var pair = ProxyPair.Start(new ScriptedUpstream("application/json", Pieces.Uneven(sse, 30)));
+        await using var pair = ProxyPair.Start(new PiecewiseUpstream("application/json", Pieces.Uneven(sse, 30)));
 
         var response = await pair.PostAsync(StreamRequest);
 
@@ -201,7 +202,7 @@ public sealed class ProxyStreamBehaviourTests
     public async Task FilteringOff_NoProfileAndNotEnabled_StreamUntouched()
     {
         var sse = SseEvents.Utf8([SseEvents.Content((0, "<think>kept</think>Answer")), SseEvents.Finish(), SseEvents.Done]);
-        var upstream = new ScriptedUpstream("text/event-stream", Pieces.Uneven(sse, 20));
+        var upstream = new PiecewiseUpstream("text/event-stream", Pieces.Uneven(sse, 20));
         await using var pair = ProxyPair.Start(upstream, enableFiltering: false);
 
         var response = await pair.PostAsync(StreamRequest, extraHeaders: "Accept-Encoding: gzip\r\n");
@@ -210,7 +211,7 @@ public sealed class ProxyStreamBehaviourTests
         Assert.Equal("gzip", upstream.LastAcceptEncoding);
     }
 
-    private static string Utf8Body(Wire.RawResponse response)
+    private static string Utf8Body(RawResponse response)
     {
         Assert.Equal(200, response.Status);
         return Encoding.UTF8.GetString(Encoding.Latin1.GetBytes(response.Body));

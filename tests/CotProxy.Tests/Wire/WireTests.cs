@@ -1,3 +1,4 @@
+using CotProxy.Tests.Support;
 using CotProxy.Http.Server;
 
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace CotProxy.Tests.Wire;
+namespace CotProxy.Tests.Support;
 
 /// <summary>A real TCP client that sends raw bytes and reads raw responses, for asserting exactly what goes over the wire.</summary>
 internal sealed class RawConnection : IDisposable

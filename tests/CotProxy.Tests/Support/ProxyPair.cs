@@ -1,10 +1,9 @@
-using CotProxy.Tests.Wire;
 using CotProxy.Api;
 using CotProxy.Http.Forwarding;
 using CotProxy.Http.Server;
 using CotProxy.Profiles;
 
-namespace CotProxy.Tests.Thinking;
+namespace CotProxy.Tests.Support;
 
 /// <summary>An upstream (any handler) on loopback and the real proxy in front of it, both our own HTTP server on port 0.</summary>
 internal sealed class ProxyPair : IAsyncDisposable

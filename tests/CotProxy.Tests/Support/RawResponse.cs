@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace CotProxy.Tests.Wire;
+namespace CotProxy.Tests.Support;
 
 /// <summary>A response as read off the wire.</summary>
 internal sealed class RawResponse

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace CotProxy.Tests.Forwarding;
+namespace CotProxy.Tests.Support;
 
 /// <summary>What a test upstream received: method, target, header fields in order, and the body bytes.</summary>
 internal sealed class RecordedRequest

@@ -1,8 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using CotProxy.Tests.Wire;
 
-namespace CotProxy.Tests.Forwarding;
+namespace CotProxy.Tests.Support;
 
 /// <summary><see cref="RawResponse"/> keeps the body as Latin-1 text (one char per byte); these turn it back into bytes, UTF-8 text or JSON.</summary>
 internal static class ResponseBytes

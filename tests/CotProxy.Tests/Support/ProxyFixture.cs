@@ -1,11 +1,10 @@
 using System.Net;
-using CotProxy.Tests.Wire;
 using CotProxy.Api;
 using CotProxy.Http.Forwarding;
 using CotProxy.Http.Server;
 using CotProxy.Profiles;
 
-namespace CotProxy.Tests.Forwarding;
+namespace CotProxy.Tests.Support;
 
 /// <summary>
 /// The real proxy on a loopback port (our server, <see cref="ProxyHandler"/>, <see cref="Forwarder"/>, one

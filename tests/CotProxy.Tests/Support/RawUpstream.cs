@@ -2,13 +2,15 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace CotProxy.Tests.Forwarding;
+namespace CotProxy.Tests.Support;
 
 /// <summary>
 /// A misbehaving upstream on a raw loopback socket: for each connection it reads the request head (and a
 /// Content-Length body), then runs a script that writes whatever bytes the test wants, or nothing at all.
+/// No HTTP server frames its answer, so it can send broken heads, cut bodies or silence; for a valid response
+/// written in timed pieces, use <see cref="PiecewiseUpstream"/>.
 /// </summary>
-internal sealed class ScriptedUpstream : IAsyncDisposable
+internal sealed class RawUpstream : IAsyncDisposable
 {
     private readonly TcpListener _listener;
     private readonly Func<Socket, CancellationToken, Task> _script;
@@ -20,7 +22,7 @@ internal sealed class ScriptedUpstream : IAsyncDisposable
 
     /// <param name="script">What the upstream does with each accepted connection.</param>
     /// <param name="readBody">False runs the script as soon as the head has arrived, before any Content-Length body.</param>
-    public ScriptedUpstream(Func<Socket, CancellationToken, Task> script, bool readBody = true)
+    public RawUpstream(Func<Socket, CancellationToken, Task> script, bool readBody = true)
     {
         _script = script;
         _readBody = readBody;

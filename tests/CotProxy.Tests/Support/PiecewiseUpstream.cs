@@ -1,21 +1,21 @@
 using CotProxy.Http.Server;
 
-
-
-namespace CotProxy.Tests.Thinking;
+namespace CotProxy.Tests.Support;
 
 /// <summary>
-/// An upstream that answers every request with a fixed body written as the given pieces, each written and flushed on
-/// its own (after an optional pause), so the proxy receives it split as a real server's socket writes would split it.
+/// A well-behaved upstream that answers every request with a fixed body written as the given pieces, each written and
+/// flushed on its own (after an optional pause), so the proxy receives it split as a real server's socket writes would
+/// split it. It runs as a handler on <see cref="TestServer"/>, so the HTTP framing is always valid; for an upstream
+/// that writes arbitrary or broken HTTP bytes, use <see cref="RawUpstream"/>.
 /// </summary>
-internal sealed class ScriptedUpstream : IHttpHandler
+internal sealed class PiecewiseUpstream : IHttpHandler
 {
     private readonly string _contentType;
     private readonly IReadOnlyList<(byte[] Bytes, int PauseMs)> _pieces;
     private readonly bool _contentLength;
     private readonly IReadOnlyList<KeyValuePair<string, string>> _headers;
 
-    public ScriptedUpstream(string contentType, IReadOnlyList<(byte[] Bytes, int PauseMs)> pieces, bool contentLength = false, IReadOnlyList<KeyValuePair<string, string>>? headers = null)
+    public PiecewiseUpstream(string contentType, IReadOnlyList<(byte[] Bytes, int PauseMs)> pieces, bool contentLength = false, IReadOnlyList<KeyValuePair<string, string>>? headers = null)
     {
         _contentType = contentType;
         _pieces = pieces;
@@ -23,7 +23,7 @@ internal sealed class ScriptedUpstream : IHttpHandler
         _headers = headers ?? [];
     }
 
-    public ScriptedUpstream(string contentType, IEnumerable<byte[]> pieces, bool contentLength = false, IReadOnlyList<KeyValuePair<string, string>>? headers = null)
+    public PiecewiseUpstream(string contentType, IEnumerable<byte[]> pieces, bool contentLength = false, IReadOnlyList<KeyValuePair<string, string>>? headers = null)
         : this(contentType, [.. pieces.Select(p => (p, 0))], contentLength, headers)
     {
     }

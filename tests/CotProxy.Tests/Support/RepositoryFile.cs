@@ -1,4 +1,4 @@
-namespace CotProxy.Tests.Shipping;
+namespace CotProxy.Tests.Support;
 
 /// <summary>Reads the files shipped beside the project (.env.example, docker-compose.yml, Dockerfile).</summary>
 internal static class RepositoryFile

@@ -2,7 +2,7 @@ using System.Text;
 using System.Threading.Channels;
 using CotProxy.Http.Server;
 
-namespace CotProxy.Tests.Forwarding;
+namespace CotProxy.Tests.Support;
 
 /// <summary>
 /// An upstream handler that records every request it receives (method, target, headers, body bytes) and then answers
