@@ -1,6 +1,6 @@
 namespace CotProxy.Tests.Support;
 
-/// <summary>Reads the files shipped beside the project (.env.example, docker-compose.yml, Dockerfile).</summary>
+/// <summary>Reads the files shipped beside the project (README.md, .env.example, docker-compose.yml, Dockerfile).</summary>
 internal static class RepositoryFile
 {
     private static readonly Lazy<string> s_root = new(FindRoot);
