@@ -40,7 +40,7 @@ public sealed class ProxyFixtureReplayTests
         "ollama-openai-compat__qwen3_nonstream_reasoning_field.json.txt",
     };
 
-    [FixtureTheory]
+    [Theory]
     [MemberData(nameof(TaggedStreams))]
     public async Task Proxy_TaggedStreamInUnevenWrites_ClientAssemblesRecordedAnswer(string name)
     {
@@ -64,7 +64,7 @@ public sealed class ProxyFixtureReplayTests
         Assert.Equal(Encoding.UTF8.GetString(RewriterHarness.Run("text/event-stream", new ResponseRewriteOptions(), input, 0)), Encoding.UTF8.GetString(output));
     }
 
-    [FixtureTheory]
+    [Theory]
     [MemberData(nameof(SeparatedReasoningStreams))]
     public async Task Proxy_SeparatedReasoningStream_ReasoningGoneAnswerAndToolCallsKept(string name)
     {
@@ -83,7 +83,7 @@ public sealed class ProxyFixtureReplayTests
         Assert.Equal(inEvents.Contains("[DONE]"), outEvents.Contains("[DONE]"));
     }
 
-    [FixtureFact]
+    [Fact]
     public async Task Proxy_MultipleChoicesStreamWithoutThinking_BytesUnchanged()
     {
         // OpenAI's own n=3 stream: three choices interleaved, a usage-only final chunk; nothing to strip, nothing changed.
@@ -92,7 +92,7 @@ public sealed class ProxyFixtureReplayTests
         Assert.Equal(Encoding.UTF8.GetString(input), Encoding.UTF8.GetString(output));
     }
 
-    [FixtureFact]
+    [Fact]
     public async Task Proxy_OllamaNativeChatNdjson_ThinkingGoneEveryLineJson()
     {
         // Ollama's native /api/chat streams application/x-ndjson with the thought in message.thinking.
@@ -110,7 +110,7 @@ public sealed class ProxyFixtureReplayTests
         Assert.True(outLines.Length < inLines.Length, "lines that carried only thinking are dropped");
     }
 
-    [FixtureTheory]
+    [Theory]
     [MemberData(nameof(JsonBodies))]
     public async Task Proxy_JsonBodyInUnevenWrites_RewrittenWithExactContentLength(string name)
     {
