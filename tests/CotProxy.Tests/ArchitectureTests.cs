@@ -1,5 +1,5 @@
 using System.Reflection;
-using CotProxy.Tests.Shipping;
+using CotProxy.Tests.Support;
 using NetArchTest.Rules;
 
 namespace CotProxy.Tests;

@@ -1,46 +1,29 @@
 namespace CotProxy.Tests.Support;
 
 /// <summary>
-/// Locates the recorded upstream bodies in shared/fixtures (never copied into the repository):
-/// the folder named by COT_FIXTURES_DIR, else the first ancestor of the test binaries holding shared/fixtures.
+/// The recorded real-server response bodies in tests/CotProxy.Tests/Fixtures (INDEX.md there says where each came
+/// from), copied beside the test assembly by the project file. A body that is not there fails the test that reads
+/// it: a replay test without its input proves nothing, so it must not pass or skip.
 /// </summary>
 internal static class Fixtures
 {
-    public const string EnvironmentVariable = "COT_FIXTURES_DIR";
+    /// <summary>The folder beside the test assembly that holds the copied bodies.</summary>
+    public static string Directory { get; } = Path.Combine(AppContext.BaseDirectory, "Fixtures");
 
-    private static readonly Lazy<string?> s_directory = new(Locate);
-
-    /// <summary>The fixtures folder, or null when it is not present on this machine.</summary>
-    public static string? Directory => s_directory.Value;
-
-    public static string SkipReason =>
-        $"Recorded fixtures not found: set {EnvironmentVariable} or place them in an ancestor's shared/fixtures folder.";
-
+    /// <summary>The path of a recorded body; throws, failing the test, when the file is missing.</summary>
     public static string PathOf(string name)
     {
-        string directory = Directory ?? throw new InvalidOperationException(SkipReason);
-        return Path.Combine(directory, name);
+        string path = Path.Combine(Directory, name);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException(
+                $"Recorded body '{name}' not found at {path}. The bodies live in tests/CotProxy.Tests/Fixtures and the "
+                + "test project copies them to its output folder; restore the file there (Fixtures/INDEX.md lists them).",
+                path);
+        }
+
+        return path;
     }
 
     public static byte[] ReadBytes(string name) => File.ReadAllBytes(PathOf(name));
-
-    private static string? Locate()
-    {
-        string? configured = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        if (!string.IsNullOrEmpty(configured))
-        {
-            return System.IO.Directory.Exists(configured) ? configured : null;
-        }
-
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "shared", "fixtures");
-            if (System.IO.Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
 }

@@ -1,4 +1,4 @@
-using CotProxy.Tests.Forwarding;
+using CotProxy.Tests.Support;
 
 namespace CotProxy.Tests.Integration.Forwarding;
 
@@ -14,7 +14,7 @@ public sealed class WholeBodyFailureTests
     public async Task FilteredJson_UpstreamClosesMidBody_502NamingTheTarget()
     {
         const string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n";
-        await using var upstream = new ScriptedUpstream(ScriptedUpstream.WriteAndClose(head + """{"choices":[{"index":0,"message":{"content":"<think>"""));
+        await using var upstream = new RawUpstream(RawUpstream.WriteAndClose(head + """{"choices":[{"index":0,"message":{"content":"<think>"""));
         await using var proxy = new ProxyFixture(upstream.BaseUrl, Filtered);
 
         var response = await proxy.PostJsonAsync("/v1/chat/completions", """{"model":"m"}""");
@@ -28,7 +28,7 @@ public sealed class WholeBodyFailureTests
     public async Task FilteredJson_UpstreamStallsMidBody_504NamingTheSetting()
     {
         const string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n";
-        await using var upstream = new ScriptedUpstream(ScriptedUpstream.WriteAndHang(head + """{"choices":[{"index":0,"message":{"content":"<think>"""));
+        await using var upstream = new RawUpstream(RawUpstream.WriteAndHang(head + """{"choices":[{"index":0,"message":{"content":"<think>"""));
         await using var proxy = new ProxyFixture(upstream.BaseUrl, Filtered, apiRequestTimeout: TimeSpan.FromMilliseconds(300));
 
         var response = await proxy.PostJsonAsync("/v1/chat/completions", """{"model":"m"}""");

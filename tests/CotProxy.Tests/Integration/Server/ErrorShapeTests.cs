@@ -1,6 +1,6 @@
 using System.Net;
 using CotProxy.Http.Server;
-using CotProxy.Tests.Wire;
+using CotProxy.Tests.Support;
 
 namespace CotProxy.Tests.Integration.Server;
 

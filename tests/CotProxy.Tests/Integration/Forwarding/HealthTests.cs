@@ -1,0 +1,85 @@
+using System.Text.Json;
+using CotProxy.Tests.Support;
+
+namespace CotProxy.Tests.Integration.Forwarding;
+
+public sealed class HealthTests
+{
+    [Theory]
+    [InlineData(200)]
+    [InlineData(404)]
+    [InlineData(401)]
+    public async Task Health_UpstreamAnswersBelow500_Healthy(int upstreamStatus)
+    {
+        var upstream = new RecordingHandler { Respond = (context, _) => RecordingHandler.WriteAsync(context, upstreamStatus, "text/plain", "whatever") };
+        await using var server = new TestServer(upstream);
+        var target = new Uri($"http://127.0.0.1:{server.EndPoint.Port}/v1/");
+        await using var proxy = new ProxyFixture(target);
+
+        var response = await proxy.GetAsync("/health");
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("application/json", response.Header("Content-Type"));
+        var json = ResponseBytes.Json(response);
+        Assert.Equal("healthy", json.GetProperty("status").GetString());
+        Assert.Equal(target.ToString(), json.GetProperty("target_url").GetString());
+        Assert.False(json.TryGetProperty("error", out _));
+        Assert.Equal("/v1/", (await upstream.NextAsync()).Target);
+    }
+
+    [Fact]
+    public async Task Health_ConnectionRefused_503WithError()
+    {
+        var port = ProxyFixture.UnusedPort();
+        await using var proxy = new ProxyFixture(new Uri($"http://127.0.0.1:{port}/"));
+
+        var response = await proxy.GetAsync("/health");
+
+        Assert.Equal(503, response.Status);
+        var json = ResponseBytes.Json(response);
+        Assert.Equal("unhealthy", json.GetProperty("status").GetString());
+        Assert.Equal($"http://127.0.0.1:{port}/", json.GetProperty("target_url").GetString());
+        Assert.Contains("refused", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Health_UpstreamAnswers500_503WithError()
+    {
+        var upstream = new RecordingHandler { Respond = (context, _) => RecordingHandler.WriteAsync(context, 500, "text/plain", "boom") };
+        await using var server = new TestServer(upstream);
+        await using var proxy = new ProxyFixture(server.BaseUrl);
+
+        var response = await proxy.GetAsync("/health");
+
+        Assert.Equal(503, response.Status);
+        var json = ResponseBytes.Json(response);
+        Assert.Equal("unhealthy", json.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.String, json.GetProperty("error").ValueKind);
+        Assert.Contains("500", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Health_UpstreamAcceptsButNeverAnswers_503AfterHealthTimeout()
+    {
+        await using var upstream = new RawUpstream(RawUpstream.WriteAndHang(""));
+        await using var proxy = new ProxyFixture(upstream.BaseUrl, healthTimeout: TimeSpan.FromMilliseconds(300));
+
+        var response = await proxy.GetAsync("/health");
+
+        Assert.Equal(503, response.Status);
+        Assert.Contains("did not answer", ResponseBytes.Json(response).GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Health_Head_StatusWithoutBody()
+    {
+        var upstream = new RecordingHandler();
+        await using var server = new TestServer(upstream);
+        await using var proxy = new ProxyFixture(server.BaseUrl);
+
+        var response = await proxy.SendAsync("HEAD /health HTTP/1.1\r\nHost: proxy.test\r\n\r\n", headRequest: true);
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("application/json", response.Header("Content-Type"));
+    }
+}
