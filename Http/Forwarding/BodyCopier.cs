@@ -13,6 +13,10 @@ internal static class BodyCopier
 {
     private const int LargeReadSize = 16 * 1024;
 
+    // Socket completions run inline on the few epoll threads (Program.cs): the final step of a whole-body rewrite larger
+    // than this moves to the thread pool, so that other connections' small requests are not kept waiting behind it.
+    private const int InlineRewriteBytes = 64 * 1024;
+
     /// <summary>Event streams arrive a few hundred bytes at a time and may idle for minutes: small reads keep thousands of them cheap.</summary>
     public static int ReadSizeFor(bool isEventStream) => isEventStream ? 4096 : LargeReadSize;
 
@@ -134,6 +138,7 @@ internal static class BodyCopier
         var buffer = ArrayPool<byte>.Shared.Rent(LargeReadSize);
         try
         {
+            long total = 0;
             while (true)
             {
                 timeout.CancelAfter(readTimeout);
@@ -143,7 +148,15 @@ internal static class BodyCopier
                     break;
                 }
 
+                // Each read is at most 16 KiB, so the rewriter's work per read is bounded wherever it runs.
+                total += read;
                 rewriter.Write(buffer.AsSpan(0, read), output);
+            }
+
+            if (total > InlineRewriteBytes)
+            {
+                // A whole-body rewriter may do most of its work at the end; never on an epoll thread for a large body.
+                await Task.Yield();
             }
 
             rewriter.Complete(output);
