@@ -33,4 +33,17 @@ internal static class ContentTypeFraming
 
         return media.StartsWith("text/", StringComparison.OrdinalIgnoreCase) ? ResponseFraming.Text : null;
     }
+
+    /// <summary>
+    /// False for media that cannot carry a thought as text (images, audio, video, fonts): strip mode sniffs every other
+    /// body, labelled or not, since a wrong or missing label must not let a thought through.
+    /// </summary>
+    public static bool MayHoldText(string? contentType)
+    {
+        var media = MediaType.Of(contentType);
+        return !(media.StartsWith("image/", StringComparison.OrdinalIgnoreCase)
+            || media.StartsWith("audio/", StringComparison.OrdinalIgnoreCase)
+            || media.StartsWith("video/", StringComparison.OrdinalIgnoreCase)
+            || media.StartsWith("font/", StringComparison.OrdinalIgnoreCase));
+    }
 }

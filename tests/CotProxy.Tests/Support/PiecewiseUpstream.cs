@@ -10,12 +10,12 @@ namespace CotProxy.Tests.Support;
 /// </summary>
 internal sealed class PiecewiseUpstream : IHttpHandler
 {
-    private readonly string _contentType;
+    private readonly string? _contentType;
     private readonly IReadOnlyList<(byte[] Bytes, int PauseMs)> _pieces;
     private readonly bool _contentLength;
     private readonly IReadOnlyList<KeyValuePair<string, string>> _headers;
 
-    public PiecewiseUpstream(string contentType, IReadOnlyList<(byte[] Bytes, int PauseMs)> pieces, bool contentLength = false, IReadOnlyList<KeyValuePair<string, string>>? headers = null)
+    public PiecewiseUpstream(string? contentType, IReadOnlyList<(byte[] Bytes, int PauseMs)> pieces, bool contentLength = false, IReadOnlyList<KeyValuePair<string, string>>? headers = null)
     {
         _contentType = contentType;
         _pieces = pieces;
@@ -23,7 +23,7 @@ internal sealed class PiecewiseUpstream : IHttpHandler
         _headers = headers ?? [];
     }
 
-    public PiecewiseUpstream(string contentType, IEnumerable<byte[]> pieces, bool contentLength = false, IReadOnlyList<KeyValuePair<string, string>>? headers = null)
+    public PiecewiseUpstream(string? contentType, IEnumerable<byte[]> pieces, bool contentLength = false, IReadOnlyList<KeyValuePair<string, string>>? headers = null)
         : this(contentType, [.. pieces.Select(p => (p, 0))], contentLength, headers)
     {
     }
@@ -39,7 +39,11 @@ internal sealed class PiecewiseUpstream : IHttpHandler
         }
 
         var response = context.Response;
-        response.Headers.Add(new("Content-Type", _contentType));
+        if (_contentType is not null)
+        {
+            response.Headers.Add(new("Content-Type", _contentType));
+        }
+
         response.Headers.AddRange(_headers);
         response.Start(200, _contentLength ? _pieces.Sum(p => (long)p.Bytes.Length) : null);
         await response.FlushAsync(context.Aborted);

@@ -234,18 +234,60 @@ public sealed class ProxyStreamBehaviourTests
         Assert.Equal("Answer", RewriterHarness.VisibleText(RewriterHarness.SseData(Utf8Body(response)))[0]);
     }
 
-    [Fact]
-    public async Task MislabelledStream_EventStreamSentAsApplicationJson_PassesUncorrupted()
+    [Theory]
+    [InlineData("application/json")]
+    [InlineData("text/plain")]
+    [InlineData("application/octet-stream")]
+    [InlineData(null)]
+    public async Task MislabelledStream_EventStreamUnderAnotherLabel_FilteredAsSse(string? contentType)
     {
-        // The Content-Type decides (DESIGN.md); a stream mislabelled as JSON is not JSON, so the whole-body rewriter leaves it as it is.
+        // Strip mode trusts the bytes over the label: a thought must not pass because a server labelled its stream wrongly.
+        var sse = SseEvents.Utf8([SseEvents.Content((0, "<think>secret</think>Answer")), SseEvents.Finish(), SseEvents.Done]);
+        await using var pair = ProxyPair.Start(new PiecewiseUpstream(contentType, Pieces.Uneven(sse, 30)));
+
+        var body = Utf8Body(await pair.PostAsync(StreamRequest));
+
+        Assert.DoesNotContain("secret", body, StringComparison.Ordinal);
+        Assert.Equal("Answer", RewriterHarness.VisibleText(RewriterHarness.SseData(body))[0]);
+    }
+
+    [Theory]
+    [InlineData("text/event-stream")]
+    [InlineData("text/plain")]
+    [InlineData(null)]
+    public async Task MislabelledBody_JsonDocumentUnderAnotherLabel_FilteredAsJson(string? contentType)
+    {
+        var json = Encoding.UTF8.GetBytes("{\n  \"choices\": [{\"index\": 0, \"message\": {\"content\": \"<think>secret</think>Answer\"}}]\n}\n");
+        await using var pair = ProxyPair.Start(new PiecewiseUpstream(contentType, Pieces.Uneven(json, 7)));
+
+        var body = Utf8Body(await pair.PostAsync(StreamRequest));
+
+        Assert.DoesNotContain("secret", body, StringComparison.Ordinal);
+        Assert.Contains("\"content\":\"Answer\"", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MislabelledBody_JsonLinesWithoutLabel_FilteredLineByLine()
+    {
+        var lines = Encoding.UTF8.GetBytes("{\"message\":{\"content\":\"<think>secret\"},\"done\":false}\n{\"message\":{\"content\":\"</think>Answer\"},\"done\":true}\n");
+        await using var pair = ProxyPair.Start(new PiecewiseUpstream(null, Pieces.Uneven(lines, 9)));
+
+        var body = Utf8Body(await pair.PostAsync(StreamRequest));
+
+        Assert.DoesNotContain("secret", body, StringComparison.Ordinal);
+        Assert.Contains("Answer", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SplitMode_MislabelledStream_LabelStillDecides()
+    {
+        // Only strip mode promises that no thought passes; split and keep follow the Content-Type as before.
         var sse = SseEvents.Utf8([SseEvents.Content((0, "<think>x</think>Answer")), SseEvents.Finish(), SseEvents.Done]);
-        await using var pair = ProxyPair.Start(new PiecewiseUpstream("application/json", Pieces.Uneven(sse, 30)));
+        await using var pair = ProxyPair.Start(new PiecewiseUpstream("application/octet-stream", Pieces.Uneven(sse, 30)), "model=*,think_mode=split");
 
         var response = await pair.PostAsync(StreamRequest);
 
-        Assert.Equal(200, response.Status);
         Assert.Equal(sse, Encoding.Latin1.GetBytes(response.Body));
-        Assert.Equal(sse.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), response.Header("Content-Length"));
     }
 
     [Fact]

@@ -1,0 +1,162 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace CotProxy.Filtering;
+
+/// <summary>
+/// Strip mode's guard against a wrong or missing Content-Type: holds the first bytes of the body until they tell what it
+/// is (an event stream, one JSON document, JSON lines, or text), then filters it as that. A thought must not pass for
+/// want of a label; the label decides only when the bytes agree with it or cannot tell.
+/// </summary>
+internal sealed class SniffingResponseRewriter : IResponseRewriter
+{
+    // How far an unlabelled body starting with '{' is read for its first line break, to tell JSON lines from one document.
+    private const int MaxSniffBytes = 64 * 1024;
+
+    private readonly ResponseFraming? _label;
+    private readonly ResponseRewriteOptions _options;
+    private readonly int _maxBufferedBytes;
+    private PooledByteBuffer? _held = new(256);
+    private IResponseRewriter? _inner;
+
+    /// <param name="label">The framing the Content-Type claims; null when it claims none this proxy reads.</param>
+    /// <param name="options">What the chosen rewriter does.</param>
+    /// <param name="maxBufferedBytes">The chosen rewriter's limit on one event or document.</param>
+    public SniffingResponseRewriter(ResponseFraming? label, ResponseRewriteOptions options, int maxBufferedBytes = ResponseRewriterFactory.DefaultMaxBufferedBytes)
+    {
+        _label = label;
+        _options = options;
+        _maxBufferedBytes = maxBufferedBytes;
+    }
+
+    /// <summary>The framing the bytes were recognised as, once they told; null before.</summary>
+    public ResponseFraming? Framing { get; private set; }
+
+    public void Write(ReadOnlySpan<byte> input, IBufferWriter<byte> output)
+    {
+        if (_inner is not null)
+        {
+            _inner.Write(input, output);
+            return;
+        }
+
+        var held = _held!;
+        held.Write(input);
+        if (Recognise(held.WrittenSpan, final: false) is { } framing)
+        {
+            Start(framing, output);
+        }
+    }
+
+    public void Complete(IBufferWriter<byte> output)
+    {
+        if (_inner is null)
+        {
+            Start(Recognise(_held!.WrittenSpan, final: true) ?? ResponseFraming.Text, output);
+        }
+
+        _inner!.Complete(output);
+    }
+
+    public bool TryWriteKeepAlive(IBufferWriter<byte> output) => _inner?.TryWriteKeepAlive(output) ?? false;
+
+    public void Dispose()
+    {
+        _inner?.Dispose();
+        _held?.Dispose();
+        _held = null;
+    }
+
+    /// <summary>What <paramref name="body"/> (the first bytes) holds; null while they cannot tell yet.</summary>
+    internal ResponseFraming? Recognise(ReadOnlySpan<byte> body, bool final)
+    {
+        var start = body.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? body[3..] : body;
+        start = start.TrimStart(" \t\r\n"u8);
+        if (start.IsEmpty)
+        {
+            return final ? _label ?? ResponseFraming.Text : null;
+        }
+
+        if (start[0] is (byte)'{' or (byte)'[')
+        {
+            return _label is ResponseFraming.JsonBody or ResponseFraming.Ndjson ? _label : JsonOrLines(start, final);
+        }
+
+        switch (SseField(start))
+        {
+            case true:
+                return ResponseFraming.EventStream;
+            case null when !final:
+                return null;
+        }
+
+        // Neither JSON nor an event stream: text, whatever the label says, so tags in it are still found.
+        return ResponseFraming.Text;
+    }
+
+    private void Start(ResponseFraming framing, IBufferWriter<byte> output)
+    {
+        Framing = framing;
+        _inner = ResponseRewriterFactory.Create(framing, _options, _maxBufferedBytes) ?? new RawTextResponseRewriter(_options);
+        _inner.Write(_held!.WrittenSpan, output);
+        _held.Dispose();
+        _held = null;
+    }
+
+    /// <summary>
+    /// An unlabelled body starting with a JSON value: JSON lines when its first line is one whole value, else one document.
+    /// Null while the first line has not ended (and the body has not).
+    /// </summary>
+    private static ResponseFraming? JsonOrLines(ReadOnlySpan<byte> start, bool final)
+    {
+        var newline = start.IndexOf((byte)'\n');
+        if (newline < 0)
+        {
+            return final || start.Length >= MaxSniffBytes ? ResponseFraming.JsonBody : null;
+        }
+
+        var reader = new Utf8JsonReader(start[..newline], isFinalBlock: true, state: default);
+        try
+        {
+            return reader.Read() && reader.TrySkip() && start[(int)reader.BytesConsumed..newline].TrimEnd(" \t\r"u8).IsEmpty
+                ? ResponseFraming.Ndjson
+                : ResponseFraming.JsonBody;
+        }
+        catch (JsonException)
+        {
+            return ResponseFraming.JsonBody;
+        }
+    }
+
+    /// <summary>
+    /// True when <paramref name="start"/> begins with an SSE line (WHATWG HTML §9.2.6: a comment ":" or one of the
+    /// fields data, event, id, retry, followed by ":" or the line's end); null when it may still become one.
+    /// </summary>
+    private static bool? SseField(ReadOnlySpan<byte> start)
+    {
+        if (start[0] == (byte)':')
+        {
+            return true;
+        }
+
+        var undecided = false;
+        if (IsField(start, "data"u8, ref undecided) || IsField(start, "event"u8, ref undecided)
+            || IsField(start, "id"u8, ref undecided) || IsField(start, "retry"u8, ref undecided))
+        {
+            return true;
+        }
+
+        return undecided ? null : false;
+    }
+
+    private static bool IsField(ReadOnlySpan<byte> start, ReadOnlySpan<byte> name, ref bool undecided)
+    {
+        if (start.Length <= name.Length)
+        {
+            undecided |= name.StartsWith(start);
+            return false;
+        }
+
+        return start.StartsWith(name) && start[name.Length] is (byte)':' or (byte)'\n' or (byte)'\r';
+    }
+}

@@ -1,0 +1,70 @@
+using System.Buffers;
+using System.Text;
+using CotProxy.Filtering;
+
+namespace CotProxy.Tests.Filtering;
+
+public class SniffingResponseRewriterTests
+{
+    public static TheoryData<string, string?, string> Bodies => new()
+    {
+        { "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"<think>x</think>Hi\"}}]}\n\ndata: [DONE]\n\n", "JsonBody", "EventStream" },
+        { "\r\n: keep-alive\n\ndata: [DONE]\n\n", null, "EventStream" },
+        { "event: message\ndata: {}\n\n", "Text", "EventStream" },
+        { "{\n \"choices\": [{\"index\": 0, \"message\": {\"content\": \"<think>x</think>Hi\"}}]\n}", null, "JsonBody" },
+        { "{\"choices\":[{\"index\":0,\"message\":{\"content\":\"<think>x</think>Hi\"}}]}", "EventStream", "JsonBody" },
+        { "{\"message\":{\"content\":\"<think>x\"}}\n{\"message\":{\"content\":\"</think>Hi\"}}\n", null, "Ndjson" },
+        { "{\"message\":{\"content\":\"<think>x</think>Hi\"}}\n", "JsonBody", "JsonBody" },
+        { "\uFEFF  <think>x</think>Hi", "JsonBody", "Text" },
+        { "database: not an event stream", null, "Text" },
+        { "dat", null, "Text" },
+        { "", "EventStream", "EventStream" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Bodies))]
+    public void Recognise_EverySplit_SameFramingAndOutput(string body, string? labelName, string expectedName)
+    {
+        ResponseFraming? label = labelName is null ? null : Enum.Parse<ResponseFraming>(labelName);
+        var expected = Enum.Parse<ResponseFraming>(expectedName);
+        var bytes = Encoding.UTF8.GetBytes(body);
+        var (whole, framing) = Run(bytes, label, [bytes.Length]);
+        Assert.Equal(expected, framing);
+        for (var cut = 0; cut <= bytes.Length; cut++)
+        {
+            var (split, splitFraming) = Run(bytes, label, [cut, bytes.Length - cut]);
+            Assert.True(whole.SequenceEqual(split), $"cut at {cut}: output differs");
+            Assert.Equal(expected, splitFraming);
+        }
+
+        var (bytewise, bytewiseFraming) = Run(bytes, label, [.. Enumerable.Repeat(1, bytes.Length)]);
+        Assert.True(whole.SequenceEqual(bytewise), "one byte at a time: output differs");
+        Assert.Equal(expected, bytewiseFraming);
+    }
+
+    [Fact]
+    public void Recognise_ThoughtInEveryFraming_NeverInOutput()
+    {
+        foreach (var (body, _, _) in Bodies.Select(row => ((string)row[0], row[1], row[2])))
+        {
+            var (output, _) = Run(Encoding.UTF8.GetBytes(body), label: null, [body.Length]);
+            Assert.DoesNotContain("<think>x", Encoding.UTF8.GetString(output), StringComparison.Ordinal);
+        }
+    }
+
+    private static (byte[] Output, ResponseFraming? Framing) Run(byte[] body, ResponseFraming? label, int[] pieces)
+    {
+        using var rewriter = new SniffingResponseRewriter(label, new ResponseRewriteOptions());
+        var output = new ArrayBufferWriter<byte>();
+        var offset = 0;
+        foreach (var size in pieces)
+        {
+            var length = Math.Min(size, body.Length - offset);
+            rewriter.Write(body.AsSpan(offset, length), output);
+            offset += length;
+        }
+
+        rewriter.Complete(output);
+        return (output.WrittenSpan.ToArray(), rewriter.Framing);
+    }
+}
