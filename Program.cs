@@ -152,7 +152,7 @@ internal static class Program
         }
 
         Log.Info("stopped");
-        await Log.FlushAsync();
+        Log.Flush();
         return 0;
 
         void OnSignal(PosixSignalContext context)
