@@ -186,7 +186,8 @@ public sealed class ProxyStreamBehaviourTests
     [Fact]
     public async Task MislabelledStream_EventStreamSentAsApplicationJson_PassesUncorrupted()
     {
-        // The Content-Type decides (DESIGN.md); a stream mislabelled as JSON is not JSON, so the whole-body rewriter leaves it as it is.
+        // The response's Content-Type picks the rewriter, not the request's stream flag; a stream mislabelled as JSON is not
+        // JSON, so the whole-body rewriter leaves it as it is.
         var sse = SseEvents.Utf8([SseEvents.Content((0, "<think>x</think>Answer")), SseEvents.Finish(), SseEvents.Done]);
         await using var pair = ProxyPair.Start(new ScriptedUpstream("application/json", Pieces.Uneven(sse, 30)));
 
