@@ -25,8 +25,9 @@ RUN set -eu; \
     apt-get install -y --no-install-recommends $packages; \
     rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-# Restore first, so a source change does not download the packages again.
-COPY CotProxy.csproj ./
+# Restore first, so a source change does not download the packages again. The project's target framework and
+# analyzer settings live in Directory.Build.props, and global.json picks the SDK: both are needed to restore.
+COPY CotProxy.csproj Directory.Build.props global.json ./
 RUN set -eu; \
     case "$TARGETARCH" in \
       amd64) rid=linux-x64 ;; \

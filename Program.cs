@@ -119,7 +119,7 @@ internal static class Program
         await host.StopAsync(settings.ShutdownTimeout);
 
         Log.Info("stopped");
-        await Log.FlushAsync();
+        Log.Flush();
         return 0;
 
         void OnSignal(PosixSignalContext context)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using CotProxy.Logging;
 
 namespace CotProxy.Configuration;
 
@@ -7,8 +8,8 @@ namespace CotProxy.Configuration;
 /// Hides secrets in texts that are printed (<c>cot-proxy config</c>, error lines): the password
 /// part of URLs ("https://user:pass@host" → "https://***@host") and, in LLM_PARAMS-style
 /// "key=value" lists, the values of keys that name a credential (api_key, token, secret,
-/// password, authorization...). "max_tokens" is not a credential: keys are compared by their
-/// '_'/'-' separated words, not by substring.
+/// password, authorization...), by the rule the DEBUG log uses for header names:
+/// <see cref="SecretNames.IsSecret"/>.
 /// </summary>
 internal static class SecretRedactor
 {
@@ -16,26 +17,6 @@ internal static class SecretRedactor
 
     private static readonly SearchValues<char> s_authorityEnd = SearchValues.Create("/?# ,;\n\"'");
     private static readonly SearchValues<char> s_itemSeparators = SearchValues.Create(",;\n");
-
-    private static readonly HashSet<string> s_sensitiveWords = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "key", "apikey", "token", "secret", "password", "passwd", "pwd", "authorization", "auth",
-        "bearer", "credential", "credentials", "cookie", "session",
-    };
-
-    /// <summary>True for keys such as api_key, OPENAI_API_KEY, access-token, client_secret, Authorization.</summary>
-    public static bool IsSensitiveKey(string key)
-    {
-        foreach (string word in key.Trim().Split('_', '-', '.'))
-        {
-            if (s_sensitiveWords.Contains(word))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 
     /// <summary>Replaces the user-info of every "scheme://user-info@" in the text with ***.</summary>
     public static string RedactUrlUserInfo(string text)
@@ -89,7 +70,7 @@ internal static class SecretRedactor
 
             string item = text[start..end];
             int equals = item.IndexOf('=', StringComparison.Ordinal);
-            if (equals > 0 && IsSensitiveKey(item[..equals]))
+            if (equals > 0 && SecretNames.IsSecret(item[..equals]))
             {
                 builder.Append(item, 0, equals + 1).Append(Mask);
             }

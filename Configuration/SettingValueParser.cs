@@ -5,7 +5,9 @@ namespace CotProxy.Configuration;
 
 /// <summary>
 /// Strict parsers for setting values. Each accepts exactly the documented syntax and nothing the
-/// BCL parsers would also let through (signs, spaces, hex, cultures: see DESIGN.md's pitfalls).
+/// BCL parsers would also let through: int.Parse's default NumberStyles.Integer takes a sign and
+/// surrounding white space, double.Parse also exponents and thousands separators, both follow the
+/// current culture unless told otherwise, and bool.Parse trims white space.
 /// </summary>
 internal static class SettingValueParser
 {

@@ -41,60 +41,41 @@ internal static class SettingsLoader
         }
 
         var layers = new Layers(commandLine, environment, fileValues, envFileUsed);
-        var sources = new Dictionary<string, SettingSource>(StringComparer.Ordinal);
 
-        string host = ProxySettings.DefaultHost;
-        if (layers.TryGet(SettingNames.Host, sources, out string text, out string origin)
-            && !SettingValueParser.TryParseHost(text, out host))
-        {
-            error = Invalid(SettingNames.Host, text, origin, SettingValueParser.HostSyntax);
-            return false;
-        }
-
-        if (!TryInteger(layers, SettingNames.Port, ProxySettings.DefaultPort, 0, ProxySettings.MaxPort, "expected a whole number from 0 to 65535 (0 picks any free port)", sources, out int port, out error))
+        if (!layers.TryRead(SettingNames.Host, ProxySettings.DefaultHost, SettingValueParser.TryParseHost, SettingValueParser.HostSyntax, out string host, out error)
+            || !layers.TryRead(SettingNames.Port, ProxySettings.DefaultPort, WholeNumber(0, ProxySettings.MaxPort), "expected a whole number from 0 to 65535 (0 picks any free port)", out int port, out error))
         {
             return false;
         }
 
+        // Not TryRead: the error shows the value with any URL password hidden, and the parser says what is wrong.
         Uri target = ProxySettings.DefaultTargetBaseUrl;
-        if (layers.TryGet(SettingNames.TargetBaseUrl, sources, out text, out origin)
+        if (layers.TryGet(SettingNames.TargetBaseUrl, out string text, out string origin)
             && !SettingValueParser.TryParseTargetUrl(text, out target, out string reason))
         {
             error = Invalid(SettingNames.TargetBaseUrl, SecretRedactor.RedactUrlUserInfo(text), origin, reason);
             return false;
         }
 
-        if (!TryBoolean(layers, SettingNames.Demo, sources, out bool demo, out error)
-            || !TryBoolean(layers, SettingNames.Debug, sources, out bool debug, out error)
-            || !TrySeconds(layers, SettingNames.ApiRequestTimeout, ProxySettings.DefaultApiRequestTimeout, sources, out TimeSpan apiRequestTimeout, out error)
-            || !TrySeconds(layers, SettingNames.ConnectTimeout, ProxySettings.DefaultConnectTimeout, sources, out TimeSpan connectTimeout, out error))
+        if (!layers.TryRead(SettingNames.Demo, false, SettingValueParser.TryParseBoolean, SettingValueParser.BooleanSyntax, out bool demo, out error)
+            || !layers.TryRead(SettingNames.Debug, false, SettingValueParser.TryParseBoolean, SettingValueParser.BooleanSyntax, out bool debug, out error)
+            || !layers.TryRead(SettingNames.ApiRequestTimeout, ProxySettings.DefaultApiRequestTimeout, SettingValueParser.TryParseSeconds, SettingValueParser.DurationSyntax, out TimeSpan apiRequestTimeout, out error)
+            || !layers.TryRead(SettingNames.ConnectTimeout, ProxySettings.DefaultConnectTimeout, SettingValueParser.TryParseSeconds, SettingValueParser.DurationSyntax, out TimeSpan connectTimeout, out error)
+            || !layers.TryRead(SettingNames.MaxRequestBodyMb, ProxySettings.DefaultMaxRequestBodyMegabytes, WholeNumber(ProxySettings.MinMaxRequestBodyMegabytes, ProxySettings.MaxMaxRequestBodyMegabytes), "expected a whole number of MiB from 1 to 4096", out int bodyMegabytes, out error)
+            || !layers.TryRead(SettingNames.ShutdownTimeout, ProxySettings.DefaultShutdownTimeout, SettingValueParser.TryParseSeconds, SettingValueParser.DurationSyntax, out TimeSpan shutdownTimeout, out error)
+            || !layers.TryRead(SettingNames.RequestHeadersTimeout, ProxySettings.DefaultRequestHeadersTimeout, SettingValueParser.TryParseSeconds, SettingValueParser.DurationSyntax, out TimeSpan requestHeadersTimeout, out error)
+            || !layers.TryRead(SettingNames.RequestBodyTimeout, ProxySettings.DefaultRequestBodyTimeout, SettingValueParser.TryParseSeconds, SettingValueParser.DurationSyntax, out TimeSpan requestBodyTimeout, out error)
+            || !layers.TryRead(SettingNames.KeepAliveTimeout, ProxySettings.DefaultKeepAliveTimeout, SettingValueParser.TryParseSeconds, SettingValueParser.DurationSyntax, out TimeSpan keepAliveTimeout, out error))
         {
             return false;
         }
 
-        if (!TryInteger(layers, SettingNames.MaxRequestBodyMb, ProxySettings.DefaultMaxRequestBodyMegabytes, ProxySettings.MinMaxRequestBodyMegabytes, ProxySettings.MaxMaxRequestBodyMegabytes, "expected a whole number of MiB from 1 to 4096", sources, out int bodyMegabytes, out error))
-        {
-            return false;
-        }
+        string? llmParams = layers.TryGet(SettingNames.LlmParams, out text, out _) ? text : null;
+        string? thinkTag = layers.TryGet(SettingNames.ThinkTag, out text, out _) ? text : null;
+        string? thinkEndTag = layers.TryGet(SettingNames.ThinkEndTag, out text, out _) ? text : null;
 
-        if (!TrySeconds(layers, SettingNames.ShutdownTimeout, ProxySettings.DefaultShutdownTimeout, sources, out TimeSpan shutdownTimeout, out error)
-            || !TrySeconds(layers, SettingNames.RequestHeadersTimeout, ProxySettings.DefaultRequestHeadersTimeout, sources, out TimeSpan requestHeadersTimeout, out error)
-            || !TrySeconds(layers, SettingNames.RequestBodyTimeout, ProxySettings.DefaultRequestBodyTimeout, sources, out TimeSpan requestBodyTimeout, out error)
-            || !TrySeconds(layers, SettingNames.KeepAliveTimeout, ProxySettings.DefaultKeepAliveTimeout, sources, out TimeSpan keepAliveTimeout, out error))
-        {
-            return false;
-        }
-
-        string? llmParams = layers.TryGet(SettingNames.LlmParams, sources, out text, out _) ? text : null;
-        string? thinkTag = layers.TryGet(SettingNames.ThinkTag, sources, out text, out _) ? text : null;
-        string? thinkEndTag = layers.TryGet(SettingNames.ThinkEndTag, sources, out text, out _) ? text : null;
-
-        if (!TryBoolean(layers, SettingNames.EnableThinkTagFiltering, sources, out bool enableFiltering, out error))
-        {
-            return false;
-        }
-
-        if (!TryInteger(layers, SettingNames.ThinkKeepAliveSeconds, ProxySettings.DefaultThinkKeepAliveSeconds, 0, ProxySettings.MaxThinkKeepAliveSeconds, "expected a whole number of seconds from 0 to 3600 (0 = never)", sources, out int thinkKeepAlive, out error))
+        if (!layers.TryRead(SettingNames.EnableThinkTagFiltering, false, SettingValueParser.TryParseBoolean, SettingValueParser.BooleanSyntax, out bool enableFiltering, out error)
+            || !layers.TryRead(SettingNames.ThinkKeepAliveSeconds, ProxySettings.DefaultThinkKeepAliveSeconds, WholeNumber(0, ProxySettings.MaxThinkKeepAliveSeconds), "expected a whole number of seconds from 0 to 3600 (0 = never)", out int thinkKeepAlive, out error))
         {
             return false;
         }
@@ -133,7 +114,7 @@ internal static class SettingsLoader
             EnableThinkTagFiltering = enableFiltering,
             ThinkKeepAliveSeconds = thinkKeepAlive,
             EnvFileUsed = envFileUsed,
-            Sources = sources.AsReadOnly(),
+            Sources = layers.Sources.AsReadOnly(),
         };
         error = "";
         return true;
@@ -202,60 +183,49 @@ internal static class SettingsLoader
         return true;
     }
 
-    private static bool TryBoolean(Layers layers, string name, Dictionary<string, SettingSource> sources, out bool value, out string error)
-    {
-        value = false;
-        error = "";
-        if (layers.TryGet(name, sources, out string text, out string origin) && !SettingValueParser.TryParseBoolean(text, out value))
-        {
-            error = Invalid(name, text, origin, SettingValueParser.BooleanSyntax);
-            return false;
-        }
-
-        return true;
-    }
-
-    private static bool TryInteger(Layers layers, string name, int fallback, int min, int max, string accepted, Dictionary<string, SettingSource> sources, out int value, out string error)
-    {
-        value = fallback;
-        error = "";
-        if (layers.TryGet(name, sources, out string text, out string origin) && !SettingValueParser.TryParseInteger(text, min, max, out value))
-        {
-            error = Invalid(name, text, origin, accepted);
-            return false;
-        }
-
-        return true;
-    }
-
-    private static bool TrySeconds(Layers layers, string name, TimeSpan fallback, Dictionary<string, SettingSource> sources, out TimeSpan value, out string error)
-    {
-        value = fallback;
-        error = "";
-        if (layers.TryGet(name, sources, out string text, out string origin) && !SettingValueParser.TryParseSeconds(text, out value))
-        {
-            error = Invalid(name, text, origin, SettingValueParser.DurationSyntax);
-            return false;
-        }
-
-        return true;
-    }
+    /// <summary>A whole number from min to max inclusive.</summary>
+    private static ValueParser<int> WholeNumber(int min, int max) =>
+        (string text, out int value) => SettingValueParser.TryParseInteger(text, min, max, out value);
 
     private static string Invalid(string name, string value, string origin, string accepted) =>
         $"invalid {name} {CommandLineArguments.Quote(value)} (from {origin}): {accepted}";
 
-    /// <summary>The three layers, looked up top-down.</summary>
+    /// <summary>Parses a setting's text; false when the text is not one of the accepted values.</summary>
+    private delegate bool ValueParser<T>(string text, out T value);
+
+    /// <summary>The three layers, looked up top-down, and the layer each setting came from.</summary>
     private sealed class Layers(
         CommandLineArguments commandLine,
         IReadOnlyDictionary<string, string> environment,
         IReadOnlyDictionary<string, string> file,
         string? filePath)
     {
+        /// <summary>The layer that supplied each setting found (non-empty) in one.</summary>
+        public Dictionary<string, SettingSource> Sources { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>
+        /// The setting's value parsed, or <paramref name="fallback"/> when no layer holds it (or
+        /// holds it empty). False with one line naming the setting, the value, where it came from
+        /// and <paramref name="accepted"/> when the text does not parse.
+        /// </summary>
+        public bool TryRead<T>(string name, T fallback, ValueParser<T> parse, string accepted, out T value, out string error)
+        {
+            value = fallback;
+            error = "";
+            if (TryGet(name, out string text, out string origin) && !parse(text, out value))
+            {
+                error = Invalid(name, text, origin, accepted);
+                return false;
+            }
+
+            return true;
+        }
+
         /// <summary>
         /// Finds the highest layer that holds <paramref name="name"/>. Returns false (the default
-        /// applies) when none does or the value found is empty; records the layer in sources.
+        /// applies) when none does or the value found is empty; records the layer in <see cref="Sources"/>.
         /// </summary>
-        public bool TryGet(string name, Dictionary<string, SettingSource> sources, out string value, out string origin)
+        public bool TryGet(string name, out string value, out string origin)
         {
             SettingSource source;
             if (commandLine.Values.TryGetValue(name, out string? found))
@@ -286,7 +256,7 @@ internal static class SettingsLoader
                 return false;
             }
 
-            sources[name] = source;
+            Sources[name] = source;
             return true;
         }
     }

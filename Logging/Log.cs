@@ -110,12 +110,8 @@ internal static class Log
         Append(line.Written);
     }
 
-    /// <summary>Writes every pending line now and flushes the sink (shutdown, tests).</summary>
-    public static Task FlushAsync()
-    {
-        WritePending();
-        return Task.CompletedTask;
-    }
+    /// <summary>Writes every pending line now and flushes the sink, on the calling thread (shutdown, tests).</summary>
+    public static void Flush() => WritePending();
 
     /// <summary>Client-supplied text in a log line: controls replaced, length capped, so a request cannot forge log lines.</summary>
     public static string SafeText(string text, int maxLength)

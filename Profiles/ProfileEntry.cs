@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using CotProxy.Logging;
 
 namespace CotProxy.Profiles;
 
@@ -38,32 +39,13 @@ internal sealed class ProfileEntry
     /// <summary>One fragment of <see cref="ModelProfile.Describe"/>: <c>temperature=0.7 (number)</c>, <c>top_k?=20 (number, default)</c>, <c>!seed</c>.</summary>
     public string Describe()
     {
-        string shown = LooksSecret(Path[^1]) ? "***" : ValueJson;
+        // Start-up logs print profiles: a key named like a credential (api_key, auth_token, password) keeps its value out.
+        string shown = SecretNames.IsSecret(Path[^1]) ? "***" : ValueJson;
         return Kind switch
         {
             ProfileEntryKind.Remove => "!" + Key,
             ProfileEntryKind.Default => $"{Key}?={shown} ({TypeName}, default)",
             _ => $"{Key}={shown} ({TypeName})",
         };
-    }
-
-    // Start-up logs print profiles; a key named like a credential (api_key, auth_token, password)
-    // keeps its value out of them. Whole words only, so max_tokens still shows.
-    private static bool LooksSecret(string name)
-    {
-        foreach (string word in name.Split('_', '-'))
-        {
-            if (word.Equals("key", StringComparison.OrdinalIgnoreCase)
-                || word.Equals("apikey", StringComparison.OrdinalIgnoreCase)
-                || word.Equals("token", StringComparison.OrdinalIgnoreCase)
-                || word.Equals("secret", StringComparison.OrdinalIgnoreCase)
-                || word.Equals("password", StringComparison.OrdinalIgnoreCase)
-                || word.Equals("authorization", StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

@@ -6,7 +6,7 @@
 #     RID     linux-x64 (default) or linux-arm64
 #     OUTDIR  default out/RID (relative to the repository root)
 #
-# Any warning fails the publish: TreatWarningsAsErrors in CotProxy.csproj also sets
+# Any warning fails the publish: TreatWarningsAsErrors (Directory.Build.props) also sets
 # IlcTreatWarningsAsErrors (ILC --warnaserror, which covers the trim/AOT analysis warnings
 # IL2xxx/IL3xxx), -warnaserror covers every other MSBuild/SDK warning, and the log is grepped
 # for warnings afterwards in case a tool reports one in a way neither catches.

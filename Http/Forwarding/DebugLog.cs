@@ -41,19 +41,9 @@ internal static class DebugLog
     {
         foreach (var (name, value) in headers)
         {
-            text.Append(' ').Append(name).Append('=').Append(IsSecret(name) ? Redact(value) : Log.SafeText(value, 200)).Append(';');
+            text.Append(' ').Append(name).Append('=').Append(SecretNames.IsSecret(name) ? Redact(value) : Log.SafeText(value, 200)).Append(';');
         }
     }
-
-    public static bool IsSecret(string headerName) =>
-        headerName.Equals("Authorization", StringComparison.OrdinalIgnoreCase)
-        || headerName.Equals("Proxy-Authorization", StringComparison.OrdinalIgnoreCase)
-        || headerName.Equals("Cookie", StringComparison.OrdinalIgnoreCase)
-        || headerName.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase)
-        || headerName.Equals("Api-Key", StringComparison.OrdinalIgnoreCase)
-        || headerName.Equals("X-Api-Key", StringComparison.OrdinalIgnoreCase)
-        || headerName.Contains("token", StringComparison.OrdinalIgnoreCase)
-        || headerName.Contains("secret", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Keeps the scheme word ("Bearer") so a reader can tell what kind of credential was sent, never the credential.</summary>
     public static string Redact(string value)

@@ -1,6 +1,10 @@
 namespace CotProxy.Http.Server;
 
-/// <summary>Number parsing for framing fields, by hand: the BCL parsers accept signs, spaces and prefixes (DESIGN.md).</summary>
+/// <summary>
+/// Number parsing for framing fields, by hand: long.Parse's default NumberStyles.Integer also takes a sign and white
+/// space around the digits ("+5", " 5 "), and NumberStyles.HexNumber white space, none of which the grammar allows; an
+/// invalid Content-Length makes the framing invalid (RFC 9112 §6.3), so it is rejected, never read generously.
+/// </summary>
 internal static class AsciiParsing
 {
     /// <summary>Decimal digits only, at least one, overflow checked before each step (RFC 9110 §8.6: Content-Length = 1*DIGIT).</summary>

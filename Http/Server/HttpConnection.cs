@@ -220,7 +220,7 @@ internal sealed class HttpConnection : IDisposable
         {
             if (request.ContentLength > _limits.MaxRequestBodyBytes)
             {
-                throw HttpRejection.Create(RejectionReason.BodyTooLarge);
+                throw HttpRejection.Create(RejectionReason.BodyTooLarge, _limits);
             }
 
             if (context.Body.IsComplete)

@@ -57,7 +57,7 @@ internal static class HttpRequestParser
             var lf = rest.IndexOf(HttpConstants.LF);
             if ((lf < 0 ? buffer.Length : position + lf) > limits.MaxRequestLineBytes + 1)
             {
-                throw HttpRejection.Create(RejectionReason.RequestLineTooLong);
+                throw HttpRejection.Create(RejectionReason.RequestLineTooLong, limits);
             }
 
             if (lf < 0)
@@ -89,7 +89,7 @@ internal static class HttpRequestParser
             {
                 if (headerBytes + rest.Length > limits.MaxHeaderBytes)
                 {
-                    throw HttpRejection.Create(RejectionReason.HeadersTooLarge);
+                    throw HttpRejection.Create(RejectionReason.HeadersTooLarge, limits);
                 }
 
                 return -1;
@@ -98,7 +98,7 @@ internal static class HttpRequestParser
             headerBytes += lf + 1;
             if (headerBytes > limits.MaxHeaderBytes)
             {
-                throw HttpRejection.Create(RejectionReason.HeadersTooLarge);
+                throw HttpRejection.Create(RejectionReason.HeadersTooLarge, limits);
             }
 
             position += lf + 1;
@@ -109,7 +109,7 @@ internal static class HttpRequestParser
 
             if (++headerCount > limits.MaxHeaderCount)
             {
-                throw HttpRejection.Create(RejectionReason.TooManyHeaders);
+                throw HttpRejection.Create(RejectionReason.TooManyHeaders, limits);
             }
 
             var kind = ParseHeaderLine(WithoutCr(rest[..lf], RejectionReason.MalformedHeader), request);
@@ -149,7 +149,7 @@ internal static class HttpRequestParser
             {
                 if (trailerBytes + reader.Remaining > limits.MaxHeaderBytes)
                 {
-                    throw HttpRejection.Create(RejectionReason.HeadersTooLarge);
+                    throw HttpRejection.Create(RejectionReason.HeadersTooLarge, limits);
                 }
 
                 return false;
@@ -158,7 +158,7 @@ internal static class HttpRequestParser
             trailerBytes += (int)Math.Min(line.Length + 1, int.MaxValue / 2);
             if (trailerBytes > limits.MaxHeaderBytes)
             {
-                throw HttpRejection.Create(RejectionReason.HeadersTooLarge);
+                throw HttpRejection.Create(RejectionReason.HeadersTooLarge, limits);
             }
 
             if (line.Length == 1 && line.FirstSpan[0] == HttpConstants.CR)

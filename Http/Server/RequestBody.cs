@@ -157,7 +157,7 @@ internal sealed class RequestBody : Stream
 
                 if (_read + data.Length > _limits.MaxRequestBodyBytes)
                 {
-                    throw HttpRejection.Create(RejectionReason.BodyTooLarge);
+                    throw HttpRejection.Create(RejectionReason.BodyTooLarge, _limits);
                 }
 
                 data.CopyTo(destination[written..]);

@@ -49,7 +49,7 @@ public sealed class SettingValueParserTests
         Assert.Equal(expected, value);
     }
 
-    // DESIGN.md: the BCL parsers accept signs, blanks and other forms; only ASCII digits pass here.
+    // int.Parse (NumberStyles.Integer) would accept the sign and blank cases below; only ASCII digits pass here.
     [Theory]
     [InlineData("")]
     [InlineData("+5")]

@@ -10,75 +10,75 @@ namespace CotProxy.Tests.Logging;
 public sealed class LogTests
 {
     [Fact]
-    public async Task Access_OrdinaryRequest_OneLineInTheDocumentedFormat()
+    public void Access_OrdinaryRequest_OneLineInTheDocumentedFormat()
     {
-        var text = await CaptureAsync(() => Log.Access(null, "POST", "/v1/chat/completions?x=1", "qwen3", 200, 416, 3.46));
+        var text = Capture(() => Log.Access(null, "POST", "/v1/chat/completions?x=1", "qwen3", 200, 416, 3.46));
 
         Assert.Matches(new Regex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z access POST /v1/chat/completions\?x=1 model=qwen3 status=200 bytes=416 ms=3\.5\n$"), text);
     }
 
     [Fact]
-    public async Task Access_NamedServerWithoutModel_NamePrefixAndDash()
+    public void Access_NamedServerWithoutModel_NamePrefixAndDash()
     {
-        var text = await CaptureAsync(() => Log.Access("demo", "GET", "/v1/models", null, 499, 0, 0));
+        var text = Capture(() => Log.Access("demo", "GET", "/v1/models", null, 499, 0, 0));
 
         Assert.EndsWith("Z demo access GET /v1/models model=- status=499 bytes=0 ms=0.0\n", text, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Access_ControlCharactersAndLongTarget_ReplacedAndCapped()
+    public void Access_ControlCharactersAndLongTarget_ReplacedAndCapped()
     {
         var target = "/a\u001b[31m\r\nfake 200\u0085" + new string('x', 300);
-        var text = await CaptureAsync(() => Log.Access(null, "GET", target, "m\nx", 200, 1, 1));
+        var text = Capture(() => Log.Access(null, "GET", target, "m\nx", 200, 1, 1));
 
         Assert.Single(text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains(" GET /a?[31m??fake 200?" + new string('x', 200 - 18) + "… model=m?x ", text, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Access_NonAsciiModel_WrittenAsUtf8()
+    public void Access_NonAsciiModel_WrittenAsUtf8()
     {
-        var text = await CaptureAsync(() => Log.Access(null, "POST", "/v1/chat/completions", "modèle-😀", 200, 1, 1));
+        var text = Capture(() => Log.Access(null, "POST", "/v1/chat/completions", "modèle-😀", 200, 1, 1));
 
         Assert.Contains(" model=modèle-😀 status=200 ", text, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Access_EveryPartAtItsLongestInThreeByteCharacters_WrittenWhole()
+    public void Access_EveryPartAtItsLongestInThreeByteCharacters_WrittenWhole()
     {
-        var text = await CaptureAsync(() => Log.Access(new string('€', 300), new string('€', 300), new string('€', 300), new string('€', 300), 599, long.MaxValue, 1e12));
+        var text = Capture(() => Log.Access(new string('€', 300), new string('€', 300), new string('€', 300), new string('€', 300), 599, long.MaxValue, 1e12));
 
         Assert.Matches(new Regex("^\\S+Z €{40}… access €{32}… €{200}… model=€{100}… status=599 bytes=9223372036854775807 ms=1000000000000\\.0\n$"), text);
     }
 
     [Fact]
-    public async Task Access_SurrogatePairsAtTheCap_WrittenWhole()
+    public void Access_SurrogatePairsAtTheCap_WrittenWhole()
     {
         var model = string.Concat(Enumerable.Repeat("😀", 80));
-        var text = await CaptureAsync(() => Log.Access(null, "POST", "/v1/chat/completions", model, 200, 1, 1));
+        var text = Capture(() => Log.Access(null, "POST", "/v1/chat/completions", model, 200, 1, 1));
 
         Assert.Contains(" model=" + string.Concat(Enumerable.Repeat("😀", 50)) + "… status=200 ", text, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Info_Message_LevelAndTextAfterTimestamp()
+    public void Info_Message_LevelAndTextAfterTimestamp()
     {
-        var text = await CaptureAsync(() => Log.Info("listening on http://0.0.0.0:5000 → https://api.openai.com/v1/"));
+        var text = Capture(() => Log.Info("listening on http://0.0.0.0:5000 → https://api.openai.com/v1/"));
 
         Assert.Matches(new Regex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info listening on http://0\.0\.0\.0:5000 → https://api\.openai\.com/v1/\n$"), text);
     }
 
     [Fact]
-    public async Task Error_MessageLongerThanAStackLine_WrittenWhole()
+    public void Error_MessageLongerThanAStackLine_WrittenWhole()
     {
         var message = new string('é', 5000);
-        var text = await CaptureAsync(() => Log.Error(message));
+        var text = Capture(() => Log.Error(message));
 
         Assert.EndsWith(" error " + message + "\n", text, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Access_ManyLinesAtOnce_WrittenInFewWritesAndInOrder()
+    public void Access_ManyLinesAtOnce_WrittenInFewWritesAndInOrder()
     {
         var sink = new CountingStream();
         Log.Configure(sink, debug: false);
@@ -89,7 +89,7 @@ public sealed class LogTests
                 Log.Access(null, "GET", "/r/" + i, null, 200, i, 0);
             }
 
-            await Log.FlushAsync();
+            Log.Flush();
         }
         finally
         {
@@ -222,14 +222,14 @@ public sealed class LogTests
         Assert.EndsWith(" info after the failure\n", Encoding.UTF8.GetString(good.ToArray()), StringComparison.Ordinal);
     }
 
-    private static async Task<string> CaptureAsync(Action log)
+    private static string Capture(Action log)
     {
         var sink = new MemoryStream();
         Log.Configure(sink, debug: false);
         try
         {
             log();
-            await Log.FlushAsync();
+            Log.Flush();
         }
         finally
         {

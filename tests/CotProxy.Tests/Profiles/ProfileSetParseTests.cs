@@ -306,6 +306,14 @@ public sealed class ProfileSetParseTests
     }
 
     [Fact]
+    public void Describe_KeySecretByTheSharedRule_ValueMasked()
+    {
+        string line = Single("model=m,auth=a1,clientSecret=c1,max_completion_tokens=5").Describe();
+
+        Assert.Equal("m; auth=*** (string), clientSecret=*** (string), max_completion_tokens=5 (number)", line);
+    }
+
+    [Fact]
     public void Describe_NoSettings_SaysNoChanges()
     {
         Assert.Equal("m; no changes", Single("model=m").Describe());

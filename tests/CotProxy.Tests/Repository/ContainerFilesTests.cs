@@ -99,6 +99,15 @@ public sealed class ContainerFilesTests
     }
 
     [Fact]
+    public void Dockerfile_RestoreStep_CopiesTheSharedBuildSettings()
+    {
+        string[] lines = RepositoryFile.Lines(Dockerfile);
+
+        // The restore runs before the sources are copied in; without Directory.Build.props the project has no target framework.
+        Assert.Contains("COPY CotProxy.csproj Directory.Build.props global.json ./", lines);
+    }
+
+    [Fact]
     public void Dockerfile_BuildStage_PublishesWithTheSharedScript()
     {
         string[] lines = RepositoryFile.Lines(Dockerfile);
@@ -113,7 +122,8 @@ public sealed class ContainerFilesTests
     {
         string[] lines = RepositoryFile.Lines(".dockerignore");
 
-        Assert.Equal([], new[] { ".env", ".git", "tests/", "bench/", "**/bin/", "**/obj/", "out/" }.Except(lines));
+        string[] required = [".env", ".git", "tests/", "bench/", "**/bin/", "**/obj/", "out/"];
+        Assert.Equal([], required.Except(lines));
         Assert.DoesNotContain("scripts/", lines);
     }
 

@@ -144,7 +144,8 @@ public sealed class BodyForwardingTests
         await proxy.GetAsync(target);
         var received = await upstream.NextAsync();
 
-        // System.Uri would turn %41 into A and drop /a/../ (DESIGN.md): the target must reach the upstream as sent.
+        // System.Uri would turn %41 into A and drop /a/../; a proxy must not modify the path and query it forwards
+        // (RFC 9110 §7.7), so the target reaches the upstream as sent.
         Assert.Equal(target, received.Target);
     }
 }

@@ -23,9 +23,9 @@ public sealed class DebugLogTests
                 "Content-Type: application/json\r\nAuthorization: Bearer sk-secret-key-123\r\nX-Api-Key: another-secret\r\n",
                 Encoding.UTF8.GetBytes("""{"model":"Clean","messages":[{"role":"user","content":"hi"}]}"""));
             await upstream.NextAsync();
-            await Log.FlushAsync();
+            Log.Flush();
             await Task.Delay(100);
-            await Log.FlushAsync();
+            Log.Flush();
         }
         finally
         {

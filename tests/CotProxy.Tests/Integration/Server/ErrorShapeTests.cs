@@ -19,7 +19,7 @@ public sealed class ErrorShapeTests
 
         Assert.Equal(400, response.Status);
         Assert.Equal("text/plain; charset=utf-8", response.Header("Content-Type"));
-        Assert.Equal(HttpRejection.MessageFor(RejectionReason.MissingOrDuplicateHost) + "\n", response.Body);
+        Assert.Equal(HttpRejection.MessageFor(RejectionReason.MissingOrDuplicateHost, new HttpLimits()) + "\n", response.Body);
     }
 
     [Fact]

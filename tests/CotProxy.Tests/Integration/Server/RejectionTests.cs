@@ -62,6 +62,7 @@ public class RejectionTests
         await client.SendAsync("GET /" + new string('a', 8200) + " HTTP/1.1\r\nHost: x\r\n\r\n");
         var text = await client.ReadToEndAsync();
         Assert.StartsWith("HTTP/1.1 414 ", text, StringComparison.Ordinal);
+        Assert.Contains("\"message\":\"Request line is longer than 8 KiB.\"", text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -83,6 +84,7 @@ public class RejectionTests
         await client.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n" + headers + "\r\n");
         var text = await client.ReadToEndAsync();
         Assert.StartsWith("HTTP/1.1 431 ", text, StringComparison.Ordinal);
+        Assert.Contains("\"message\":\"Request header fields are larger than 32 KiB.\"", text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -109,6 +111,7 @@ public class RejectionTests
         await client.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n" + headers + "\r\n");
         var text = await client.ReadToEndAsync();
         Assert.StartsWith("HTTP/1.1 431 ", text, StringComparison.Ordinal);
+        Assert.Contains("\"message\":\"Request has more than 100 header fields.\"", text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -119,6 +122,7 @@ public class RejectionTests
         await client.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1025\r\n\r\n");
         var text = await client.ReadToEndAsync();
         Assert.StartsWith("HTTP/1.1 413 ", text, StringComparison.Ordinal);
+        Assert.Contains("\"message\":\"Request body is larger than 1 KiB (MAX_REQUEST_BODY_MB).\"", text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -134,6 +138,7 @@ public class RejectionTests
 
         var text = await client.ReadToEndAsync();
         Assert.StartsWith("HTTP/1.1 413 ", text, StringComparison.Ordinal);
+        Assert.Contains("\"message\":\"Request body is larger than 1 KiB (MAX_REQUEST_BODY_MB).\"", text, StringComparison.Ordinal);
     }
 
     [Fact]
