@@ -37,6 +37,20 @@ internal sealed class ChoiceFilterState : IDisposable
 
     public bool HasText => _text is not null;
 
+    /// <summary>
+    /// The strippers of the fields present are steady answers (and the role was already seen when the
+    /// event carries one): a tag-free event of this choice would leave the state as it is.
+    /// </summary>
+    public bool IsSteady(bool content, bool text, bool role)
+    {
+        if (Finished || (role && !RoleSeen && Index != OllamaIndex))
+        {
+            return false;
+        }
+
+        return (!content || _content is { IsSteadyAnswer: true }) && (!text || _text is { IsSteadyAnswer: true });
+    }
+
     /// <summary>True while this choice is inside thinking the client does not see.</summary>
     public bool InHiddenThought(ThinkMode mode)
     {

@@ -17,12 +17,17 @@ internal sealed class JsonPayloadRewriter : IDisposable
     };
 
     private readonly JsonRewriteContext _context;
+    private readonly RawDocumentProbe _probe;
     private Utf8JsonWriter? _writer;
 
     public JsonPayloadRewriter(ResponseRewriteOptions options, bool streaming)
     {
         _context = new JsonRewriteContext(options, streaming);
+        _probe = new RawDocumentProbe(options);
     }
+
+    /// <summary>Choice lookups so far (one step each; see <see cref="JsonRewriteContext.ChoiceLookups"/>).</summary>
+    public long ChoiceLookups => _context.ChoiceLookups;
 
     /// <summary>True while any unfinished choice is inside thinking the client does not see.</summary>
     public bool InHiddenThought => _context.InHiddenThought();
@@ -31,10 +36,26 @@ internal sealed class JsonPayloadRewriter : IDisposable
     public JsonRewriteResult Rewrite(ReadOnlySpan<byte> json, PooledByteBuffer output)
     {
         JsonRewriteContext context = _context;
+        if (_probe.CanPass(json, context, out int modelAt, out int modelLength))
+        {
+            if (modelLength == 0)
+            {
+                return JsonRewriteResult.Unchanged;
+            }
+
+            output.Clear();
+            output.Append(json[..modelAt]);
+            output.Append(_probe.QuotedModel);
+            output.Append(json[(modelAt + modelLength)..]);
+            return JsonRewriteResult.Rewritten;
+        }
+
         if (!context.Scanner.Scan(json))
         {
-            // Not a JSON object (a "[DONE]", a plain-text error, a truncated line): passes untouched.
-            return JsonRewriteResult.Unchanged;
+            // Not a JSON object this filter can read (a plain-text error, a truncated line, invalid
+            // UTF-8, a lone surrogate, nesting too deep), and the probe could not tell it holds no
+            // thinking: only a rewrite that renames the model lets it pass untouched.
+            return context.Filters ? JsonRewriteResult.Unreadable : JsonRewriteResult.Unchanged;
         }
 
         context.BeginDocument();
