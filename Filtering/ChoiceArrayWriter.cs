@@ -69,7 +69,7 @@ internal static class ChoiceArrayWriter
                 }
                 else
                 {
-                    JsonTokenCopier.CopyValue(ref reader, writer);
+                    AnswerTextFilter.CopyOtherShape(ref reader, writer, context, context.Streaming ? choice.Text : null);
                 }
 
                 continue;

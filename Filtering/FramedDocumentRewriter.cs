@@ -61,19 +61,22 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
             return;
         }
 
-        while (!input.IsEmpty)
+        while (!input.IsEmpty && _failureReason is null)
         {
             if (_held.Length == 0)
             {
                 int consumed = WriteFrames(input, output, final: false);
                 ReadOnlySpan<byte> rest = input[consumed..];
-                if (rest.Length > _maxFrameBytes)
+                if (_failureReason is null && rest.Length > _maxFrameBytes)
                 {
                     CutStream(output);
-                    return;
                 }
 
-                _held.Append(rest);
+                if (_failureReason is null)
+                {
+                    _held.Append(rest);
+                }
+
                 return;
             }
 
@@ -81,11 +84,14 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
             int take = (int)Math.Min(input.Length, (long)_maxFrameBytes + 1 - _held.Length);
             _held.Append(input[..take]);
             input = input[take..];
-            _held.RemoveStart(WriteFrames(_held.WrittenSpan, output, final: false));
-            if (_held.Length > _maxFrameBytes)
+            int used = WriteFrames(_held.WrittenSpan, output, final: false);
+            if (_failureReason is null)
             {
-                CutStream(output);
-                return;
+                _held.RemoveStart(used);
+                if (_held.Length > _maxFrameBytes)
+                {
+                    CutStream(output);
+                }
             }
         }
     }
@@ -107,7 +113,13 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
         bool unterminated = false;
         if (_held.Length > 0)
         {
-            _held.RemoveStart(WriteFrames(_held.WrittenSpan, output, final: true));
+            int used = WriteFrames(_held.WrittenSpan, output, final: true);
+            if (_failureReason is not null)
+            {
+                return;
+            }
+
+            _held.RemoveStart(used);
             if (_held.Length > 0)
             {
                 // A last frame without its terminator (SSE clients discard such an event, WHATWG §9.2.6);
@@ -169,6 +181,13 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
         int end;
         while ((end = _scanner.NextEnd(data, _framing, final)) >= 0)
         {
+            if (end - start > _maxFrameBytes)
+            {
+                // Over the limit even when it came whole in one read: the output must not depend on how the input was cut.
+                CutStream(output);
+                return data.Length;
+            }
+
             WriteFrame(data[start..end], output);
             start = end;
         }

@@ -12,6 +12,9 @@ namespace CotProxy.Filtering;
 /// </summary>
 internal sealed class RawDocumentProbe
 {
+    /// <summary>A document naming more choice indexes than this takes the full path.</summary>
+    private const int MaxIndexes = 8;
+
     private readonly SearchValues<byte> _stops;
     private readonly byte[] _tagFirstBytes;
     private readonly bool _filters;
@@ -52,27 +55,29 @@ internal sealed class RawDocumentProbe
             return false;
         }
 
-        if (_filters)
+        // A starts-open text this long is committed to thinking by the stripper (MaxOpenThoughtBytes).
+        if (_filters && _startsOpen && json.Length > ThinkTagStripper.MaxOpenThoughtBytes)
         {
-            // Reasoning the upstream separated (reasoning_content, reasoning, reasoning_details, Ollama thinking).
-            if (json.IndexOf("\"reasoning"u8) >= 0 || json.IndexOf("\"thinking\""u8) >= 0)
-            {
-                return false;
-            }
-
-            // A starts-open text this long is committed to thinking by the stripper (MaxOpenThoughtBytes).
-            if (_startsOpen && json.Length > ThinkTagStripper.MaxOpenThoughtBytes)
-            {
-                return false;
-            }
-
-            if (context.Streaming && !LeavesChoicesAsTheyAre(json, context))
-            {
-                return false;
-            }
+            return false;
         }
 
-        return _model is null || FindModelToReplace(json, out modelAt, out modelLength);
+        var names = new Names(stackalloc int[MaxIndexes]);
+        if (!WalkNames(json, ref names))
+        {
+            return false;
+        }
+
+        if (_filters && context.Streaming && !LeavesChoicesAsTheyAre(json, context, ref names))
+        {
+            return false;
+        }
+
+        if (_model is null || names.ModelCount == 0)
+        {
+            return true;
+        }
+
+        return names.ModelCount == 1 && FindModelToReplace(json, names.ModelName, names.ModelValue, out modelAt, out modelLength);
     }
 
     /// <summary>No tag's first byte, and no escape that could stand for one, for a quote or for a backslash.</summary>
@@ -114,31 +119,111 @@ internal sealed class RawDocumentProbe
     }
 
     /// <summary>
-    /// Streams: no choice finishes here, and every choice the document may carry text or a role for
-    /// is known and steady (see <see cref="ChoiceFilterState.IsSteady"/>).
+    /// Every property name in the document, found as the string before each quote-colon: no name can
+    /// hide, as there is no escaped quote and no spacing before a colon. False on what only the full
+    /// path may handle: separated reasoning, a finish, an index that is not a plain number, too many indexes.
     /// </summary>
-    private static bool LeavesChoicesAsTheyAre(ReadOnlySpan<byte> json, JsonRewriteContext context)
+    private bool WalkNames(ReadOnlySpan<byte> json, ref Names names)
     {
-        if (!AllValuesStartWith(json, "\"finish_reason\""u8, "null"u8) || !AllValuesStartWith(json, "\"done\""u8, "false"u8))
+        var walk = new RawPropertyNames(json);
+        while (walk.MoveNext())
         {
-            return false;
+            ReadOnlySpan<byte> name = walk.Name;
+            ReadOnlySpan<byte> value = walk.Value;
+            if (!_filters)
+            {
+                if (name.SequenceEqual("model"u8))
+                {
+                    names.NoteModel(walk.NameStart - 1, walk.ValueStart);
+                }
+
+                continue;
+            }
+
+            switch (name.Length)
+            {
+                case 4 when name.SequenceEqual("text"u8):
+                    names.Text = true;
+                    break;
+                case 4 when name.SequenceEqual("role"u8):
+                    names.Role = true;
+                    break;
+                case 4 when name.SequenceEqual("done"u8):
+                    // Ollama native: "done": true finishes the message.
+                    if (!value.StartsWith("false"u8))
+                    {
+                        return false;
+                    }
+
+                    break;
+                case 5 when name.SequenceEqual("model"u8):
+                    names.NoteModel(walk.NameStart - 1, walk.ValueStart);
+                    break;
+                case 5 when name.SequenceEqual("index"u8):
+                    if (names.IndexCount == MaxIndexes || !TryParseIndex(value, out names.Indexes[names.IndexCount]))
+                    {
+                        return false;
+                    }
+
+                    names.IndexCount++;
+                    break;
+                case 7 when name.SequenceEqual("content"u8):
+                    names.Content = true;
+                    break;
+                case 7 when name.SequenceEqual("choices"u8):
+                    names.Choices = true;
+                    break;
+                case 7 when name.SequenceEqual("message"u8):
+                case 8 when name.SequenceEqual("response"u8):
+                    // Ollama native: the answer in a root "message" object or "response" string.
+                    names.Ollama = true;
+                    break;
+                case 8 when name.SequenceEqual("thinking"u8):
+                    // Ollama native's separated reasoning.
+                    return false;
+                case 13 when name.SequenceEqual("finish_reason"u8):
+                    if (!value.StartsWith("null"u8))
+                    {
+                        return false;
+                    }
+
+                    break;
+                default:
+                    // reasoning_content (DeepSeek, llama.cpp, vLLM), reasoning (Ollama /v1, Groq),
+                    // reasoning_details (OpenRouter): reasoning the upstream separated.
+                    if (name.StartsWith("reasoning"u8))
+                    {
+                        return false;
+                    }
+
+                    break;
+            }
         }
 
-        bool content = HasProperty(json, "\"content\""u8);
-        bool text = HasProperty(json, "\"text\""u8);
-        bool role = HasProperty(json, "\"role\""u8);
-        bool ollama = HasProperty(json, "\"message\""u8) || HasProperty(json, "\"response\""u8);
-        if (!(content || text || role || ollama))
+        // Whitespace before a colon may have hidden a name from the walk.
+        return !walk.SpaceBeforeColon;
+    }
+
+    /// <summary>
+    /// Streams: every choice the document may carry text or a role for is known and steady (see
+    /// <see cref="ChoiceFilterState.IsSteady"/>), so a tag-free document leaves its state as it is.
+    /// </summary>
+    private static bool LeavesChoicesAsTheyAre(ReadOnlySpan<byte> json, JsonRewriteContext context, ref Names names)
+    {
+        bool content = names.Content;
+        bool text = names.Text;
+        bool role = names.Role;
+        if (!(content || text || role || names.Ollama))
         {
             return true;
         }
 
-        if (ollama && !IsSteady(context, ChoiceFilterState.OllamaIndex, content: true, text: false, role))
+        if (names.Ollama && !IsSteady(context, ChoiceFilterState.OllamaIndex, content: true, text: false, role))
         {
             return false;
         }
 
-        if (!HasProperty(json, "\"choices\""u8))
+        if (!names.Choices)
         {
             return true;
         }
@@ -154,11 +239,9 @@ internal sealed class RawDocumentProbe
             }
         }
 
-        int from = 0;
-        int value;
-        while ((value = NextValue(json, "\"index\""u8, ref from)) >= 0)
+        foreach (int index in names.Indexes[..names.IndexCount])
         {
-            if (!TryParseIndex(json[value..], out int index) || !IsSteady(context, index, content, text, role))
+            if (index > positions && !IsSteady(context, index, content, text, role))
             {
                 return false;
             }
@@ -170,24 +253,11 @@ internal sealed class RawDocumentProbe
     private static bool IsSteady(JsonRewriteContext context, int index, bool content, bool text, bool role) =>
         context.TryGetChoice(index, out ChoiceFilterState? choice) && choice.IsSteady(content, text, role);
 
-    /// <summary>The one root "model" string, if it differs from the client's name; false when there are several.</summary>
-    private bool FindModelToReplace(ReadOnlySpan<byte> json, out int at, out int length)
+    /// <summary>The root "model" string value, if it differs from the client's name; false when the full path must decide.</summary>
+    private bool FindModelToReplace(ReadOnlySpan<byte> json, int name, int value, out int at, out int length)
     {
         at = 0;
         length = 0;
-        int from = 0;
-        int value = NextValue(json, "\"model\""u8, ref from);
-        if (value < 0)
-        {
-            return true;
-        }
-
-        int name = from - "\"model\""u8.Length;
-        if (NextValue(json, "\"model\""u8, ref from) >= 0)
-        {
-            return false;
-        }
-
         if (value == json.Length || json[value] != (byte)'"' || DepthAt(json, name) != 1)
         {
             // Not a string, or not the root's: the full path would leave it as it is too.
@@ -200,13 +270,7 @@ internal sealed class RawDocumentProbe
             return false;
         }
 
-        ReadOnlySpan<byte> current = json.Slice(value + 1, close);
-        if (current.Contains((byte)'\\'))
-        {
-            return false;
-        }
-
-        if (!current.SequenceEqual(_model))
+        if (!json.Slice(value + 1, close).SequenceEqual(_model))
         {
             at = value;
             length = close + 2;
@@ -248,65 +312,16 @@ internal sealed class RawDocumentProbe
         return depth;
     }
 
-    private static bool HasProperty(ReadOnlySpan<byte> json, ReadOnlySpan<byte> quotedName)
-    {
-        int from = 0;
-        return NextValue(json, quotedName, ref from) >= 0;
-    }
-
-    private static bool AllValuesStartWith(ReadOnlySpan<byte> json, ReadOnlySpan<byte> quotedName, ReadOnlySpan<byte> literal)
-    {
-        int from = 0;
-        int value;
-        while ((value = NextValue(json, quotedName, ref from)) >= 0)
-        {
-            if (!json[value..].StartsWith(literal))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    /// <summary>Where the value of the next property <paramref name="quotedName"/> at or after <paramref name="from"/> starts; -1 when there is none.</summary>
-    private static int NextValue(ReadOnlySpan<byte> json, ReadOnlySpan<byte> quotedName, ref int from)
-    {
-        while (from < json.Length)
-        {
-            int found = json[from..].IndexOf(quotedName);
-            if (found < 0)
-            {
-                from = json.Length;
-                return -1;
-            }
-
-            from += found + quotedName.Length;
-            int colon = SkipWhitespace(json, from);
-            if (colon < json.Length && json[colon] == (byte)':')
-            {
-                return SkipWhitespace(json, colon + 1);
-            }
-        }
-
-        return -1;
-    }
-
     private static int CountObjectsAfterComma(ReadOnlySpan<byte> json)
     {
         int count = 0;
         int at = 0;
-        while (true)
+        int found;
+        while ((found = json[at..].IndexOf((byte)'{')) >= 0)
         {
-            int found = json[at..].IndexOf((byte)'{');
-            if (found < 0)
-            {
-                return count;
-            }
-
             at += found;
             int before = at - 1;
-            while (before >= 0 && IsWhitespace(json[before]))
+            while (before >= 0 && RawPropertyNames.IsWhitespace(json[before]))
             {
                 before--;
             }
@@ -318,6 +333,8 @@ internal sealed class RawDocumentProbe
 
             at++;
         }
+
+        return count;
     }
 
     /// <summary>A plain non-negative int (what the full path reads as a choice index), followed by the end of the value.</summary>
@@ -336,19 +353,28 @@ internal sealed class RawDocumentProbe
             digits++;
         }
 
-        return digits > 0 && (digits == value.Length || value[digits] is (byte)',' or (byte)'}' or (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n');
+        return digits > 0 && (digits == value.Length || (value[digits] is (byte)',' or (byte)'}' || RawPropertyNames.IsWhitespace(value[digits])));
     }
 
-    private static int SkipWhitespace(ReadOnlySpan<byte> json, int at)
+    /// <summary>What the walk over the property names found.</summary>
+    private ref struct Names(Span<int> indexes)
     {
-        while (at < json.Length && IsWhitespace(json[at]))
+        public Span<int> Indexes = indexes;
+        public int IndexCount;
+        public int ModelCount;
+        public int ModelName;
+        public int ModelValue;
+        public bool Content;
+        public bool Text;
+        public bool Role;
+        public bool Choices;
+        public bool Ollama;
+
+        public void NoteModel(int name, int value)
         {
-            at++;
+            ModelCount++;
+            ModelName = name;
+            ModelValue = value;
         }
-
-        return at;
     }
-
-    /// <summary>RFC 8259 §2: the four insignificant whitespace bytes.</summary>
-    private static bool IsWhitespace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n';
 }

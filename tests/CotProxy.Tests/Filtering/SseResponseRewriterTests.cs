@@ -221,7 +221,7 @@ public sealed class SseResponseRewriterTests
     {
         string first = Chunk("{\"content\":\"Hi\"}");
         string input = first + Chunk("{\"content\":\"<think>" + new string('x', 200) + "</think>Hi\"}") + Chunk("{\"content\":\"after\"}");
-        using IResponseRewriter rewriter = ResponseRewriterFactory.Create(ResponseFraming.EventStream, new ResponseRewriteOptions(), maxBufferedBytes: 100)!;
+        using IResponseRewriter rewriter = ResponseRewriterFactory.Create(ResponseFraming.EventStream, new ResponseRewriteOptions(), maxBufferedBytes: 160)!;
         var output = new ArrayBufferWriter<byte>();
         byte[] bytes = Encoding.UTF8.GetBytes(input);
         rewriter.Write(bytes.AsSpan(0, 150), output);
@@ -230,7 +230,7 @@ public sealed class SseResponseRewriterTests
         string text = Encoding.UTF8.GetString(output.WrittenSpan);
         Assert.StartsWith(first + "data: {\"error\":{\"message\":\"", text, StringComparison.Ordinal);
         Assert.EndsWith("\",\"type\":\"upstream_error\",\"code\":\"upstream_event_too_large\"}}\n\n", text, StringComparison.Ordinal);
-        Assert.Contains("limit of 100 bytes", text, StringComparison.Ordinal);
+        Assert.Contains("limit of 160 bytes", text, StringComparison.Ordinal);
         Assert.DoesNotContain("xxx", text, StringComparison.Ordinal);
         Assert.DoesNotContain("after", text, StringComparison.Ordinal);
         Assert.NotNull(rewriter.FailureReason);
