@@ -39,6 +39,9 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
 
     public string? FailureReason => _failureReason;
 
+    /// <summary>Documents that took the fast path (sent as their own bytes, at most the model name spliced).</summary>
+    internal long ProbePasses => _json.ProbePasses;
+
     /// <summary>Choice lookups so far: a test holds this to one per choice of each document.</summary>
     internal long ChoiceLookups => _json.ChoiceLookups;
 

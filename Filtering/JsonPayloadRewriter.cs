@@ -26,6 +26,9 @@ internal sealed class JsonPayloadRewriter : IDisposable
         _probe = new RawDocumentProbe(options);
     }
 
+    /// <summary>Documents the raw-byte probe let pass without decoding them (the fast path).</summary>
+    public long ProbePasses { get; private set; }
+
     /// <summary>Choice lookups so far (one step each; see <see cref="JsonRewriteContext.ChoiceLookups"/>).</summary>
     public long ChoiceLookups => _context.ChoiceLookups;
 
@@ -38,6 +41,7 @@ internal sealed class JsonPayloadRewriter : IDisposable
         JsonRewriteContext context = _context;
         if (_probe.CanPass(json, context, out int modelAt, out int modelLength))
         {
+            ProbePasses++;
             if (modelLength == 0)
             {
                 return JsonRewriteResult.Unchanged;
