@@ -128,75 +128,28 @@ internal sealed class RawDocumentProbe
         var walk = new RawPropertyNames(json);
         while (walk.MoveNext())
         {
-            ReadOnlySpan<byte> name = walk.Name;
-            ReadOnlySpan<byte> value = walk.Value;
-            if (!_filters)
+            Seen seen = Classify(walk.Name);
+            if (!_filters && seen != Seen.Model)
             {
-                if (name.SequenceEqual("model"u8))
-                {
-                    names.NoteModel(walk.NameStart - 1, walk.ValueStart);
-                }
-
+                // Without a thinking filter only the model name matters.
                 continue;
             }
 
-            switch (name.Length)
+            ReadOnlySpan<byte> value = walk.Value;
+            names.Seen |= seen;
+            bool plain = seen switch
             {
-                case 4 when name.SequenceEqual("text"u8):
-                    names.Text = true;
-                    break;
-                case 4 when name.SequenceEqual("role"u8):
-                    names.Role = true;
-                    break;
-                case 4 when name.SequenceEqual("done"u8):
-                    // Ollama native: "done": true finishes the message.
-                    if (!value.StartsWith("false"u8))
-                    {
-                        return false;
-                    }
-
-                    break;
-                case 5 when name.SequenceEqual("model"u8):
-                    names.NoteModel(walk.NameStart - 1, walk.ValueStart);
-                    break;
-                case 5 when name.SequenceEqual("index"u8):
-                    if (names.IndexCount == MaxIndexes || !TryParseIndex(value, out names.Indexes[names.IndexCount]))
-                    {
-                        return false;
-                    }
-
-                    names.IndexCount++;
-                    break;
-                case 7 when name.SequenceEqual("content"u8):
-                    names.Content = true;
-                    break;
-                case 7 when name.SequenceEqual("choices"u8):
-                    names.Choices = true;
-                    break;
-                case 7 when name.SequenceEqual("message"u8):
-                case 8 when name.SequenceEqual("response"u8):
-                    // Ollama native: the answer in a root "message" object or "response" string.
-                    names.Ollama = true;
-                    break;
-                case 8 when name.SequenceEqual("thinking"u8):
-                    // Ollama native's separated reasoning.
-                    return false;
-                case 13 when name.SequenceEqual("finish_reason"u8):
-                    if (!value.StartsWith("null"u8))
-                    {
-                        return false;
-                    }
-
-                    break;
-                default:
-                    // reasoning_content (DeepSeek, llama.cpp, vLLM), reasoning (Ollama /v1, Groq),
-                    // reasoning_details (OpenRouter): reasoning the upstream separated.
-                    if (name.StartsWith("reasoning"u8))
-                    {
-                        return false;
-                    }
-
-                    break;
+                // Ollama native: "done": true finishes the message.
+                Seen.Done => value.StartsWith("false"u8),
+                Seen.Finish => value.StartsWith("null"u8),
+                Seen.Model => names.NoteModel(walk.NameStart - 1, walk.ValueStart),
+                Seen.Index => names.IndexCount < MaxIndexes && TryParseIndex(value, out names.Indexes[names.IndexCount++]),
+                Seen.Reasoning => false,
+                _ => true,
+            };
+            if (!plain)
+            {
+                return false;
             }
         }
 
@@ -204,26 +157,47 @@ internal sealed class RawDocumentProbe
         return !walk.SpaceBeforeColon;
     }
 
+    private static Seen Classify(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        4 when name.SequenceEqual("text"u8) => Seen.Text,
+        4 when name.SequenceEqual("role"u8) => Seen.Role,
+        4 when name.SequenceEqual("done"u8) => Seen.Done,
+        5 when name.SequenceEqual("model"u8) => Seen.Model,
+        5 when name.SequenceEqual("index"u8) => Seen.Index,
+        7 when name.SequenceEqual("content"u8) => Seen.Content,
+        7 when name.SequenceEqual("choices"u8) => Seen.Choices,
+        // Ollama native: the answer in a root "message" object or "response" string.
+        7 when name.SequenceEqual("message"u8) => Seen.Ollama,
+        8 when name.SequenceEqual("response"u8) => Seen.Ollama,
+        // Ollama native's separated reasoning.
+        8 when name.SequenceEqual("thinking"u8) => Seen.Reasoning,
+        13 when name.SequenceEqual("finish_reason"u8) => Seen.Finish,
+        // reasoning_content (DeepSeek, llama.cpp, vLLM), reasoning (Ollama /v1, Groq), reasoning_details (OpenRouter).
+        _ when name.StartsWith("reasoning"u8) => Seen.Reasoning,
+        _ => Seen.None,
+    };
+
     /// <summary>
     /// Streams: every choice the document may carry text or a role for is known and steady (see
     /// <see cref="ChoiceFilterState.IsSteady"/>), so a tag-free document leaves its state as it is.
     /// </summary>
     private static bool LeavesChoicesAsTheyAre(ReadOnlySpan<byte> json, JsonRewriteContext context, ref Names names)
     {
-        bool content = names.Content;
-        bool text = names.Text;
-        bool role = names.Role;
-        if (!(content || text || role || names.Ollama))
+        bool content = (names.Seen & Seen.Content) != 0;
+        bool text = (names.Seen & Seen.Text) != 0;
+        bool role = (names.Seen & Seen.Role) != 0;
+        bool ollama = (names.Seen & Seen.Ollama) != 0;
+        if (!(content || text || role || ollama))
         {
             return true;
         }
 
-        if (names.Ollama && !IsSteady(context, ChoiceFilterState.OllamaIndex, content: true, text: false, role))
+        if (ollama && !IsSteady(context, ChoiceFilterState.OllamaIndex, content: true, text: false, role))
         {
             return false;
         }
 
-        if (!names.Choices)
+        if ((names.Seen & Seen.Choices) == 0)
         {
             return true;
         }
@@ -356,6 +330,23 @@ internal sealed class RawDocumentProbe
         return digits > 0 && (digits == value.Length || (value[digits] is (byte)',' or (byte)'}' || RawPropertyNames.IsWhitespace(value[digits])));
     }
 
+    /// <summary>The names the walk found that matter to the fast path.</summary>
+    [Flags]
+    private enum Seen
+    {
+        None = 0,
+        Text = 1,
+        Role = 2,
+        Done = 4,
+        Model = 8,
+        Index = 16,
+        Content = 32,
+        Choices = 64,
+        Ollama = 128,
+        Reasoning = 256,
+        Finish = 512,
+    }
+
     /// <summary>What the walk over the property names found.</summary>
     private ref struct Names(Span<int> indexes)
     {
@@ -364,17 +355,14 @@ internal sealed class RawDocumentProbe
         public int ModelCount;
         public int ModelName;
         public int ModelValue;
-        public bool Content;
-        public bool Text;
-        public bool Role;
-        public bool Choices;
-        public bool Ollama;
+        public Seen Seen;
 
-        public void NoteModel(int name, int value)
+        public bool NoteModel(int name, int value)
         {
             ModelCount++;
             ModelName = name;
             ModelValue = value;
+            return true;
         }
     }
 }
