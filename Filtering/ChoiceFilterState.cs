@@ -51,6 +51,21 @@ internal sealed class ChoiceFilterState : IDisposable
         return (!content || _content is { IsSteadyAnswer: true }) && (!text || _text is { IsSteadyAnswer: true });
     }
 
+    /// <summary>
+    /// In the middle of a thought its start tag opened (not a starts-open one, whose text is held),
+    /// holding no tag prefix, the role already seen when the event carries one: text with no byte a
+    /// tag begins with is all thinking and leaves the state as it is.
+    /// </summary>
+    public bool IsSteadyThought(bool role)
+    {
+        if (Finished || (role && !RoleSeen && Index != OllamaIndex) || _content is null)
+        {
+            return false;
+        }
+
+        return _content.State == ThinkTagStripperState.Thought && _content.HeldBytes == 0 && (_text is null || _text.InThought);
+    }
+
     /// <summary>True while this choice is inside thinking the client does not see.</summary>
     public bool InHiddenThought(ThinkMode mode)
     {

@@ -39,19 +39,31 @@ internal sealed class JsonPayloadRewriter : IDisposable
     public JsonRewriteResult Rewrite(ReadOnlySpan<byte> json, PooledByteBuffer output)
     {
         JsonRewriteContext context = _context;
-        if (_probe.CanPass(json, context, out int modelAt, out int modelLength))
+        switch (_probe.Decide(json, context, out int at, out int length))
         {
-            ProbePasses++;
-            if (modelLength == 0)
-            {
+            case ProbeVerdict.Pass when length == 0:
+                ProbePasses++;
                 return JsonRewriteResult.Unchanged;
-            }
-
-            output.Clear();
-            output.Append(json[..modelAt]);
-            output.Append(_probe.QuotedModel);
-            output.Append(json[(modelAt + modelLength)..]);
-            return JsonRewriteResult.Rewritten;
+            case ProbeVerdict.Pass:
+                ProbePasses++;
+                output.Clear();
+                output.Append(json[..at]);
+                output.Append(_probe.QuotedModel);
+                output.Append(json[(at + length)..]);
+                return JsonRewriteResult.Rewritten;
+            case ProbeVerdict.DropThought:
+                ProbePasses++;
+                return JsonRewriteResult.Dropped;
+            case ProbeVerdict.MoveThought:
+                ProbePasses++;
+                // "content":"thought"} → "content":"","<reasoning field>":"thought"}
+                output.Clear();
+                output.Append(json[..at]);
+                output.Append("\"\",\""u8);
+                output.Append(_probe.MoveField);
+                output.Append("\":"u8);
+                output.Append(json[at..]);
+                return JsonRewriteResult.Rewritten;
         }
 
         if (!context.Scanner.Scan(json))

@@ -15,15 +15,21 @@ internal sealed class RawDocumentProbe
     /// <summary>A document naming more choice indexes than this takes the full path.</summary>
     private const int MaxIndexes = 8;
 
+    private static readonly byte[] s_ollamaThinking = "thinking"u8.ToArray();
+
     private readonly SearchValues<byte> _stops;
+    private readonly byte[] _reasoningField;
     private readonly byte[] _tagFirstBytes;
     private readonly bool _filters;
+    private readonly bool _split;
     private readonly bool _startsOpen;
     private readonly byte[]? _model;
 
     public RawDocumentProbe(ResponseRewriteOptions options)
     {
         _filters = options.FiltersThinking;
+        _split = options.Mode == ThinkMode.Split;
+        _reasoningField = options.ReasoningFieldUtf8;
         _startsOpen = options.StartsOpen;
         _model = options.ClientModelNameUtf8;
         _tagFirstBytes = _filters ? [options.StartTagUtf8[0], options.EndTagUtf8[0]] : [];
@@ -38,6 +44,9 @@ internal sealed class RawDocumentProbe
         }
     }
 
+    /// <summary>The field the last MoveThought verdict moves the thought into (Ollama native: "thinking").</summary>
+    public byte[] MoveField { get; private set; } = [];
+
     /// <summary>The client's model name as a JSON string literal, quotes included.</summary>
     public byte[] QuotedModel { get; } = [];
 
@@ -46,38 +55,121 @@ internal sealed class RawDocumentProbe
     /// [<paramref name="modelAt"/>, +<paramref name="modelLength"/>) (a quoted root "model" value)
     /// replaced by <see cref="QuotedModel"/> when the length is not zero.
     /// </summary>
-    public bool CanPass(ReadOnlySpan<byte> json, JsonRewriteContext context, out int modelAt, out int modelLength)
+    public bool CanPass(ReadOnlySpan<byte> json, JsonRewriteContext context, out int modelAt, out int modelLength) =>
+        Decide(json, context, out modelAt, out modelLength) == ProbeVerdict.Pass;
+
+    /// <summary>
+    /// What may be done with <paramref name="json"/> without decoding it. Pass: its own bytes, the range
+    /// [<paramref name="at"/>, +<paramref name="length"/>) replaced by <see cref="QuotedModel"/> when the
+    /// length is not zero. DropThought: nothing (strip). MoveThought: the quoted content value at that
+    /// range becomes "" and moves into the reasoning field right after it (split).
+    /// </summary>
+    public ProbeVerdict Decide(ReadOnlySpan<byte> json, JsonRewriteContext context, out int at, out int length)
     {
-        modelAt = 0;
-        modelLength = 0;
+        at = 0;
+        length = 0;
         if (!HasOnlyPlainEscapes(json))
         {
-            return false;
+            return ProbeVerdict.FullPath;
         }
 
         // A starts-open text this long is committed to thinking by the stripper (MaxOpenThoughtBytes).
         if (_filters && _startsOpen && json.Length > ThinkTagStripper.MaxOpenThoughtBytes)
         {
-            return false;
+            return ProbeVerdict.FullPath;
         }
 
         var names = new Names(stackalloc int[MaxIndexes]);
         if (!WalkNames(json, ref names))
         {
-            return false;
+            return ProbeVerdict.FullPath;
         }
 
         if (_filters && context.Streaming && !LeavesChoicesAsTheyAre(json, context, ref names))
         {
-            return false;
+            return WhollyInThought(json, context, ref names, out at, out length);
         }
 
         if (_model is null || names.ModelCount == 0)
         {
-            return true;
+            return ProbeVerdict.Pass;
         }
 
-        return names.ModelCount == 1 && FindModelToReplace(json, names.ModelName, names.ModelValue, out modelAt, out modelLength);
+        return names.ModelCount == 1 && FindModelToReplace(json, names.ModelName, names.ModelValue, out at, out length)
+            ? ProbeVerdict.Pass
+            : ProbeVerdict.FullPath;
+    }
+
+    /// <summary>
+    /// A stream event whose one text is a delta or Ollama message "content" of a single known choice in
+    /// the middle of a thought: with no byte a tag begins with, all of it is thinking and the state stays.
+    /// </summary>
+    private ProbeVerdict WhollyInThought(ReadOnlySpan<byte> json, JsonRewriteContext context, ref Names names, out int at, out int length)
+    {
+        at = 0;
+        length = 0;
+        bool ollama = (names.Seen & Seen.Ollama) != 0;
+        if ((names.Seen & (Seen.Payload | Seen.Text)) != 0 || names.ContentCount != 1
+            || (ollama == ((names.Seen & Seen.Choices) != 0)) || CountObjectsAfterComma(json) != 0)
+        {
+            return ProbeVerdict.FullPath;
+        }
+
+        bool role = (names.Seen & Seen.Role) != 0;
+        if (ollama ? !InThought(context, ChoiceFilterState.OllamaIndex, role) : !InThought(context, 0, role)
+            || (names.IndexCount > 0 && !InThought(context, names.Indexes[0], role)) || names.IndexCount > 1)
+        {
+            return ProbeVerdict.FullPath;
+        }
+
+        // A non-empty string: the full path would pass an empty one as it came.
+        int value = names.ContentValue;
+        int close = value + 1 < json.Length && json[value] == (byte)'"' ? json[(value + 1)..].IndexOf((byte)'"') : -1;
+        if (close <= 0)
+        {
+            return ProbeVerdict.FullPath;
+        }
+
+        if (!_split)
+        {
+            return ProbeVerdict.DropThought;
+        }
+
+        // Split: spliced only where the full path would write the same bytes: the content is the last
+        // property of its object, escaped the way it re-escapes (\n \r \t), and no model to rename.
+        ReadOnlySpan<byte> raw = json.Slice(value + 1, close);
+        int end = value + close + 2;
+        if (end >= json.Length || json[end] != (byte)'}' || HasEscapeOtherThanLineBreaks(raw)
+            || (_model is not null && names.ModelCount > 0))
+        {
+            return ProbeVerdict.FullPath;
+        }
+
+        at = value;
+        length = close + 2;
+        MoveField = ollama ? s_ollamaThinking : _reasoningField;
+        return ProbeVerdict.MoveThought;
+    }
+
+    private static bool InThought(JsonRewriteContext context, int index, bool role) =>
+        context.TryGetChoice(index, out ChoiceFilterState? choice) && choice.IsSteadyThought(role);
+
+    private static bool HasEscapeOtherThanLineBreaks(ReadOnlySpan<byte> raw)
+    {
+        int at = 0;
+        int found;
+        while ((found = raw[at..].IndexOf((byte)'\\')) >= 0)
+        {
+            at += found + 1;
+            if (at == raw.Length || raw[at] is not ((byte)'n' or (byte)'r' or (byte)'t'))
+            {
+                return true;
+            }
+
+            at++;
+        }
+
+        return false;
     }
 
     /// <summary>No tag's first byte, and no escape that could stand for one, for a quote or for a backslash.</summary>
@@ -144,6 +236,7 @@ internal sealed class RawDocumentProbe
                 Seen.Finish => value.StartsWith("null"u8),
                 Seen.Model => names.NoteModel(walk.NameStart - 1, walk.ValueStart),
                 Seen.Index => names.IndexCount < MaxIndexes && TryParseIndex(value, out names.Indexes[names.IndexCount++]),
+                Seen.Content => names.NoteContent(walk.ValueStart),
                 Seen.Reasoning => false,
                 _ => true,
             };
@@ -172,6 +265,11 @@ internal sealed class RawDocumentProbe
         // Ollama native's separated reasoning.
         8 when name.SequenceEqual("thinking"u8) => Seen.Reasoning,
         13 when name.SequenceEqual("finish_reason"u8) => Seen.Finish,
+        // Payload of its own: the event stays even when its text is all thought.
+        5 when name.SequenceEqual("usage"u8) || name.SequenceEqual("error"u8) => Seen.Payload,
+        7 when name.SequenceEqual("refusal"u8) => Seen.Payload,
+        10 when name.SequenceEqual("tool_calls"u8) => Seen.Payload,
+        13 when name.SequenceEqual("function_call"u8) => Seen.Payload,
         // reasoning_content (DeepSeek, llama.cpp, vLLM), reasoning (Ollama /v1, Groq), reasoning_details (OpenRouter).
         _ when name.StartsWith("reasoning"u8) => Seen.Reasoning,
         _ => Seen.None,
@@ -345,6 +443,7 @@ internal sealed class RawDocumentProbe
         Ollama = 128,
         Reasoning = 256,
         Finish = 512,
+        Payload = 1024,
     }
 
     /// <summary>What the walk over the property names found.</summary>
@@ -356,6 +455,15 @@ internal sealed class RawDocumentProbe
         public int ModelName;
         public int ModelValue;
         public Seen Seen;
+        public int ContentCount;
+        public int ContentValue;
+
+        public bool NoteContent(int value)
+        {
+            ContentCount++;
+            ContentValue = value;
+            return true;
+        }
 
         public bool NoteModel(int name, int value)
         {

@@ -32,9 +32,9 @@ public sealed class MalformedInputTests
         byte[] input = [.. "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"<think>\"}}]}\n\n"u8,
             .. "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"secret "u8, 0xE6, .. "\"}}]}\n\n"u8,
             .. "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"</think>Hi\"}}]}\n\n"u8];
-        (string output, int dropped) = Run(input);
+        // Dropped as thought by the fast path, which reads no byte of it.
+        (string output, _) = Run(input);
         Assert.Equal("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n", output);
-        Assert.Equal(1, dropped);
     }
 
     [Fact]
@@ -44,7 +44,17 @@ public sealed class MalformedInputTests
         string input = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"<think>\"}}]}\n\n"
             + "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"secret\",\"x\":" + deep + "}}]}\n\n"
             + "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"</think>Hi\"}}]}\n\n";
-        (string output, int dropped) = Run(Encoding.UTF8.GetBytes(input));
+        (string output, _) = Run(Encoding.UTF8.GetBytes(input));
+        Assert.Equal("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n", output);
+    }
+
+    [Fact]
+    public void Rewrite_UnreadableEventWhileHoldingATagPrefix_DroppedAndCounted()
+    {
+        byte[] input = [.. "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi <th\"}}]}\n\n"u8,
+            .. "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x"u8, 0xFF, .. "\"}}]}\n\n"u8,
+            .. "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ink>secret</think>!\"}}]}\n\n"u8];
+        (string output, int dropped) = Run(input);
         Assert.DoesNotContain("secret", output, StringComparison.Ordinal);
         Assert.Equal(1, dropped);
     }

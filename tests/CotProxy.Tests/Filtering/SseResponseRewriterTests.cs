@@ -159,6 +159,28 @@ public sealed class SseResponseRewriterTests
     }
 
     [Fact]
+    public void Rewrite_SplitModeEventWhollyInThought_MovedByTheFastPathAsTheFullPathWould()
+    {
+        string input = Chunk("{\"content\":\"<think>why\"}") + Chunk("{\"content\":\" middle\\n\"}") + Chunk("{\"content\":\"</think>Because\"}");
+        string expected = Chunk("{\"content\":\"\",\"reasoning\":\"why\"}") + Chunk("{\"content\":\"\",\"reasoning\":\" middle\\n\"}") + Chunk("{\"content\":\"Because\"}");
+        var options = new ResponseRewriteOptions { Mode = ThinkMode.Split, ReasoningField = "reasoning" };
+        Assert.Equal(expected, RunEverySplit(input, options));
+        using var rewriter = (FramedDocumentRewriter)ResponseRewriterFactory.Create(ResponseFraming.EventStream, options)!;
+        rewriter.Write(Encoding.UTF8.GetBytes(input), new ArrayBufferWriter<byte>());
+        Assert.Equal(1, rewriter.ProbePasses);
+    }
+
+    [Fact]
+    public void Rewrite_StripModeEventWhollyInThought_DroppedByTheFastPath()
+    {
+        string input = Chunk("{\"content\":\"<think>why\"}") + Chunk("{\"content\":\" middle\"}") + Chunk("{\"content\":\"</think>Because\"}") + Chunk("{\"content\":\" so\"}");
+        Assert.Equal(Chunk("{\"content\":\"Because\"}") + Chunk("{\"content\":\" so\"}"), RunEverySplit(input, new ResponseRewriteOptions()));
+        using var rewriter = (FramedDocumentRewriter)ResponseRewriterFactory.Create(ResponseFraming.EventStream, new ResponseRewriteOptions())!;
+        rewriter.Write(Encoding.UTF8.GetBytes(input), new ArrayBufferWriter<byte>());
+        Assert.Equal(2, rewriter.ProbePasses);
+    }
+
+    [Fact]
     public void Rewrite_StripMode_SeparatedReasoningRemovedAndEventDropped()
     {
         string input = Chunk("{\"content\":null,\"reasoning_content\":\"hmm\"}") + Chunk("{\"content\":\"Hi\",\"reasoning_content\":null}");

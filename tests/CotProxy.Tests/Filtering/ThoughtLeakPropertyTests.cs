@@ -105,7 +105,7 @@ public sealed class ThoughtLeakPropertyTests
         var visible = new StringBuilder();
         try
         {
-            var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(document));
+            var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(document), new JsonReaderOptions { MaxDepth = 4096 });
             while (reader.Read())
             {
                 if (reader.TokenType == JsonTokenType.PropertyName && (reader.ValueTextEquals("reasoning_content"u8) || reader.ValueTextEquals("thinking"u8)))
