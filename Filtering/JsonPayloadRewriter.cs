@@ -39,31 +39,11 @@ internal sealed class JsonPayloadRewriter : IDisposable
     public JsonRewriteResult Rewrite(ReadOnlySpan<byte> json, PooledByteBuffer output)
     {
         JsonRewriteContext context = _context;
-        switch (_probe.Decide(json, context, out int at, out int length))
+        ProbeVerdict verdict = _probe.Decide(json, context, out int at, out int length);
+        if (verdict != ProbeVerdict.FullPath)
         {
-            case ProbeVerdict.Pass when length == 0:
-                ProbePasses++;
-                return JsonRewriteResult.Unchanged;
-            case ProbeVerdict.Pass:
-                ProbePasses++;
-                output.Clear();
-                output.Append(json[..at]);
-                output.Append(_probe.QuotedModel);
-                output.Append(json[(at + length)..]);
-                return JsonRewriteResult.Rewritten;
-            case ProbeVerdict.DropThought:
-                ProbePasses++;
-                return JsonRewriteResult.Dropped;
-            case ProbeVerdict.MoveThought:
-                ProbePasses++;
-                // "content":"thought"} → "content":"","<reasoning field>":"thought"}
-                output.Clear();
-                output.Append(json[..at]);
-                output.Append("\"\",\""u8);
-                output.Append(_probe.MoveField);
-                output.Append("\":"u8);
-                output.Append(json[at..]);
-                return JsonRewriteResult.Rewritten;
+            ProbePasses++;
+            return WriteProbed(verdict, json, at, length, output);
         }
 
         if (!context.Scanner.Scan(json))
@@ -106,6 +86,33 @@ internal sealed class JsonPayloadRewriter : IDisposable
     {
         _writer?.Dispose();
         _context.Dispose();
+    }
+
+    /// <summary>The fast path's output: the document's own bytes, spliced where the probe said.</summary>
+    private JsonRewriteResult WriteProbed(ProbeVerdict verdict, ReadOnlySpan<byte> json, int at, int length, PooledByteBuffer output)
+    {
+        if (verdict == ProbeVerdict.DropThought || length == 0)
+        {
+            return verdict == ProbeVerdict.DropThought ? JsonRewriteResult.Dropped : JsonRewriteResult.Unchanged;
+        }
+
+        output.Clear();
+        output.Append(json[..at]);
+        if (verdict == ProbeVerdict.Pass)
+        {
+            output.Append(_probe.QuotedModel);
+            output.Append(json[(at + length)..]);
+        }
+        else
+        {
+            // "content":"thought"} → "content":"","<reasoning field>":"thought"}
+            output.Append("\"\",\""u8);
+            output.Append(_probe.MoveField);
+            output.Append("\":"u8);
+            output.Append(json[at..]);
+        }
+
+        return JsonRewriteResult.Rewritten;
     }
 
     private Utf8JsonWriter StartWriting(PooledByteBuffer output)

@@ -108,14 +108,14 @@ internal sealed class RawDocumentProbe
     {
         at = 0;
         length = 0;
-        bool ollama = (names.Seen & Seen.Ollama) != 0;
-        if ((names.Seen & (Seen.Payload | Seen.Text)) != 0 || names.ContentCount != 1
-            || (ollama == ((names.Seen & Seen.Choices) != 0)) || CountObjectsAfterComma(json) != 0)
+        bool ollama = names.Has(Seen.Ollama);
+        if (names.Has(Seen.Payload) || names.Has(Seen.Text) || names.ContentCount != 1
+            || ollama == names.Has(Seen.Choices) || CountObjectsAfterComma(json) != 0)
         {
             return ProbeVerdict.FullPath;
         }
 
-        bool role = (names.Seen & Seen.Role) != 0;
+        bool role = names.Has(Seen.Role);
         if (ollama ? !InThought(context, ChoiceFilterState.OllamaIndex, role) : !InThought(context, 0, role)
             || (names.IndexCount > 0 && !InThought(context, names.Indexes[0], role)) || names.IndexCount > 1)
         {
@@ -228,7 +228,7 @@ internal sealed class RawDocumentProbe
             }
 
             ReadOnlySpan<byte> value = walk.Value;
-            names.Seen |= seen;
+            names.Saw |= 1 << (int)seen;
             bool plain = seen switch
             {
                 // Ollama native: "done": true finishes the message.
@@ -281,10 +281,10 @@ internal sealed class RawDocumentProbe
     /// </summary>
     private static bool LeavesChoicesAsTheyAre(ReadOnlySpan<byte> json, JsonRewriteContext context, ref Names names)
     {
-        bool content = (names.Seen & Seen.Content) != 0;
-        bool text = (names.Seen & Seen.Text) != 0;
-        bool role = (names.Seen & Seen.Role) != 0;
-        bool ollama = (names.Seen & Seen.Ollama) != 0;
+        bool content = names.Has(Seen.Content);
+        bool text = names.Has(Seen.Text);
+        bool role = names.Has(Seen.Role);
+        bool ollama = names.Has(Seen.Ollama);
         if (!(content || text || role || ollama))
         {
             return true;
@@ -295,7 +295,7 @@ internal sealed class RawDocumentProbe
             return false;
         }
 
-        if ((names.Seen & Seen.Choices) == 0)
+        if (!names.Has(Seen.Choices))
         {
             return true;
         }
@@ -428,23 +428,8 @@ internal sealed class RawDocumentProbe
         return digits > 0 && (digits == value.Length || (value[digits] is (byte)',' or (byte)'}' || RawPropertyNames.IsWhitespace(value[digits])));
     }
 
-    /// <summary>The names the walk found that matter to the fast path.</summary>
-    [Flags]
-    private enum Seen
-    {
-        None = 0,
-        Text = 1,
-        Role = 2,
-        Done = 4,
-        Model = 8,
-        Index = 16,
-        Content = 32,
-        Choices = 64,
-        Ollama = 128,
-        Reasoning = 256,
-        Finish = 512,
-        Payload = 1024,
-    }
+    /// <summary>The names that matter to the fast path (Payload: usage, error, tool_calls, function_call, refusal).</summary>
+    private enum Seen { None, Text, Role, Done, Model, Index, Content, Choices, Ollama, Reasoning, Finish, Payload }
 
     /// <summary>What the walk over the property names found.</summary>
     private ref struct Names(Span<int> indexes)
@@ -454,9 +439,11 @@ internal sealed class RawDocumentProbe
         public int ModelCount;
         public int ModelName;
         public int ModelValue;
-        public Seen Seen;
+        public int Saw;
         public int ContentCount;
         public int ContentValue;
+
+        public readonly bool Has(Seen seen) => (Saw & (1 << (int)seen)) != 0;
 
         public bool NoteContent(int value)
         {
