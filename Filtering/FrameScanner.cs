@@ -9,6 +9,11 @@ internal struct FrameScanner
 {
     private int _lineStart;
     private int _scanPos;
+    private int _lines;
+    private int _firstLineEnd;
+
+    /// <summary>SSE: where the one line of the frame just found ends, when it had exactly one line; else -1.</summary>
+    public readonly int SingleLineEnd => _lines == -1 ? _firstLineEnd : -1;
 
     /// <summary>The end of the next complete frame in <paramref name="data"/> (exclusive), or -1 when more bytes are needed.</summary>
     public int NextEnd(ReadOnlySpan<byte> data, ResponseFraming framing, bool final)
@@ -59,8 +64,18 @@ internal struct FrameScanner
             _scanPos = _lineStart;
             if (blank)
             {
+                // The frame's line count is read by the caller before the next frame starts counting again.
+                _lines = _lines > 0 ? -_lines : 0;
                 return _lineStart;
             }
+
+            if (_lines <= 0)
+            {
+                _lines = 0;
+                _firstLineEnd = terminator;
+            }
+
+            _lines++;
         }
     }
 
@@ -69,11 +84,13 @@ internal struct FrameScanner
     {
         _lineStart -= consumed;
         _scanPos -= consumed;
+        _firstLineEnd -= consumed;
     }
 
     public void Reset()
     {
         _lineStart = 0;
         _scanPos = 0;
+        _lines = 0;
     }
 }

@@ -127,7 +127,7 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
             {
                 // A last frame without its terminator (SSE clients discard such an event, WHATWG §9.2.6);
                 // it still goes through the filter so that no thinking leaks in it.
-                WriteFrame(_held.WrittenSpan, output);
+                WriteFrame(_held.WrittenSpan, -1, output);
                 _held.Clear();
                 unterminated = true;
             }
@@ -191,7 +191,8 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
                 return data.Length;
             }
 
-            WriteFrame(data[start..end], output);
+            int single = _scanner.SingleLineEnd;
+            WriteFrame(data[start..end], single < 0 ? -1 : single - start, output);
             start = end;
         }
 
@@ -199,11 +200,12 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
         return start;
     }
 
-    private void WriteFrame(ReadOnlySpan<byte> raw, IBufferWriter<byte> output)
+    /// <summary>One frame; <paramref name="singleLineEnd"/> is where an SSE event's only line ends (-1: not known to be one line).</summary>
+    private void WriteFrame(ReadOnlySpan<byte> raw, int singleLineEnd, IBufferWriter<byte> output)
     {
         if (_framing == ResponseFraming.EventStream)
         {
-            WriteEvent(raw, output);
+            WriteEvent(raw, singleLineEnd, output);
         }
         else
         {
@@ -212,12 +214,19 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
     }
 
     /// <summary>One SSE event's raw bytes including its terminating empty line (absent for a trailing event).</summary>
-    private void WriteEvent(ReadOnlySpan<byte> raw, IBufferWriter<byte> output)
+    private void WriteEvent(ReadOnlySpan<byte> raw, int singleLineEnd, IBufferWriter<byte> output)
     {
         int dataLines = 0;
         ReadOnlySpan<byte> single = default;
         _joined.Clear();
         ReadOnlySpan<byte> rest = raw;
+        if (singleLineEnd >= 0 && SseLines.TryGetData(raw[..singleLineEnd], out single))
+        {
+            // The common event, one data line: no second pass over its lines.
+            dataLines = 1;
+            rest = default;
+        }
+
         while (!rest.IsEmpty)
         {
             if (!SseLines.TryGetData(SseLines.Next(ref rest, out _), out ReadOnlySpan<byte> value))

@@ -16,6 +16,7 @@ internal sealed class RawDocumentProbe
     private const int MaxIndexes = 8;
 
     private static readonly byte[] s_ollamaThinking = "thinking"u8.ToArray();
+    private static readonly SearchValues<byte> s_structure = SearchValues.Create("\"{}[]"u8);
 
     private readonly SearchValues<byte> _stops;
     private readonly byte[] _reasoningField;
@@ -358,7 +359,7 @@ internal sealed class RawDocumentProbe
         int at = 0;
         while (at < position)
         {
-            int found = json[at..position].IndexOfAny("\"{}[]"u8);
+            int found = json[at..position].IndexOfAny(s_structure);
             if (found < 0)
             {
                 break;
