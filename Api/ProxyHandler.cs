@@ -96,7 +96,7 @@ internal sealed class ProxyHandler : IHttpHandler
 
         // 3. How the response is rewritten, if at all: the thinking filter and the model name put back.
         var rewrite = generation ? _responses.For(profile, model) : null;
-        using var transform = rewrite is null ? null : new ThinkingTransform(rewrite) { KeepAliveInterval = _thinkKeepAlive };
+        using var transform = rewrite is null ? null : new ThinkingTransform(rewrite, context.Request) { KeepAliveInterval = _thinkKeepAlive };
 
         // 4. Rewrite the request, or send the client's bytes exactly as they came (never re-serialized).
         var upstreamBody = body.WrittenMemory;

@@ -1,6 +1,8 @@
 using System.Buffers;
 using CotProxy.Filtering;
 using CotProxy.Http.Forwarding;
+using CotProxy.Http.Server;
+using CotProxy.Logging;
 
 namespace CotProxy.Api;
 
@@ -11,11 +13,13 @@ namespace CotProxy.Api;
 internal sealed class ThinkingTransform : ResponseTransform, IBodyRewriter, IDisposable
 {
     private readonly ResponseRewriteOptions _options;
+    private readonly HttpRequest _request;
     private IResponseRewriter? _rewriter;
 
-    public ThinkingTransform(ResponseRewriteOptions options)
+    public ThinkingTransform(ResponseRewriteOptions options, HttpRequest request)
     {
         _options = options;
+        _request = request;
     }
 
     public override IBodyRewriter? BeginBody(string? contentType, out bool wholeBody)
@@ -35,6 +39,12 @@ internal sealed class ThinkingTransform : ResponseTransform, IBodyRewriter, IDis
 
     public override void EndBody()
     {
+        if (_rewriter is { DroppedEvents: > 0 } rewriter)
+        {
+            // Failing closed is silent to the client by design; the log says it happened, and how often.
+            Log.Warn($"{_request.Method} {Log.SafeText(_request.Target, 200)}: {rewriter.DroppedEvents} unreadable event(s) dropped inside a thought (the filter fails closed)");
+        }
+
         _rewriter?.Dispose();
         _rewriter = null;
     }
@@ -47,4 +57,6 @@ internal sealed class ThinkingTransform : ResponseTransform, IBodyRewriter, IDis
     public void Complete(IBufferWriter<byte> output) => _rewriter!.Complete(output);
 
     public bool TryWriteKeepAlive(IBufferWriter<byte> output) => _rewriter!.TryWriteKeepAlive(output);
+
+    public string? FailureReason => _rewriter?.FailureReason;
 }

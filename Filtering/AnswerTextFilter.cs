@@ -50,6 +50,25 @@ internal static class AnswerTextFilter
         context.WriteText(writer, result);
     }
 
+    /// <summary>
+    /// An answer field that is not a string (an array of parts, an object): it cannot be filtered, so
+    /// it is written as null (failing closed) while its choice may be inside a thought or when any
+    /// string in it may hold a tag; otherwise it is copied. The property name was already written.
+    /// </summary>
+    public static void CopyOtherShape(ref Utf8JsonReader reader, Utf8JsonWriter writer, JsonRewriteContext context, ThinkTagStripper? stripper)
+    {
+        if (reader.TokenType == JsonTokenType.Null || (stripper is not { MayBeInThought: true } && !MayHoldTag(reader, context.Options)))
+        {
+            JsonTokenCopier.CopyValue(ref reader, writer);
+            return;
+        }
+
+        reader.Skip();
+        writer.WriteNullValue();
+        context.Changed = true;
+        context.Removed = true;
+    }
+
     /// <summary>The choice finishes in an event without that field: held text goes into a new one.</summary>
     public static void WriteReleased(Utf8JsonWriter writer, JsonRewriteContext context, ThinkTagStripper stripper, ReadOnlySpan<byte> name, PooledByteBuffer thinking)
     {
@@ -65,5 +84,24 @@ internal static class AnswerTextFilter
         }
 
         context.Changed |= thinking.Length > 0;
+    }
+
+    /// <summary>Some string in the value at <paramref name="reader"/> (a copy) is escaped or holds a tag's first byte.</summary>
+    private static bool MayHoldTag(Utf8JsonReader reader, ResponseRewriteOptions options)
+    {
+        byte start = options.StartTagUtf8[0];
+        byte end = options.EndTagUtf8[0];
+        int depth = reader.CurrentDepth;
+        do
+        {
+            if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName
+                && (reader.ValueIsEscaped || reader.ValueSpan.IndexOfAny(start, end) >= 0))
+            {
+                return true;
+            }
+        }
+        while (reader.Read() && reader.CurrentDepth > depth);
+
+        return false;
     }
 }

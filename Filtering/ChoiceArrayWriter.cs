@@ -39,52 +39,32 @@ internal static class ChoiceArrayWriter
         bool sawText = false;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
-            if (reader.ValueTextEquals("delta"u8) || reader.ValueTextEquals("message"u8))
+            // Inside a stream, message.content is cumulative (Perplexity repeats it in every chunk):
+            // each occurrence is filtered as a whole text.
+            bool cumulative = reader.ValueTextEquals("message"u8);
+            bool container = cumulative || reader.ValueTextEquals("delta"u8);
+            bool text = !container && reader.ValueTextEquals("text"u8);
+            bool finish = !container && !text && reader.ValueTextEquals("finish_reason"u8);
+            context.CopyPropertyName(ref reader, writer);
+            reader.Read();
+            if (container && reader.TokenType == JsonTokenType.StartObject)
             {
-                // Inside a stream, message.content is cumulative (Perplexity repeats it in every chunk):
-                // each occurrence is filtered as a whole text.
-                bool cumulative = reader.ValueTextEquals("message"u8);
-                context.CopyPropertyName(ref reader, writer);
-                reader.Read();
-                if (reader.TokenType == JsonTokenType.StartObject)
-                {
-                    MessageContainerWriter.Write(ref reader, writer, context, cumulative ? null : choice, finishing, context.Options.ReasoningFieldUtf8);
-                }
-                else
-                {
-                    JsonTokenCopier.CopyValue(ref reader, writer);
-                }
-
-                continue;
+                MessageContainerWriter.Write(ref reader, writer, context, cumulative ? null : choice, finishing, context.Options.ReasoningFieldUtf8);
             }
-
-            if (reader.ValueTextEquals("text"u8))
+            else if (text && reader.TokenType == JsonTokenType.String)
             {
-                context.CopyPropertyName(ref reader, writer);
-                reader.Read();
-                if (reader.TokenType == JsonTokenType.String)
-                {
-                    sawText = true;
-                    AnswerTextFilter.Filter(ref reader, writer, context, context.Streaming ? choice.Text : null, finishing, thinking);
-                }
-                else
-                {
-                    JsonTokenCopier.CopyValue(ref reader, writer);
-                }
-
-                continue;
+                sawText = true;
+                AnswerTextFilter.Filter(ref reader, writer, context, context.Streaming ? choice.Text : null, finishing, thinking);
             }
-
-            if (reader.ValueTextEquals("finish_reason"u8))
+            else if (text)
             {
-                context.CopyPropertyName(ref reader, writer);
-                reader.Read();
-                context.Payload |= reader.TokenType != JsonTokenType.Null;
+                AnswerTextFilter.CopyOtherShape(ref reader, writer, context, context.Streaming ? choice.Text : null);
+            }
+            else
+            {
+                context.Payload |= finish && reader.TokenType != JsonTokenType.Null;
                 JsonTokenCopier.CopyValue(ref reader, writer);
-                continue;
             }
-
-            context.CopyProperty(ref reader, writer);
         }
 
         if (finishing && context.Streaming && !sawText && choice.HasText)

@@ -37,6 +37,35 @@ internal sealed class ChoiceFilterState : IDisposable
 
     public bool HasText => _text is not null;
 
+    /// <summary>
+    /// The strippers of the fields present are steady answers (and the role was already seen when the
+    /// event carries one): a tag-free event of this choice would leave the state as it is.
+    /// </summary>
+    public bool IsSteady(bool content, bool text, bool role)
+    {
+        if (Finished || (role && !RoleSeen && Index != OllamaIndex))
+        {
+            return false;
+        }
+
+        return (!content || _content is { IsSteadyAnswer: true }) && (!text || _text is { IsSteadyAnswer: true });
+    }
+
+    /// <summary>
+    /// In the middle of a thought its start tag opened (not a starts-open one, whose text is held),
+    /// holding no tag prefix, the role already seen when the event carries one: text with no byte a
+    /// tag begins with is all thinking and leaves the state as it is.
+    /// </summary>
+    public bool IsSteadyThought(bool role)
+    {
+        if (Finished || (role && !RoleSeen && Index != OllamaIndex) || _content is null)
+        {
+            return false;
+        }
+
+        return _content.State == ThinkTagStripperState.Thought && _content.HeldBytes == 0 && (_text is null || _text.InThought);
+    }
+
     /// <summary>True while this choice is inside thinking the client does not see.</summary>
     public bool InHiddenThought(ThinkMode mode)
     {

@@ -13,4 +13,17 @@ internal interface IResponseRewriter : IDisposable
 
     /// <summary>SSE only: while a hidden thought is in progress, appends ": thinking\n\n" and returns true. Called at an event boundary.</summary>
     bool TryWriteKeepAlive(IBufferWriter<byte> output);
+
+    /// <summary>
+    /// Events (SSE events, NDJSON lines) dropped because the filter could not read them while inside
+    /// or possibly inside a thought (failing closed); for the per-request log.
+    /// </summary>
+    int DroppedEvents { get; }
+
+    /// <summary>
+    /// Set when the response could not be filtered and was cut: a whole JSON body over the limit or
+    /// unreadable in a filtering mode (nothing was written: answer 502 with this message), or a
+    /// stream frame over the limit (the stream already ended with an error event carrying it).
+    /// </summary>
+    string? FailureReason { get; }
 }

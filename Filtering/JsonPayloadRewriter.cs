@@ -12,12 +12,20 @@ internal sealed class JsonPayloadRewriter : IDisposable
     private static readonly JsonWriterOptions s_writerOptions = JsonOutput.UncheckedOptions;
 
     private readonly JsonRewriteContext _context;
+    private readonly RawDocumentProbe _probe;
     private Utf8JsonWriter? _writer;
 
     public JsonPayloadRewriter(ResponseRewriteOptions options, bool streaming)
     {
         _context = new JsonRewriteContext(options, streaming);
+        _probe = new RawDocumentProbe(options);
     }
+
+    /// <summary>Documents the raw-byte probe let pass without decoding them (the fast path).</summary>
+    public long ProbePasses { get; private set; }
+
+    /// <summary>Choice lookups so far (one step each; see <see cref="JsonRewriteContext.ChoiceLookups"/>).</summary>
+    public long ChoiceLookups => _context.ChoiceLookups;
 
     /// <summary>True while any unfinished choice is inside thinking the client does not see.</summary>
     public bool InHiddenThought => _context.InHiddenThought();
@@ -26,10 +34,19 @@ internal sealed class JsonPayloadRewriter : IDisposable
     public JsonRewriteResult Rewrite(ReadOnlySpan<byte> json, PooledByteBuffer output)
     {
         JsonRewriteContext context = _context;
+        ProbeVerdict verdict = _probe.Decide(json, context, out int at, out int length);
+        if (verdict != ProbeVerdict.FullPath)
+        {
+            ProbePasses++;
+            return WriteProbed(verdict, json, at, length, output);
+        }
+
         if (!context.Scanner.Scan(json))
         {
-            // Not a JSON object (a "[DONE]", a plain-text error, a truncated line): passes untouched.
-            return JsonRewriteResult.Unchanged;
+            // Not a JSON object this filter can read (a plain-text error, a truncated line, invalid
+            // UTF-8, a lone surrogate, nesting too deep), and the probe could not tell it holds no
+            // thinking: only a rewrite that renames the model lets it pass untouched.
+            return context.Filters ? JsonRewriteResult.Unreadable : JsonRewriteResult.Unchanged;
         }
 
         context.BeginDocument();
@@ -64,6 +81,33 @@ internal sealed class JsonPayloadRewriter : IDisposable
     {
         _writer?.Dispose();
         _context.Dispose();
+    }
+
+    /// <summary>The fast path's output: the document's own bytes, spliced where the probe said.</summary>
+    private JsonRewriteResult WriteProbed(ProbeVerdict verdict, ReadOnlySpan<byte> json, int at, int length, PooledByteBuffer output)
+    {
+        if (verdict == ProbeVerdict.DropThought || length == 0)
+        {
+            return verdict == ProbeVerdict.DropThought ? JsonRewriteResult.Dropped : JsonRewriteResult.Unchanged;
+        }
+
+        output.Clear();
+        output.Append(json[..at]);
+        if (verdict == ProbeVerdict.Pass)
+        {
+            output.Append(_probe.QuotedModel);
+            output.Append(json[(at + length)..]);
+        }
+        else
+        {
+            // "content":"thought"} → "content":"","<reasoning field>":"thought"}
+            output.Append("\"\",\""u8);
+            output.Append(_probe.MoveField);
+            output.Append("\":"u8);
+            output.Append(json[at..]);
+        }
+
+        return JsonRewriteResult.Rewritten;
     }
 
     private Utf8JsonWriter StartWriting(PooledByteBuffer output)

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 
 namespace CotProxy.Filtering;
@@ -11,6 +12,7 @@ namespace CotProxy.Filtering;
 internal sealed class JsonRewriteContext : IDisposable
 {
     private readonly List<ChoiceFilterState> _choices = [];
+    private readonly Dictionary<int, ChoiceFilterState> _choicesByIndex = [];
     private readonly PooledByteBuffer _escaped = new();
     private readonly ThinkTagStripper? _wholeStripper;
 
@@ -91,20 +93,28 @@ internal sealed class JsonRewriteContext : IDisposable
         return false;
     }
 
+    /// <summary>Choice lookups so far: one step each, whatever the number of choices (a test holds this to linear work).</summary>
+    public long ChoiceLookups { get; private set; }
+
     /// <summary>The state of choice <paramref name="index"/>, created the first time it is seen.</summary>
     public ChoiceFilterState GetChoice(int index)
     {
-        foreach (ChoiceFilterState choice in _choices)
+        if (TryGetChoice(index, out ChoiceFilterState? choice))
         {
-            if (choice.Index == index)
-            {
-                return choice;
-            }
+            return choice;
         }
 
         var created = new ChoiceFilterState(index, Options);
         _choices.Add(created);
+        _choicesByIndex.Add(index, created);
         return created;
+    }
+
+    /// <summary>The state of choice <paramref name="index"/> if it was seen before; O(1).</summary>
+    public bool TryGetChoice(int index, [NotNullWhen(true)] out ChoiceFilterState? choice)
+    {
+        ChoiceLookups++;
+        return _choicesByIndex.TryGetValue(index, out choice);
     }
 
     /// <summary>Where separated thinking goes: the buffer in split mode, nowhere in strip mode.</summary>
@@ -152,6 +162,7 @@ internal sealed class JsonRewriteContext : IDisposable
         }
 
         _choices.Clear();
+        _choicesByIndex.Clear();
         _wholeStripper?.Dispose();
         FieldOut.Dispose();
         Scratch.Dispose();

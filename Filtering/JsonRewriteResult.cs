@@ -11,4 +11,7 @@ internal enum JsonRewriteResult
 
     /// <summary>Stream event whose only payload was removed text: send nothing.</summary>
     Dropped,
+
+    /// <summary>Could not be read, and may hold thinking: send nothing (fail closed) and count it.</summary>
+    Unreadable,
 }

@@ -8,6 +8,16 @@ namespace CotProxy.Filtering;
 /// </summary>
 internal static class JsonRootWriter
 {
+    private enum Field
+    {
+        Other,
+        Choices,
+        Message,
+        Response,
+        Payload,
+        Done,
+    }
+
     /// <summary>The reader is on the root object's start.</summary>
     public static void Write(ref Utf8JsonReader reader, Utf8JsonWriter writer, JsonRewriteContext context)
     {
@@ -23,92 +33,43 @@ internal static class JsonRootWriter
                 continue;
             }
 
-            if (!context.Filters)
-            {
-                context.CopyProperty(ref reader, writer);
-                continue;
-            }
-
-            if (reader.ValueTextEquals("choices"u8))
-            {
-                context.CopyPropertyName(ref reader, writer);
-                reader.Read();
-                if (reader.TokenType == JsonTokenType.StartArray)
-                {
-                    ChoiceArrayWriter.Write(ref reader, writer, context);
-                }
-                else
-                {
-                    JsonTokenCopier.CopyValue(ref reader, writer);
-                }
-
-                continue;
-            }
-
-            if (reader.ValueTextEquals("message"u8))
-            {
-                // Ollama native /api/chat: { "message": { "role", "content", "thinking" }, "done" }.
-                context.CopyPropertyName(ref reader, writer);
-                reader.Read();
-                if (reader.TokenType == JsonTokenType.StartObject)
-                {
-                    ollama ??= context.GetChoice(ChoiceFilterState.OllamaIndex);
-                    MessageContainerWriter.Write(ref reader, writer, context, ollama, context.Scanner.OllamaDone, "thinking"u8);
-                }
-                else
-                {
-                    JsonTokenCopier.CopyValue(ref reader, writer);
-                }
-
-                continue;
-            }
-
-            if (reader.ValueTextEquals("response"u8))
-            {
-                // Ollama native /api/generate streams the answer in a root "response" string.
-                context.CopyPropertyName(ref reader, writer);
-                reader.Read();
-                if (reader.TokenType == JsonTokenType.String)
-                {
-                    ollama ??= context.GetChoice(ChoiceFilterState.OllamaIndex);
-                    ollama.OllamaUsesResponse = true;
-                    sawResponse = true;
-                    AnswerTextFilter.Filter(ref reader, writer, context, ollama.Content, context.Scanner.OllamaDone, context.ThinkRoot);
-                }
-                else
-                {
-                    JsonTokenCopier.CopyValue(ref reader, writer);
-                }
-
-                continue;
-            }
-
-            if (reader.ValueTextEquals("thinking"u8) && !context.Splits)
+            if (context.Filters && !context.Splits && reader.ValueTextEquals("thinking"u8))
             {
                 // Ollama native /api/generate separates reasoning into a root "thinking" string.
                 ReasoningFields.Strip(ref reader, writer, context);
                 continue;
             }
 
-            if (reader.ValueTextEquals("usage"u8) || reader.ValueTextEquals("error"u8))
+            Field field = context.Filters ? Classify(ref reader) : Field.Other;
+            context.CopyPropertyName(ref reader, writer);
+            reader.Read();
+            switch (field, reader.TokenType)
             {
-                context.CopyPropertyName(ref reader, writer);
-                reader.Read();
-                context.Payload |= reader.TokenType != JsonTokenType.Null;
-                JsonTokenCopier.CopyValue(ref reader, writer);
-                continue;
+                case (Field.Choices, JsonTokenType.StartArray):
+                    ChoiceArrayWriter.Write(ref reader, writer, context);
+                    break;
+                case (Field.Message, JsonTokenType.StartObject):
+                    // Ollama native /api/chat: { "message": { "role", "content", "thinking" }, "done" }.
+                    ollama ??= context.GetChoice(ChoiceFilterState.OllamaIndex);
+                    MessageContainerWriter.Write(ref reader, writer, context, ollama, context.Scanner.OllamaDone, "thinking"u8);
+                    break;
+                case (Field.Response, JsonTokenType.String):
+                    // Ollama native /api/generate streams the answer in a root "response" string.
+                    ollama ??= context.GetChoice(ChoiceFilterState.OllamaIndex);
+                    ollama.OllamaUsesResponse = true;
+                    sawResponse = true;
+                    AnswerTextFilter.Filter(ref reader, writer, context, ollama.Content, context.Scanner.OllamaDone, context.ThinkRoot);
+                    break;
+                case (Field.Response, _) when ollama is { HasContent: true } || context.TryGetChoice(ChoiceFilterState.OllamaIndex, out ollama):
+                    // Another shape inside an Ollama /api/generate stream (a Responses API "response" object is no such stream).
+                    AnswerTextFilter.CopyOtherShape(ref reader, writer, context, ollama.HasContent && ollama.OllamaUsesResponse ? ollama.Content : null);
+                    break;
+                default:
+                    // usage and error are payload of their own; so is Ollama's "done": true.
+                    context.Payload |= field == Field.Payload ? reader.TokenType != JsonTokenType.Null : field == Field.Done && reader.TokenType == JsonTokenType.True;
+                    JsonTokenCopier.CopyValue(ref reader, writer);
+                    break;
             }
-
-            if (reader.ValueTextEquals("done"u8))
-            {
-                context.CopyPropertyName(ref reader, writer);
-                reader.Read();
-                context.Payload |= reader.TokenType == JsonTokenType.True;
-                JsonTokenCopier.CopyValue(ref reader, writer);
-                continue;
-            }
-
-            context.CopyProperty(ref reader, writer);
         }
 
         if (ollama is not null && context.Scanner.OllamaDone)
@@ -122,5 +83,30 @@ internal static class JsonRootWriter
         }
 
         writer.WriteEndObject();
+    }
+
+    private static Field Classify(ref Utf8JsonReader reader)
+    {
+        if (reader.ValueTextEquals("choices"u8))
+        {
+            return Field.Choices;
+        }
+
+        if (reader.ValueTextEquals("message"u8))
+        {
+            return Field.Message;
+        }
+
+        if (reader.ValueTextEquals("response"u8))
+        {
+            return Field.Response;
+        }
+
+        if (reader.ValueTextEquals("usage"u8) || reader.ValueTextEquals("error"u8))
+        {
+            return Field.Payload;
+        }
+
+        return reader.ValueTextEquals("done"u8) ? Field.Done : Field.Other;
     }
 }

@@ -32,7 +32,7 @@ internal static class MessageContainerWriter
                 }
                 else
                 {
-                    JsonTokenCopier.CopyValue(ref reader, writer);
+                    AnswerTextFilter.CopyOtherShape(ref reader, writer, context, context.Streaming ? choice?.Content : null);
                 }
 
                 continue;

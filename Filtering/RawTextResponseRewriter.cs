@@ -18,5 +18,9 @@ internal sealed class RawTextResponseRewriter : IResponseRewriter
 
     public bool TryWriteKeepAlive(IBufferWriter<byte> output) => false;
 
+    public int DroppedEvents => 0;
+
+    public string? FailureReason => null;
+
     public void Dispose() => _stripper.Dispose();
 }

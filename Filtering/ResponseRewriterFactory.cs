@@ -16,9 +16,7 @@ internal static class ResponseRewriterFactory
 
         return framing switch
         {
-            ResponseFraming.EventStream => new SseResponseRewriter(options, maxBufferedBytes),
-            ResponseFraming.Ndjson => new NdjsonResponseRewriter(options, maxBufferedBytes),
-            ResponseFraming.JsonBody => new JsonBodyResponseRewriter(options, maxBufferedBytes),
+            ResponseFraming.EventStream or ResponseFraming.Ndjson or ResponseFraming.JsonBody => new FramedDocumentRewriter(framing, options, maxBufferedBytes),
             // Plain text has no model field to rename: only a filter changes it.
             ResponseFraming.Text when options.FiltersThinking => new RawTextResponseRewriter(options),
             _ => null,

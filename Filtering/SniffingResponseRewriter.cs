@@ -60,6 +60,10 @@ internal sealed class SniffingResponseRewriter : IResponseRewriter
 
     public bool TryWriteKeepAlive(IBufferWriter<byte> output) => _inner?.TryWriteKeepAlive(output) ?? false;
 
+    public int DroppedEvents => _inner?.DroppedEvents ?? 0;
+
+    public string? FailureReason => _inner?.FailureReason;
+
     public void Dispose()
     {
         _inner?.Dispose();

@@ -45,6 +45,15 @@ internal sealed class ThinkTagStripper : IDisposable
     /// <summary>True while the text being received is (possibly) thinking.</summary>
     public bool InThought => _state != ThinkTagStripperState.Answer;
 
+    /// <summary>
+    /// In the answer, past its start, holding nothing: text that holds no byte a tag begins with passes
+    /// through unchanged and leaves this state as it is.
+    /// </summary>
+    public bool IsSteadyAnswer => _state == ThinkTagStripperState.Answer && _answerStarted && _tailLength == 0 && (_pending is null || _pending.Length == 0);
+
+    /// <summary>Inside a thought, or holding what may begin a tag: the next text may be thinking.</summary>
+    public bool MayBeInThought => _state != ThinkTagStripperState.Answer || _tailLength > 0;
+
     /// <summary>Bytes currently held back (tag prefix, leading whitespace, open thought).</summary>
     public int HeldBytes => _tailLength + (_pending?.Length ?? 0);
 

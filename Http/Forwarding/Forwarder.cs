@@ -281,6 +281,11 @@ internal sealed class Forwarder
             failure = await BodyCopier.RewriteWholeAsync(context, body, rewriter, output, target, timeout, _options.ApiRequestTimeout);
         }
 
+        if (failure is null && rewriter.FailureReason is { } reason)
+        {
+            failure = new UpstreamFailure(ForwarderError.ResponseBodyUnfilterable, target, detail: reason);
+        }
+
         if (failure is not null)
         {
             await AnswerFailureAsync(context, method, failure);

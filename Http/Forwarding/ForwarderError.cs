@@ -36,6 +36,9 @@ internal enum ForwarderError
     /// <summary>A body the proxy reads whole before answering is larger than the proxy holds.</summary>
     ResponseBodyTooLarge,
 
+    /// <summary>A whole body the proxy must rewrite could not be (too large, or unreadable where it must not pass unread).</summary>
+    ResponseBodyUnfilterable,
+
     /// <summary>A body the proxy must rewrite came in a content coding it cannot undo.</summary>
     UnsupportedEncoding,
 

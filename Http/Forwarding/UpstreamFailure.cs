@@ -28,7 +28,7 @@ internal sealed class UpstreamFailure
     /// <summary>For <see cref="ForwarderError.ResponseBodyTooLarge"/>: the most bytes the proxy holds.</summary>
     public long Limit { get; }
 
-    /// <summary>For <see cref="ForwarderError.UnsupportedEncoding"/>: the Content-Encoding the upstream sent.</summary>
+    /// <summary>For <see cref="ForwarderError.UnsupportedEncoding"/>: the Content-Encoding the upstream sent; for <see cref="ForwarderError.ResponseBodyUnfilterable"/>: why.</summary>
     public string? Detail { get; }
 
     /// <summary>Classifies an exception from SocketsHttpHandler; <paramref name="timedOut"/> says our own deadline fired.</summary>
@@ -90,6 +90,7 @@ internal sealed class UpstreamFailure
             ForwarderError.ResponseBodyTimeout => (504, $"The upstream at {where} stopped sending its response for longer than {options.ApiRequestTimeout.TotalSeconds:0.#} s (API_REQUEST_TIMEOUT).", "upstream_timeout"),
             ForwarderError.ResponseBody => (502, $"The upstream at {where} broke off its response: {Exception?.Message}", "upstream_error"),
             ForwarderError.ResponseBodyTooLarge => (502, $"The upstream's answer to {Target.AbsolutePath} is larger than {Limit} bytes.", "upstream_body_too_large"),
+            ForwarderError.ResponseBodyUnfilterable => (502, $"The response of the upstream at {where} could not be filtered, so it was not passed on: {Detail}", "upstream_body_unfilterable"),
             ForwarderError.UnsupportedEncoding => (502, $"The upstream at {where} sent its response with Content-Encoding {Detail}, which the proxy cannot decode to filter it (gzip, deflate and br it can).", "upstream_unsupported_encoding"),
             _ => (502, $"The upstream at {where} failed: {Exception?.Message}", "upstream_error"),
         };

@@ -15,6 +15,11 @@ namespace CotProxy.Http.Server;
 internal sealed class HttpConnection : IDisposable
 {
     private readonly Socket _socket;
+    private const long MaxLingerBytes = 1024 * 1024;
+
+    // nginx lingers up to 30 s (lingering_time); a client that still sends after a rejection gets a second here.
+    private static readonly TimeSpan s_lingerTime = TimeSpan.FromSeconds(1);
+
     private readonly IHttpHandler _handler;
     private readonly IErrorResponseWriter _errors;
     private readonly HttpLimits _limits;
@@ -25,6 +30,7 @@ internal sealed class HttpConnection : IDisposable
     private ConnectionInput? _input;
     private HttpContext? _context;
     private Action? _onClientClosed;
+    private bool _lingerOnClose;
 
     public HttpConnection(Socket socket, IHttpHandler handler, IErrorResponseWriter errors, HttpLimits limits, Heartbeat heartbeat, CancellationToken stopping, string? name = null)
     {
@@ -104,6 +110,7 @@ internal sealed class HttpConnection : IDisposable
                 catch (HttpRejection rejection)
                 {
                     await RejectAsync(context, rejection, start);
+                    _lingerOnClose = true;
                     break;
                 }
 
@@ -126,6 +133,11 @@ internal sealed class HttpConnection : IDisposable
         }
         finally
         {
+            if (_lingerOnClose)
+            {
+                await LingerAsync(reader);
+            }
+
             await reader.CompleteAsync();
             try
             {
@@ -243,6 +255,7 @@ internal sealed class HttpConnection : IDisposable
         {
             response.KeepAlive = false;
             await WriteRejectionAsync(response, rejection);
+            _lingerOnClose = true;
         }
         catch (Exception ex) when (!response.HasStarted && !_abort.IsCancellationRequested && ex is not (IOException or SocketException))
         {
@@ -279,6 +292,35 @@ internal sealed class HttpConnection : IDisposable
 
     private ValueTask WriteRejectionAsync(HttpResponse response, HttpRejection rejection) =>
         _errors.WriteErrorAsync(response, rejection.StatusCode, rejection.Message, rejection.Reason.ToString(), CancellationToken.None);
+
+    /// <summary>
+    /// After a rejection the client may still be sending (the rest of a head or body the server refused). Closing with
+    /// those bytes unread makes the kernel answer with a reset, which can destroy the response before the client reads
+    /// it; so, as nginx's lingering_close, the server stops sending and reads and discards for a moment first.
+    /// </summary>
+    private async Task LingerAsync(PipeReader reader)
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Send);
+            using var linger = new CancellationTokenSource(s_lingerTime);
+            long discarded = 0;
+            while (discarded < MaxLingerBytes)
+            {
+                var result = await reader.ReadAsync(linger.Token);
+                discarded += result.Buffer.Length;
+                reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The client closed or stayed silent: either way the response had its chance to arrive.
+        }
+    }
 
     private void StartWatchingClient() => _input?.StartWatching(_onClientClosed ??= OnClientClosed);
 

@@ -50,22 +50,49 @@ public sealed class BodyRewriterTests
     [InlineData("{\"choices\":[{\"message\":{\"content\":\"<think>x</think>\"}}")]
     [InlineData("not json <think>x</think>")]
     [InlineData("[\"<think>x</think>\"]")]
-    public void JsonBody_NotAJsonObject_PassesUntouched(string input)
+    public void JsonBody_NotAJsonObjectInStripMode_FailsWithNothingWritten(string input)
     {
-        Assert.Equal(input, RunEverySplit("application/json", input, new ResponseRewriteOptions()));
+        // Fail closed: a body the filter cannot read may hold thinking; the caller answers 502 instead.
+        (string output, string? failure) = RunBody(input, new ResponseRewriteOptions(), ResponseRewriterFactory.DefaultMaxBufferedBytes);
+        Assert.Equal("", output);
+        Assert.Contains("could not be read", failure, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void JsonBody_LargerThanLimit_PassesUntouched()
+    public void JsonBody_InvalidUtf8InAnswer_FailsWithNothingWritten()
     {
-        string input = "{\"choices\":[{\"message\":{\"content\":\"<think>x</think>Hi\"}}]}";
-        byte[] bytes = Encoding.UTF8.GetBytes(input);
-        using IResponseRewriter rewriter = ResponseRewriterFactory.Create(ResponseFraming.JsonBody, new ResponseRewriteOptions(), maxBufferedBytes: 16)!;
+        byte[] input = [.. "{\"choices\":[{\"message\":{\"content\":\"<think>x</think>"u8, 0xFF, .. "Hi\"}}]}"u8];
+        using IResponseRewriter rewriter = ResponseRewriterFactory.Create(ResponseFraming.JsonBody, new ResponseRewriteOptions())!;
         var output = new System.Buffers.ArrayBufferWriter<byte>();
-        rewriter.Write(bytes.AsSpan(0, 10), output);
-        rewriter.Write(bytes.AsSpan(10), output);
+        rewriter.Write(input, output);
         rewriter.Complete(output);
-        Assert.Equal(input, Encoding.UTF8.GetString(output.WrittenSpan));
+        Assert.Equal(0, output.WrittenCount);
+        Assert.NotNull(rewriter.FailureReason);
+    }
+
+    [Fact]
+    public void JsonBody_NotAJsonObjectInKeepModeWithModelName_PassesUntouched()
+    {
+        (string output, string? failure) = RunBody("not json <think>x</think>", new ResponseRewriteOptions { Mode = ThinkMode.Keep, ClientModelName = "a" }, ResponseRewriterFactory.DefaultMaxBufferedBytes);
+        Assert.Equal("not json <think>x</think>", output);
+        Assert.Null(failure);
+    }
+
+    [Fact]
+    public void JsonBody_NotJsonWithoutAnythingATagCouldStartWith_PassesUntouched()
+    {
+        // Outside a thought, with no byte that could begin a tag or a reasoning field, it cannot hold thinking.
+        (string output, string? failure) = RunBody("Internal Server Error", new ResponseRewriteOptions(), ResponseRewriterFactory.DefaultMaxBufferedBytes);
+        Assert.Equal("Internal Server Error", output);
+        Assert.Null(failure);
+    }
+
+    [Fact]
+    public void JsonBody_LargerThanLimit_FailsWithNothingWrittenAndTheLimitNamed()
+    {
+        (string output, string? failure) = RunBody("{\"choices\":[{\"message\":{\"content\":\"<think>x</think>Hi\"}}]}", new ResponseRewriteOptions(), maxBufferedBytes: 16);
+        Assert.Equal("", output);
+        Assert.Contains("16 bytes", failure, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -98,16 +125,22 @@ public sealed class BodyRewriterTests
     }
 
     [Theory]
-    [InlineData("text/event-stream", typeof(SseResponseRewriter))]
-    [InlineData("Text/Event-Stream; charset=utf-8", typeof(SseResponseRewriter))]
-    [InlineData("application/x-ndjson", typeof(NdjsonResponseRewriter))]
-    [InlineData("application/json", typeof(JsonBodyResponseRewriter))]
-    [InlineData("application/problem+json", typeof(JsonBodyResponseRewriter))]
-    [InlineData("text/plain; charset=utf-8", typeof(RawTextResponseRewriter))]
-    public void Create_ContentType_ChoosesRewriter(string contentType, Type expected)
+    [InlineData("text/event-stream", "EventStream")]
+    [InlineData("Text/Event-Stream; charset=utf-8", "EventStream")]
+    [InlineData("application/x-ndjson", "Ndjson")]
+    [InlineData("application/json", "JsonBody")]
+    [InlineData("application/problem+json", "JsonBody")]
+    public void Create_JsonContentType_OneDocumentRewriterWithThatFraming(string contentType, string expected)
     {
         using IResponseRewriter? rewriter = (ContentTypeFraming.Of(contentType) is { } framing ? ResponseRewriterFactory.Create(framing, new ResponseRewriteOptions()) : null);
-        Assert.IsType(expected, rewriter);
+        Assert.Equal(expected, Assert.IsType<FramedDocumentRewriter>(rewriter).Framing.ToString());
+    }
+
+    [Fact]
+    public void Create_PlainText_RawTextRewriter()
+    {
+        using IResponseRewriter? rewriter = ResponseRewriterFactory.Create(ContentTypeFraming.Of("text/plain; charset=utf-8")!.Value, new ResponseRewriteOptions());
+        Assert.IsType<RawTextResponseRewriter>(rewriter);
     }
 
     [Theory]
@@ -129,6 +162,17 @@ public sealed class BodyRewriterTests
     public void Create_KeepModeWithModelNameOnPlainText_Null()
     {
         Assert.Null(ResponseRewriterFactory.Create(ResponseFraming.Text, new ResponseRewriteOptions { Mode = ThinkMode.Keep, ClientModelName = "a" }));
+    }
+
+    private static (string Output, string? Failure) RunBody(string input, ResponseRewriteOptions options, int maxBufferedBytes)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(input);
+        using IResponseRewriter rewriter = ResponseRewriterFactory.Create(ResponseFraming.JsonBody, options, maxBufferedBytes)!;
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        rewriter.Write(bytes.AsSpan(0, 10), output);
+        rewriter.Write(bytes.AsSpan(10), output);
+        rewriter.Complete(output);
+        return (Encoding.UTF8.GetString(output.WrittenSpan), rewriter.FailureReason);
     }
 
     private static string RunEverySplit(string contentType, string input, ResponseRewriteOptions options)

@@ -83,9 +83,20 @@ public sealed class SseResponseRewriterTests
     }
 
     [Fact]
-    public void Rewrite_NonJsonData_PassesUntouched()
+    public void Rewrite_NonJsonDataThatMayHoldATag_DroppedAndCounted()
     {
+        // Failing closed: data the filter cannot read, holding what may be a tag, may open a thought.
         string input = "data: <think>not json</think>\n\ndata: [DONE]\n\n";
+        Assert.Equal("data: [DONE]\n\n", RunEverySplit(input, new ResponseRewriteOptions()));
+        using IResponseRewriter rewriter = ResponseRewriterFactory.Create(ResponseFraming.EventStream, new ResponseRewriteOptions())!;
+        rewriter.Write(Encoding.UTF8.GetBytes(input), new ArrayBufferWriter<byte>());
+        Assert.Equal(1, rewriter.DroppedEvents);
+    }
+
+    [Fact]
+    public void Rewrite_NonJsonDataWithNothingATagCouldStartWith_PassesUntouched()
+    {
+        string input = "data: plain words\n\ndata: [DONE]\n\n";
         Assert.Equal(input, RunEverySplit(input, new ResponseRewriteOptions()));
     }
 
@@ -148,6 +159,28 @@ public sealed class SseResponseRewriterTests
     }
 
     [Fact]
+    public void Rewrite_SplitModeEventWhollyInThought_MovedByTheFastPathAsTheFullPathWould()
+    {
+        string input = Chunk("{\"content\":\"<think>why\"}") + Chunk("{\"content\":\" middle\\n\"}") + Chunk("{\"content\":\"</think>Because\"}");
+        string expected = Chunk("{\"content\":\"\",\"reasoning\":\"why\"}") + Chunk("{\"content\":\"\",\"reasoning\":\" middle\\n\"}") + Chunk("{\"content\":\"Because\"}");
+        var options = new ResponseRewriteOptions { Mode = ThinkMode.Split, ReasoningField = "reasoning" };
+        Assert.Equal(expected, RunEverySplit(input, options));
+        using var rewriter = (FramedDocumentRewriter)ResponseRewriterFactory.Create(ResponseFraming.EventStream, options)!;
+        rewriter.Write(Encoding.UTF8.GetBytes(input), new ArrayBufferWriter<byte>());
+        Assert.Equal(1, rewriter.ProbePasses);
+    }
+
+    [Fact]
+    public void Rewrite_StripModeEventWhollyInThought_DroppedByTheFastPath()
+    {
+        string input = Chunk("{\"content\":\"<think>why\"}") + Chunk("{\"content\":\" middle\"}") + Chunk("{\"content\":\"</think>Because\"}") + Chunk("{\"content\":\" so\"}");
+        Assert.Equal(Chunk("{\"content\":\"Because\"}") + Chunk("{\"content\":\" so\"}"), RunEverySplit(input, new ResponseRewriteOptions()));
+        using var rewriter = (FramedDocumentRewriter)ResponseRewriterFactory.Create(ResponseFraming.EventStream, new ResponseRewriteOptions())!;
+        rewriter.Write(Encoding.UTF8.GetBytes(input), new ArrayBufferWriter<byte>());
+        Assert.Equal(2, rewriter.ProbePasses);
+    }
+
+    [Fact]
     public void Rewrite_StripMode_SeparatedReasoningRemovedAndEventDropped()
     {
         string input = Chunk("{\"content\":null,\"reasoning_content\":\"hmm\"}") + Chunk("{\"content\":\"Hi\",\"reasoning_content\":null}");
@@ -206,16 +239,37 @@ public sealed class SseResponseRewriterTests
     }
 
     [Fact]
-    public void Write_EventLargerThanLimit_RestPassesThrough()
+    public void Write_EventLargerThanLimit_StreamEndsWithErrorEventNamingTheLimit()
     {
-        string input = Chunk("{\"content\":\"<think>" + new string('x', 200) + "</think>Hi\"}");
-        using IResponseRewriter rewriter = ResponseRewriterFactory.Create(ResponseFraming.EventStream, new ResponseRewriteOptions(), maxBufferedBytes: 64)!;
+        string first = Chunk("{\"content\":\"Hi\"}");
+        string input = first + Chunk("{\"content\":\"<think>" + new string('x', 200) + "</think>Hi\"}") + Chunk("{\"content\":\"after\"}");
+        using IResponseRewriter rewriter = ResponseRewriterFactory.Create(ResponseFraming.EventStream, new ResponseRewriteOptions(), maxBufferedBytes: 160)!;
         var output = new ArrayBufferWriter<byte>();
         byte[] bytes = Encoding.UTF8.GetBytes(input);
-        rewriter.Write(bytes.AsSpan(0, 100), output);
-        rewriter.Write(bytes.AsSpan(100), output);
+        rewriter.Write(bytes.AsSpan(0, 150), output);
+        rewriter.Write(bytes.AsSpan(150), output);
         rewriter.Complete(output);
-        Assert.Equal(input, Encoding.UTF8.GetString(output.WrittenSpan));
+        string text = Encoding.UTF8.GetString(output.WrittenSpan);
+        Assert.StartsWith(first + "data: {\"error\":{\"message\":\"", text, StringComparison.Ordinal);
+        Assert.EndsWith("\",\"type\":\"upstream_error\",\"code\":\"upstream_event_too_large\"}}\n\n", text, StringComparison.Ordinal);
+        Assert.Contains("limit of 160 bytes", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("xxx", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("after", text, StringComparison.Ordinal);
+        Assert.NotNull(rewriter.FailureReason);
+    }
+
+    [Fact]
+    public void Write_HugeReadWithoutEventEnd_HoldsNoMoreThanTheLimit()
+    {
+        using IResponseRewriter rewriter = ResponseRewriterFactory.Create(ResponseFraming.EventStream, new ResponseRewriteOptions(), maxBufferedBytes: 1000)!;
+        var output = new ArrayBufferWriter<byte>();
+        rewriter.Write("data: {\"choices\":[{\"delta\":{\"content\":\"<think>"u8, output);
+        byte[] huge = new byte[1 << 20];
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        rewriter.Write(huge, output);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 64 * 1024, $"allocated {allocated} bytes for a 1 MiB read over a 1000-byte limit");
+        Assert.Contains("upstream_event_too_large", Encoding.UTF8.GetString(output.WrittenSpan), StringComparison.Ordinal);
     }
 
     /// <summary>Runs the input whole, split at every byte position, and one byte at a time; all must agree.</summary>

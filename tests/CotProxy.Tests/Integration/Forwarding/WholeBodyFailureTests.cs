@@ -36,4 +36,20 @@ public sealed class WholeBodyFailureTests
         Assert.Equal(504, response.Status);
         Assert.Contains("API_REQUEST_TIMEOUT", ResponseBytes.ErrorMessage(response), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task FilteredJson_UnreadableBody_502AndNothingOfIt()
+    {
+        const string body = """{"choices":[{"index":0,"message":{"content":"<think>secret thought"}}]]]""";
+        var head = $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n";
+        await using var upstream = new RawUpstream(RawUpstream.WriteAndClose(head + body));
+        await using var proxy = new ProxyFixture(upstream.BaseUrl, Filtered);
+
+        var response = await proxy.PostJsonAsync("/v1/chat/completions", """{"model":"m"}""");
+
+        // Strip mode fails closed: a body the filter cannot read is not passed on, thought and all.
+        Assert.Equal(502, response.Status);
+        Assert.Contains("upstream_body_unfilterable", ResponseBytes.Utf8(response), StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", ResponseBytes.Utf8(response), StringComparison.Ordinal);
+    }
 }

@@ -1,0 +1,321 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using CotProxy.Filtering;
+using CsCheck;
+
+namespace CotProxy.Tests.Filtering;
+
+/// <summary>
+/// Property-based proof of failing closed: generated streams whose thoughts carry marker words, in every
+/// framing and mode, cut at random points and mixed with junk, never show a marker where it must not be.
+/// A failure message carries CsCheck's seed; replay it with <c>CsCheck_Seed=&lt;seed&gt; dotnet test --filter ThoughtLeakPropertyTests</c>.
+/// </summary>
+public sealed class ThoughtLeakPropertyTests
+{
+    private const string Marker = "zqmark";
+    private const int Limit = 4096;
+
+    private static readonly Gen<Scenario> s_scenarios =
+        from framing in Gen.Int[0, 2]
+        from split in Gen.Bool
+        from startsOpen in Gen.Bool
+        from escaped in Gen.Bool
+        from choices in Gen.Int[1, 3]
+        from junk in Gen.Int[0, 4]
+        from separated in Gen.Bool
+        from seed in Gen.Int
+        select new Scenario((ResponseFraming)framing, split, startsOpen, escaped, choices, junk, separated, seed);
+
+    [Fact]
+    public void Rewrite_GeneratedStreamsWithJunk_NoMarkerOutsideReasoning()
+    {
+        s_scenarios.Sample(Check, iter: 1500, print: s => s.ToString());
+    }
+
+    [Fact]
+    public void Rewrite_GeneratedStreamsWithoutJunk_VisibleAnswerExact()
+    {
+        s_scenarios.Where(s => s.Framing != ResponseFraming.JsonBody && !s.Split).Select(s => s with { Junk = 0 })
+            .Sample(CheckAnswer, iter: 500, print: s => s.ToString());
+    }
+
+    private static void Check(Scenario scenario)
+    {
+        Generated generated = Generate(scenario);
+        var options = new ResponseRewriteOptions { Mode = scenario.Split ? ThinkMode.Split : ThinkMode.Strip, StartsOpen = scenario.StartsOpen };
+        var random = new Random(scenario.Seed);
+        foreach (int cut in new[] { 0, 1, random.Next(2, 64), -1 })
+        {
+            byte[] output = Run(scenario.Framing, options, generated.Body, cut, random);
+            foreach (string document in Documents(scenario.Framing, output))
+            {
+                string visible = scenario.Split ? WithoutReasoning(document) : document;
+                Assert.False(visible.Contains(Marker, StringComparison.Ordinal), $"{scenario}: marker outside reasoning in {document}");
+            }
+        }
+    }
+
+    private static void CheckAnswer(Scenario scenario)
+    {
+        Generated generated = Generate(scenario);
+        var options = new ResponseRewriteOptions { StartsOpen = scenario.StartsOpen };
+        byte[] output = Run(scenario.Framing, options, generated.Body, 0, new Random(scenario.Seed));
+        SortedDictionary<int, string> visible = RewriterHarness.VisibleText(Documents(scenario.Framing, output));
+        for (int choice = 0; choice < generated.Answers.Length; choice++)
+        {
+            int key = scenario.Framing == ResponseFraming.Ndjson && scenario.Choices == 1 ? 0 : choice;
+            Assert.Equal(generated.Answers[choice], visible.GetValueOrDefault(key, ""));
+        }
+    }
+
+    /// <summary>Feeds the body in pieces: whole (0), byte by byte (1), of one size, or of random sizes (-1).</summary>
+    private static byte[] Run(ResponseFraming framing, ResponseRewriteOptions options, byte[] body, int size, Random random)
+    {
+        using IResponseRewriter rewriter = ResponseRewriterFactory.Create(framing, options, Limit)!;
+        var output = new ArrayBufferWriter<byte>();
+        int offset = 0;
+        while (offset < body.Length)
+        {
+            int length = size switch { 0 => body.Length, -1 => random.Next(1, 300), _ => size };
+            length = Math.Min(length, body.Length - offset);
+            rewriter.Write(body.AsSpan(offset, length), output);
+            offset += length;
+        }
+
+        rewriter.Complete(output);
+        return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The output's documents as text (invalid UTF-8 shown as U+FFFD, which cannot hide a marker).</summary>
+    private static List<string> Documents(ResponseFraming framing, byte[] output)
+    {
+        string text = Encoding.UTF8.GetString(output);
+        return framing switch
+        {
+            ResponseFraming.EventStream => RewriterHarness.SseData(text),
+            ResponseFraming.Ndjson => [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries)],
+            _ => text.Length == 0 ? [] : [text],
+        };
+    }
+
+    /// <summary>Split mode: the document's strings and names outside its reasoning fields, where the thought belongs.</summary>
+    private static string WithoutReasoning(string document)
+    {
+        var visible = new StringBuilder();
+        try
+        {
+            var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(document), new JsonReaderOptions { MaxDepth = 4096 });
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.PropertyName && (reader.ValueTextEquals("reasoning_content"u8) || reader.ValueTextEquals("thinking"u8)))
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+                else if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName)
+                {
+                    visible.Append(reader.GetString()).Append('\n');
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            return document;
+        }
+        catch (InvalidOperationException)
+        {
+            return document;
+        }
+
+        return visible.ToString();
+    }
+
+    private static Generated Generate(Scenario scenario)
+    {
+        var random = new Random(scenario.Seed);
+        bool ollama = scenario.Framing == ResponseFraming.Ndjson && scenario.Choices == 1;
+        var texts = new string[scenario.Choices];
+        var answers = new string[scenario.Choices];
+        for (int choice = 0; choice < scenario.Choices; choice++)
+        {
+            string answer = Words(random, "answer", random.Next(1, 8));
+            string thought = Words(random, Marker, random.Next(1, 12));
+            string text = scenario.StartsOpen
+                ? thought + "</think>\n\n" + answer
+                : (random.Next(3) == 0 ? "\n" : "") + "<think>" + thought + "</think>\n\n" + answer;
+            if (random.Next(3) == 0)
+            {
+                string more = Words(random, "tail", random.Next(1, 4));
+                text += "<think>" + Words(random, Marker, random.Next(1, 4)) + "</think>" + more;
+                answer += more;
+            }
+
+            texts[choice] = text;
+            answers[choice] = answer;
+        }
+
+        if (scenario.Framing == ResponseFraming.JsonBody)
+        {
+            return new Generated(Body(scenario, random, texts), answers);
+        }
+
+        // Each choice's text cut at random points; events of the choices interleaved.
+        var pieces = new List<(int Choice, string Text, bool InThought)>();
+        var cursors = new int[scenario.Choices];
+        while (true)
+        {
+            int[] open = [.. Enumerable.Range(0, scenario.Choices).Where(c => cursors[c] < texts[c].Length)];
+            if (open.Length == 0)
+            {
+                break;
+            }
+
+            int c = open[random.Next(open.Length)];
+            int length = Math.Min(random.Next(1, 9), texts[c].Length - cursors[c]);
+            string before = texts[c][..cursors[c]];
+            pieces.Add((c, texts[c].Substring(cursors[c], length), InThought(scenario, before)));
+            cursors[c] += length;
+        }
+
+        var body = new StringBuilder();
+        var bytes = new List<byte>();
+        void Flush()
+        {
+            bytes.AddRange(Encoding.UTF8.GetBytes(body.ToString()));
+            body.Clear();
+        }
+
+        int junkLeft = scenario.Junk;
+        foreach ((int choice, string text, bool inThought) in pieces)
+        {
+            if (junkLeft > 0 && random.Next(pieces.Count / scenario.Junk + 1) == 0)
+            {
+                junkLeft--;
+                Flush();
+                bytes.AddRange(Junk(scenario, random, choice, inThought, ollama));
+            }
+
+            string reasoning = scenario.Separated && inThought && random.Next(2) == 0 ? Words(random, Marker, 1) : null!;
+            body.Append(Frame(scenario, Document(scenario, ollama, choice, Escape(text, scenario.Escaped), reasoning, finish: false)));
+        }
+
+        for (int choice = 0; choice < scenario.Choices; choice++)
+        {
+            body.Append(Frame(scenario, Document(scenario, ollama, choice, null, null, finish: true)));
+        }
+
+        if (scenario.Framing == ResponseFraming.EventStream)
+        {
+            body.Append("data: [DONE]\n\n");
+        }
+
+        Flush();
+        return new Generated([.. bytes], answers);
+    }
+
+    /// <summary>Inside the thought the upstream wrote: after a whole start tag (or from the start when the template opened it), before a whole end tag.</summary>
+    private static bool InThought(Scenario scenario, string before)
+    {
+        int end = before.LastIndexOf("</think>", StringComparison.Ordinal);
+        int start = before.LastIndexOf("<think>", StringComparison.Ordinal);
+        if (end < 0)
+        {
+            return scenario.StartsOpen || start >= 0;
+        }
+
+        return start > end;
+    }
+
+    private static byte[] Body(Scenario scenario, Random random, string[] texts)
+    {
+        var choices = new StringBuilder();
+        for (int choice = 0; choice < texts.Length; choice++)
+        {
+            string reasoning = scenario.Separated ? $",\"reasoning_content\":\"{Words(random, Marker, 2)}\"" : "";
+            choices.Append(choice == 0 ? "" : ",")
+                .Append($"{{\"index\":{choice},\"message\":{{\"role\":\"assistant\",\"content\":\"{Escape(texts[choice], scenario.Escaped)}\"{reasoning}}},\"finish_reason\":\"stop\"}}");
+        }
+
+        string json = $"{{\"id\":\"x\",\"object\":\"chat.completion\",\"model\":\"m\",\"choices\":[{choices}]}}";
+        if (scenario.Junk == 0)
+        {
+            return Encoding.UTF8.GetBytes(json);
+        }
+
+        // One bad byte (or escape) anywhere in the body: it cannot be read, and must not pass whole.
+        int at = json.IndexOf(Marker, StringComparison.Ordinal) + random.Next(0, 3);
+        return (scenario.Junk % 3) switch
+        {
+            0 => [.. Encoding.UTF8.GetBytes(json[..at]), 0xFF, .. Encoding.UTF8.GetBytes(json[at..])],
+            1 => Encoding.UTF8.GetBytes(json[..at] + "\\ud800" + json[at..]),
+            _ => Encoding.UTF8.GetBytes(json[..^2]),
+        };
+    }
+
+    private static string Document(Scenario scenario, bool ollama, int choice, string? content, string? reasoning, bool finish)
+    {
+        string reasoningField = reasoning is null ? "" : $",\"reasoning_content\":\"{reasoning}\"";
+        string contentField = content is null ? "" : $"\"content\":\"{content}\"";
+        if (ollama)
+        {
+            return finish
+                ? "{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"done\":true}"
+                : $"{{\"model\":\"m\",\"message\":{{\"role\":\"assistant\",{contentField}{reasoningField.Replace("reasoning_content", "thinking", StringComparison.Ordinal)}}},\"done\":false}}";
+        }
+
+        string delta = contentField.Length == 0 ? reasoningField.TrimStart(',') : contentField + reasoningField;
+        string finishReason = finish ? "\"stop\"" : "null";
+        _ = scenario;
+        return $"{{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[{{\"index\":{choice},\"delta\":{{{delta}}},\"finish_reason\":{finishReason}}}]}}";
+    }
+
+    private static string Frame(Scenario scenario, string document) =>
+        scenario.Framing == ResponseFraming.EventStream ? "data: " + document + "\n\n" : document + "\n";
+
+    private static byte[] Junk(Scenario scenario, Random random, int choice, bool inThought, bool ollama)
+    {
+        // Inside the thought junk carries the marker: it is thinking the upstream sent, however broken.
+        string words = Words(random, inThought ? Marker : "junk", 2);
+        string document = Document(scenario, ollama, choice, words, null, finish: false);
+        int at = document.IndexOf(words, StringComparison.Ordinal) + 1;
+        byte[] junk = random.Next(6) switch
+        {
+            0 => [.. Encoding.UTF8.GetBytes(document[..at]), 0xFF, 0xE6, .. Encoding.UTF8.GetBytes(document[at..])],
+            1 => Encoding.UTF8.GetBytes(document[..at] + "\\udc00" + document[at..]),
+            2 => Encoding.UTF8.GetBytes(document.Replace("\"delta\":{", "\"delta\":{\"x\":" + new string('[', 300) + new string(']', 300) + ",", StringComparison.Ordinal)
+                .Replace("\"message\":{", "\"message\":{\"x\":" + new string('[', 300) + new string(']', 300) + ",", StringComparison.Ordinal)),
+            3 => Encoding.UTF8.GetBytes(document[..(at + 3)]),
+            4 => Encoding.UTF8.GetBytes(document.Replace($"\"content\":\"{words}\"", $"\"content\":[{{\"type\":\"text\",\"text\":\"{words}\"}}]", StringComparison.Ordinal)),
+            _ => Encoding.UTF8.GetBytes(document.Replace(words, words + new string('q', Limit) + " " + words, StringComparison.Ordinal)),
+        };
+        byte[] framed = scenario.Framing == ResponseFraming.EventStream ? [.. "data: "u8, .. junk, .. "\n\n"u8] : [.. junk, .. "\n"u8];
+        return framed;
+    }
+
+    /// <summary>Ollama escapes &lt; and &gt; as \u003c and \u003e; others write them as they are.</summary>
+    private static string Escape(string text, bool escaped)
+    {
+        string json = text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+        return escaped ? json.Replace("<", "\\u003c", StringComparison.Ordinal).Replace(">", "\\u003e", StringComparison.Ordinal) : json;
+    }
+
+    private static string Words(Random random, string word, int count)
+    {
+        var text = new StringBuilder();
+        for (int i = 0; i < count; i++)
+        {
+            text.Append(i == 0 ? "" : " ").Append(word).Append(random.Next(3) == 0 ? "é日" : "").Append(random.Next(100));
+        }
+
+        return text.ToString();
+    }
+
+    private sealed record Scenario(ResponseFraming Framing, bool Split, bool StartsOpen, bool Escaped, int Choices, int Junk, bool Separated, int Seed)
+    {
+        public override string ToString() =>
+            $"{Framing} {(Split ? "split" : "strip")}{(StartsOpen ? " starts-open" : "")}{(Escaped ? " escaped" : "")} choices={Choices} junk={Junk}{(Separated ? " separated" : "")} seed={Seed}";
+    }
+
+    private sealed record Generated(byte[] Body, string[] Answers);
+}
