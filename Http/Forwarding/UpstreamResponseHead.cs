@@ -59,7 +59,8 @@ internal static class UpstreamResponseHead
             }
         }
 
-        // Fields the Connection header names are hop-by-hop too; "keep-alive" and "close", all servers send in practice, name none.
+        // RFC 9110 §7.6.1: fields the Connection header names are hop-by-hop too ("keep-alive" and "close", all that servers
+        // send in practice, name none, and then nothing is walked again).
         if (HopByHop.NamedFields(connection) is { } named)
         {
             for (var i = destination.Count - 1; i >= start; i--)
