@@ -39,26 +39,49 @@ internal sealed class Forwarder
         var method = UpstreamRequest.MethodFor(context.Request.Method);
         using var upstreamRequest = UpstreamRequest.Create(context, method, target, bufferedBody, identityEncoding: transform is not null, forwardClientBody: true);
 
-        // 2. Send it and wait for the response head (API_REQUEST_TIMEOUT).
+        // 2. Send it and wait for the response head (API_REQUEST_TIMEOUT). Awaited here, not in a helper: one async
+        // state machine fewer per request.
         var timeout = context.ResetUpstreamTimeout();
-        var (upstreamResponse, failure) = await SendAsync(context, upstreamRequest, timeout);
-        if (upstreamResponse is null)
+        timeout.CancelAfter(_options.ApiRequestTimeout);
+        HttpResponseMessage upstreamResponse;
+        try
         {
-            await AnswerFailureAsync(context, method, failure!);
+            upstreamResponse = await _invoker.SendAsync(upstreamRequest, timeout.Token);
+        }
+        catch (Exception ex) when (!context.Aborted.IsCancellationRequested && ex is HttpRequestException or OperationCanceledException or IOException)
+        {
+            await AnswerFailureAsync(context, method, UpstreamFailure.FromException(ex, target, timedOut: timeout.IsCancellationRequested));
             return;
         }
 
         using (upstreamResponse)
         {
+            // 3. The status line's headers: the upstream's end-to-end ones, read with the response's framing in one pass.
+            var head = CopyHead(context, upstreamResponse);
+            if (head.HasAmbiguousFraming)
+            {
+                await AnswerFailureAsync(context, method, new UpstreamFailure(ForwarderError.AmbiguousFraming, target));
+                return;
+            }
+
             try
             {
-                // 3. The status line's headers: the upstream's end-to-end ones.
-                var contentType = UpstreamResponseHead.ContentType(upstreamResponse);
+                var contentType = head.ContentType;
                 var isEventStream = MediaType.Is(contentType, "text/event-stream");
-                CopyHead(context, upstreamResponse, isEventStream);
+                if (isEventStream)
+                {
+                    // Intermediaries (nginx among them) must not buffer or cache an event stream.
+                    SetHeader(context.Response.Headers, "Cache-Control", "no-cache");
+                    SetHeader(context.Response.Headers, "X-Accel-Buffering", "no");
+                }
+
+                if (Log.DebugEnabled)
+                {
+                    DebugLog.Response(context, (int)upstreamResponse.StatusCode, context.Response.Headers);
+                }
 
                 // 4. What the body goes through: nothing, a rewriter as it streams, or a rewriter over the whole body.
-                var rewriter = ChooseRewriter(context, upstreamResponse, contentType, transform, out var wholeBody, out var decode, out failure);
+                var rewriter = ChooseRewriter(context, upstreamResponse, contentType, transform, out var wholeBody, out var decode, out var failure);
                 if (failure is not null)
                 {
                     await AnswerFailureAsync(context, method, failure);
@@ -73,7 +96,7 @@ internal sealed class Forwarder
 
                 // 5. The body as it arrives. A rewritten one has a new length, unknown until it ends: it goes out chunked.
                 var response = context.Response;
-                var contentLength = rewriter is null ? upstreamResponse.Content.Headers.ContentLength : null;
+                var contentLength = rewriter is null ? head.ContentLength : null;
                 response.Start((int)upstreamResponse.StatusCode, contentLength);
                 if (context.Request.IsHead)
                 {
@@ -127,7 +150,15 @@ internal sealed class Forwarder
 
         using (upstreamResponse)
         {
-            var declared = upstreamResponse.Content.Headers.ContentLength;
+            var headers = new List<KeyValuePair<string, string>>();
+            var head = UpstreamResponseHead.Read(upstreamResponse, headers);
+            if (head.HasAmbiguousFraming)
+            {
+                await AnswerFailureAsync(context, HttpMethod.Get, new UpstreamFailure(ForwarderError.AmbiguousFraming, uri));
+                return null;
+            }
+
+            var declared = head.ContentLength;
             using var body = new PooledByteBuffer((int)Math.Min(declared ?? 4096, maxBytes + 1L));
             failure = declared > maxBytes ? new UpstreamFailure(ForwarderError.ResponseBodyTooLarge, uri, limit: maxBytes) : null;
             try
@@ -161,8 +192,6 @@ internal sealed class Forwarder
                 return null;
             }
 
-            var headers = new List<KeyValuePair<string, string>>();
-            UpstreamResponseHead.Copy(upstreamResponse, headers);
             return new BufferedUpstreamResponse((int)upstreamResponse.StatusCode, headers, body.WrittenSpan.ToArray());
         }
     }
@@ -187,7 +216,7 @@ internal sealed class Forwarder
         }
     }
 
-    /// <summary>Sends and returns the response at its head, or the failure; the response's framing is checked here.</summary>
+    /// <summary>Sends and returns the response at its head, or the failure.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(HttpResponseMessage? Response, UpstreamFailure? Failure)> SendAsync(HttpContext context, HttpRequestMessage upstreamRequest, Deadline timeout)
     {
@@ -203,12 +232,6 @@ internal sealed class Forwarder
             return (null, UpstreamFailure.FromException(ex, target, timedOut: timeout.IsCancellationRequested));
         }
 
-        if (UpstreamResponseHead.HasAmbiguousFraming(upstreamResponse))
-        {
-            upstreamResponse.Dispose();
-            return (null, new UpstreamFailure(ForwarderError.AmbiguousFraming, target));
-        }
-
         return (upstreamResponse, null);
     }
 
@@ -219,22 +242,11 @@ internal sealed class Forwarder
         return _errors.WriteErrorAsync(context.Response, status, message, code, context.Aborted);
     }
 
-    private static void CopyHead(HttpContext context, HttpResponseMessage upstream, bool isEventStream)
+    private static UpstreamHead CopyHead(HttpContext context, HttpResponseMessage upstream)
     {
         var headers = context.Response.Headers;
         headers.Clear();
-        UpstreamResponseHead.Copy(upstream, headers);
-        if (isEventStream)
-        {
-            // Intermediaries (nginx among them) must not buffer or cache an event stream.
-            SetHeader(headers, "Cache-Control", "no-cache");
-            SetHeader(headers, "X-Accel-Buffering", "no");
-        }
-
-        if (Log.DebugEnabled)
-        {
-            DebugLog.Response(context, (int)upstream.StatusCode, headers);
-        }
+        return UpstreamResponseHead.Read(upstream, headers);
     }
 
     /// <summary>

@@ -40,8 +40,9 @@ internal static class UpstreamRequest
         }
 
         var connection = HopByHop.NamedFields(request.Connection);
+        var headers = message.Headers;
         string? forwardedFor = null;
-        foreach (var (name, value) in request.Headers)
+        foreach (var (name, value) in CollectionsMarshal.AsSpan(request.Headers))
         {
             if (HopByHop.IsNamedByConnection(name, connection))
             {
@@ -56,7 +57,7 @@ internal static class UpstreamRequest
                 case RequestField.AcceptEncoding when !identityEncoding:
                 case RequestField.Request:
                     // The parser already refused CR, LF and NUL in values (RFC 9110 §5.5), so nothing can be injected here.
-                    message.Headers.TryAddWithoutValidation(name, value);
+                    headers.TryAddWithoutValidation(name, value);
                     break;
                 case RequestField.Content:
                     message.Content?.Headers.TryAddWithoutValidation(name, value);
@@ -74,19 +75,19 @@ internal static class UpstreamRequest
 
         if (forwardedFor is not null)
         {
-            message.Headers.TryAddWithoutValidation("X-Forwarded-For", forwardedFor);
+            headers.TryAddWithoutValidation("X-Forwarded-For", forwardedFor);
         }
 
-        message.Headers.TryAddWithoutValidation("X-Forwarded-Proto", "http");
+        headers.TryAddWithoutValidation("X-Forwarded-Proto", "http");
         if (request.Host is { Length: > 0 } host)
         {
-            message.Headers.TryAddWithoutValidation("X-Forwarded-Host", host);
+            headers.TryAddWithoutValidation("X-Forwarded-Host", host);
         }
 
         if (identityEncoding)
         {
             // A body the proxy rewrites must arrive as plain text, so it is never re-sent under a stale Content-Encoding.
-            message.Headers.TryAddWithoutValidation("Accept-Encoding", "identity");
+            headers.TryAddWithoutValidation("Accept-Encoding", "identity");
         }
 
         return message;

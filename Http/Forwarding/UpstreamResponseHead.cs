@@ -2,66 +2,138 @@ using System.Net.Http.Headers;
 
 namespace CotProxy.Http.Forwarding;
 
-/// <summary>Reads an upstream response's head: the end-to-end headers the client gets, and whether its framing can be trusted.</summary>
+/// <summary>
+/// Reads an upstream response's head in one pass over each header collection: the end-to-end headers the client gets,
+/// the Content-Type and Content-Length the proxy acts on, and whether the framing can be trusted. Every field is read
+/// raw (<see cref="HttpHeaders.NonValidated"/>): a lookup or parse per field costs more than the one walk.
+/// </summary>
 internal static class UpstreamResponseHead
 {
-    /// <summary>The raw Content-Type value: parsing it into a MediaTypeHeaderValue costs more than the one look at it needs.</summary>
-    public static string? ContentType(HttpResponseMessage response) =>
-        response.Content.Headers.NonValidated.TryGetValues("Content-Type", out var values) ? values.ToString() : null;
-
-    /// <summary>The response's end-to-end headers (RFC 9110 §7.6.1: hop-by-hop ones and those its Connection names are dropped).</summary>
-    public static void Copy(HttpResponseMessage source, List<KeyValuePair<string, string>> destination)
+    /// <summary>
+    /// Adds the response's end-to-end headers to <paramref name="destination"/> (RFC 9110 §7.6.1: hop-by-hop ones and
+    /// those its Connection names are dropped; Content-Length is the proxy's to write) and returns what the proxy needs.
+    /// </summary>
+    public static UpstreamHead Read(HttpResponseMessage response, List<KeyValuePair<string, string>> destination)
     {
-        // The raw Connection value: parsing it into a header value collection costs more than the one split it needs.
-        var connection = HopByHop.NamedFields(source.Headers.NonValidated.TryGetValues("Connection", out var values) ? values.ToString() : null);
-        Copy(source.Headers, connection, destination);
-        Copy(source.Content.Headers, connection, destination);
-    }
-
-    private static void Copy(HttpHeaders source, string? connection, List<KeyValuePair<string, string>> destination)
-    {
-        foreach (var header in source.NonValidated)
+        var start = destination.Count;
+        string? connection = null;
+        var chunked = false;
+        foreach (var header in response.Headers.NonValidated)
         {
-            if (HopByHop.IsHopByHop(header.Key)
-                || header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
-                || HopByHop.IsNamedByConnection(header.Key, connection))
+            var name = header.Key;
+            if (!HopByHop.IsHopByHop(name))
             {
+                Add(name, header.Value, destination);
+            }
+            else if (name.Equals("Connection", StringComparison.OrdinalIgnoreCase))
+            {
+                connection = header.Value.ToString();
+            }
+            else if (name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
+            {
+                chunked = header.Value.ToString().Contains("chunked", StringComparison.OrdinalIgnoreCase);
+            }
+        }
+
+        string? contentType = null;
+        HeaderStringValues lengths = default;
+        var hasLength = false;
+        foreach (var header in response.Content.Headers.NonValidated)
+        {
+            var name = header.Key;
+            if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                lengths = header.Value;
+                hasLength = true;
                 continue;
             }
 
-            foreach (var value in header.Value)
+            if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
             {
-                destination.Add(new(header.Key, value));
+                contentType = header.Value.ToString();
             }
+
+            if (!HopByHop.IsHopByHop(name))
+            {
+                Add(name, header.Value, destination);
+            }
+        }
+
+        // RFC 9110 §7.6.1: fields the Connection header names are hop-by-hop too ("keep-alive" and "close", all that servers
+        // send in practice, name none, and then nothing is walked again).
+        if (HopByHop.NamedFields(connection) is { } named)
+        {
+            for (var i = destination.Count - 1; i >= start; i--)
+            {
+                if (HopByHop.IsNamedByConnection(destination[i].Key, named))
+                {
+                    destination.RemoveAt(i);
+                }
+            }
+        }
+
+        if (!hasLength)
+        {
+            return new UpstreamHead(contentType, null, HasAmbiguousFraming: false);
+        }
+
+        // RFC 9112 §6.3: Content-Length with chunked is an error. SocketsHttpHandler accepts it and reads the body by one of
+        // them; an intermediary that passed that on could be used for response smuggling, so the client gets a 502 instead.
+        if (chunked)
+        {
+            return new UpstreamHead(contentType, null, HasAmbiguousFraming: true);
+        }
+
+        // The usual case: one Content-Length line holding one number (SocketsHttpHandler already framed the body by it).
+        if (lengths.Count == 1)
+        {
+            var value = lengths.ToString();
+            if (!value.Contains(','))
+            {
+                return new UpstreamHead(contentType, ParseLength(value), HasAmbiguousFraming: false);
+            }
+        }
+
+        return DiffersInLength(lengths)
+            ? new UpstreamHead(contentType, null, HasAmbiguousFraming: true)
+            : new UpstreamHead(contentType, response.Content.Headers.ContentLength, HasAmbiguousFraming: false);
+    }
+
+    private static void Add(string name, HeaderStringValues values, List<KeyValuePair<string, string>> destination)
+    {
+        foreach (var value in values)
+        {
+            destination.Add(new(name, value));
         }
     }
 
-    /// <summary>
-    /// True when the response's framing cannot be trusted: Content-Length with chunked, or differing lengths. SocketsHttpHandler
-    /// accepts both and reads the body by one of them; an intermediary that passed that on could be used for response
-    /// smuggling (RFC 9112 §6.3: such a message is an error), so the client gets a 502 instead.
-    /// </summary>
-    public static bool HasAmbiguousFraming(HttpResponseMessage response)
+    // RFC 9110 §8.6: Content-Length = 1*DIGIT; anything else is no length, as HttpContentHeaders.ContentLength reads it.
+    private static long? ParseLength(string value)
     {
-        if (!response.Content.Headers.NonValidated.TryGetValues("Content-Length", out var lengths))
+        var digits = value.AsSpan().Trim(" \t");
+        if (digits.IsEmpty)
         {
-            return false;
+            return null;
         }
 
-        // Read raw: parsing Transfer-Encoding into header objects costs more than this one look needs.
-        if (response.Headers.NonValidated.TryGetValues("Transfer-Encoding", out var codings)
-            && codings.ToString().Contains("chunked", StringComparison.OrdinalIgnoreCase))
+        long length = 0;
+        foreach (var c in digits)
         {
-            return true;
+            var d = c - '0';
+            if ((uint)d > 9 || length > (long.MaxValue - d) / 10)
+            {
+                return null;
+            }
+
+            length = (length * 10) + d;
         }
 
-        // The usual case: one Content-Length line holding one number.
-        if (lengths.Count == 1 && !lengths.ToString().Contains(','))
-        {
-            return false;
-        }
+        return length;
+    }
 
-        // Every element of every Content-Length line must be the same number (RFC 9112 §6.3); compared as text, without copies.
+    /// <summary>Every element of every Content-Length line must be the same number (RFC 9112 §6.3); compared as text, without copies.</summary>
+    private static bool DiffersInLength(HeaderStringValues lengths)
+    {
         string? first = null;
         Range firstRange = default;
         foreach (var value in lengths)

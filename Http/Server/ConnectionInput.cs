@@ -47,6 +47,18 @@ internal sealed class ConnectionInput
         }
     }
 
+    /// <summary>Takes what the reader already holds, without waiting; false when it holds nothing or a read is pending.</summary>
+    public bool TryRead(out ReadResult result)
+    {
+        if (_pending is null && Reader.TryRead(out result))
+        {
+            return true;
+        }
+
+        result = default;
+        return false;
+    }
+
     /// <summary>
     /// Starts the read that waits for the client's next bytes while a response is produced (no time bound until
     /// <see cref="ReadAsync"/> takes it over). <paramref name="onClosed"/> runs if the client ends its side first.

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.IO.Pipelines;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace CotProxy.Http.Server;
@@ -306,8 +307,10 @@ internal sealed class HttpResponse
     }
 
     /// <summary>The header list, into one span of the pipe: names as ASCII, values as Latin-1 (RFC 9110 §5.5), one byte per character.</summary>
-    private void WriteHeaders(List<KeyValuePair<string, string>> headers)
+    private void WriteHeaders(List<KeyValuePair<string, string>> list)
     {
+        // A span over the list: its enumerator's version checks cost more than the two short walks themselves.
+        var headers = CollectionsMarshal.AsSpan(list);
         var length = 0;
         foreach (var (name, value) in headers)
         {

@@ -68,7 +68,12 @@ internal sealed class RequestBody : Stream
             while (!_complete)
             {
                 buffer.EnsureFree(known ? (int)Math.Clamp(_remaining, 1, 64 * 1024) : 4096);
-                var n = await ReadAsync(buffer.FreeMemory, cancellationToken);
+                var n = ReadBuffered(buffer.FreeMemory.Span);
+                if (n == 0)
+                {
+                    n = await ReadAsync(buffer.FreeMemory, cancellationToken);
+                }
+
                 if (n == 0)
                 {
                     break;
@@ -124,6 +129,20 @@ internal sealed class RequestBody : Stream
                 throw HttpRejection.Create(RejectionReason.UnexpectedEndOfBody);
             }
         }
+    }
+
+    /// <summary>
+    /// Takes body bytes the connection has already received (a small body arrives with its head) without an
+    /// asynchronous read or a deadline; 0 when there are none, or when 100 Continue must be sent first.
+    /// </summary>
+    private int ReadBuffered(Span<byte> destination)
+    {
+        if (_complete || destination.IsEmpty || _request!.ExpectContinue || !_input.TryRead(out var result))
+        {
+            return 0;
+        }
+
+        return _request.IsChunked ? ReadChunked(result.Buffer, destination) : ReadFixed(result.Buffer, destination);
     }
 
     private int ReadFixed(in ReadOnlySequence<byte> buffer, Span<byte> destination)
