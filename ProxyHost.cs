@@ -81,7 +81,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         };
         var invoker = UpstreamClient.Create(settings.ConnectTimeout);
         var forwarder = new Forwarder(invoker, options, OpenAiErrorWriter.Instance);
-        var handler = new ProxyHandler(forwarder, profiles, responses, thinkKeepAlive ?? TimeSpan.FromSeconds(settings.ThinkKeepAliveSeconds));
+        var handler = new ProxyHandler(forwarder, profiles, responses, thinkKeepAlive ?? TimeSpan.FromSeconds(settings.ThinkKeepAliveSeconds), settings.MaxFilteredBodyBytes);
         try
         {
             var server = new HttpServer(endpoint, handler, limits, OpenAiErrorWriter.Instance);

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using CotProxy.Filtering;
 using CotProxy.Http.Forwarding;
 using CotProxy.Http.Server;
 using CotProxy.Logging;
@@ -20,9 +21,11 @@ internal sealed class ProxyHandler : IHttpHandler
     private readonly ProfileSet _profiles;
     private readonly ResponsePolicy _responses;
     private readonly TimeSpan _thinkKeepAlive;
+    private readonly int _maxFilteredBodyBytes;
 
-    public ProxyHandler(Forwarder forwarder, ProfileSet profiles, ResponsePolicy responses, TimeSpan thinkKeepAlive = default)
+    public ProxyHandler(Forwarder forwarder, ProfileSet profiles, ResponsePolicy responses, TimeSpan thinkKeepAlive = default, int maxFilteredBodyBytes = ResponseRewriterFactory.DefaultMaxBufferedBytes)
     {
+        _maxFilteredBodyBytes = maxFilteredBodyBytes;
         _forwarder = forwarder;
         _health = new HealthEndpoint(forwarder);
         _models = profiles.Profiles.Any(p => p.IsPseudoModel) ? new ModelsEndpoint(forwarder, profiles) : null;
@@ -96,7 +99,7 @@ internal sealed class ProxyHandler : IHttpHandler
 
         // 3. How the response is rewritten, if at all: the thinking filter and the model name put back.
         var rewrite = generation ? _responses.For(profile, model) : null;
-        using var transform = rewrite is null ? null : new ThinkingTransform(rewrite, context.Request) { KeepAliveInterval = _thinkKeepAlive };
+        using var transform = rewrite is null ? null : new ThinkingTransform(rewrite, context.Request, _maxFilteredBodyBytes) { KeepAliveInterval = _thinkKeepAlive };
 
         // 4. Rewrite the request, or send the client's bytes exactly as they came (never re-serialized).
         var upstreamBody = body.WrittenMemory;

@@ -14,12 +14,17 @@ internal sealed class ThinkingTransform : ResponseTransform, IBodyRewriter, IDis
 {
     private readonly ResponseRewriteOptions _options;
     private readonly HttpRequest _request;
+    private readonly int _maxBufferedBytes;
     private IResponseRewriter? _rewriter;
 
-    public ThinkingTransform(ResponseRewriteOptions options, HttpRequest request)
+    /// <param name="options">What the filter does to this response.</param>
+    /// <param name="request">The client's request, named in log lines.</param>
+    /// <param name="maxBufferedBytes">MAX_FILTERED_BODY_MB: the largest body, event or line the filter holds.</param>
+    public ThinkingTransform(ResponseRewriteOptions options, HttpRequest request, int maxBufferedBytes)
     {
         _options = options;
         _request = request;
+        _maxBufferedBytes = maxBufferedBytes;
     }
 
     public override IBodyRewriter? BeginBody(string? contentType, out bool wholeBody)
@@ -29,11 +34,11 @@ internal sealed class ThinkingTransform : ResponseTransform, IBodyRewriter, IDis
         if (_options.Mode == ThinkMode.Strip && ContentTypeFraming.MayHoldText(contentType))
         {
             // Strip mode trusts the bytes over the label: a mislabelled or unlabelled body is filtered as what it holds.
-            _rewriter = new SniffingResponseRewriter(framing, _options);
+            _rewriter = new SniffingResponseRewriter(framing, _options, _maxBufferedBytes);
             return this;
         }
 
-        _rewriter = framing is { } known ? ResponseRewriterFactory.Create(known, _options) : null;
+        _rewriter = framing is { } known ? ResponseRewriterFactory.Create(known, _options, _maxBufferedBytes) : null;
         return _rewriter is null ? null : this;
     }
 

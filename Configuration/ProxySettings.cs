@@ -15,6 +15,8 @@ internal sealed class ProxySettings
     public const int DefaultMaxRequestBodyMegabytes = 32;
     public const int MinMaxRequestBodyMegabytes = 1;
     public const int MaxMaxRequestBodyMegabytes = 4096;
+    public const int DefaultMaxFilteredBodyMegabytes = 64;
+    public const int MaxMaxFilteredBodyMegabytes = 1024;
     public const int DefaultThinkKeepAliveSeconds = 15;
     public const int MaxThinkKeepAliveSeconds = 3600;
 
@@ -40,6 +42,7 @@ internal sealed class ProxySettings
     private readonly TimeSpan _apiRequestTimeout = DefaultApiRequestTimeout;
     private readonly TimeSpan _connectTimeout = DefaultConnectTimeout;
     private readonly long _maxRequestBodyBytes = DefaultMaxRequestBodyMegabytes * 1024L * 1024L;
+    private readonly int _maxFilteredBodyBytes = DefaultMaxFilteredBodyMegabytes * 1024 * 1024;
     private readonly TimeSpan _shutdownTimeout = DefaultShutdownTimeout;
     private readonly TimeSpan _requestHeadersTimeout = DefaultRequestHeadersTimeout;
     private readonly TimeSpan _requestBodyTimeout = DefaultRequestBodyTimeout;
@@ -104,6 +107,18 @@ internal sealed class ProxySettings
         init => _maxRequestBodyBytes = value >= MinMaxRequestBodyMegabytes * 1024L * 1024L && value <= MaxMaxRequestBodyMegabytes * 1024L * 1024L
             ? value
             : throw new ArgumentOutOfRangeException(nameof(value), value, "expected 1 MiB to 4096 MiB");
+    }
+
+    /// <summary>
+    /// MAX_FILTERED_BODY_MB in bytes: the largest whole JSON body, SSE event or NDJSON line the thinking filter holds.
+    /// A larger whole body gets 502; a stream with a larger event ends with an SSE error event.
+    /// </summary>
+    public int MaxFilteredBodyBytes
+    {
+        get => _maxFilteredBodyBytes;
+        init => _maxFilteredBodyBytes = value >= 1024 * 1024 && value <= MaxMaxFilteredBodyMegabytes * 1024 * 1024
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, $"expected 1 MiB to {MaxMaxFilteredBodyMegabytes} MiB");
     }
 
     /// <summary>SHUTDOWN_TIMEOUT: how long in-flight requests may finish after SIGTERM/SIGINT.</summary>

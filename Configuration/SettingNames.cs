@@ -11,6 +11,7 @@ internal static class SettingNames
     public const string ApiRequestTimeout = "API_REQUEST_TIMEOUT";
     public const string ConnectTimeout = "CONNECT_TIMEOUT";
     public const string MaxRequestBodyMb = "MAX_REQUEST_BODY_MB";
+    public const string MaxFilteredBodyMb = "MAX_FILTERED_BODY_MB";
     public const string ShutdownTimeout = "SHUTDOWN_TIMEOUT";
     public const string RequestHeadersTimeout = "REQUEST_HEADERS_TIMEOUT";
     public const string RequestBodyTimeout = "REQUEST_BODY_TIMEOUT";

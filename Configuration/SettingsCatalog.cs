@@ -21,6 +21,8 @@ internal static class SettingsCatalog
             "Seconds to connect to the upstream (TCP and TLS); then 504."),
         new(SettingNames.MaxRequestBodyMb, null, "32",
             "Largest request body in MiB (1-4096); larger gets 413."),
+        new(SettingNames.MaxFilteredBodyMb, null, "64",
+            "Largest JSON body, SSE event or NDJSON line in MiB (1-1024) the thinking filter holds; larger gets 502."),
         new(SettingNames.ShutdownTimeout, null, "30",
             "Seconds in-flight requests may finish after SIGTERM/SIGINT."),
         new(SettingNames.RequestHeadersTimeout, null, "30",

@@ -62,6 +62,7 @@ internal static class SettingsLoader
             || !layers.TryRead(SettingNames.ApiRequestTimeout, ProxySettings.DefaultApiRequestTimeout, SettingValueParser.TryParseSeconds, SettingValueParser.DurationSyntax, out TimeSpan apiRequestTimeout, out error)
             || !layers.TryRead(SettingNames.ConnectTimeout, ProxySettings.DefaultConnectTimeout, SettingValueParser.TryParseSeconds, SettingValueParser.DurationSyntax, out TimeSpan connectTimeout, out error)
             || !layers.TryRead(SettingNames.MaxRequestBodyMb, ProxySettings.DefaultMaxRequestBodyMegabytes, WholeNumber(ProxySettings.MinMaxRequestBodyMegabytes, ProxySettings.MaxMaxRequestBodyMegabytes), "expected a whole number of MiB from 1 to 4096", out int bodyMegabytes, out error)
+            || !layers.TryRead(SettingNames.MaxFilteredBodyMb, ProxySettings.DefaultMaxFilteredBodyMegabytes, WholeNumber(1, ProxySettings.MaxMaxFilteredBodyMegabytes), "expected a whole number of MiB from 1 to 1024", out int filteredMegabytes, out error)
             || !layers.TryRead(SettingNames.ShutdownTimeout, ProxySettings.DefaultShutdownTimeout, SettingValueParser.TryParseSeconds, SettingValueParser.DurationSyntax, out TimeSpan shutdownTimeout, out error)
             || !layers.TryRead(SettingNames.RequestHeadersTimeout, ProxySettings.DefaultRequestHeadersTimeout, SettingValueParser.TryParseSeconds, SettingValueParser.DurationSyntax, out TimeSpan requestHeadersTimeout, out error)
             || !layers.TryRead(SettingNames.RequestBodyTimeout, ProxySettings.DefaultRequestBodyTimeout, SettingValueParser.TryParseSeconds, SettingValueParser.DurationSyntax, out TimeSpan requestBodyTimeout, out error)
@@ -104,6 +105,7 @@ internal static class SettingsLoader
             ApiRequestTimeout = apiRequestTimeout,
             ConnectTimeout = connectTimeout,
             MaxRequestBodyBytes = bodyMegabytes * 1024L * 1024L,
+            MaxFilteredBodyBytes = filteredMegabytes * 1024 * 1024,
             ShutdownTimeout = shutdownTimeout,
             RequestHeadersTimeout = requestHeadersTimeout,
             RequestBodyTimeout = requestBodyTimeout,

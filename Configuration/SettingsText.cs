@@ -66,6 +66,7 @@ internal static class SettingsText
                 SettingNames.ApiRequestTimeout => Seconds(s.ApiRequestTimeout),
                 SettingNames.ConnectTimeout => Seconds(s.ConnectTimeout),
                 SettingNames.MaxRequestBodyMb => (s.MaxRequestBodyBytes / (1024 * 1024)).ToString(CultureInfo.InvariantCulture),
+                SettingNames.MaxFilteredBodyMb => (s.MaxFilteredBodyBytes / (1024 * 1024)).ToString(CultureInfo.InvariantCulture),
                 SettingNames.ShutdownTimeout => Seconds(s.ShutdownTimeout),
                 SettingNames.RequestHeadersTimeout => Seconds(s.RequestHeadersTimeout),
                 SettingNames.RequestBodyTimeout => Seconds(s.RequestBodyTimeout),

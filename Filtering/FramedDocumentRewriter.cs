@@ -56,7 +56,7 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
         {
             if (_held.Length + (long)input.Length > _maxFrameBytes)
             {
-                Fail($"The upstream's JSON body is larger than the limit of {_maxFrameBytes} bytes the thinking filter holds.");
+                Fail($"The upstream's JSON body is larger than the limit of {_maxFrameBytes} bytes the thinking filter holds (MAX_FILTERED_BODY_MB).");
                 return;
             }
 
@@ -365,7 +365,7 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
     /// <summary>A stream frame over the limit: the stream ends here with an error the client can read, instead of the frame unfiltered.</summary>
     private void CutStream(IBufferWriter<byte> output)
     {
-        string message = $"The upstream sent {(_framing == ResponseFraming.EventStream ? "an event" : "a line")} larger than the limit of {_maxFrameBytes} bytes the thinking filter holds; the response ends here.";
+        string message = $"The upstream sent {(_framing == ResponseFraming.EventStream ? "an event" : "a line")} larger than the limit of {_maxFrameBytes} bytes the thinking filter holds (MAX_FILTERED_BODY_MB); the response ends here.";
         Fail(message);
         if (_framing == ResponseFraming.EventStream)
         {

@@ -39,6 +39,7 @@ public sealed class SettingsLoaderTests : IDisposable
         "API_REQUEST_TIMEOUT" => s.ApiRequestTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
         "CONNECT_TIMEOUT" => s.ConnectTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
         "MAX_REQUEST_BODY_MB" => s.MaxRequestBodyBytes.ToString(CultureInfo.InvariantCulture),
+        "MAX_FILTERED_BODY_MB" => s.MaxFilteredBodyBytes.ToString(CultureInfo.InvariantCulture),
         "SHUTDOWN_TIMEOUT" => s.ShutdownTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
         "REQUEST_HEADERS_TIMEOUT" => s.RequestHeadersTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
         "REQUEST_BODY_TIMEOUT" => s.RequestBodyTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
@@ -89,6 +90,7 @@ public sealed class SettingsLoaderTests : IDisposable
         { "API_REQUEST_TIMEOUT", "", "60", "0.5", "", "60000", "500", "" },
         { "CONNECT_TIMEOUT", "", "1", "2.25", "", "1000", "2250", "" },
         { "MAX_REQUEST_BODY_MB", "", "1", "4096", "", "1048576", "4294967296", "" },
+        { "MAX_FILTERED_BODY_MB", "", "1", "1024", "", "1048576", "1073741824", "" },
         { "SHUTDOWN_TIMEOUT", "", "5", "6", "", "5000", "6000", "" },
         { "REQUEST_HEADERS_TIMEOUT", "", "7", "8", "", "7000", "8000", "" },
         { "REQUEST_BODY_TIMEOUT", "", "9", "10", "", "9000", "10000", "" },
@@ -244,6 +246,8 @@ public sealed class SettingsLoaderTests : IDisposable
     [InlineData("CONNECT_TIMEOUT", "10s", "invalid CONNECT_TIMEOUT \"10s\" (from the environment): expected seconds greater than 0 and at most 2147483, ASCII digits with up to 3 decimals (e.g. 30 or 0.5)")]
     [InlineData("MAX_REQUEST_BODY_MB", "0", "invalid MAX_REQUEST_BODY_MB \"0\" (from the environment): expected a whole number of MiB from 1 to 4096")]
     [InlineData("MAX_REQUEST_BODY_MB", "4097", "invalid MAX_REQUEST_BODY_MB \"4097\" (from the environment): expected a whole number of MiB from 1 to 4096")]
+    [InlineData("MAX_FILTERED_BODY_MB", "0", "invalid MAX_FILTERED_BODY_MB \"0\" (from the environment): expected a whole number of MiB from 1 to 1024")]
+    [InlineData("MAX_FILTERED_BODY_MB", "1025", "invalid MAX_FILTERED_BODY_MB \"1025\" (from the environment): expected a whole number of MiB from 1 to 1024")]
     [InlineData("SHUTDOWN_TIMEOUT", "-1", "invalid SHUTDOWN_TIMEOUT \"-1\" (from the environment): expected seconds greater than 0 and at most 2147483, ASCII digits with up to 3 decimals (e.g. 30 or 0.5)")]
     [InlineData("REQUEST_HEADERS_TIMEOUT", "1.5555", "invalid REQUEST_HEADERS_TIMEOUT \"1.5555\" (from the environment): expected seconds greater than 0 and at most 2147483, ASCII digits with up to 3 decimals (e.g. 30 or 0.5)")]
     [InlineData("REQUEST_BODY_TIMEOUT", "2147484", "invalid REQUEST_BODY_TIMEOUT \"2147484\" (from the environment): expected seconds greater than 0 and at most 2147483, ASCII digits with up to 3 decimals (e.g. 30 or 0.5)")]

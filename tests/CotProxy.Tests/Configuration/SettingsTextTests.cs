@@ -18,6 +18,7 @@ public sealed class SettingsTextTests
         { "API_REQUEST_TIMEOUT", "3000" },
         { "CONNECT_TIMEOUT", "10" },
         { "MAX_REQUEST_BODY_MB", "32" },
+        { "MAX_FILTERED_BODY_MB", "64" },
         { "SHUTDOWN_TIMEOUT", "30" },
         { "REQUEST_HEADERS_TIMEOUT", "30" },
         { "REQUEST_BODY_TIMEOUT", "30" },

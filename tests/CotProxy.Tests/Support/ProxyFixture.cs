@@ -11,7 +11,7 @@ internal sealed class ProxyFixture : IAsyncDisposable
 {
     private readonly ProxyHost _host;
 
-    public ProxyFixture(Uri target, string? llmParams = null, TimeSpan? apiRequestTimeout = null, TimeSpan? healthTimeout = null)
+    public ProxyFixture(Uri target, string? llmParams = null, TimeSpan? apiRequestTimeout = null, TimeSpan? healthTimeout = null, int maxFilteredBodyMegabytes = ProxySettings.DefaultMaxFilteredBodyMegabytes)
     {
         var settings = new ProxySettings
         {
@@ -19,6 +19,7 @@ internal sealed class ProxyFixture : IAsyncDisposable
             ApiRequestTimeout = apiRequestTimeout ?? TimeSpan.FromSeconds(10),
             ConnectTimeout = TimeSpan.FromSeconds(5),
             LlmParams = llmParams,
+            MaxFilteredBodyBytes = maxFilteredBodyMegabytes * 1024 * 1024,
         };
         var warnings = new List<string>();
         var (profiles, responses) = ProxyHost.LoadProfiles(settings, warnings);

@@ -52,4 +52,21 @@ public sealed class WholeBodyFailureTests
         Assert.Contains("upstream_body_unfilterable", ResponseBytes.Utf8(response), StringComparison.Ordinal);
         Assert.DoesNotContain("secret", ResponseBytes.Utf8(response), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task FilteredJson_BodyOverMaxFilteredBody_502NamingTheLimit()
+    {
+        var content = new string('a', 1024 * 1024 + 100);
+        var body = "{\"choices\":[{\"index\":0,\"message\":{\"content\":\"<think>secret</think>" + content + "\"}}]}";
+        var head = $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n";
+        await using var upstream = new RawUpstream(RawUpstream.WriteAndDrain(head + body));
+        await using var proxy = new ProxyFixture(upstream.BaseUrl, Filtered, maxFilteredBodyMegabytes: 1);
+
+        var response = await proxy.PostJsonAsync("/v1/chat/completions", """{"model":"m"}""");
+
+        Assert.Equal(502, response.Status);
+        var message = ResponseBytes.ErrorMessage(response);
+        Assert.Contains("1048576 bytes", message, StringComparison.Ordinal);
+        Assert.Contains("MAX_FILTERED_BODY_MB", message, StringComparison.Ordinal);
+    }
 }
