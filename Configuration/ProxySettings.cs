@@ -104,9 +104,7 @@ internal sealed class ProxySettings
     public long MaxRequestBodyBytes
     {
         get => _maxRequestBodyBytes;
-        init => _maxRequestBodyBytes = value >= MinMaxRequestBodyMegabytes * 1024L * 1024L && value <= MaxMaxRequestBodyMegabytes * 1024L * 1024L
-            ? value
-            : throw new ArgumentOutOfRangeException(nameof(value), value, "expected 1 MiB to 4096 MiB");
+        init => _maxRequestBodyBytes = CheckMebibytes(value, MaxMaxRequestBodyMegabytes);
     }
 
     /// <summary>
@@ -116,9 +114,7 @@ internal sealed class ProxySettings
     public int MaxFilteredBodyBytes
     {
         get => _maxFilteredBodyBytes;
-        init => _maxFilteredBodyBytes = value >= 1024 * 1024 && value <= MaxMaxFilteredBodyMegabytes * 1024 * 1024
-            ? value
-            : throw new ArgumentOutOfRangeException(nameof(value), value, $"expected 1 MiB to {MaxMaxFilteredBodyMegabytes} MiB");
+        init => _maxFilteredBodyBytes = (int)CheckMebibytes(value, MaxMaxFilteredBodyMegabytes);
     }
 
     /// <summary>SHUTDOWN_TIMEOUT: how long in-flight requests may finish after SIGTERM/SIGINT.</summary>
@@ -200,6 +196,11 @@ internal sealed class ProxySettings
 
     private static int CheckRange(int value, int min, int max) =>
         value >= min && value <= max ? value : throw new ArgumentOutOfRangeException(nameof(value), value, $"expected {min} to {max}");
+
+    private static long CheckMebibytes(long value, int maxMegabytes) =>
+        value >= 1024L * 1024L && value <= maxMegabytes * 1024L * 1024L
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, $"expected 1 MiB to {maxMegabytes} MiB");
 
     private static TimeSpan CheckDuration(TimeSpan value) =>
         value > TimeSpan.Zero && value.TotalMilliseconds <= SettingValueParser.MaxDurationMilliseconds
