@@ -62,70 +62,92 @@ internal static class BodyCopier
         }
     }
 
-    /// <summary>Through <paramref name="rewriter"/>, read by read; while the upstream is quiet, a keep-alive every <paramref name="keepAlive"/> if the rewriter has one.</summary>
+    /// <summary>
+    /// Through <paramref name="rewriter"/>, read by read; while the upstream is quiet, a keep-alive every
+    /// <paramref name="keepAlive"/> if the rewriter has one. Each wait is a zero-byte read, and the read and output
+    /// buffers are rented only once bytes are there and returned after they are sent, so an idle stream (a model
+    /// thinking for minutes) holds no buffer, as in <see cref="CopyUnchangedAsync"/>.
+    /// </summary>
     public static async Task CopyRewrittenAsync(HttpContext context, Stream body, IBodyRewriter rewriter, Deadline timeout, TimeSpan readTimeout, int readSize, TimeSpan keepAlive)
     {
         var response = context.Response;
-        var buffer = ArrayPool<byte>.Shared.Rent(readSize);
-        using var output = new PooledByteBuffer(readSize);
-        Task<int>? pendingRead = null;
+        Task<int>? pendingWait = null;
         Task? keepAliveTimer = null;
         try
         {
             while (true)
             {
-                int read;
+                timeout.CancelAfter(readTimeout);
                 if (keepAlive > TimeSpan.Zero)
                 {
-                    if (pendingRead is null)
-                    {
-                        timeout.CancelAfter(readTimeout);
-                        pendingRead = body.ReadAsync(buffer, timeout.Token).AsTask();
-                    }
-
+                    pendingWait ??= body.ReadAsync(Memory<byte>.Empty, timeout.Token).AsTask();
                     keepAliveTimer ??= Task.Delay(keepAlive, context.Aborted);
-                    if (!pendingRead.IsCompleted && await Task.WhenAny(pendingRead, keepAliveTimer) == keepAliveTimer)
+                    if (!pendingWait.IsCompleted && await Task.WhenAny(pendingWait, keepAliveTimer) == keepAliveTimer)
                     {
                         // The upstream is quiet and, maybe, the thought is hidden: a comment keeps the client's read timeout from firing.
                         keepAliveTimer = null;
-                        if (rewriter.TryWriteKeepAlive(output))
-                        {
-                            await SendAsync(response, output, context.Aborted);
-                        }
-
+                        await SendKeepAliveAsync(response, rewriter, context.Aborted);
                         continue;
                     }
 
-                    read = await ReadOrThrowAsync(new ValueTask<int>(pendingRead), context);
-                    pendingRead = null;
+                    await ReadOrThrowAsync(new ValueTask<int>(pendingWait), context);
+                    pendingWait = null;
                 }
                 else
                 {
-                    timeout.CancelAfter(readTimeout);
-                    read = await ReadOrThrowAsync(body.ReadAsync(buffer, timeout.Token), context);
+                    await ReadOrThrowAsync(body.ReadAsync(Memory<byte>.Empty, timeout.Token), context);
                 }
 
-                if (read == 0)
+                // Bytes are there (or the body ended): only now a buffer.
+                if (!await ReadAndRewriteAsync(context, body, rewriter, timeout, readSize))
                 {
                     break;
                 }
-
-                rewriter.Write(buffer.AsSpan(0, read), output);
-                await SendAsync(response, output, context.Aborted);
             }
 
-            rewriter.Complete(output);
-            SendWithoutFlush(response, output);
+            using var rest = new PooledByteBuffer(256);
+            rewriter.Complete(rest);
+            SendWithoutFlush(response, rest);
         }
         finally
         {
-            if (pendingRead is not null)
+            if (pendingWait is not null)
             {
-                // The read is abandoned with the response; observe it so its failure is not unobserved.
-                _ = pendingRead.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                // The wait is abandoned with the response; observe it so its failure is not unobserved.
+                _ = pendingWait.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            }
+        }
+    }
+
+    /// <summary>One read through the rewriter, sent and flushed; false when the body has ended.</summary>
+    private static async ValueTask<bool> ReadAndRewriteAsync(HttpContext context, Stream body, IBodyRewriter rewriter, Deadline timeout, int readSize)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(readSize);
+        try
+        {
+            var read = await ReadOrThrowAsync(body.ReadAsync(buffer, timeout.Token), context);
+            if (read == 0)
+            {
+                return false;
             }
 
+            using var output = new PooledByteBuffer(read + 256);
+            rewriter.Write(buffer.AsSpan(0, read), output);
+            await SendAsync(context.Response, output, context.Aborted);
+            return true;
+        }
+        finally
+        {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static async Task SendKeepAliveAsync(HttpResponse response, IBodyRewriter rewriter, CancellationToken cancellationToken)
+    {
+        using var output = new PooledByteBuffer(64);
+        if (rewriter.TryWriteKeepAlive(output))
+        {
+            await SendAsync(response, output, cancellationToken);
         }
     }
 
