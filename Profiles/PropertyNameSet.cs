@@ -175,8 +175,12 @@ internal struct PropertyNameSet : IDisposable
         return written;
     }
 
-    private static void ThrowDuplicate(ReadOnlySpan<byte> name) =>
-        throw new JsonException($"Duplicate property '{Encoding.UTF8.GetString(name)}' encountered during deserialization.");
+    // System.Text.Json's wording, long names cut to 15 UTF-16 characters as it cuts them.
+    private static void ThrowDuplicate(ReadOnlySpan<byte> name)
+    {
+        string text = Encoding.UTF8.GetString(name);
+        throw new JsonException($"Duplicate property '{(text.Length > 15 ? string.Concat(text.AsSpan(0, 15), "...") : text)}' encountered during deserialization.");
+    }
 
     private readonly record struct NameRef(int Start, int Length, bool Escaped, int Hash) : IComparable<NameRef>
     {
