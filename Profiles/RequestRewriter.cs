@@ -24,6 +24,9 @@ internal static class RequestRewriter
     // same; equality only keeps the body byte for byte and the DEBUG line quiet.
     private const int CompareAtMost = 64 * 1024;
 
+    // DEL, and the lead bytes of 4-byte UTF-8 sequences.
+    private static readonly SearchValues<byte> s_spelledOut = SearchValues.Create([0x7F, 0xF0, 0xF1, 0xF2, 0xF3, 0xF4]);
+
     /// <summary>
     /// Rewrites <paramref name="body"/> (a JSON object) for <paramref name="profile"/> and returns the
     /// new UTF-8 body; when nothing needed changing, the original bytes come back as they were.
@@ -104,7 +107,7 @@ internal static class RequestRewriter
 
             root.CollectEdits(edits);
             edits.Sort(static (a, b) => a.Offset.CompareTo(b.Offset));
-            rewritten = new RewrittenBody(json.Length + paths.ExtraBytes + JsonEditCopier.MaxWriteOverhead);
+            rewritten = new RewrittenBody(OutputSizeEstimate(json) + paths.ExtraBytes + JsonEditCopier.MaxWriteOverhead);
             using (Utf8JsonWriter writer = JsonOutput.CreateWriter(rewritten))
             {
                 JsonEditCopier.Copy(json, CollectionsMarshal.AsSpan(edits), writer);
@@ -122,6 +125,26 @@ internal static class RequestRewriter
         {
             ArrayPool<PathValue>.Shared.Return(found);
         }
+    }
+
+    /// <summary>
+    /// How long the copy of <paramref name="json"/> gets, short of the profile's additions. Escapes in the client's text
+    /// come out no longer than they went in, but the encoder spells out two kinds of raw character: every character
+    /// above U+FFFF (4 bytes of UTF-8, an emoji) as a 12-byte surrogate-pair escape, and DEL as a 6-byte one. Counting
+    /// them costs one vectorized search; a rarer escaped character only makes the buffer grow once.
+    /// </summary>
+    private static int OutputSizeEstimate(ReadOnlySpan<byte> json)
+    {
+        long size = json.Length;
+        ReadOnlySpan<byte> rest = json;
+        int at;
+        while ((at = rest.IndexOfAny(s_spelledOut)) >= 0)
+        {
+            size += rest[at] == 0x7F ? 5 : 8;
+            rest = rest[(at + 1)..];
+        }
+
+        return (int)Math.Min(size, Array.MaxLength / 2);
     }
 
     private static bool Remove(ReadOnlySpan<byte> json, PathValue[] found, RewriteTarget root, ProfileEntry entry, ICollection<string>? changes)

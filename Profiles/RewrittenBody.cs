@@ -71,7 +71,8 @@ internal sealed class RewrittenBody : IBufferWriter<byte>, IDisposable
             return;
         }
 
-        (byte[] bigger, bool pooled) = Allocate(Math.Max(checked(_length + needed), checked(_buffer.Length * 2)));
+        // A quarter more, not double: a large body outgrows its estimate by a few escapes, not by half again.
+        (byte[] bigger, bool pooled) = Allocate(Math.Max(checked(_length + needed), checked(_buffer.Length + (_buffer.Length / 4))));
         _buffer.AsSpan(0, _length).CopyTo(bigger);
         byte[] old = _buffer;
         bool oldPooled = _pooled;
