@@ -60,6 +60,26 @@ public sealed class RequestRewriterEdgeTests
     }
 
     [Theory]
+    [InlineData("\"long\\n\\u00e9 😀 text \"")]
+    [InlineData("[\"long\\n\\u00e9 😀 text \",1.50,{\"k\":null}]")]
+    public void Rewrite_ChangesOfALongValue_SameDebugLineAsTree(string unit)
+    {
+        // The DEBUG line shows 80 characters of the old value; the one-pass rewrite reads no more of it than that.
+        string value = unit.StartsWith('"')
+            ? "\"" + string.Concat(Enumerable.Repeat(unit[1..^1], 20_000)) + "\""
+            : "[" + string.Join(",", Enumerable.Repeat(unit, 20_000)) + "]";
+        byte[] body = Encoding.UTF8.GetBytes($$"""{"model":"old","seed":{{value}},"top_k":{{value}}}""");
+        ModelProfile profile = Single("model=m,!seed,top_k=1,upstream_model_name=up");
+        var expected = new List<string>();
+        var actual = new List<string>();
+
+        TreeRequestRewriterOracle.Rewrite(body, profile, expected);
+        RequestRewriter.Rewrite(body, profile, actual);
+
+        Assert.Equal(expected, actual);
+    }
+
+    [Theory]
     [InlineData(8 * 1024 - 1)]
     [InlineData(8 * 1024)]
     [InlineData((8 * 1024) + 1)]
