@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -38,14 +39,14 @@ internal static class JsonEditCopier
                 }
             }
 
-            WriteToken(ref reader, writer);
+            WriteToken(json, ref reader, writer);
         }
 
         Debug.Assert(next == edits.Length, "every edit names a token the copy met");
     }
 
-    /// <summary>Writes the value the reader is on, and its children, as they are.</summary>
-    public static void WriteToken(ref Utf8JsonReader reader, Utf8JsonWriter writer)
+    /// <summary>Writes the token the reader (reading <paramref name="json"/> from its start) is on.</summary>
+    public static void WriteToken(ReadOnlySpan<byte> json, ref Utf8JsonReader reader, Utf8JsonWriter writer)
     {
         switch (reader.TokenType)
         {
@@ -65,7 +66,16 @@ internal static class JsonEditCopier
                 WritePropertyName(reader.ValueSpan, reader.ValueIsEscaped, writer);
                 break;
             case JsonTokenType.String:
-                WriteString(reader.ValueSpan, reader.ValueIsEscaped, default, writer);
+                if (IsWrittenAsIs(reader.ValueSpan))
+                {
+                    // Decoding and escaping again would give the same bytes: copy them, quotes included.
+                    writer.WriteRawValue(json.Slice((int)reader.TokenStartIndex, reader.ValueSpan.Length + 2), skipInputValidation: true);
+                }
+                else
+                {
+                    WriteString(reader.ValueSpan, reader.ValueIsEscaped, default, writer);
+                }
+
                 break;
             case JsonTokenType.Number:
                 // The client's exact text: 0.950 stays 0.950, 1e3 stays 1e3.
@@ -124,6 +134,36 @@ internal static class JsonEditCopier
         }
 
         writer.WriteStringValueSegment(suffix, isFinalSegment: true);
+    }
+
+    /// <summary>
+    /// Whether the writer, given the decoded text, would write <paramref name="escaped"/> back unchanged: its raw runs
+    /// hold nothing the encoder escapes, and its escapes are the short ones the writer itself uses (<c>\n</c>,
+    /// <c>\"</c>, …; not <c>\/</c> or <c>\u00e9</c>, which it writes as the character).
+    /// </summary>
+    private static bool IsWrittenAsIs(ReadOnlySpan<byte> escaped)
+    {
+        JavaScriptEncoder encoder = JsonOutput.Options.Encoder!;
+        while (true)
+        {
+            int backslash = escaped.IndexOf((byte)'\\');
+            if (encoder.FindFirstCharacterToEncodeUtf8(backslash < 0 ? escaped : escaped[..backslash]) >= 0)
+            {
+                return false;
+            }
+
+            if (backslash < 0)
+            {
+                return true;
+            }
+
+            if (escaped[backslash + 1] is not ((byte)'n' or (byte)'"' or (byte)'\\' or (byte)'t' or (byte)'r' or (byte)'b' or (byte)'f'))
+            {
+                return false;
+            }
+
+            escaped = escaped[(backslash + 2)..];
+        }
     }
 
     /// <summary>Writes a property name from its escaped text; names are short, so a decoded copy of one is cheap.</summary>

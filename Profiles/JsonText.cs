@@ -64,7 +64,7 @@ internal static class JsonText
                     break;
                 }
 
-                JsonEditCopier.WriteToken(ref reader, writer);
+                JsonEditCopier.WriteToken(json, ref reader, writer);
                 if (writer.BytesCommitted + writer.BytesPending > budget)
                 {
                     break;
