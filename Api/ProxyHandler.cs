@@ -103,12 +103,16 @@ internal sealed class ProxyHandler : IHttpHandler
 
         // 4. Rewrite the request, or send the client's bytes exactly as they came (never re-serialized).
         var upstreamBody = body.WrittenMemory;
+        RewrittenBody? rewritten = null;
         if (profile is not null && profile.RewritesRequest)
         {
             var changes = Log.DebugEnabled ? new List<string>() : null;
             try
             {
-                upstreamBody = RequestRewriter.Rewrite(body.WrittenSpan, profile, changes);
+                if (RequestRewriter.TryRewrite(body.WrittenSpan, profile, changes, out rewritten))
+                {
+                    upstreamBody = rewritten.WrittenMemory;
+                }
             }
             catch (JsonException ex)
             {
@@ -123,7 +127,10 @@ internal sealed class ProxyHandler : IHttpHandler
         }
 
         // 5. Forward, and copy the response back through the rewrite.
-        await _forwarder.ForwardAsync(context, upstreamBody, transform);
+        using (rewritten)
+        {
+            await _forwarder.ForwardAsync(context, upstreamBody, transform);
+        }
     }
 
     private static bool IsGenerationEndpoint(ReadOnlySpan<char> path) =>

@@ -9,6 +9,8 @@ internal sealed class ModelProfile
     public const string DefaultName = "default";
     public const string AnyName = "*";
 
+    private RewritePaths? _paths;
+
     public ModelProfile(
         string name,
         IReadOnlyList<ProfileEntry> entries,
@@ -63,6 +65,9 @@ internal sealed class ModelProfile
     /// upstream name, the suffix). When false the proxy forwards the body byte for byte.
     /// </summary>
     public bool RewritesRequest => Entries.Count > 0 || UpstreamModelName is not null || AppendToLastUserMessage is not null;
+
+    /// <summary>The paths the request rewrite looks at, built on first use (a race only builds the same tree twice).</summary>
+    internal RewritePaths Paths => _paths ??= RewritePaths.Build(this);
 
     /// <summary>A pseudo-model is listed in <c>/v1/models</c>: every profile but <c>default</c> and <c>*</c>.</summary>
     public bool IsPseudoModel => Name is not (DefaultName or AnyName);
