@@ -5,12 +5,17 @@ namespace CotProxy.Buffers;
 /// <summary>A growable byte buffer on <see cref="ArrayPool{T}"/>, reused across events and requests; Dispose returns it.</summary>
 internal sealed class PooledByteBuffer : IBufferWriter<byte>, IDisposable
 {
+    private const int MaxPooledBytes = 1024 * 1024;
+
+    // A released buffer this large asks for a collection soon (LargeBufferCollector): an idle process runs no GC.
+    private const int LargeBufferBytes = 4 * 1024 * 1024;
+
     private byte[] _buffer;
     private int _length;
 
     public PooledByteBuffer(int initialCapacity = 256)
     {
-        _buffer = ArrayPool<byte>.Shared.Rent(initialCapacity);
+        _buffer = Acquire(initialCapacity);
     }
 
     public int Length => _length;
@@ -61,10 +66,7 @@ internal sealed class PooledByteBuffer : IBufferWriter<byte>, IDisposable
         byte[] buffer = _buffer;
         _buffer = [];
         _length = 0;
-        if (buffer.Length > 0)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        Release(buffer);
     }
 
     public void EnsureFree(int sizeHint)
@@ -75,14 +77,32 @@ internal sealed class PooledByteBuffer : IBufferWriter<byte>, IDisposable
             return;
         }
 
-        int newSize = Math.Max(checked(_length + needed), Math.Max(_buffer.Length * 2, 256));
-        byte[] bigger = ArrayPool<byte>.Shared.Rent(newSize);
+        // Beyond the pooled sizes a buffer grows by a quarter, not double: a 30 MiB body must not hold 64 MiB.
+        int grown = _buffer.Length > MaxPooledBytes ? _buffer.Length + (_buffer.Length / 4) : _buffer.Length * 2;
+        int newSize = Math.Max(checked(_length + needed), Math.Max(grown, 256));
+        byte[] bigger = Acquire(newSize);
         _buffer.AsSpan(0, _length).CopyTo(bigger);
         byte[] old = _buffer;
         _buffer = bigger;
-        if (old.Length > 0)
+        Release(old);
+    }
+
+    /// <summary>
+    /// Arrays up to 1 MiB come from the shared pool. Larger ones (a 30 MiB request body) are plain arrays the GC frees:
+    /// the pool would keep them, rounded up to the next power of two, long after the request that needed them.
+    /// </summary>
+    private static byte[] Acquire(int size) =>
+        size <= MaxPooledBytes ? ArrayPool<byte>.Shared.Rent(size) : GC.AllocateUninitializedArray<byte>(size);
+
+    private static void Release(byte[] buffer)
+    {
+        if (buffer.Length > 0 && buffer.Length <= MaxPooledBytes)
         {
-            ArrayPool<byte>.Shared.Return(old);
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        else if (buffer.Length > LargeBufferBytes)
+        {
+            LargeBufferCollector.NoteReleased();
         }
     }
 }
