@@ -355,6 +355,13 @@ internal sealed class RawDocumentProbe
     /// <summary>Nesting depth at <paramref name="position"/>, strings skipped (no escaped quote is in the document).</summary>
     private static int DepthAt(ReadOnlySpan<byte> json, int position)
     {
+        int open = json[..position].IndexOfAny((byte)'{', (byte)'[');
+        if (open >= 0 && json[(open + 1)..position].IndexOfAny((byte)'{', (byte)'[') < 0)
+        {
+            // One opening bracket before it, the root's (strings are skipped below only when there are more).
+            return 1;
+        }
+
         int depth = 0;
         int at = 0;
         while (at < position)
