@@ -18,7 +18,7 @@ internal sealed class JsonPayloadRewriter : IDisposable
     public JsonPayloadRewriter(ResponseRewriteOptions options, bool streaming)
     {
         _context = new JsonRewriteContext(options, streaming);
-        _probe = new RawDocumentProbe(options);
+        _probe = options.Probe;
     }
 
     /// <summary>Documents the raw-byte probe let pass without decoding them (the fast path).</summary>
@@ -102,7 +102,7 @@ internal sealed class JsonPayloadRewriter : IDisposable
         {
             // "content":"thought"} → "content":"","<reasoning field>":"thought"}
             output.Append("\"\",\""u8);
-            output.Append(_probe.MoveField);
+            output.Append(_probe.MoveField(verdict));
             output.Append("\":"u8);
             output.Append(json[at..]);
         }

@@ -14,4 +14,7 @@ internal enum ProbeVerdict
 
     /// <summary>Split mode: its content value is all thought; splice it into the reasoning field.</summary>
     MoveThought,
+
+    /// <summary>The same in an Ollama native message, whose reasoning field is "thinking".</summary>
+    MoveOllamaThought,
 }

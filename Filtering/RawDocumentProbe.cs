@@ -10,6 +10,7 @@ namespace CotProxy.Filtering;
 /// begins with and no escape but \n \t \r \/ \b \f, so no decoded string can hold a tag's first
 /// character, every quote byte delimits a string, and a name found in the raw bytes is that name.
 /// </summary>
+/// <remarks>Immutable: one instance serves every response of its options (see <see cref="ResponseRewriteOptions.Probe"/>).</remarks>
 internal sealed class RawDocumentProbe
 {
     /// <summary>A document naming more choice indexes than this takes the full path.</summary>
@@ -45,8 +46,8 @@ internal sealed class RawDocumentProbe
         }
     }
 
-    /// <summary>The field the last MoveThought verdict moves the thought into (Ollama native: "thinking").</summary>
-    public byte[] MoveField { get; private set; } = [];
+    /// <summary>The field a MoveThought (or MoveOllamaThought: "thinking") verdict moves the thought into.</summary>
+    public byte[] MoveField(ProbeVerdict verdict) => verdict == ProbeVerdict.MoveOllamaThought ? s_ollamaThinking : _reasoningField;
 
     /// <summary>The client's model name as a JSON string literal, quotes included.</summary>
     public byte[] QuotedModel { get; } = [];
@@ -148,8 +149,7 @@ internal sealed class RawDocumentProbe
 
         at = value;
         length = close + 2;
-        MoveField = ollama ? s_ollamaThinking : _reasoningField;
-        return ProbeVerdict.MoveThought;
+        return ollama ? ProbeVerdict.MoveOllamaThought : ProbeVerdict.MoveThought;
     }
 
     private static bool InThought(JsonRewriteContext context, int index, bool role) =>
@@ -355,6 +355,13 @@ internal sealed class RawDocumentProbe
     /// <summary>Nesting depth at <paramref name="position"/>, strings skipped (no escaped quote is in the document).</summary>
     private static int DepthAt(ReadOnlySpan<byte> json, int position)
     {
+        int open = json[..position].IndexOfAny((byte)'{', (byte)'[');
+        if (open >= 0 && json[(open + 1)..position].IndexOfAny((byte)'{', (byte)'[') < 0)
+        {
+            // One opening bracket before it, the root's (strings are skipped below only when there are more).
+            return 1;
+        }
+
         int depth = 0;
         int at = 0;
         while (at < position)

@@ -12,8 +12,8 @@ namespace CotProxy.Filtering;
 /// </summary>
 internal ref struct RawPropertyNames
 {
-    // 32 bytes a step where the CPU has 256-bit vectors (x64 AVX2), else 16 (SSE2, Arm64 AdvSimd).
-    private static readonly int s_block = Vector256.IsHardwareAccelerated ? 32 : 16;
+    private const int Half = 16;
+    private const int Block = 2 * Half;
 
     private readonly ReadOnlySpan<byte> _json;
     private int _base;
@@ -24,7 +24,7 @@ internal ref struct RawPropertyNames
     public RawPropertyNames(ReadOnlySpan<byte> json)
     {
         _json = json;
-        _base = -s_block;
+        _base = -Block;
         _lastQuoteBefore = -1;
     }
 
@@ -80,7 +80,7 @@ internal ref struct RawPropertyNames
             _lastQuoteBefore = _base + 31 - BitOperations.LeadingZeroCount(_quotes);
         }
 
-        int block = s_block;
+        const int block = Block;
         _base += block;
         if (_base >= _json.Length)
         {
@@ -88,28 +88,13 @@ internal ref struct RawPropertyNames
             return false;
         }
 
-        uint quotes;
-        uint colons;
-        uint spaces;
-        if (block == 32)
-        {
-            Vector256<byte> bytes = _json.Length - _base >= 32
-                ? Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(_json), (nuint)_base)
-                : Vector256.Create((ReadOnlySpan<byte>)Padded(_json[_base..], stackalloc byte[32]));
-            quotes = Vector256.Equals(bytes, Vector256.Create((byte)'"')).ExtractMostSignificantBits();
-            colons = Vector256.Equals(bytes, Vector256.Create((byte)':')).ExtractMostSignificantBits();
-            // Every byte up to the space: the JSON whitespace and the control bytes no valid document has outside a string.
-            spaces = Vector256.LessThanOrEqual(bytes, Vector256.Create((byte)' ')).ExtractMostSignificantBits();
-        }
-        else
-        {
-            Vector128<byte> bytes = _json.Length - _base >= 16
-                ? Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(_json), (nuint)_base)
-                : Vector128.Create((ReadOnlySpan<byte>)Padded(_json[_base..], stackalloc byte[16]));
-            quotes = Vector128.Equals(bytes, Vector128.Create((byte)'"')).ExtractMostSignificantBits();
-            colons = Vector128.Equals(bytes, Vector128.Create((byte)':')).ExtractMostSignificantBits();
-            spaces = Vector128.LessThanOrEqual(bytes, Vector128.Create((byte)' ')).ExtractMostSignificantBits();
-        }
+        // Two 16-byte halves (SSE2 and Arm64 AdvSimd alike) make one 32-bit mask of each kind.
+        Span<byte> padding = stackalloc byte[Half];
+        (uint quotes, uint colons, uint spaces) = Masks(_json, _base, padding);
+        (uint quotesHigh, uint colonsHigh, uint spacesHigh) = Masks(_json, _base + Half, padding);
+        quotes |= quotesHigh << Half;
+        colons |= colonsHigh << Half;
+        spaces |= spacesHigh << Half;
 
         int next = _base + block;
         uint colonAfter = (colons >> 1) | (next < _json.Length && _json[next] == (byte)':' ? 1u << (block - 1) : 0);
@@ -121,6 +106,25 @@ internal ref struct RawPropertyNames
         _quotes = quotes;
         _ends = quotes & colonAfter;
         return true;
+    }
+
+    /// <summary>
+    /// Bit masks of the 16 bytes at <paramref name="at"/> (none past the end): quotes, colons, and every
+    /// byte up to the space (the JSON whitespace, and control bytes no valid document has outside a string).
+    /// </summary>
+    private static (uint Quotes, uint Colons, uint Spaces) Masks(ReadOnlySpan<byte> json, int at, Span<byte> padding)
+    {
+        if (at >= json.Length)
+        {
+            return (0, 0, 0);
+        }
+
+        Vector128<byte> bytes = json.Length - at >= Half
+            ? Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(json), (nuint)at)
+            : Vector128.Create((ReadOnlySpan<byte>)Padded(json[at..], padding));
+        return (Vector128.Equals(bytes, Vector128.Create((byte)'"')).ExtractMostSignificantBits(),
+            Vector128.Equals(bytes, Vector128.Create((byte)':')).ExtractMostSignificantBits(),
+            Vector128.LessThanOrEqual(bytes, Vector128.Create((byte)' ')).ExtractMostSignificantBits());
     }
 
     /// <summary>The last bytes, zero-padded to a whole block (zero is neither a quote nor a colon).</summary>

@@ -73,6 +73,9 @@ internal sealed class ResponseRewriteOptions
 
     internal byte[]? ClientModelNameUtf8 { get; private init; }
 
+    /// <summary>The fast path's raw-byte probe for these options, built once and shared by every response (it is immutable).</summary>
+    internal RawDocumentProbe Probe => field ??= new RawDocumentProbe(this);
+
     /// <summary>True when the options would change no response at all.</summary>
     internal bool IsNoOp => Mode == ThinkMode.Keep && ClientModelName is null;
 
