@@ -103,6 +103,13 @@ internal static class BodyCopier
                 {
                     break;
                 }
+
+                if (rewriter.FailureReason is { } reason)
+                {
+                    // The rewriter ended the stream with its own error event; nothing after it may reach the client.
+                    Log.Warn($"{context.Request.Method} {Log.SafeText(context.Request.Target, 200)}: {reason}");
+                    return;
+                }
             }
 
             using var rest = new PooledByteBuffer(256);

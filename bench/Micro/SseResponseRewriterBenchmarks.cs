@@ -1,7 +1,6 @@
 using System.Buffers;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using BenchmarkDotNet.Attributes;
+using CotProxy.Demo;
 using CotProxy.Filtering;
 
 namespace CotProxy.Bench;
@@ -14,7 +13,8 @@ namespace CotProxy.Bench;
 [MemoryDiagnoser]
 public class SseResponseRewriterBenchmarks
 {
-    private static readonly JsonWriterOptions s_json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    // The envelope llama.cpp's server sends with every chunk.
+    private static readonly ChatEnvelope s_envelope = new("chatcmpl-3Jd9WmQk1xY7bV0aZrT5uE8o", "qwen3-14b-q6_k", 1761385200, "b6224-8f5c1e2a");
 
     private readonly ArrayBufferWriter<byte> _output = new(256 * 1024);
     private byte[][] _stream = [];
@@ -65,73 +65,12 @@ public class SseResponseRewriterBenchmarks
         events.AddRange(deltas.Select(d => Event(role: false, d, finish: null)));
         events.Add(Event(role: false, content: null, finish: "stop"));
         events.Add(Usage());
-        events.Add("data: [DONE]\n\n"u8.ToArray());
+        events.Add(ChatCompletionJson.DoneUtf8.ToArray());
         return [.. events];
     }
 
-    internal static byte[] Event(bool role, string? content, string? finish) => Data(w =>
-    {
-        WriteEnvelope(w);
-        w.WriteStartArray("choices");
-        w.WriteStartObject();
-        w.WriteNumber("index", 0);
-        w.WriteStartObject("delta");
-        if (role)
-        {
-            w.WriteString("role", "assistant");
-        }
+    internal static byte[] Event(bool role, string? content, string? finish) =>
+        ChatCompletionJson.SseEvent(ChatCompletionJson.Chunk(s_envelope, new ChunkChoice(0, content, finish, role)));
 
-        if (content is not null)
-        {
-            w.WriteString("content", content);
-        }
-
-        w.WriteEndObject();
-        if (finish is null)
-        {
-            w.WriteNull("finish_reason");
-        }
-        else
-        {
-            w.WriteString("finish_reason", finish);
-        }
-
-        w.WriteEndObject();
-        w.WriteEndArray();
-    });
-
-    private static byte[] Usage() => Data(w =>
-    {
-        WriteEnvelope(w);
-        w.WriteStartArray("choices");
-        w.WriteEndArray();
-        w.WriteStartObject("usage");
-        w.WriteNumber("prompt_tokens", 31);
-        w.WriteNumber("completion_tokens", 196);
-        w.WriteNumber("total_tokens", 227);
-        w.WriteEndObject();
-    });
-
-    private static void WriteEnvelope(Utf8JsonWriter w)
-    {
-        // The envelope llama.cpp's server sends with every chunk.
-        w.WriteString("id", "chatcmpl-3Jd9WmQk1xY7bV0aZrT5uE8o");
-        w.WriteString("object", "chat.completion.chunk");
-        w.WriteNumber("created", 1761385200);
-        w.WriteString("model", "qwen3-14b-q6_k");
-        w.WriteString("system_fingerprint", "b6224-8f5c1e2a");
-    }
-
-    private static byte[] Data(Action<Utf8JsonWriter> write)
-    {
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream, s_json))
-        {
-            writer.WriteStartObject();
-            write(writer);
-            writer.WriteEndObject();
-        }
-
-        return [.. "data: "u8, .. stream.ToArray(), .. "\n\n"u8];
-    }
+    private static byte[] Usage() => ChatCompletionJson.SseEvent(ChatCompletionJson.UsageChunk(s_envelope, 31, 196));
 }

@@ -1,8 +1,6 @@
 using CotProxy.Http.Server;
 
-
-
-namespace CotProxy.Tests.Filtering;
+namespace CotProxy.Tests.Http.Server;
 
 public sealed class MediaTypeTests
 {
