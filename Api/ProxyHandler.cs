@@ -103,7 +103,7 @@ internal sealed class ProxyHandler : IHttpHandler
 
         // 4. Rewrite the request, or send the client's bytes exactly as they came (never re-serialized).
         var upstreamBody = body.WrittenMemory;
-        RewrittenBody? rewritten = null;
+        PooledByteBuffer? rewritten = null;
         if (profile is not null && profile.RewritesRequest)
         {
             var changes = Log.DebugEnabled ? new List<string>() : null;

@@ -21,4 +21,42 @@ internal static class JsonOutput
     public static JsonWriterOptions UncheckedOptions => s_unchecked;
 
     public static Utf8JsonWriter CreateWriter(IBufferWriter<byte> output) => new(output, s_checked);
+
+    /// <summary>
+    /// Writes the reader's token when it is structure or a literal (brackets, a number as its exact text, true, false,
+    /// null) and returns true; returns false for a property name or a string, whose text each caller writes its own way.
+    /// </summary>
+    public static bool TryWriteNonText(ref Utf8JsonReader reader, Utf8JsonWriter writer)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.StartObject:
+                writer.WriteStartObject();
+                return true;
+            case JsonTokenType.EndObject:
+                writer.WriteEndObject();
+                return true;
+            case JsonTokenType.StartArray:
+                writer.WriteStartArray();
+                return true;
+            case JsonTokenType.EndArray:
+                writer.WriteEndArray();
+                return true;
+            case JsonTokenType.Number:
+                // The exact text that came in: 0.950 stays 0.950, 1e3 stays 1e3.
+                writer.WriteRawValue(reader.ValueSpan, skipInputValidation: true);
+                return true;
+            case JsonTokenType.True:
+                writer.WriteBooleanValue(true);
+                return true;
+            case JsonTokenType.False:
+                writer.WriteBooleanValue(false);
+                return true;
+            case JsonTokenType.Null:
+                writer.WriteNullValue();
+                return true;
+            default:
+                return false;
+        }
+    }
 }

@@ -28,38 +28,18 @@ internal static class JsonTokenCopier
 
     public static void WriteToken(ref Utf8JsonReader reader, Utf8JsonWriter writer)
     {
-        switch (reader.TokenType)
+        if (JsonOutput.TryWriteNonText(ref reader, writer))
         {
-            case JsonTokenType.StartObject:
-                writer.WriteStartObject();
-                break;
-            case JsonTokenType.EndObject:
-                writer.WriteEndObject();
-                break;
-            case JsonTokenType.StartArray:
-                writer.WriteStartArray();
-                break;
-            case JsonTokenType.EndArray:
-                writer.WriteEndArray();
-                break;
-            case JsonTokenType.PropertyName:
-                WriteRawPropertyName(ref reader, writer);
-                break;
-            case JsonTokenType.String:
-                WriteRawString(reader.ValueSpan, writer);
-                break;
-            case JsonTokenType.Number:
-                writer.WriteRawValue(reader.ValueSpan, skipInputValidation: true);
-                break;
-            case JsonTokenType.True:
-                writer.WriteBooleanValue(true);
-                break;
-            case JsonTokenType.False:
-                writer.WriteBooleanValue(false);
-                break;
-            case JsonTokenType.Null:
-                writer.WriteNullValue();
-                break;
+            return;
+        }
+
+        if (reader.TokenType == JsonTokenType.PropertyName)
+        {
+            WriteRawPropertyName(ref reader, writer);
+        }
+        else if (reader.TokenType == JsonTokenType.String)
+        {
+            WriteRawString(reader.ValueSpan, writer);
         }
     }
 

@@ -48,48 +48,25 @@ internal static class JsonEditCopier
     /// <summary>Writes the token the reader (reading <paramref name="json"/> from its start) is on.</summary>
     public static void WriteToken(ReadOnlySpan<byte> json, ref Utf8JsonReader reader, Utf8JsonWriter writer)
     {
-        switch (reader.TokenType)
+        if (JsonOutput.TryWriteNonText(ref reader, writer))
         {
-            case JsonTokenType.StartObject:
-                writer.WriteStartObject();
-                break;
-            case JsonTokenType.EndObject:
-                writer.WriteEndObject();
-                break;
-            case JsonTokenType.StartArray:
-                writer.WriteStartArray();
-                break;
-            case JsonTokenType.EndArray:
-                writer.WriteEndArray();
-                break;
-            case JsonTokenType.PropertyName:
-                WritePropertyName(reader.ValueSpan, reader.ValueIsEscaped, writer);
-                break;
-            case JsonTokenType.String:
-                if (IsWrittenAsIs(reader.ValueSpan))
-                {
-                    // Decoding and escaping again would give the same bytes: copy them, quotes included.
-                    writer.WriteRawValue(json.Slice((int)reader.TokenStartIndex, reader.ValueSpan.Length + 2), skipInputValidation: true);
-                }
-                else
-                {
-                    WriteString(reader.ValueSpan, reader.ValueIsEscaped, default, writer);
-                }
+            return;
+        }
 
-                break;
-            case JsonTokenType.Number:
-                // The client's exact text: 0.950 stays 0.950, 1e3 stays 1e3.
-                writer.WriteRawValue(reader.ValueSpan, skipInputValidation: true);
-                break;
-            case JsonTokenType.True:
-                writer.WriteBooleanValue(true);
-                break;
-            case JsonTokenType.False:
-                writer.WriteBooleanValue(false);
-                break;
-            default:
-                writer.WriteNullValue();
-                break;
+        if (reader.TokenType == JsonTokenType.PropertyName)
+        {
+            WritePropertyName(reader.ValueSpan, reader.ValueIsEscaped, writer);
+            return;
+        }
+
+        if (IsWrittenAsIs(reader.ValueSpan))
+        {
+            // Decoding and escaping again would give the same bytes: copy them, quotes included.
+            writer.WriteRawValue(json.Slice((int)reader.TokenStartIndex, reader.ValueSpan.Length + 2), skipInputValidation: true);
+        }
+        else
+        {
+            WriteString(reader.ValueSpan, reader.ValueIsEscaped, default, writer);
         }
     }
 

@@ -38,7 +38,7 @@ internal static class RequestRewriter
     /// <exception cref="JsonException">The body is not a JSON object, or names one property twice (which upstream servers resolve differently).</exception>
     public static byte[] Rewrite(ReadOnlySpan<byte> body, ModelProfile profile, ICollection<string>? changes = null)
     {
-        if (!TryRewrite(body, profile, changes, out RewrittenBody? rewritten))
+        if (!TryRewrite(body, profile, changes, out PooledByteBuffer? rewritten))
         {
             return body.ToArray();
         }
@@ -56,7 +56,7 @@ internal static class RequestRewriter
     /// </summary>
     /// <inheritdoc cref="Rewrite" path="/param"/>
     /// <inheritdoc cref="Rewrite" path="/exception"/>
-    public static bool TryRewrite(ReadOnlySpan<byte> body, ModelProfile profile, ICollection<string>? changes, [NotNullWhen(true)] out RewrittenBody? rewritten)
+    public static bool TryRewrite(ReadOnlySpan<byte> body, ModelProfile profile, ICollection<string>? changes, [NotNullWhen(true)] out PooledByteBuffer? rewritten)
     {
         ArgumentNullException.ThrowIfNull(profile);
         rewritten = null;
@@ -107,7 +107,7 @@ internal static class RequestRewriter
 
             root.CollectEdits(edits);
             edits.Sort(static (a, b) => a.Offset.CompareTo(b.Offset));
-            rewritten = new RewrittenBody(OutputSizeEstimate(json) + paths.ExtraBytes + JsonEditCopier.MaxWriteOverhead);
+            rewritten = new PooledByteBuffer(OutputSizeEstimate(json) + paths.ExtraBytes + JsonEditCopier.MaxWriteOverhead);
             using (Utf8JsonWriter writer = JsonOutput.CreateWriter(rewritten))
             {
                 JsonEditCopier.Copy(json, CollectionsMarshal.AsSpan(edits), writer);

@@ -52,7 +52,7 @@ public sealed class RequestRewriterMemoryTests
 
     private static int Rewrite(byte[] body, ModelProfile profile)
     {
-        Assert.True(RequestRewriter.TryRewrite(body, profile, null, out RewrittenBody? rewritten));
+        Assert.True(RequestRewriter.TryRewrite(body, profile, null, out PooledByteBuffer? rewritten));
         using (rewritten)
         {
             return rewritten.Length;
