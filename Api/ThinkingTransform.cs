@@ -63,5 +63,7 @@ internal sealed class ThinkingTransform : ResponseTransform, IBodyRewriter, IDis
 
     public bool TryWriteKeepAlive(IBufferWriter<byte> output) => _rewriter!.TryWriteKeepAlive(output);
 
+    public void ReleaseIdleBuffers() => _rewriter?.ReleaseIdleBuffers();
+
     public string? FailureReason => _rewriter?.FailureReason;
 }

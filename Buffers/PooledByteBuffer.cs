@@ -29,6 +29,17 @@ internal sealed class PooledByteBuffer : IBufferWriter<byte>, IDisposable
 
     public void Clear() => _length = 0;
 
+    /// <summary>Gives the array back while nothing is written, so an idle owner holds no buffer; the next write rents again.</summary>
+    public void ReleaseIfEmpty()
+    {
+        if (_length == 0 && _buffer.Length > 0)
+        {
+            byte[] buffer = _buffer;
+            _buffer = [];
+            Release(buffer);
+        }
+    }
+
     /// <summary>Drops the first <paramref name="count"/> bytes, keeping the rest at the front.</summary>
     public void RemoveStart(int count)
     {

@@ -45,6 +45,13 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
     /// <summary>Choice lookups so far: a test holds this to one per choice of each document.</summary>
     internal long ChoiceLookups => _json.ChoiceLookups;
 
+    public void ReleaseIdleBuffers()
+    {
+        _held.ReleaseIfEmpty();
+        _joined.ReleaseIfEmpty();
+        _rewritten.ReleaseIfEmpty();
+    }
+
     public void Write(ReadOnlySpan<byte> input, IBufferWriter<byte> output)
     {
         if (_failureReason is not null)

@@ -15,6 +15,12 @@ internal interface IResponseRewriter : IDisposable
     bool TryWriteKeepAlive(IBufferWriter<byte> output);
 
     /// <summary>
+    /// The upstream has gone quiet: give back the buffers that hold nothing, so an idle stream holds none. Called only
+    /// when a wait for the next bytes will really wait, so a busy stream does not rent and return per read.
+    /// </summary>
+    void ReleaseIdleBuffers();
+
+    /// <summary>
     /// Events (SSE events, NDJSON lines) dropped because the filter could not read them while inside
     /// or possibly inside a thought (failing closed); for the per-request log.
     /// </summary>

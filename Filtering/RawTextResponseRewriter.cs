@@ -18,6 +18,11 @@ internal sealed class RawTextResponseRewriter : IResponseRewriter
 
     public bool TryWriteKeepAlive(IBufferWriter<byte> output) => false;
 
+    public void ReleaseIdleBuffers()
+    {
+        // The stripper holds only the few bytes that may begin a tag.
+    }
+
     public int DroppedEvents => 0;
 
     public string? FailureReason => null;

@@ -60,6 +60,8 @@ internal sealed class SniffingResponseRewriter : IResponseRewriter
 
     public bool TryWriteKeepAlive(IBufferWriter<byte> output) => _inner?.TryWriteKeepAlive(output) ?? false;
 
+    public void ReleaseIdleBuffers() => _inner?.ReleaseIdleBuffers();
+
     public int DroppedEvents => _inner?.DroppedEvents ?? 0;
 
     public string? FailureReason => _inner?.FailureReason;

@@ -81,6 +81,11 @@ internal static class BodyCopier
                 if (keepAlive > TimeSpan.Zero)
                 {
                     pendingWait ??= body.ReadAsync(Memory<byte>.Empty, timeout.Token).AsTask();
+                    if (!pendingWait.IsCompleted)
+                    {
+                        rewriter.ReleaseIdleBuffers();
+                    }
+
                     keepAliveTimer ??= Task.Delay(keepAlive, context.Aborted);
                     if (!pendingWait.IsCompleted && await Task.WhenAny(pendingWait, keepAliveTimer) == keepAliveTimer)
                     {
@@ -95,7 +100,13 @@ internal static class BodyCopier
                 }
                 else
                 {
-                    await ReadOrThrowAsync(body.ReadAsync(Memory<byte>.Empty, timeout.Token), context);
+                    var wait = body.ReadAsync(Memory<byte>.Empty, timeout.Token);
+                    if (!wait.IsCompleted)
+                    {
+                        rewriter.ReleaseIdleBuffers();
+                    }
+
+                    await ReadOrThrowAsync(wait, context);
                 }
 
                 // Bytes are there (or the body ended): only now a buffer.

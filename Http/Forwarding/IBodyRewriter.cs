@@ -14,6 +14,9 @@ internal interface IBodyRewriter
     /// <summary>While the upstream is quiet: appends something that keeps the client waiting and returns true, or returns false.</summary>
     bool TryWriteKeepAlive(IBufferWriter<byte> output);
 
+    /// <summary>The upstream has gone quiet (a wait for bytes will really wait): give back buffers that hold nothing.</summary>
+    void ReleaseIdleBuffers();
+
     /// <summary>
     /// Set when the body could not be rewritten and must not reach the client as it is: for a whole body nothing was
     /// written, and the client gets a 502 saying this; a stream has already ended with the rewriter's own error.
