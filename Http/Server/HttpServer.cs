@@ -42,7 +42,9 @@ internal sealed class HttpServer : IAsyncDisposable
             _listener.DualMode = true;
         }
 
-        _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        // No ReuseAddress: on Linux .NET turns it into SO_REUSEPORT too, and a second instance on the same port would then
+        // start happily and take half the connections. .NET already sets SO_REUSEADDR on Unix listeners by itself, so a
+        // restart still binds while old connections sit in TIME_WAIT.
         _listener.Bind(endpoint);
         LocalEndPoint = (IPEndPoint)_listener.LocalEndPoint!;
     }
