@@ -74,7 +74,7 @@ internal sealed class SniffingResponseRewriter : IResponseRewriter
     }
 
     /// <summary>What <paramref name="body"/> (the first bytes) holds; null while they cannot tell yet.</summary>
-    internal ResponseFraming? Recognise(ReadOnlySpan<byte> body, bool final)
+    private ResponseFraming? Recognise(ReadOnlySpan<byte> body, bool final)
     {
         var start = body.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? body[3..] : body;
         start = start.TrimStart(" \t\r\n"u8);

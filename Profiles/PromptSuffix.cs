@@ -243,8 +243,10 @@ internal static class PromptSuffix
         ReadOnlySpan<byte> quoted = json[start..end];
         ReadOnlySpan<byte> escaped = quoted[1..^1];
         bool isEscaped = escaped.Contains((byte)'\\');
-        byte[] utf8 = Encoding.UTF8.GetBytes(suffix);
-        return JsonStringUnescaper.EndsWith(escaped, isEscaped, utf8);
+        // Suffixes are short switches such as "\n\n/no_think": encoded on the stack, not allocated per request.
+        int most = Encoding.UTF8.GetMaxByteCount(suffix.Length);
+        Span<byte> utf8 = most <= 256 ? stackalloc byte[most] : new byte[most];
+        return JsonStringUnescaper.EndsWith(escaped, isEscaped, utf8[..Encoding.UTF8.GetBytes(suffix, utf8)]);
     }
 
     private static bool AppendToMessages(JsonArray messages, string suffix, ICollection<string>? changes)
