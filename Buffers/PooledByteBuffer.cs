@@ -5,7 +5,8 @@ namespace CotProxy.Buffers;
 /// <summary>A growable byte buffer on <see cref="ArrayPool{T}"/>, reused across events and requests; Dispose returns it.</summary>
 internal sealed class PooledByteBuffer : IBufferWriter<byte>, IDisposable
 {
-    private const int MaxPooledBytes = 1024 * 1024;
+    /// <summary>The largest array taken from (and given back to) the pool; larger ones are plain arrays, dropped after use.</summary>
+    public const int MaxPooledBytes = 1024 * 1024;
 
     // A released buffer this large asks for a collection soon (LargeBufferCollector): an idle process runs no GC.
     private const int LargeBufferBytes = 4 * 1024 * 1024;

@@ -26,8 +26,8 @@ internal static class UpstreamRequest
         if (bufferedBody is { } body)
         {
             // ByteArrayContent lets SocketsHttpHandler send a small body in the same write as the request head.
-            message.Content = MemoryMarshal.TryGetArray(body, out var segment)
-                ? new ByteArrayContent(segment.Array!, segment.Offset, segment.Count)
+            message.Content = body.Length > CopiedBodyContent.MinBytes ? new CopiedBodyContent(body)
+                : MemoryMarshal.TryGetArray(body, out var segment) ? new ByteArrayContent(segment.Array!, segment.Offset, segment.Count)
                 : new ReadOnlyMemoryContent(body);
         }
         else if (request.HasBody && forwardClientBody)
