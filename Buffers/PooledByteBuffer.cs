@@ -21,6 +21,9 @@ internal sealed class PooledByteBuffer : IBufferWriter<byte>, IDisposable
 
     public int Length => _length;
 
+    /// <summary>The size of the array held now (0 once released).</summary>
+    public int Capacity => _buffer.Length;
+
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _length);
 
     public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _length);

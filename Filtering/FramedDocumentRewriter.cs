@@ -45,8 +45,14 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
     /// <summary>Choice lookups so far: a test holds this to one per choice of each document.</summary>
     internal long ChoiceLookups => _json.ChoiceLookups;
 
+    /// <summary>Array capacity held between reads: what <see cref="ReleaseIdleBuffers"/> gives back when no frame is incomplete.</summary>
+    internal int BufferCapacity => _held.Capacity + _joined.Capacity + _rewritten.Capacity;
+
     public void ReleaseIdleBuffers()
     {
+        // Between writes _joined and _rewritten hold only what was already written out: they are scratch, never state.
+        _joined.Clear();
+        _rewritten.Clear();
         _held.ReleaseIfEmpty();
         _joined.ReleaseIfEmpty();
         _rewritten.ReleaseIfEmpty();

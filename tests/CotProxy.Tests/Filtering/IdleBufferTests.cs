@@ -25,6 +25,44 @@ public sealed class IdleBufferTests
         }
     }
 
+    [Theory]
+    [InlineData("EventStream", "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"<think>secret\"}}]}\n\n")]
+    [InlineData("EventStream", "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"</think>An\"}}]}\n\n")]
+    [InlineData("EventStream", "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"answer\"}}]}\n\n")]
+    [InlineData("EventStream", "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"an\"}}]}\ndata: {\"x\":1}\n\n")]
+    [InlineData("Ndjson", "{\"message\":{\"content\":\"<think>secret\"}}\n")]
+    public void ReleaseIdleBuffers_AfterWholeEvents_HoldsNoArray(string framingName, string events)
+    {
+        var bytes = Encoding.UTF8.GetBytes(events);
+        foreach (var mode in new[] { ThinkMode.Strip, ThinkMode.Split })
+        {
+            using var rewriter = new FramedDocumentRewriter(Enum.Parse<ResponseFraming>(framingName), new ResponseRewriteOptions { Mode = mode }, 1 << 20);
+            var output = new ArrayBufferWriter<byte>();
+            rewriter.Write(bytes, output);
+
+            rewriter.ReleaseIdleBuffers();
+
+            // A thousand idle filtered streams held 4 KiB each in the rewritten-event scratch buffer (dotnet-dump gcroot).
+            Assert.Equal(0, rewriter.BufferCapacity);
+        }
+    }
+
+    [Fact]
+    public void ReleaseIdleBuffers_IncompleteEvent_KeepsIt()
+    {
+        var first = Encoding.UTF8.GetBytes("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ans");
+        var second = Encoding.UTF8.GetBytes("wer\"}}]}\n\n");
+        using var rewriter = new FramedDocumentRewriter(ResponseFraming.EventStream, new ResponseRewriteOptions { Mode = ThinkMode.Strip }, 1 << 20);
+        var output = new ArrayBufferWriter<byte>();
+
+        rewriter.Write(first, output);
+        rewriter.ReleaseIdleBuffers();
+        Assert.True(rewriter.BufferCapacity >= first.Length);
+        rewriter.Write(second, output);
+
+        Assert.Equal("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"answer\"}}]}\n\n", Encoding.UTF8.GetString(output.WrittenSpan));
+    }
+
     private static string Run(ResponseFraming framing, ResponseRewriteOptions options, byte[] body, int piece, bool release)
     {
         using var rewriter = ResponseRewriterFactory.Create(framing, options)!;
