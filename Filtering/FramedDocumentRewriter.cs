@@ -278,6 +278,7 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
 
         if (_rewritten.Length == 0)
         {
+            WriteClientState(raw, output);
             return;
         }
 
@@ -298,6 +299,31 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
                 output.Write(_rewritten.WrittenSpan);
                 output.Write(terminator);
             }
+        }
+    }
+
+    /// <summary>
+    /// A dropped event still hands the client its "id" and "retry" fields, as an event without data: a client that
+    /// reconnects with Last-Event-ID then resumes after the event it was denied, neither missing nor repeating one.
+    /// </summary>
+    private static void WriteClientState(ReadOnlySpan<byte> raw, IBufferWriter<byte> output)
+    {
+        ReadOnlySpan<byte> rest = raw;
+        ReadOnlySpan<byte> lastTerminator = default;
+        while (!rest.IsEmpty)
+        {
+            ReadOnlySpan<byte> line = SseLines.Next(ref rest, out ReadOnlySpan<byte> terminator);
+            if (SseLines.IsClientState(line))
+            {
+                output.Write(line);
+                output.Write(terminator.IsEmpty ? "\n"u8 : terminator);
+                lastTerminator = terminator.IsEmpty ? "\n"u8 : terminator;
+            }
+        }
+
+        if (!lastTerminator.IsEmpty)
+        {
+            output.Write(lastTerminator);
         }
     }
 

@@ -22,6 +22,15 @@ internal static class SseLines
         return line;
     }
 
+    /// <summary>
+    /// An "id" or "retry" field line: state the client keeps even from an event that dispatches nothing (WHATWG §9.2.6:
+    /// the last event ID is set before an empty data buffer ends the dispatch; "retry" sets the reconnection time).
+    /// </summary>
+    public static bool IsClientState(ReadOnlySpan<byte> line) => IsField(line, "id"u8) || IsField(line, "retry"u8);
+
+    private static bool IsField(ReadOnlySpan<byte> line, ReadOnlySpan<byte> name) =>
+        line.StartsWith(name) && (line.Length == name.Length || line[name.Length] == (byte)':');
+
     /// <summary>A "data" field line: the value after the colon, without one leading space (WHATWG §9.2.6).</summary>
     public static bool TryGetData(ReadOnlySpan<byte> line, out ReadOnlySpan<byte> value)
     {

@@ -181,6 +181,25 @@ public sealed class SseResponseRewriterTests
     }
 
     [Fact]
+    public void Rewrite_DroppedEventsWithIdAndRetry_FieldsKeptAsEventsWithoutData()
+    {
+        // WHATWG HTML §9.2.6: an id-only block sets the client's last event ID and dispatches nothing.
+        string input = "id: 1\n" + Chunk("{\"content\":\"<think>why\"}")
+            + "event: delta\nid: 2\nretry: 3000\n" + Chunk("{\"content\":\" secret\"}")
+            + "id:3\r\n" + Chunk("{\"content\":\"</think>\"}").Replace("\n", "\r\n")
+            + "id: 4\n" + Chunk("{\"content\":\"Because\"}");
+        string expected = "id: 1\n\n" + "id: 2\nretry: 3000\n\n" + "id:3\r\n\r\n" + "id: 4\n" + Chunk("{\"content\":\"Because\"}");
+        Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
+    public void Rewrite_DroppedEventWithoutId_NothingWritten()
+    {
+        string input = "event: delta\n: comment\n" + Chunk("{\"content\":\"<think>why</think>\"}") + Chunk("{\"content\":\"So\"}");
+        Assert.Equal(Chunk("{\"content\":\"So\"}"), RunEverySplit(input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
     public void Rewrite_StripMode_SeparatedReasoningRemovedAndEventDropped()
     {
         string input = Chunk("{\"content\":null,\"reasoning_content\":\"hmm\"}") + Chunk("{\"content\":\"Hi\",\"reasoning_content\":null}");
