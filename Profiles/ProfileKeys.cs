@@ -30,5 +30,13 @@ internal static class ProfileKeys
     public static bool IsInteger(string key) => key is "top_k" or "max_tokens" or "n" or "seed"
         or "num_ctx" or "num_predict" or "repeat_last_n" or "batch_size";
 
-    public static bool IsBoolean(string key) => key is "echo" or "stream" or "mirostat";
+    public static bool IsBoolean(string key) => key is "echo" or "stream";
+
+    /// <summary>
+    /// 0, 1 or 2, not the boolean the original's table made it: llama.cpp's server and Ollama both take mirostat as
+    /// 0 (off), 1 (Mirostat) or 2 (Mirostat 2.0).
+    /// </summary>
+    public const string Mirostat = "mirostat";
+
+    public static bool IsTyped(string key) => IsFloat(key) || IsInteger(key) || IsBoolean(key) || key == Mirostat;
 }

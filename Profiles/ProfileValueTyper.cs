@@ -16,7 +16,7 @@ internal static class ProfileValueTyper
     {
         if (isJson)
         {
-            if (ProfileKeys.IsFloat(key) || ProfileKeys.IsInteger(key) || ProfileKeys.IsBoolean(key))
+            if (ProfileKeys.IsTyped(key))
             {
                 throw new FormatException($"expects {Expected(key)}, got the JSON value {Quote(valueText)}");
             }
@@ -56,6 +56,18 @@ internal static class ProfileValueTyper
 
             typeName = "number";
             return NumberNode(text);
+        }
+
+        if (key == ProfileKeys.Mirostat)
+        {
+            // "false" is how the original's table wrote it off; "true" does not say which of 1 and 2 is meant.
+            typeName = "number";
+            return text switch
+            {
+                "0" or "1" or "2" => NumberNode(text),
+                _ when text.Equals("false", StringComparison.OrdinalIgnoreCase) => NumberNode("0"),
+                _ => throw new FormatException($"expects {Expected(key)}, got {Quote(text)}"),
+            };
         }
 
         if (ProfileKeys.IsBoolean(key))
@@ -98,6 +110,7 @@ internal static class ProfileValueTyper
         ProfileKeys.IsFloat(key) ? "a number (e.g. 0.7)"
         : ProfileKeys.IsInteger(key) ? "an integer (e.g. 40)"
         : ProfileKeys.IsBoolean(key) ? "true or false"
+        : key == ProfileKeys.Mirostat ? "0, 1 or 2 (0 off, 1 Mirostat, 2 Mirostat 2.0; false is taken as 0)"
         : "a value";
 
     /// <summary>RFC 8259 §6 number grammar: <c>-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?</c>. Rejects <c>+1</c>, <c>.5</c>, <c>01</c>, <c>1.</c>, <c>NaN</c>.</summary>

@@ -153,7 +153,10 @@ public sealed class ProfileSetParseTests
     [InlineData("batch_size", "512", "512")]
     [InlineData("echo", "false", "false")]
     [InlineData("stream", "True", "true")]
-    [InlineData("mirostat", "FALSE", "false")]
+    [InlineData("mirostat", "0", "0")]
+    [InlineData("mirostat", "1", "1")]
+    [InlineData("mirostat", "2", "2")]
+    [InlineData("mirostat", "FALSE", "0")]
     public void Parse_TypedKey_SentAsItsType(string key, string value, string json)
     {
         ProfileEntry entry = Entry(Single($"model=m,{key}={value}"), key);
@@ -330,6 +333,8 @@ public sealed class ProfileSetParseTests
     [InlineData("model=m,seed=99999999999999999999", "LLM_PARAMS: profile 1 (model=m), key \"seed\": expects an integer (e.g. 40), got \"99999999999999999999\"")]
     [InlineData("model=m,stream=yes", "LLM_PARAMS: profile 1 (model=m), key \"stream\": expects true or false, got \"yes\"")]
     [InlineData("model=m,echo=1", "LLM_PARAMS: profile 1 (model=m), key \"echo\": expects true or false, got \"1\"")]
+    [InlineData("model=m,mirostat=true", "LLM_PARAMS: profile 1 (model=m), key \"mirostat\": expects 0, 1 or 2 (0 off, 1 Mirostat, 2 Mirostat 2.0; false is taken as 0), got \"true\"")]
+    [InlineData("model=m,mirostat=3", "LLM_PARAMS: profile 1 (model=m), key \"mirostat\": expects 0, 1 or 2 (0 off, 1 Mirostat, 2 Mirostat 2.0; false is taken as 0), got \"3\"")]
     [InlineData("model=m,think_mode=hide", "LLM_PARAMS: profile 1 (model=m), key \"think_mode\": expects strip, split or keep, got \"hide\"")]
     [InlineData("model=m,think_starts_open=maybe", "LLM_PARAMS: profile 1 (model=m), key \"think_starts_open\": expects true or false, got \"maybe\"")]
     [InlineData("model=m,enable_think_tag_filtering=on", "LLM_PARAMS: profile 1 (model=m), key \"enable_think_tag_filtering\": expects true or false, got \"on\"")]
