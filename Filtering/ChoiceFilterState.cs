@@ -63,7 +63,7 @@ internal sealed class ChoiceFilterState : IDisposable
             return false;
         }
 
-        return _content.State == ThinkTagStripperState.Thought && _content.HeldBytes == 0 && (_text is null || _text.InThought);
+        return _content.State == ThinkTagStripperState.Thought && _content.ThoughtStarted && _content.HeldBytes == 0 && (_text is null || _text.InThought);
     }
 
     /// <summary>True while this choice is inside thinking the client does not see.</summary>

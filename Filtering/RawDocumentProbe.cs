@@ -141,7 +141,7 @@ internal sealed class RawDocumentProbe
         // property of its object, escaped the way it re-escapes (\n \r \t), and no model to rename.
         ReadOnlySpan<byte> raw = json.Slice(value + 1, close);
         int end = value + close + 2;
-        if (end >= json.Length || json[end] != (byte)'}' || HasEscapeOtherThanLineBreaks(raw)
+        if (end >= json.Length || json[end] != (byte)'}' || HasEscapeOtherThanLineBreaks(raw) || EndsWithWhitespace(raw)
             || (_model is not null && names.ModelCount > 0))
         {
             return ProbeVerdict.FullPath;
@@ -154,6 +154,10 @@ internal sealed class RawDocumentProbe
 
     private static bool InThought(JsonRewriteContext context, int index, bool role) =>
         context.TryGetChoice(index, out ChoiceFilterState? choice) && choice.IsSteadyThought(role);
+
+    /// <summary>Whitespace at a thought's end is held by the stripper (it may be the margin before the end tag), so the full path decides.</summary>
+    private static bool EndsWithWhitespace(ReadOnlySpan<byte> raw) =>
+        raw[^1] is (byte)' ' || (raw.Length >= 2 && raw[^2] == (byte)'\\' && raw[^1] is (byte)'n' or (byte)'r' or (byte)'t');
 
     private static bool HasEscapeOtherThanLineBreaks(ReadOnlySpan<byte> raw)
     {

@@ -21,10 +21,12 @@ internal sealed class ThinkTagStripper : IDisposable
     private readonly byte[] _tail;
     private int _tailLength;
     private PooledByteBuffer? _pending;
+    private PooledByteBuffer? _thoughtWhitespace;
     private ThinkTagStripperState _state;
     private bool _tagSeen;
     private bool _answerStarted;
     private bool _blockRemoved;
+    private bool _thoughtStarted;
 
     public ThinkTagStripper(ReadOnlySpan<byte> startTag, ReadOnlySpan<byte> endTag, bool startsOpen)
     {
@@ -54,8 +56,11 @@ internal sealed class ThinkTagStripper : IDisposable
     /// <summary>Inside a thought, or holding what may begin a tag: the next text may be thinking.</summary>
     public bool MayBeInThought => _state != ThinkTagStripperState.Answer || _tailLength > 0;
 
-    /// <summary>Bytes currently held back (tag prefix, leading whitespace, open thought).</summary>
-    public int HeldBytes => _tailLength + (_pending?.Length ?? 0);
+    /// <summary>Bytes currently held back (tag prefix, leading whitespace, open thought, a separated thought's trailing whitespace).</summary>
+    public int HeldBytes => _tailLength + (_pending?.Length ?? 0) + (_thoughtWhitespace?.Length ?? 0);
+
+    /// <summary>The current thought has shown a byte other than whitespace: whitespace from here on is its text, not its margin.</summary>
+    public bool ThoughtStarted => _thoughtStarted;
 
     /// <summary>Filters <paramref name="input"/>; answer text goes to <paramref name="answer"/>, thinking to <paramref name="thinking"/> (null drops it).</summary>
     public void Process(ReadOnlySpan<byte> input, IBufferWriter<byte> answer, IBufferWriter<byte>? thinking)
@@ -94,7 +99,7 @@ internal sealed class ThinkTagStripper : IDisposable
                 break;
             case ThinkTagStripperState.Thought:
                 // A block never closed (finish_reason "length"): dropped in strip mode.
-                thinking?.Write(tail);
+                WriteThought(tail, thinking);
                 break;
             case ThinkTagStripperState.OpenThought:
                 // No end tag at all: the model did not think, the held text is the answer.
@@ -110,6 +115,8 @@ internal sealed class ThinkTagStripper : IDisposable
     {
         _tailLength = 0;
         _pending?.Clear();
+        _thoughtWhitespace?.Clear();
+        _thoughtStarted = false;
         _state = _startsOpen ? ThinkTagStripperState.OpenThought : ThinkTagStripperState.Answer;
         _tagSeen = false;
         _answerStarted = false;
@@ -120,6 +127,8 @@ internal sealed class ThinkTagStripper : IDisposable
     {
         _pending?.Dispose();
         _pending = null;
+        _thoughtWhitespace?.Dispose();
+        _thoughtWhitespace = null;
     }
 
     private void Scan(ReadOnlySpan<byte> data, IBufferWriter<byte> answer, IBufferWriter<byte>? thinking)
@@ -180,9 +189,11 @@ internal sealed class ThinkTagStripper : IDisposable
                 EmitThought(data[..end], thinking);
                 if (_state == ThinkTagStripperState.OpenThought && _pending is not null)
                 {
-                    thinking?.Write(_pending.WrittenSpan);
+                    WriteThought(_pending.WrittenSpan, thinking);
                     _pending.Clear();
                 }
+
+                EndThought();
 
                 _state = ThinkTagStripperState.Answer;
                 _tagSeen = true;
@@ -248,7 +259,7 @@ internal sealed class ThinkTagStripper : IDisposable
 
         if (_state != ThinkTagStripperState.OpenThought)
         {
-            thinking?.Write(text);
+            WriteThought(text, thinking);
             return;
         }
 
@@ -260,10 +271,72 @@ internal sealed class ThinkTagStripper : IDisposable
         }
 
         // Too long to still be a missing-thought answer: commit to thinking and stop holding.
-        thinking?.Write(_pending.WrittenSpan);
+        WriteThought(_pending.WrittenSpan, thinking);
         _pending.Clear();
-        thinking?.Write(text);
+        WriteThought(text, thinking);
         _state = ThinkTagStripperState.Thought;
+    }
+
+    /// <summary>
+    /// Thought text, without the blank lines around it: "&lt;think&gt;\nWhy.\n&lt;/think&gt;" separates as "Why.", as Ollama's
+    /// thinking parser (thinking/parser.go) trims it. Whitespace at a thought's start is dropped; whitespace that may be its
+    /// end is held (at most <see cref="MaxHeldWhitespace"/> bytes) until more text shows it was not.
+    /// </summary>
+    private void WriteThought(ReadOnlySpan<byte> text, IBufferWriter<byte>? thinking)
+    {
+        if (!_thoughtStarted)
+        {
+            text = text[CountLeadingWhitespace(text)..];
+            if (text.IsEmpty)
+            {
+                return;
+            }
+
+            _thoughtStarted = true;
+        }
+
+        if (thinking is null || text.IsEmpty)
+        {
+            return;
+        }
+
+        int keep = text.Length;
+        while (keep > 0 && IsWhitespace(text[keep - 1]))
+        {
+            keep--;
+        }
+
+        if (keep > 0 && _thoughtWhitespace is { Length: > 0 })
+        {
+            thinking.Write(_thoughtWhitespace.WrittenSpan);
+            _thoughtWhitespace.Clear();
+        }
+
+        thinking.Write(text[..keep]);
+        ReadOnlySpan<byte> trailing = text[keep..];
+        if (trailing.IsEmpty)
+        {
+            return;
+        }
+
+        _thoughtWhitespace ??= new PooledByteBuffer(64);
+        if (_thoughtWhitespace.Length + trailing.Length > MaxHeldWhitespace)
+        {
+            // A run this long is part of the thought, not its margin.
+            thinking.Write(_thoughtWhitespace.WrittenSpan);
+            _thoughtWhitespace.Clear();
+            thinking.Write(trailing);
+            return;
+        }
+
+        _thoughtWhitespace.Append(trailing);
+    }
+
+    /// <summary>The thought's end tag: whitespace held before it was its margin.</summary>
+    private void EndThought()
+    {
+        _thoughtWhitespace?.Clear();
+        _thoughtStarted = false;
     }
 
     private void FlushPending(IBufferWriter<byte> answer)
@@ -309,11 +382,13 @@ internal sealed class ThinkTagStripper : IDisposable
     private static int CountLeadingWhitespace(ReadOnlySpan<byte> text)
     {
         int i = 0;
-        while (i < text.Length && text[i] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r')
+        while (i < text.Length && IsWhitespace(text[i]))
         {
             i++;
         }
 
         return i;
     }
+
+    private static bool IsWhitespace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r';
 }

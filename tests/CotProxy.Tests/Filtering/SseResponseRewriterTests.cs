@@ -161,8 +161,8 @@ public sealed class SseResponseRewriterTests
     [Fact]
     public void Rewrite_SplitModeEventWhollyInThought_MovedByTheFastPathAsTheFullPathWould()
     {
-        string input = Chunk("{\"content\":\"<think>why\"}") + Chunk("{\"content\":\" middle\\n\"}") + Chunk("{\"content\":\"</think>Because\"}");
-        string expected = Chunk("{\"content\":\"\",\"reasoning\":\"why\"}") + Chunk("{\"content\":\"\",\"reasoning\":\" middle\\n\"}") + Chunk("{\"content\":\"Because\"}");
+        string input = Chunk("{\"content\":\"<think>why\"}") + Chunk("{\"content\":\" mid\\ndle\"}") + Chunk("{\"content\":\"</think>Because\"}");
+        string expected = Chunk("{\"content\":\"\",\"reasoning\":\"why\"}") + Chunk("{\"content\":\"\",\"reasoning\":\" mid\\ndle\"}") + Chunk("{\"content\":\"Because\"}");
         var options = new ResponseRewriteOptions { Mode = ThinkMode.Split, ReasoningField = "reasoning" };
         Assert.Equal(expected, RunEverySplit(input, options));
         using var rewriter = (FramedDocumentRewriter)ResponseRewriterFactory.Create(ResponseFraming.EventStream, options)!;
@@ -178,6 +178,27 @@ public sealed class SseResponseRewriterTests
         using var rewriter = (FramedDocumentRewriter)ResponseRewriterFactory.Create(ResponseFraming.EventStream, new ResponseRewriteOptions())!;
         rewriter.Write(Encoding.UTF8.GetBytes(input), new ArrayBufferWriter<byte>());
         Assert.Equal(2, rewriter.ProbePasses);
+    }
+
+    [Fact]
+    public void Rewrite_SplitMode_BlankLinesAroundTheThoughtTrimmed()
+    {
+        string input = Chunk("{\"content\":\"<think>\"}") + Chunk("{\"content\":\"\\n\\n\"}") + Chunk("{\"content\":\"Why\\n\"}")
+            + Chunk("{\"content\":\"\\nso \"}") + Chunk("{\"content\":\"it is.\\n \\n\"}") + Chunk("{\"content\":\"</think>\\n\\nBecause\"}");
+        var options = new ResponseRewriteOptions { Mode = ThinkMode.Split };
+        string output = RunEverySplit(input, options);
+        var events = RewriterHarness.SseData(output);
+
+        Assert.Equal("Why\n\nso it is.", RewriterHarness.VisibleText(events, "reasoning_content")[0]);
+        Assert.Equal("Because", RewriterHarness.VisibleText(events)[0]);
+    }
+
+    [Fact]
+    public void Rewrite_SplitModeWholeBody_BlankLinesAroundTheThoughtTrimmed()
+    {
+        string input = "{\"choices\":[{\"index\":0,\"message\":{\"content\":\"<think>\\n  Why\\n\\nso.\\n\\n</think>\\n\\nBecause\"}}]}";
+        string output = Encoding.UTF8.GetString(RewriterHarness.Run("application/json", new ResponseRewriteOptions { Mode = ThinkMode.Split }, Encoding.UTF8.GetBytes(input), 0));
+        Assert.Equal("{\"choices\":[{\"index\":0,\"message\":{\"content\":\"Because\",\"reasoning_content\":\"Why\\n\\nso.\"}}]}", output);
     }
 
     [Fact]
