@@ -6,7 +6,7 @@ using System.Text;
 namespace CotProxy.Bench.Soak;
 
 /// <summary>
-/// <c>soak --proxy-port P --proxy-pid PID --upstream-port U --sse FILE [--duration 3600] [--warmup 30] [--settle 10]
+/// <c>soak --proxy-port P --proxy-pid PID --upstream-port U --sse FILE [--duration 3600] [--warmup 30] [--settle 30]
 /// [--sample-every 10] [--csv FILE] [--json-connections 4] [--stream-connections 8] [--json-pause-ms 20]
 /// [--hang-timeout 30]</c>: serves the fake upstream on U, and drives the proxy on P (which forwards to U) with
 /// kept-alive JSON requests and SSE streams, filtered and not, with upstream faults and vanishing clients, all at once.
@@ -28,7 +28,11 @@ internal static class Program
             ["--upstream-port"] = 0,
             ["--duration"] = 3600,
             ["--warmup"] = 30,
-            ["--settle"] = 10,
+            // Long enough for the proxy's idle state to be reached: the fake upstream closes idle connections after 5 s
+            // and the proxy's pool drops them within about 10 s more (measured); an idle thread-pool worker exits after
+            // 20 s (the runtime's PortableThreadPool). With 10 s, the readings held up to 12 pooled connections in
+            // CLOSE-WAIT and up to 4 extra workers, however many the last seconds of load left: noise above the +4 goals.
+            ["--settle"] = 30,
             ["--sample-every"] = 10,
             ["--json-connections"] = 4,
             ["--stream-connections"] = 8,
@@ -254,7 +258,7 @@ internal static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: soak --proxy-port P --proxy-pid PID --upstream-port U --sse FILE [--duration 3600] [--warmup 30] [--settle 10] [--sample-every 10] [--csv FILE] [--json-connections 4] [--stream-connections 8] [--json-pause-ms 20] [--hang-timeout 30]");
+        Console.Error.WriteLine("usage: soak --proxy-port P --proxy-pid PID --upstream-port U --sse FILE [--duration 3600] [--warmup 30] [--settle 30] [--sample-every 10] [--csv FILE] [--json-connections 4] [--stream-connections 8] [--json-pause-ms 20] [--hang-timeout 30]");
         return 2;
     }
 }
