@@ -8,11 +8,12 @@ namespace CotProxy.Bench.Soak;
 /// <summary>
 /// <c>soak --proxy-port P --proxy-pid PID --upstream-port U --sse FILE [--duration 3600] [--warmup 30] [--settle 30]
 /// [--sample-every 10] [--csv FILE] [--json-connections 4] [--stream-connections 8] [--json-pause-ms 20]
-/// [--hang-timeout 30]</c>: serves the fake upstream on U, and drives the proxy on P (which forwards to U) with
+/// [--hang-timeout 30] [--self-check]</c>: serves the fake upstream on U, and drives the proxy on P (which forwards to U) with
 /// kept-alive JSON requests and SSE streams, filtered and not, with upstream faults and vanishing clients, all at once.
 /// After the warm-up the load pauses for the settle time and the proxy's RSS, threads and descriptors are the baseline;
 /// after the whole duration and the same settle they are compared with it. Exits 1 when a goal fails, 2 when the
-/// reference responses cannot be fetched.
+/// reference responses cannot be fetched. <c>--self-check</c> puts a relay that hides cuts (<see cref="CutHidingRelay"/>)
+/// between the clients and the proxy, and exits 0 only when the soak counted responses that looked whole but were not.
 /// </summary>
 internal static class Program
 {
@@ -41,6 +42,7 @@ internal static class Program
         };
         string? ssePath = null;
         string? csvPath = null;
+        var selfCheck = false;
         for (var i = 0; i < args.Length; i++)
         {
             if (options.ContainsKey(args[i]) && i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var value) && value >= 0)
@@ -51,6 +53,10 @@ internal static class Program
             else if (args[i] == "--sse" && i + 1 < args.Length)
             {
                 ssePath = args[++i];
+            }
+            else if (args[i] == "--self-check")
+            {
+                selfCheck = true;
             }
             else if (args[i] == "--csv" && i + 1 < args.Length)
             {
@@ -68,10 +74,10 @@ internal static class Program
             return Usage();
         }
 
-        return await RunAsync(options, File.ReadAllBytes(ssePath), csvPath);
+        return await RunAsync(options, File.ReadAllBytes(ssePath), csvPath, selfCheck);
     }
 
-    private static async Task<int> RunAsync(Dictionary<string, int> options, byte[] sse, string? csvPath)
+    private static async Task<int> RunAsync(Dictionary<string, int> options, byte[] sse, string? csvPath, bool selfCheck)
     {
         var pid = options["--proxy-pid"];
         var proxy = new IPEndPoint(IPAddress.Loopback, options["--proxy-port"]);
@@ -79,6 +85,13 @@ internal static class Program
         using var stopUpstream = new CancellationTokenSource();
         using var upstream = new SoakUpstream(options["--upstream-port"], sse);
         var upstreamTask = upstream.RunAsync(stopUpstream.Token);
+        using var relay = selfCheck ? new CutHidingRelay(proxy) : null;
+        var relayTask = relay?.RunAsync(stopUpstream.Token) ?? Task.CompletedTask;
+        if (relay is not null)
+        {
+            Log($"self-check: the clients go through a relay that hides the proxy's cuts ({relay.EndPoint}); the soak must count them");
+            proxy = relay.EndPoint;
+        }
 
         var references = await FetchReferencesAsync(proxy, hangTimeout, upstream.SseBody);
         if (references is null)
@@ -115,8 +128,19 @@ internal static class Program
         await samplerTask;
         await stopUpstream.CancelAsync();
         await upstreamTask;
+        await relayTask;
 
-        return Report(options, tally, samples, baseline, end, clock.Elapsed);
+        var failed = Report(options, tally, samples, baseline, end, clock.Elapsed);
+        if (!selfCheck)
+        {
+            return failed ? 1 : 0;
+        }
+
+        var caught = tally.Total(Outcome.FailLooksWholeIsNot);
+        Console.Out.WriteLine(caught > 0
+            ? $"self-check: passed, {caught} responses that looked whole but were not were counted"
+            : "self-check: FAILED, the hidden cuts were not counted");
+        return caught > 0 ? 0 : 1;
 
         async Task LoadAsync(int seconds)
         {
@@ -209,7 +233,7 @@ internal static class Program
         return references;
     }
 
-    private static int Report(Dictionary<string, int> options, Tally tally, List<(double Seconds, string Phase, ProcessSample Sample)> samples,
+    private static bool Report(Dictionary<string, int> options, Tally tally, List<(double Seconds, string Phase, ProcessSample Sample)> samples,
         ProcessSample? baseline, ProcessSample? end, TimeSpan elapsed)
     {
         var load = samples.Where(s => s.Phase == "load").Select(s => s.Sample).ToList();
@@ -249,7 +273,7 @@ internal static class Program
             tally.Total(Outcome.Whole) > 0 && cuts > 0 && tally.Total(Outcome.ClientVanished) > 0);
         Console.Out.Write(text.ToString());
         Console.Out.WriteLine(failed ? "soak: FAILED" : "soak: all goals met");
-        return failed ? 1 : 0;
+        return failed;
     }
 
     private static double Mean(IEnumerable<ProcessSample> samples) => samples.Average(s => s.RssKb) / 1024.0;
@@ -258,7 +282,7 @@ internal static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: soak --proxy-port P --proxy-pid PID --upstream-port U --sse FILE [--duration 3600] [--warmup 30] [--settle 30] [--sample-every 10] [--csv FILE] [--json-connections 4] [--stream-connections 8] [--json-pause-ms 20] [--hang-timeout 30]");
+        Console.Error.WriteLine("usage: soak --proxy-port P --proxy-pid PID --upstream-port U --sse FILE [--duration 3600] [--warmup 30] [--settle 30] [--sample-every 10] [--csv FILE] [--json-connections 4] [--stream-connections 8] [--json-pause-ms 20] [--hang-timeout 30] [--self-check]");
         return 2;
     }
 }
