@@ -46,7 +46,16 @@ internal sealed class Exchange : IDisposable
             if (_socket is null)
             {
                 _socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                await _socket.ConnectAsync(_proxy);
+                using var timeout = new CancellationTokenSource(_hangTimeout);
+                try
+                {
+                    await _socket.ConnectAsync(_proxy, timeout.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    // A proxy that stops accepting leaves the connect waiting in its backlog: a hang too.
+                    throw new ExchangeAbortedException(Outcome.FailHang);
+                }
             }
 
             _start = _end = 0;

@@ -24,7 +24,7 @@ internal enum Outcome
     /// <summary>Framing complete, but the bytes differ from the reference: a response that looks whole but is not.</summary>
     FailLooksWholeIsNot,
 
-    /// <summary>No byte for the hang timeout while the response was not finished.</summary>
+    /// <summary>No byte for the hang timeout while the response was not finished, or no connection accepted in that time.</summary>
     FailHang,
 
     /// <summary>Cut (any of the three ways) although no fault was injected.</summary>
