@@ -1,7 +1,6 @@
 using CotProxy.Filtering;
 using CotProxy.Http.Server;
 
-
 namespace CotProxy.Api;
 
 /// <summary>Which framing an upstream response has, read from its Content-Type (the request's <c>stream</c> flag is not trusted).</summary>

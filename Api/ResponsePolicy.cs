@@ -1,9 +1,6 @@
 using CotProxy.Filtering;
 using CotProxy.Profiles;
 
-
-
-
 namespace CotProxy.Api;
 
 /// <summary>

@@ -1,7 +1,5 @@
 using CotProxy.Logging;
 
-
-
 namespace CotProxy.Http.Server;
 
 /// <summary>

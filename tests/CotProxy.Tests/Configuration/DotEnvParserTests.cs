@@ -1,7 +1,5 @@
 using CotProxy.Configuration;
 
-
-
 namespace CotProxy.Tests.Configuration;
 
 public sealed class DotEnvParserTests

@@ -1,7 +1,5 @@
 using CotProxy.Profiles;
 
-
-
 namespace CotProxy.Tests.Profiles;
 
 public sealed class ValueEscapesTests
