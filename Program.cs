@@ -93,7 +93,7 @@ internal static class Program
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 
-        Log.Info($"cot-proxy {Version} listening on http://{FormatEndPoint(host.LocalEndPoint)} -> {host.Target}{(settings.Demo ? " (demo model)" : "")}");
+        Log.Info($"cot-proxy {Version} listening on http://{FormatEndPoint(host.LocalEndPoint)} -> {LogRedaction.Url(host.Target)}{(settings.Demo ? " (demo model)" : "")}");
         if (settings.EnableThinkTagFiltering)
         {
             Log.Info("thinking filter on for every model without a profile of its own (ENABLE_THINK_TAG_FILTERING)");
