@@ -18,6 +18,10 @@ internal sealed class HttpServer : IAsyncDisposable
     private const int AcceptRetryMs = 10;
     private const int MaxAcceptBackoffMs = 1000;
 
+    // A run of failed accepts ends once accepts have worked this long without a failure: near the limit, every freed
+    // descriptor lets one accept through before the next fails, and that must not log a pair of lines each time.
+    private const int AcceptRecoveredMs = 1000;
+
     private readonly IHttpHandler _handler;
     private readonly IErrorResponseWriter _errors;
     private readonly HttpLimits _limits;
@@ -103,9 +107,10 @@ internal sealed class HttpServer : IAsyncDisposable
 
     private async Task AcceptLoopAsync()
     {
-        // A run of failed accepts is logged twice, when it starts and when accepting works again, never per failure.
+        // A run of failed accepts is logged twice, when it starts and when it is over (AcceptRecoveredMs), never per failure.
         var failures = 0;
         var failingSince = 0L;
+        var lastFailure = 0L;
         var failure = "";
         var delayMs = AcceptRetryMs;
         while (!_stopping.IsCancellationRequested)
@@ -124,9 +129,10 @@ internal sealed class HttpServer : IAsyncDisposable
                 // Transient accept failures (a client that reset before accept, descriptor exhaustion) must not stop the
                 // server. Out of descriptors, every accept fails until some close: back off, doubling up to a second, as
                 // nginx stops accepting for a while on EMFILE/ENFILE (ngx_event_accept), so the loop neither spins nor floods the log.
+                lastFailure = Environment.TickCount64;
                 if (failures++ == 0)
                 {
-                    failingSince = Environment.TickCount64;
+                    failingSince = lastFailure;
                     failure = DescribeAcceptError(ex.SocketErrorCode);
                     Log.Warn($"accept failed ({failure}); retrying with back-off up to {MaxAcceptBackoffMs} ms, further failures are counted, not logged");
                 }
@@ -145,11 +151,11 @@ internal sealed class HttpServer : IAsyncDisposable
                 continue;
             }
 
-            if (failures > 0)
+            delayMs = AcceptRetryMs;
+            if (failures > 0 && Environment.TickCount64 - lastFailure >= AcceptRecoveredMs)
             {
                 Log.Info($"accepting again: {failures} accept error(s) ({failure}) in the last {(Environment.TickCount64 - failingSince) / 1000.0:0.#} s");
                 failures = 0;
-                delayMs = AcceptRetryMs;
             }
 
             socket.NoDelay = true;
