@@ -48,7 +48,13 @@ else
   fail "config --env-file .env.example: exit $config_status: $config"
 fi
 
-if ! start_proxy "$binary" --demo --host 127.0.0.1 --port 0; then
+# A script's background job starts with SIGINT and SIGQUIT ignored (nohup: SIGHUP), and the runtime keeps a signal
+# ignored at start ignored: they are set back to their defaults, as a container or service manager starts the proxy
+# (env --default-signal: coreutils 8.31 and later).
+launcher=()
+if env --default-signal=QUIT true 2>/dev/null; then launcher=(env --default-signal=HUP,INT,QUIT,TERM,USR1,USR2); fi
+
+if ! start_proxy "${launcher[@]}" "$binary" --demo --host 127.0.0.1 --port 0; then
   fail "--demo: did not start listening"
   smoke_result "smoke $binary"
   exit 1
@@ -78,9 +84,7 @@ run_clean "$binary" health-check --host 127.0.0.1 --port "$port" >/dev/null 2>&1
 status=$?
 if [ "$status" -eq 1 ]; then pass "health-check with no proxy: exit 1"; else fail "health-check with no proxy: exit $status"; fi
 
-# A script's background job starts with SIGINT and SIGQUIT ignored, and the runtime keeps them so: set back to
-# their defaults, as a container or service manager starts the proxy.
-if start_proxy env --default-signal=INT,QUIT "$binary" --demo --host 127.0.0.1 --port 0; then
+if start_proxy "${launcher[@]}" "$binary" --demo --host 127.0.0.1 --port 0; then
   stop_proxy_expect_zero QUIT
   if grep -q 'info SIGQUIT received' "$PROXY_LOG" && grep -q 'info stopped' "$PROXY_LOG"; then pass "SIGQUIT: graceful stop logged"; else fail "SIGQUIT: $(tail -3 "$PROXY_LOG")"; fi
 else

@@ -12,6 +12,13 @@ namespace CotProxy.Tests.Support;
 /// </summary>
 internal sealed partial class ProxyProcess : IAsyncDisposable
 {
+    private static readonly Lazy<bool> s_envResetsSignals = new(() =>
+    {
+        using var probe = Process.Start(new ProcessStartInfo("env", ["--default-signal=QUIT", "true"]) { RedirectStandardError = true })!;
+        probe.WaitForExit();
+        return probe.ExitCode == 0;
+    });
+
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly string _directory;
@@ -52,15 +59,21 @@ internal sealed partial class ProxyProcess : IAsyncDisposable
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
         var directory = Directory.CreateTempSubdirectory("cot-proxy-process-").FullName;
 
-        // The signals a shell's background job inherits as ignored (SIGINT, SIGQUIT) are set back to their defaults, as
-        // a container or service manager starts the proxy; the runtime keeps a signal ignored at start ignored.
+        // Signals the test run may have inherited as ignored (a shell's background job ignores SIGINT and SIGQUIT, nohup
+        // SIGHUP) are set back to their defaults, as a container or service manager starts the proxy: the runtime keeps a
+        // signal that was ignored at start ignored. env(1) has --default-signal since coreutils 8.31.
         var start = new ProcessStartInfo("env") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add("--default-signal=INT,QUIT");
+        if (s_envResetsSignals.Value)
+        {
+            start.ArgumentList.Add("--default-signal=HUP,INT,QUIT,TERM,USR1,USR2");
+        }
+
         if (maxOpenFiles is { } limit)
         {
-            start.ArgumentList.Add("prlimit");
-            start.ArgumentList.Add($"--nofile={limit}:{limit}");
-            start.ArgumentList.Add("--");
+            start.ArgumentList.Add("bash");
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add($"ulimit -n {limit} && exec \"$@\"");
+            start.ArgumentList.Add("bash");
         }
 
         start.ArgumentList.Add(dotnet);
