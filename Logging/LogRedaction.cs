@@ -107,8 +107,9 @@ internal static class LogRedaction
     /// A request body's logged prefix as text, with the values of secret-named fields masked at any depth. The prefix
     /// may be cut anywhere (mid-name, mid-value, mid-escape), so it is scanned for names, not parsed as JSON: a string
     /// (or a bare word, as JSON5 allows) followed by ':' is a name; when it is secret, its whole value (string, number,
-    /// object or array, cut or not) becomes "***". A body that is not a JSON object or array is read as "name=value"
-    /// pairs instead (<see cref="Parameters"/>).
+    /// object or array, cut or not) becomes "***". A string value whose text is JSON itself (a tool call's arguments) is
+    /// masked the same way. A body that is not a JSON object or array is read as "name=value" pairs instead
+    /// (<see cref="Parameters"/>).
     /// </summary>
     public static string Body(ReadOnlySpan<byte> body)
     {
@@ -126,11 +127,11 @@ internal static class LogRedaction
             var b = body[i];
             int nameEnd;
             bool secret;
+            var closed = false;
             if (b == (byte)'"')
             {
-                nameEnd = StringEnd(body, i);
-                secret = nameEnd <= body.Length && body[nameEnd - 1] == (byte)'"' && nameEnd - i >= 2
-                    && IsNameFollowedByColon(body, nameEnd) && SecretNames.IsSecret(JsonName(body[(i + 1)..(nameEnd - 1)]));
+                nameEnd = StringEnd(body, i, out closed);
+                secret = closed && IsNameFollowedByColon(body, nameEnd) && SecretNames.IsSecret(JsonName(body[(i + 1)..(nameEnd - 1)]));
             }
             else if (IsBareNameByte(b))
             {
@@ -150,6 +151,14 @@ internal static class LogRedaction
 
             if (!secret)
             {
+                // A string value may itself hold JSON, as a tool call's "arguments" does: its fields are masked too.
+                if (b == (byte)'"' && MaskedInnerJson(body[(i + 1)..(closed ? nameEnd - 1 : nameEnd)], closed) is { } masked)
+                {
+                    output.Write(body[copiedUpTo..i]);
+                    output.Write(masked);
+                    copiedUpTo = nameEnd;
+                }
+
                 i = nameEnd;
                 continue;
             }
@@ -167,6 +176,49 @@ internal static class LogRedaction
 
         output.Write(body[copiedUpTo..]);
         return Encoding.UTF8.GetString(output.WrittenSpan);
+    }
+
+    /// <summary>
+    /// A JSON string's content (perhaps cut) whose text is JSON holding a secret field: the string again, quoted, with
+    /// that field masked; null when there is nothing to mask. Only a string with an escaped quote can hold a JSON name,
+    /// so any other costs one search.
+    /// </summary>
+    private static byte[]? MaskedInnerJson(ReadOnlySpan<byte> content, bool closed)
+    {
+        if (content.IndexOf("\\\""u8) < 0)
+        {
+            return null;
+        }
+
+        var inner = JsonName(content);
+        var first = inner.AsSpan().IndexOfAnyExcept(" \t\r\n");
+        if (first < 0 || inner[first] is not ('{' or '['))
+        {
+            return null;
+        }
+
+        var masked = Body(Encoding.UTF8.GetBytes(inner));
+        if (masked == inner)
+        {
+            return null;
+        }
+
+        var text = new StringBuilder(masked.Length + 16).Append('"');
+        foreach (var c in masked)
+        {
+            _ = c switch
+            {
+                '"' => text.Append("\\\""),
+                '\\' => text.Append("\\\\"),
+                '\n' => text.Append("\\n"),
+                '\r' => text.Append("\\r"),
+                '\t' => text.Append("\\t"),
+                < ' ' => text.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture)),
+                _ => text.Append(c),
+            };
+        }
+
+        return Encoding.UTF8.GetBytes((closed ? text.Append('"') : text).ToString());
     }
 
     private static bool IsSecretParameterName(ReadOnlySpan<char> name)
@@ -215,8 +267,11 @@ internal static class LogRedaction
     }
 
     /// <summary>The index after the string that starts at <paramref name="quote"/>: past its closing quote, or the end when it was cut.</summary>
-    private static int StringEnd(ReadOnlySpan<byte> body, int quote)
+    private static int StringEnd(ReadOnlySpan<byte> body, int quote) => StringEnd(body, quote, out _);
+
+    private static int StringEnd(ReadOnlySpan<byte> body, int quote, out bool closed)
     {
+        closed = false;
         var i = quote + 1;
         while (i < body.Length)
         {
@@ -230,6 +285,7 @@ internal static class LogRedaction
             i++;
             if (b == (byte)'"')
             {
+                closed = true;
                 return i;
             }
         }

@@ -46,6 +46,10 @@ public sealed class LogRedactionTests
     [InlineData("""{"password":"a\"b","n":1}""", """{"password":"***","n":1}""")]
     [InlineData("""["password",":","x"]""", """["password",":","x"]""")]
     [InlineData("model=m&api_key=k", "model=m&api_key=***")]
+    [InlineData("""{"arguments":"{\"city\":\"Paris\",\"api_key\":\"k\"}","n":1}""", """{"arguments":"{\"city\":\"Paris\",\"api_key\":\"***\"}","n":1}""")]
+    [InlineData("""{"a":"{\"b\":\"{\\\"token\\\":\\\"k\\\"}\"}"}""", """{"a":"{\"b\":\"{\\\"token\\\":\\\"***\\\"}\"}"}""")]
+    [InlineData("""{"arguments":"{\"password\":\"cut""", """{"arguments":"{\"password\":\"***\" """)]
+    [InlineData("""{"content":"say \"hi\": now"}""", """{"content":"say \"hi\": now"}""")]
     public void Body_SecretFields_ValuesMasked(string body, string expected)
     {
         Assert.Equal(expected.TrimEnd(), LogRedaction.Body(Encoding.UTF8.GetBytes(body)).TrimEnd());

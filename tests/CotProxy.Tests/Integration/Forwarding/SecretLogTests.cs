@@ -70,7 +70,8 @@ public sealed class SecretLogTests
     {
         const string Body = """
             {"model":"m","api_key":"s3cr3t-31","metadata":{"user":{"password":"s3cr3t-32","n":[{"client_secret":987654321}]}},
-             "auth":{"type":"bearer","token":"s3cr3t-33"},"api\u005Fkey":"s3cr3t-34","max_tokens":9,"messages":[{"role":"user","content":"password: fine"}]}
+             "auth":{"type":"bearer","token":"s3cr3t-33"},"api\u005Fkey":"s3cr3t-34","max_tokens":9,"messages":[{"role":"user","content":"password: fine"},
+             {"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{\"secret\":\"s3cr3t-35\"}"}}]}]}
             """;
         var text = await CaptureAsync(proxy => proxy.PostJsonAsync("/v1/chat/completions", Body));
 
