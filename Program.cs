@@ -11,6 +11,9 @@ namespace CotProxy;
 /// <summary>Composition root: settings, then the one upstream handler, the server, and the wait for a stop signal.</summary>
 internal static class Program
 {
+    private const PosixSignal LinuxSigUsr1 = (PosixSignal)10;
+    private const PosixSignal LinuxSigUsr2 = (PosixSignal)12;
+
     public static async Task<int> Main(string[] args)
     {
         // Socket completions run on the epoll thread instead of hopping to the thread pool: fewer context switches per
@@ -92,8 +95,15 @@ internal static class Program
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        // SIGQUIT is a graceful stop too, as nginx's. SIGHUP, SIGUSR1 and SIGUSR2 would end the process at once by default:
+        // they are logged and otherwise ignored. SIGUSR1/2 have no PosixSignal name; raw signal numbers are allowed on
+        // Unix (PosixSignalRegistration.Create's documentation), and 10/12 are their numbers on Linux (signal(7)).
+        using var sigquit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, OnSignal);
+        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnIgnoredSignal);
+        using var sigusr1 = OperatingSystem.IsLinux() ? PosixSignalRegistration.Create(LinuxSigUsr1, OnIgnoredSignal) : null;
+        using var sigusr2 = OperatingSystem.IsLinux() ? PosixSignalRegistration.Create(LinuxSigUsr2, OnIgnoredSignal) : null;
 
-        Log.Info($"cot-proxy {Version} listening on http://{FormatEndPoint(host.LocalEndPoint)} -> {host.Target}{(settings.Demo ? " (demo model)" : "")}");
+        Log.Info($"cot-proxy {Version} listening on http://{FormatEndPoint(host.LocalEndPoint)} -> {LogRedaction.Url(host.Target)}{(settings.Demo ? " (demo model)" : "")}");
         if (settings.EnableThinkTagFiltering)
         {
             Log.Info("thinking filter on for every model without a profile of its own (ENABLE_THINK_TAG_FILTERING)");
@@ -126,9 +136,29 @@ internal static class Program
         {
             // Handled here: the process exits after draining, with code 0, instead of being killed mid-response.
             context.Cancel = true;
-            stop.TrySetResult();
+            if (stop.TrySetResult())
+            {
+                Log.Info($"{SignalName(context.Signal)} received");
+            }
+        }
+
+        static void OnIgnoredSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            Log.Info($"{SignalName(context.Signal)} received: ignored (SIGTERM, SIGINT or SIGQUIT stop the proxy)");
         }
     }
+
+    private static string SignalName(PosixSignal signal) => signal switch
+    {
+        PosixSignal.SIGTERM => "SIGTERM",
+        PosixSignal.SIGINT => "SIGINT",
+        PosixSignal.SIGQUIT => "SIGQUIT",
+        PosixSignal.SIGHUP => "SIGHUP",
+        LinuxSigUsr1 => "SIGUSR1",
+        LinuxSigUsr2 => "SIGUSR2",
+        _ => "signal " + (int)signal,
+    };
 
     private static async Task<IPEndPoint> ResolveAsync(string host, int port)
     {

@@ -1,5 +1,6 @@
 using CotProxy.Http.Forwarding;
 using CotProxy.Http.Server;
+using CotProxy.Logging;
 
 namespace CotProxy.Api;
 
@@ -21,7 +22,7 @@ internal sealed class HealthEndpoint
         {
             json.WriteStartObject();
             json.WriteString("status", error is null ? "healthy" : "unhealthy");
-            json.WriteString("target_url", _forwarder.Options.TargetBaseUrl.ToString());
+            json.WriteString("target_url", LogRedaction.Url(_forwarder.Options.TargetBaseUrl));
             if (error is not null)
             {
                 json.WriteString("error", error);

@@ -47,7 +47,7 @@ internal sealed class ThinkingTransform : ResponseTransform, IBodyRewriter, IDis
         if (_rewriter is { DroppedEvents: > 0 } rewriter)
         {
             // Failing closed is silent to the client by design; the log says it happened, and how often.
-            Log.Warn($"{_request.Method} {Log.SafeText(_request.Target, 200)}: {rewriter.DroppedEvents} unreadable event(s) dropped inside a thought (the filter fails closed)");
+            Log.Warn($"{_request.Method} {Log.Target(_request.Target)}: {rewriter.DroppedEvents} unreadable event(s) dropped inside a thought (the filter fails closed)");
         }
 
         _rewriter?.Dispose();

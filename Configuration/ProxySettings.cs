@@ -117,7 +117,7 @@ internal sealed class ProxySettings
         init => _maxFilteredBodyBytes = (int)CheckMebibytes(value, MaxMaxFilteredBodyMegabytes);
     }
 
-    /// <summary>SHUTDOWN_TIMEOUT: how long in-flight requests may finish after SIGTERM/SIGINT.</summary>
+    /// <summary>SHUTDOWN_TIMEOUT: how long in-flight requests may finish after SIGTERM, SIGINT or SIGQUIT.</summary>
     public TimeSpan ShutdownTimeout
     {
         get => _shutdownTimeout;

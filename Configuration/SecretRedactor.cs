@@ -13,46 +13,12 @@ namespace CotProxy.Configuration;
 /// </summary>
 internal static class SecretRedactor
 {
-    public const string Mask = "***";
+    public const string Mask = LogRedaction.Mask;
 
-    private static readonly SearchValues<char> s_authorityEnd = SearchValues.Create("/?# ,;\n\"'");
     private static readonly SearchValues<char> s_itemSeparators = SearchValues.Create(",;\n");
 
     /// <summary>Replaces the user-info of every "scheme://user-info@" in the text with ***.</summary>
-    public static string RedactUrlUserInfo(string text)
-    {
-        int searchFrom = 0;
-        var builder = (StringBuilder?)null;
-        int copiedUpTo = 0;
-        while (true)
-        {
-            int schemeEnd = text.IndexOf("://", searchFrom, StringComparison.Ordinal);
-            if (schemeEnd < 0)
-            {
-                break;
-            }
-
-            int authorityStart = schemeEnd + 3;
-            int authorityLength = text.AsSpan(authorityStart).IndexOfAny(s_authorityEnd);
-            int authorityEnd = authorityLength < 0 ? text.Length : authorityStart + authorityLength;
-            int at = authorityEnd > authorityStart ? text.LastIndexOf('@', authorityEnd - 1, authorityEnd - authorityStart) : -1;
-            if (at >= authorityStart)
-            {
-                builder ??= new StringBuilder(text.Length);
-                builder.Append(text, copiedUpTo, authorityStart - copiedUpTo).Append(Mask);
-                copiedUpTo = at;
-            }
-
-            searchFrom = authorityStart;
-        }
-
-        if (builder is null)
-        {
-            return text;
-        }
-
-        return builder.Append(text, copiedUpTo, text.Length - copiedUpTo).ToString();
-    }
+    public static string RedactUrlUserInfo(string text) => LogRedaction.UrlUserInfo(text);
 
     /// <summary>
     /// Redacts an LLM_PARAMS-style text: items separated by ',', ';' or line breaks, each

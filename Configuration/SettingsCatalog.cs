@@ -24,7 +24,7 @@ internal static class SettingsCatalog
         new(SettingNames.MaxFilteredBodyMb, null, "64",
             "Largest JSON body, SSE event or NDJSON line in MiB (1-1024) the thinking filter holds; larger gets 502."),
         new(SettingNames.ShutdownTimeout, null, "30",
-            "Seconds in-flight requests may finish after SIGTERM/SIGINT."),
+            "Seconds in-flight requests may finish after SIGTERM, SIGINT or SIGQUIT."),
         new(SettingNames.RequestHeadersTimeout, null, "30",
             "Seconds a client has to send a request's headers; then 408 and close."),
         new(SettingNames.RequestBodyTimeout, null, "30",

@@ -89,7 +89,7 @@ internal static class Log
         line.Ascii("access "u8);
         line.SafeText(method, MaxMethodChars);
         line.Byte((byte)' ');
-        line.SafeText(target, MaxTargetChars);
+        line.SafeText(LogRedaction.Target(target), MaxTargetChars);
         line.Ascii(" model="u8);
         if (model is null)
         {
@@ -112,6 +112,9 @@ internal static class Log
 
     /// <summary>Writes every pending line now and flushes the sink, on the calling thread (shutdown, tests).</summary>
     public static void Flush() => WritePending();
+
+    /// <summary>A request target in a log line: secret query values masked (<see cref="LogRedaction.Target"/>), then made safe.</summary>
+    public static string Target(string target) => SafeText(LogRedaction.Target(target), MaxTargetChars);
 
     /// <summary>Client-supplied text in a log line: controls replaced, length capped, so a request cannot forge log lines.</summary>
     public static string SafeText(string text, int maxLength)

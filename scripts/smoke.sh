@@ -5,8 +5,9 @@
 #
 # Checks --version, --help (names every setting of .env.example), `config` on .env.example,
 # then serves --demo on a free loopback port: GET /health 200, a streamed chat completion with
-# data: events and [DONE], `health-check` exit 0 against it, SIGTERM -> exit 0, and
-# `health-check` exit 1 once it is gone. Prints PASS/FAIL lines; exits 1 if any check failed.
+# data: events and [DONE], `health-check` exit 0 against it, SIGHUP/SIGUSR1/SIGUSR2 logged and
+# ignored, SIGTERM -> exit 0, and `health-check` exit 1 once it is gone; then a second --demo
+# stopped by SIGQUIT -> exit 0. Prints PASS/FAIL lines; exits 1 if any check failed.
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -47,7 +48,13 @@ else
   fail "config --env-file .env.example: exit $config_status: $config"
 fi
 
-if ! start_proxy "$binary" --demo --host 127.0.0.1 --port 0; then
+# A script's background job starts with SIGINT and SIGQUIT ignored (nohup: SIGHUP), and the runtime keeps a signal
+# ignored at start ignored: they are set back to their defaults, as a container or service manager starts the proxy
+# (env --default-signal: coreutils 8.31 and later).
+launcher=()
+if env --default-signal=QUIT true 2>/dev/null; then launcher=(env --default-signal=HUP,INT,QUIT,TERM,USR1,USR2); fi
+
+if ! start_proxy "${launcher[@]}" "$binary" --demo --host 127.0.0.1 --port 0; then
   fail "--demo: did not start listening"
   smoke_result "smoke $binary"
   exit 1
@@ -58,6 +65,17 @@ check_health "$PROXY_PORT"
 check_stream "$PROXY_PORT"
 check "health-check --port $PROXY_PORT: exit 0" run_clean "$binary" health-check --host 127.0.0.1 --port "$PROXY_PORT"
 
+for signal in HUP USR1 USR2; do
+  kill -"$signal" "$PROXY_PID"
+  for ((i = 0; i < 50; i++)); do grep -q "info SIG$signal received: ignored" "$PROXY_LOG" && break; sleep 0.1; done
+  if kill -0 "$PROXY_PID" 2>/dev/null && grep -q "info SIG$signal received: ignored" "$PROXY_LOG"; then
+    pass "SIG$signal: logged and ignored"
+  else
+    fail "SIG$signal: $(tail -3 "$PROXY_LOG")"
+  fi
+done
+check_health "$PROXY_PORT"
+
 port="$PROXY_PORT"
 stop_proxy_expect_zero
 if grep -q 'info stopped' "$PROXY_LOG"; then pass "shutdown logged"; else fail "shutdown not logged: $(tail -3 "$PROXY_LOG")"; fi
@@ -65,5 +83,12 @@ if grep -q 'info stopped' "$PROXY_LOG"; then pass "shutdown logged"; else fail "
 run_clean "$binary" health-check --host 127.0.0.1 --port "$port" >/dev/null 2>&1
 status=$?
 if [ "$status" -eq 1 ]; then pass "health-check with no proxy: exit 1"; else fail "health-check with no proxy: exit $status"; fi
+
+if start_proxy "${launcher[@]}" "$binary" --demo --host 127.0.0.1 --port 0; then
+  stop_proxy_expect_zero QUIT
+  if grep -q 'info SIGQUIT received' "$PROXY_LOG" && grep -q 'info stopped' "$PROXY_LOG"; then pass "SIGQUIT: graceful stop logged"; else fail "SIGQUIT: $(tail -3 "$PROXY_LOG")"; fi
+else
+  fail "--demo (second start, for SIGQUIT): did not start listening"
+fi
 
 smoke_result "smoke $binary"

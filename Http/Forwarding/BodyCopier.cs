@@ -118,7 +118,7 @@ internal static class BodyCopier
                 if (rewriter.FailureReason is { } reason)
                 {
                     // The rewriter ended the stream with its own error event; nothing after it may reach the client.
-                    Log.Warn($"{context.Request.Method} {Log.SafeText(context.Request.Target, 200)}: {reason}");
+                    Log.Warn($"{context.Request.Method} {Log.Target(context.Request.Target)}: {reason}");
                     return;
                 }
             }
@@ -221,7 +221,7 @@ internal static class BodyCopier
         }
         catch (OperationCanceledException) when (!context.Aborted.IsCancellationRequested)
         {
-            Log.Warn($"{context.Request.Method} {Log.SafeText(context.Request.Target, 200)}: upstream went silent longer than API_REQUEST_TIMEOUT mid-body; closing the client connection.");
+            Log.Warn($"{context.Request.Method} {Log.Target(context.Request.Target)}: upstream went silent longer than API_REQUEST_TIMEOUT mid-body; closing the client connection.");
             throw;
         }
     }

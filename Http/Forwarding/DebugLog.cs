@@ -4,16 +4,16 @@ using CotProxy.Logging;
 
 namespace CotProxy.Http.Forwarding;
 
-/// <summary>DEBUG=true detail: request headers and bodies, truncated, with credentials always redacted.</summary>
+/// <summary>DEBUG=true detail: request headers and bodies, truncated, with credentials always masked (<see cref="LogRedaction"/>).</summary>
 internal static class DebugLog
 {
-    private const int MaxBodyChars = 2048;
+    private const int MaxBodyBytes = 2048;
 
     /// <summary>The request's headers and, when the proxy buffered it (JSON), its body; a streamed body is only named.</summary>
     public static void Request(HttpContext context, ReadOnlySpan<byte> body, bool buffered)
     {
         var request = context.Request;
-        var text = new StringBuilder(512).Append("request ").Append(request.Method).Append(' ').Append(Log.SafeText(request.Target, 200)).Append(" headers:");
+        var text = new StringBuilder(512).Append("request ").Append(request.Method).Append(' ').Append(Log.Target(request.Target)).Append(" headers:");
         AppendHeaders(text, request.Headers);
         if (!buffered)
         {
@@ -21,8 +21,9 @@ internal static class DebugLog
         }
         else
         {
-            var shown = Encoding.UTF8.GetString(body[..Math.Min(body.Length, MaxBodyChars)]);
-            text.Append(" body(").Append(body.Length).Append(" bytes): ").Append(Log.SafeText(shown, MaxBodyChars));
+            // Masked within the logged prefix itself, so a secret value cut by the limit is still masked.
+            var shown = LogRedaction.Body(body[..Math.Min(body.Length, MaxBodyBytes)]);
+            text.Append(" body(").Append(body.Length).Append(" bytes): ").Append(Log.SafeText(shown, MaxBodyBytes + 64));
         }
 
         Log.Debug(text.ToString());
@@ -31,7 +32,7 @@ internal static class DebugLog
     /// <summary>The upstream's status and the headers sent on to the client.</summary>
     public static void Response(HttpContext context, int status, List<KeyValuePair<string, string>> headers)
     {
-        var text = new StringBuilder(256).Append("response ").Append(context.Request.Method).Append(' ').Append(Log.SafeText(context.Request.Target, 200))
+        var text = new StringBuilder(256).Append("response ").Append(context.Request.Method).Append(' ').Append(Log.Target(context.Request.Target))
             .Append(" status=").Append(status).Append(" headers:");
         AppendHeaders(text, headers);
         Log.Debug(text.ToString());
@@ -41,14 +42,8 @@ internal static class DebugLog
     {
         foreach (var (name, value) in headers)
         {
-            text.Append(' ').Append(name).Append('=').Append(SecretNames.IsSecret(name) ? Redact(value) : Log.SafeText(value, 200)).Append(';');
+            // Masked whole: a scheme word kept in front would also keep the first part of "sid=…; other=…" or "sk-… x".
+            text.Append(' ').Append(Log.SafeText(name, 100)).Append('=').Append(LogRedaction.Header(name, value, 200)).Append(';');
         }
-    }
-
-    /// <summary>Keeps the scheme word ("Bearer") so a reader can tell what kind of credential was sent, never the credential.</summary>
-    public static string Redact(string value)
-    {
-        var space = value.IndexOf(' ', StringComparison.Ordinal);
-        return space > 0 && space < 16 ? string.Concat(value.AsSpan(0, space), " ***") : "***";
     }
 }

@@ -238,7 +238,7 @@ internal sealed class Forwarder
     private ValueTask AnswerFailureAsync(HttpContext context, HttpMethod method, UpstreamFailure failure)
     {
         var (status, message, code) = failure.Describe(_options);
-        Log.Warn($"{method} {failure.Target}: {message}");
+        Log.Warn($"{method} {LogRedaction.Url(failure.Target)}: {message}");
         return _errors.WriteErrorAsync(context.Response, status, message, code, context.Aborted);
     }
 

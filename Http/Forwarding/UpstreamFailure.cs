@@ -77,7 +77,8 @@ internal sealed class UpstreamFailure
     /// <summary>The status, message and machine-readable code the client gets for this failure.</summary>
     public (int Status, string Message, string Code) Describe(UpstreamOptions options)
     {
-        var where = Target.GetLeftPart(UriPartial.Authority);
+        // Scheme, host and port only: user-info from TARGET_BASE_URL (http://user:pass@host) is never shown.
+        var where = Target.Scheme + "://" + Target.Authority;
         return Error switch
         {
             ForwarderError.ResponseTimeout => (504, $"The upstream at {where} sent no response within {options.ApiRequestTimeout.TotalSeconds:0.#} s (API_REQUEST_TIMEOUT).", "upstream_timeout"),

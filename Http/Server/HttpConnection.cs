@@ -32,6 +32,10 @@ internal sealed class HttpConnection : IDisposable
     private Action? _onClientClosed;
     private bool _lingerOnClose;
 
+    // When the current request's first byte arrived: its access-log duration starts here, not when the connection
+    // began waiting for it, so the idle time of a keep-alive connection is not counted.
+    private long _requestStart;
+
     public HttpConnection(Socket socket, IHttpHandler handler, IErrorResponseWriter errors, HttpLimits limits, Heartbeat heartbeat, CancellationToken stopping, string? name = null)
     {
         _heartbeat = heartbeat;
@@ -101,7 +105,7 @@ internal sealed class HttpConnection : IDisposable
             var first = true;
             while (!_abort.IsCancellationRequested)
             {
-                var start = Stopwatch.GetTimestamp();
+                _requestStart = Stopwatch.GetTimestamp();
                 bool hasRequest;
                 try
                 {
@@ -109,7 +113,7 @@ internal sealed class HttpConnection : IDisposable
                 }
                 catch (HttpRejection rejection)
                 {
-                    await RejectAsync(context, rejection, start);
+                    await RejectAsync(context, rejection, _requestStart);
                     _lingerOnClose = true;
                     break;
                 }
@@ -120,7 +124,7 @@ internal sealed class HttpConnection : IDisposable
                 }
 
                 first = false;
-                await ProcessRequestAsync(context, start);
+                await ProcessRequestAsync(context, _requestStart);
                 if (!response.KeepAlive || _stopping.IsCancellationRequested)
                 {
                     break;
@@ -156,6 +160,7 @@ internal sealed class HttpConnection : IDisposable
         // The first request must arrive within the headers timeout of the accept; a later one within the idle timeout.
         long? deadline = first ? Environment.TickCount64 + (long)_limits.RequestHeadersTimeout.TotalMilliseconds : null;
         var reader = input.Reader;
+        var started = false;
         while (true)
         {
             var timeout = deadline is { } d ? TimeSpan.FromMilliseconds(Math.Max(1, d - Environment.TickCount64)) : _limits.KeepAliveTimeout;
@@ -192,6 +197,12 @@ internal sealed class HttpConnection : IDisposable
             }
 
             deadline ??= Environment.TickCount64 + (long)_limits.RequestHeadersTimeout.TotalMilliseconds;
+            if (!started)
+            {
+                _requestStart = Stopwatch.GetTimestamp();
+                started = true;
+            }
+
             var sequenceReader = new SequenceReader<byte>(buffer);
             bool complete;
             try
@@ -259,7 +270,7 @@ internal sealed class HttpConnection : IDisposable
         }
         catch (Exception ex) when (!response.HasStarted && !_abort.IsCancellationRequested && ex is not (IOException or SocketException))
         {
-            Log.Error($"{request.Method} {Log.SafeText(request.Target, 200)}: {ex.GetType().Name}: {ex.Message}");
+            Log.Error($"{request.Method} {Log.Target(request.Target)}: {ex.GetType().Name}: {ex.Message}");
             response.KeepAlive = false;
             await _errors.WriteErrorAsync(response, 500, "The proxy failed while handling the request.", null, CancellationToken.None);
         }

@@ -14,6 +14,14 @@ internal sealed class HttpServer : IAsyncDisposable
     // The kernel caps this at net.core.somaxconn; bursts of thousands of streams must not be refused at accept time.
     private const int ListenBacklog = 4096;
 
+    // After a failed accept the loop waits this long, doubling while accepts keep failing for lack of descriptors.
+    private const int AcceptRetryMs = 10;
+    private const int MaxAcceptBackoffMs = 1000;
+
+    // A run of failed accepts ends once accepts have worked this long without a failure: near the limit, every freed
+    // descriptor lets one accept through before the next fails, and that must not log a pair of lines each time.
+    private const int AcceptRecoveredMs = 1000;
+
     private readonly IHttpHandler _handler;
     private readonly IErrorResponseWriter _errors;
     private readonly HttpLimits _limits;
@@ -99,6 +107,12 @@ internal sealed class HttpServer : IAsyncDisposable
 
     private async Task AcceptLoopAsync()
     {
+        // A run of failed accepts is logged twice, when it starts and when it is over (AcceptRecoveredMs), never per failure.
+        var failures = 0;
+        var failingSince = 0L;
+        var lastFailure = 0L;
+        var failure = "";
+        var delayMs = AcceptRetryMs;
         while (!_stopping.IsCancellationRequested)
         {
             Socket socket;
@@ -112,10 +126,36 @@ internal sealed class HttpServer : IAsyncDisposable
             }
             catch (SocketException ex)
             {
-                // Transient accept failures (a client that reset before accept, descriptor exhaustion) must not stop the server.
-                Log.Warn($"accept failed: {ex.SocketErrorCode}");
-                await Task.Delay(10);
+                // Transient accept failures (a client that reset before accept, descriptor exhaustion) must not stop the
+                // server. Out of descriptors, every accept fails until some close: back off, doubling up to a second, as
+                // nginx stops accepting for a while on EMFILE/ENFILE (ngx_event_accept), so the loop neither spins nor floods the log.
+                lastFailure = Environment.TickCount64;
+                if (failures++ == 0)
+                {
+                    failingSince = lastFailure;
+                    failure = DescribeAcceptError(ex.SocketErrorCode);
+                    Log.Warn($"accept failed ({failure}); retrying with back-off up to {MaxAcceptBackoffMs} ms, further failures are counted, not logged");
+                }
+
+                var exhausted = ex.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable;
+                try
+                {
+                    await Task.Delay(exhausted ? delayMs : AcceptRetryMs, _stopping.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                delayMs = exhausted ? Math.Min(delayMs * 2, MaxAcceptBackoffMs) : AcceptRetryMs;
                 continue;
+            }
+
+            delayMs = AcceptRetryMs;
+            if (failures > 0 && Environment.TickCount64 - lastFailure >= AcceptRecoveredMs)
+            {
+                Log.Info($"accepting again: {failures} accept error(s) ({failure}) in the last {(Environment.TickCount64 - failingSince) / 1000.0:0.#} s");
+                failures = 0;
             }
 
             socket.NoDelay = true;
@@ -124,6 +164,13 @@ internal sealed class HttpServer : IAsyncDisposable
             _ = RunConnectionAsync(connection);
         }
     }
+
+    private static string DescribeAcceptError(SocketError error) => error switch
+    {
+        SocketError.TooManyOpenSockets => "too many open files: the descriptor limit (ulimit -n) is reached",
+        SocketError.NoBufferSpaceAvailable => "no buffer space: the kernel is out of socket memory",
+        _ => error.ToString(),
+    };
 
     private void OnHeartbeat(long now)
     {

@@ -54,10 +54,10 @@ start_proxy() {
   return 1
 }
 
-# stop_proxy_expect_zero: SIGTERM, then the proxy must exit 0 within 15 s.
+# stop_proxy_expect_zero [SIGNAL]: SIGNAL (default TERM), then the proxy must exit 0 within 15 s.
 stop_proxy_expect_zero() {
-  local i status
-  kill -TERM "$PROXY_PID"
+  local i status signal="${1:-TERM}"
+  kill -"$signal" "$PROXY_PID"
   for ((i = 0; i < 150; i++)); do
     if ! kill -0 "$PROXY_PID" 2>/dev/null; then
       break
@@ -68,16 +68,16 @@ stop_proxy_expect_zero() {
     kill -KILL "$PROXY_PID" 2>/dev/null
     wait "$PROXY_PID" 2>/dev/null
     PROXY_PID=""
-    fail "SIGTERM: still running after 15 s"
+    fail "SIG$signal: still running after 15 s"
     return
   fi
   wait "$PROXY_PID"
   status=$?
   PROXY_PID=""
   if [ "$status" -eq 0 ]; then
-    pass "SIGTERM: exit 0"
+    pass "SIG$signal: exit 0"
   else
-    fail "SIGTERM: exit $status; log tail: $(tail -3 "$PROXY_LOG")"
+    fail "SIG$signal: exit $status; log tail: $(tail -3 "$PROXY_LOG")"
   fi
 }
 

@@ -34,7 +34,7 @@ public sealed class DebugLogTests
 
         var text = Encoding.UTF8.GetString(sink.ToArray());
         Assert.Contains("request POST /v1/chat/completions headers:", text, StringComparison.Ordinal);
-        Assert.Contains("Authorization=Bearer ***;", text, StringComparison.Ordinal);
+        Assert.Contains("Authorization=***;", text, StringComparison.Ordinal);
         Assert.Contains("X-Api-Key=***;", text, StringComparison.Ordinal);
         Assert.Contains("\"content\":\"hi\"", text, StringComparison.Ordinal);
         Assert.Contains("profile 'Clean' applied to model=Clean:", text, StringComparison.Ordinal);
