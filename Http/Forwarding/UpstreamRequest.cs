@@ -118,6 +118,7 @@ internal static class UpstreamRequest
         _ => RequestField.Request,
     };
 
+    /// <summary>The method to send upstream; only for a method <see cref="CanSendAsIs"/> accepts.</summary>
     public static HttpMethod MethodFor(string method) => method switch
     {
         "GET" => HttpMethod.Get,
@@ -129,4 +130,13 @@ internal static class UpstreamRequest
         "PATCH" => HttpMethod.Patch,
         _ => new HttpMethod(method),
     };
+
+    /// <summary>
+    /// False for a case variant of a method the runtime knows (<c>get</c>, <c>Post</c>, <c>head</c>): RFC 9110 §9.1 makes
+    /// it another method, but SocketsHttpHandler sends it upper-cased, and a <c>head</c> with HEAD's semantics
+    /// (dotnet/corefx#30149), so it cannot be forwarded as the client sent it. HttpMethod.Parse gives the method the
+    /// handler would send: the known one, upper-cased, for any letter case.
+    /// </summary>
+    public static bool CanSendAsIs(string method) =>
+        method is "GET" or "POST" || string.Equals(HttpMethod.Parse(method).Method, method, StringComparison.Ordinal);
 }
