@@ -28,6 +28,7 @@ public sealed class SettingsTextTests
         { "THINK_END_TAG", "</think>" },
         { "ENABLE_THINK_TAG_FILTERING", "false" },
         { "THINK_KEEPALIVE_SECONDS", "15" },
+        { "TRUSTED_PROXIES", "(none)" },
     };
 
     [Theory]
