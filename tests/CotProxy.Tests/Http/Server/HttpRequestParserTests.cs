@@ -94,6 +94,27 @@ public sealed class HttpRequestParserTests
         }
     }
 
+    [Theory]
+    [InlineData("get")]
+    [InlineData("head")]
+    [InlineData("Post")]
+    [InlineData("GET")]
+    [InlineData("HEAD")]
+    public void TryParseHead_Method_KeptExactlyAsSent(string method)
+    {
+        // RFC 9110 §9.1: the method token is case-sensitive; only "HEAD" itself is HEAD.
+        var request = ParseRequest($"{method} / HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal(method, request.Method);
+        Assert.Equal(method == "HEAD", request.IsHead);
+    }
+
+    [Fact]
+    public void TryParseHead_LowercaseOptionsWithAsterisk_Rejected()
+    {
+        // RFC 9112 §3.2.4: asterisk-form is for OPTIONS only, and "options" is another method.
+        Assert.Equal($"reject {nameof(RejectionReason.MalformedRequestLine)}", Parse(new ReadOnlySequence<byte>(Encoding.Latin1.GetBytes("options * HTTP/1.1\r\nHost: x\r\n\r\n"))));
+    }
+
     [Fact]
     public void TryParseHead_HeaderNames_KeepTheClientsSpelling()
     {
