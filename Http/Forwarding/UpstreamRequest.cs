@@ -1,4 +1,3 @@
-using System.Net;
 using System.Runtime.InteropServices;
 using CotProxy.Http.Server;
 
@@ -46,8 +45,8 @@ internal static class UpstreamRequest
 
         // The forwarding headers' policy (README, "Forwarding headers"), all of it here. X-Forwarded-For and Forwarded are
         // chains every hop appends to (as nginx's $proxy_add_x_forwarded_for does); X-Forwarded-Proto, X-Forwarded-Host and
-        // X-Real-IP describe the client as this proxy saw it, so a client's own are replaced, unless its address is in
-        // TRUSTED_PROXIES: a proxy in front of this one saw the real client, and its values are kept.
+        // X-Real-IP describe the client as this proxy saw it, so the ones a client sent are replaced, unless the peer's
+        // address is in TRUSTED_PROXIES: a proxy in front of this one saw the real client, and its values are kept.
         var peer = context.RemoteEndPoint?.Address;
         var trusted = trustedProxies.Contains(peer);
         string? forwardedFor = null;
@@ -92,7 +91,7 @@ internal static class UpstreamRequest
             }
         }
 
-        var address = peer is null ? null : AddressText(peer);
+        var address = context.RemoteAddressText;
         if (address is not null)
         {
             forwardedFor = forwardedFor is null ? address : forwardedFor + ", " + address;
@@ -163,9 +162,6 @@ internal static class UpstreamRequest
         _ when name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) => RequestField.Content,
         _ => RequestField.Request,
     };
-
-    /// <summary>The peer's address as text; an IPv4-mapped IPv6 peer (a dual-stack listener's IPv4 client) as IPv4.</summary>
-    private static string AddressText(IPAddress peer) => peer.IsIPv4MappedToIPv6 ? peer.MapToIPv4().ToString() : peer.ToString();
 
     /// <summary>
     /// RFC 7239 §6: node = nodename [ ":" node-port ]; an IPv6 nodename is bracketed, and then the value must be a quoted
