@@ -78,6 +78,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             ApiRequestTimeout = settings.ApiRequestTimeout,
             ConnectTimeout = settings.ConnectTimeout,
             HealthTimeout = healthTimeout ?? UpstreamOptions.DefaultHealthTimeout,
+            TrustedProxies = new TrustedProxies(settings.TrustedProxies),
         };
         var invoker = UpstreamClient.Create(settings.ConnectTimeout);
         var forwarder = new Forwarder(invoker, options, OpenAiErrorWriter.Instance);

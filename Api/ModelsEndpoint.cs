@@ -5,7 +5,7 @@ using CotProxy.Profiles;
 namespace CotProxy.Api;
 
 /// <summary>
-/// <c>GET /v1/models</c> (and <c>/models</c>) when profiles define pseudo-models: the upstream's list with the
+/// <c>GET /v1/models</c> (and <c>/models</c>; HEAD too, every other method 405) when profiles define pseudo-models: the upstream's list with the
 /// pseudo-models merged in, and <c>/v1/models/{pseudo}</c> for one of them.
 /// </summary>
 internal sealed class ModelsEndpoint
@@ -22,24 +22,18 @@ internal sealed class ModelsEndpoint
         _profiles = profiles;
     }
 
-    /// <summary>Answers the request when it is one of the models paths above; false (nothing written) when it is not.</summary>
-    public async Task<bool> TryAnswerAsync(HttpContext context)
+    /// <summary>True for the paths this endpoint answers: the models list, and one of the pseudo-models; any other model is the upstream's.</summary>
+    public bool Answers(ReadOnlySpan<char> path) =>
+        ModelsListPath(path, out var id) is not null && (id is null || _profiles.Get(id) is { IsPseudoModel: true });
+
+    /// <summary>Answers a request for one of the paths <see cref="Answers"/> accepts.</summary>
+    public async Task AnswerAsync(HttpContext context)
     {
-        var listPath = ModelsListPath(context.Request.Path.ToString(), out var id);
-        if (listPath is null)
-        {
-            return false;
-        }
-
-        if (id is not null && _profiles.Get(id) is not { IsPseudoModel: true })
-        {
-            return false;
-        }
-
+        var listPath = ModelsListPath(context.Request.Path, out var id)!;
         var upstream = await _forwarder.FetchAsync(context, listPath, MaxModelsListBytes);
         if (upstream is null)
         {
-            return true;
+            return;
         }
 
         byte[]? answer = null;
@@ -55,27 +49,32 @@ internal sealed class ModelsEndpoint
             context.Response.Start(upstream.StatusCode, upstream.Body.Length);
             context.Response.Write(upstream.Body);
             await context.Response.CompleteAsync(context.Aborted);
-            return true;
+            return;
         }
 
         await context.Response.WriteCompleteAsync(200, JsonOutput.ContentType, answer, context.Aborted);
-        return true;
     }
 
     /// <summary>The upstream path of the models list for <c>/v1/models</c>, <c>/models</c> and their <c>/{id}</c> forms.</summary>
-    private static string? ModelsListPath(string path, out string? id)
+    private static string? ModelsListPath(ReadOnlySpan<char> path, out string? id)
     {
         id = null;
         foreach (var prefix in (ReadOnlySpan<string>)["/v1/models", "/models"])
         {
-            if (path == prefix || path == prefix + "/")
+            if (!path.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var rest = path[prefix.Length..];
+            if (rest is "" or "/")
             {
                 return prefix;
             }
 
-            if (path.StartsWith(prefix + "/", StringComparison.Ordinal))
+            if (rest[0] == '/')
             {
-                id = Uri.UnescapeDataString(path[(prefix.Length + 1)..]);
+                id = Uri.UnescapeDataString(rest[1..]);
                 return prefix;
             }
         }

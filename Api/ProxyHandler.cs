@@ -39,18 +39,43 @@ internal sealed class ProxyHandler : IHttpHandler
     public ValueTask HandleAsync(HttpContext context)
     {
         var request = context.Request;
-        if (request.Path.SequenceEqual("/health") && request.Method is "GET" or "HEAD")
+
+        // RFC 9110 §9.1: methods are case-sensitive, so `get` or `head` is an extension method, not GET or HEAD: our own
+        // endpoints refuse it with 405 and Allow (RFC 9110 §15.5.6), as they refuse POST.
+        if (request.Path.SequenceEqual("/health"))
         {
-            return new ValueTask(_health.HandleAsync(context));
+            return request.Method is "GET" or "HEAD" ? new ValueTask(_health.HandleAsync(context)) : MethodNotAllowedAsync(context);
         }
 
-        if (_models is not null && request.Method == "GET")
+        if (_models is not null && _models.Answers(request.Path))
         {
-            return AnswerModelsOrForwardAsync(context);
+            return request.Method is "GET" or "HEAD" ? new ValueTask(_models.AnswerAsync(context)) : MethodNotAllowedAsync(context);
+        }
+
+        if (!UpstreamRequest.CanSendAsIs(request.Method))
+        {
+            // RFC 9110 §15.6.2: 501 for a method the server does not support; refused rather than sent as another method.
+            return OpenAiErrorWriter.WriteAsync(
+                context.Response, 501, "This method differs from a standard one only in letter case; methods are case-sensitive and the proxy cannot forward it unchanged. Send it in upper case.", "method_not_implemented", context.Aborted);
         }
 
         return ForwardAsync(context);
     }
+
+    /// <summary>405 for a method one of our own endpoints does not serve; they all serve GET and HEAD alone.</summary>
+    private static ValueTask MethodNotAllowedAsync(HttpContext context)
+    {
+        var response = context.Response;
+        var body = OpenAiErrorWriter.Create("This endpoint answers GET and HEAD only (methods are case-sensitive).", OpenAiErrorWriter.TypeFor(405), "method_not_allowed");
+        response.Headers.Clear();
+        response.Headers.Add(new(HeaderNames.ContentType, JsonOutput.ContentType));
+        response.Headers.Add(new("Allow", "GET, HEAD"));
+        response.Start(405, body.Length);
+        response.Write(body);
+        return CompleteAsync(response, context.Aborted);
+    }
+
+    private static async ValueTask CompleteAsync(HttpResponse response, CancellationToken cancellationToken) => await response.CompleteAsync(cancellationToken);
 
     private ValueTask ForwardAsync(HttpContext context)
     {
@@ -65,14 +90,6 @@ internal sealed class ProxyHandler : IHttpHandler
         }
 
         return _forwarder.ForwardAsync(context);
-    }
-
-    private async ValueTask AnswerModelsOrForwardAsync(HttpContext context)
-    {
-        if (!await _models!.TryAnswerAsync(context))
-        {
-            await ForwardAsync(context);
-        }
     }
 
     /// <summary>The pipeline of a request with a JSON body, step by step.</summary>

@@ -1,3 +1,4 @@
+using System.Net;
 using CotProxy.Filtering;
 
 namespace CotProxy.Configuration;
@@ -163,6 +164,9 @@ internal sealed class ProxySettings
         get => _thinkKeepAliveSeconds;
         init => _thinkKeepAliveSeconds = CheckRange(value, 0, MaxThinkKeepAliveSeconds);
     }
+
+    /// <summary>TRUSTED_PROXIES: the peers whose X-Forwarded-Proto, X-Forwarded-Host and X-Real-IP are passed on.</summary>
+    public IReadOnlyList<IPNetwork> TrustedProxies { get; init; } = [];
 
     /// <summary>Full path of the .env file actually read, or null when none was.</summary>
     public string? EnvFileUsed { get; init; }

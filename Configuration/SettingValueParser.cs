@@ -221,6 +221,83 @@ internal static class SettingValueParser
         return true;
     }
 
+    /// <summary>
+    /// A comma-separated list of IP addresses and CIDR ranges (10.0.0.0/8, 192.168.1.5, ::1, fd00::/8); an address alone
+    /// is a range of one. Empty entries (a trailing comma) are skipped. False with a reason naming the first bad entry.
+    /// </summary>
+    public static bool TryParseNetworks(string text, out IReadOnlyList<IPNetwork> networks, out string reason)
+    {
+        var parsed = new List<IPNetwork>();
+        networks = parsed;
+        reason = "";
+        foreach (string raw in text.Split(','))
+        {
+            string entry = raw.Trim(' ', '\t');
+            if (entry.Length == 0)
+            {
+                continue;
+            }
+
+            if (!TryParseNetwork(entry, out IPNetwork network, out string problem))
+            {
+                reason = $"entry '{entry}' {problem}; expected IP addresses and CIDR ranges separated by commas (e.g. 10.0.0.0/8,192.168.1.5,::1,fd00::/8)";
+                return false;
+            }
+
+            parsed.Add(network);
+        }
+
+        return true;
+    }
+
+    private static bool TryParseNetwork(string entry, out IPNetwork network, out string problem)
+    {
+        network = default;
+        int slash = entry.IndexOf('/', StringComparison.Ordinal);
+        string addressText = slash < 0 ? entry : entry[..slash];
+
+        // IPAddress.TryParse also takes inet_aton's forms ("10", "10.1", "0x0a.0.0.1") and zone ids: only the plain forms here.
+        bool isIPv6 = addressText.Contains(':', StringComparison.Ordinal);
+        if ((isIPv6 ? addressText.Contains('%', StringComparison.Ordinal) : !IsDottedQuad(addressText))
+            || !IPAddress.TryParse(addressText, out IPAddress? address))
+        {
+            problem = "is not an IPv4 or IPv6 address";
+            return false;
+        }
+
+        int maxBits = isIPv6 ? 128 : 32;
+        int bits = maxBits;
+        if (slash >= 0 && !TryParseInteger(entry[(slash + 1)..], 0, maxBits, out bits))
+        {
+            problem = $"has a prefix length that is not a whole number from 0 to {maxBits}";
+            return false;
+        }
+
+        // IPNetwork refuses an address with bits set past the prefix: say which range was probably meant.
+        var masked = new IPNetwork(MaskTo(address, bits), bits);
+        if (!masked.BaseAddress.Equals(address))
+        {
+            problem = $"has bits set past its /{bits} prefix (did you mean {masked}?)";
+            return false;
+        }
+
+        network = masked;
+        problem = "";
+        return true;
+    }
+
+    private static IPAddress MaskTo(IPAddress address, int bits)
+    {
+        byte[] bytes = address.GetAddressBytes();
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            int keep = Math.Clamp(bits - (i * 8), 0, 8);
+            bytes[i] &= (byte)(0xFF << (8 - keep));
+        }
+
+        return new IPAddress(bytes);
+    }
+
     private static bool IsDottedQuad(string text)
     {
         int parts = 0;

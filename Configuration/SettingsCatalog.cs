@@ -31,6 +31,8 @@ internal static class SettingsCatalog
             "Longest silence in seconds while a request body arrives; then 408 and close."),
         new(SettingNames.KeepAliveTimeout, null, "75",
             "Seconds an idle keep-alive connection stays open (as nginx)."),
+        new(SettingNames.TrustedProxies, null, "(none)",
+            "IP addresses and CIDR ranges, comma-separated, whose X-Forwarded-Proto/-Host and X-Real-IP are kept."),
         new(SettingNames.LlmParams, null, "(none)",
             "Model profiles: key=value pairs separated by ',', profiles by ';' (model=... first)."),
         new(SettingNames.ThinkTag, null, ProxySettings.DefaultThinkTag,

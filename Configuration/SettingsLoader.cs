@@ -1,3 +1,5 @@
+using System.Net;
+
 namespace CotProxy.Configuration;
 
 /// <summary>
@@ -81,6 +83,15 @@ internal static class SettingsLoader
             return false;
         }
 
+        // Not TryRead: the error names the one entry that is wrong, not only the whole list.
+        IReadOnlyList<IPNetwork> trustedProxies = [];
+        if (layers.TryGet(SettingNames.TrustedProxies, out text, out origin)
+            && !SettingValueParser.TryParseNetworks(text, out trustedProxies, out reason))
+        {
+            error = Invalid(SettingNames.TrustedProxies, text, origin, reason);
+            return false;
+        }
+
         // --demo points the proxy at the embedded demo model: a --target beside it would be ignored.
         if (demo && commandLine.Options.TryGetValue(SettingNames.TargetBaseUrl, out string? targetOption))
         {
@@ -115,6 +126,7 @@ internal static class SettingsLoader
             ThinkEndTag = thinkEndTag,
             EnableThinkTagFiltering = enableFiltering,
             ThinkKeepAliveSeconds = thinkKeepAlive,
+            TrustedProxies = trustedProxies,
             EnvFileUsed = envFileUsed,
             Sources = layers.Sources.AsReadOnly(),
         };

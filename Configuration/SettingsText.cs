@@ -76,6 +76,7 @@ internal static class SettingsText
                 SettingNames.ThinkEndTag => Visible(s.ThinkEndTag ?? ProxySettings.DefaultThinkEndTag),
                 SettingNames.EnableThinkTagFiltering => Boolean(s.EnableThinkTagFiltering),
                 SettingNames.ThinkKeepAliveSeconds => s.ThinkKeepAliveSeconds.ToString(CultureInfo.InvariantCulture),
+                SettingNames.TrustedProxies => s.TrustedProxies.Count == 0 ? "(none)" : string.Join(",", s.TrustedProxies),
                 _ => throw new InvalidOperationException($"setting {setting.Name} has no description"),
             };
             text.Append(setting.Name.PadRight(NameColumn)).Append(value).Append("  (").Append(SourceText(s.SourceOf(setting.Name))).Append(")\n");

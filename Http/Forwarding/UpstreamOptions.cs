@@ -14,4 +14,7 @@ internal sealed class UpstreamOptions
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     public TimeSpan HealthTimeout { get; init; } = DefaultHealthTimeout;
+
+    /// <summary>TRUSTED_PROXIES: peers whose own forwarding headers are passed on (see <see cref="UpstreamRequest"/>).</summary>
+    public TrustedProxies TrustedProxies { get; init; } = TrustedProxies.None;
 }

@@ -5,6 +5,9 @@ namespace CotProxy.Http.Server;
 /// <summary>One request and its response, as a handler sees them.</summary>
 internal sealed class HttpContext
 {
+    private IPEndPoint? _remoteEndPoint;
+    private string? _remoteAddressText;
+
     public HttpContext(HttpRequest request, RequestBody body, HttpResponse response, Deadline upstreamDeadline)
     {
         Request = request;
@@ -19,7 +22,23 @@ internal sealed class HttpContext
 
     public HttpResponse Response { get; }
 
-    public IPEndPoint? RemoteEndPoint { get; set; }
+    public IPEndPoint? RemoteEndPoint
+    {
+        get => _remoteEndPoint;
+        set
+        {
+            _remoteEndPoint = value;
+            _remoteAddressText = null;
+        }
+    }
+
+    /// <summary>
+    /// The peer's address as text, made once per connection (its requests share this context); an IPv4-mapped IPv6
+    /// peer (a dual-stack listener's IPv4 client) as its IPv4 address. Null when the peer is not an IP endpoint.
+    /// </summary>
+    public string? RemoteAddressText => _remoteAddressText ??= _remoteEndPoint?.Address is { } address
+        ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString()
+        : null;
 
     /// <summary>Cancelled when the client goes away or the server stops hard; every upstream call takes it.</summary>
     public CancellationToken Aborted { get; set; }

@@ -39,6 +39,7 @@ internal sealed class HttpRejection : Exception
         RejectionReason.HeadersTooLarge => string.Create(CultureInfo.InvariantCulture, $"Request header fields are larger than {Size(limits.MaxHeaderBytes)}."),
         RejectionReason.TooManyHeaders => string.Create(CultureInfo.InvariantCulture, $"Request has more than {limits.MaxHeaderCount} header fields."),
         RejectionReason.MissingOrDuplicateHost => "An HTTP/1.1 request needs exactly one Host header.",
+        RejectionReason.InvalidHost => "The Host header must be a host name or IP address with an optional port, nothing else.",
         RejectionReason.InvalidContentLength => "Invalid Content-Length.",
         RejectionReason.ConflictingContentLength => "Conflicting Content-Length values.",
         RejectionReason.ContentLengthWithTransferEncoding => "Content-Length and Transfer-Encoding must not both be sent.",

@@ -345,6 +345,12 @@ internal static class HttpRequestParser
         switch (name.Length)
         {
             case 4 when Ascii.EqualsIgnoreCase(name, "host"u8):
+                // RFC 9112 §3.2: a Host field with an invalid value gets 400, as a missing or repeated one does.
+                if (!HostSyntax.IsValid(value))
+                {
+                    throw HttpRejection.Create(RejectionReason.InvalidHost);
+                }
+
                 request.Host = fieldValue;
                 return HeaderKind.Host;
             case 14 when Ascii.EqualsIgnoreCase(name, "content-length"u8):

@@ -10,6 +10,7 @@ internal enum RejectionReason
     HeadersTooLarge,
     TooManyHeaders,
     MissingOrDuplicateHost,
+    InvalidHost,
     InvalidContentLength,
     ConflictingContentLength,
     ContentLengthWithTransferEncoding,

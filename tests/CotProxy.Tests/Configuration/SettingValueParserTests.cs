@@ -171,4 +171,38 @@ public sealed class SettingValueParserTests
         Assert.False(SettingValueParser.TryParseTargetUrl(text, out _, out string reason));
         Assert.Contains(reasonPart, reason, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("", "")]
+    [InlineData("127.0.0.1", "127.0.0.1/32")]
+    [InlineData("10.0.0.0/8,192.168.1.5", "10.0.0.0/8 192.168.1.5/32")]
+    [InlineData(" 172.16.0.0/12 ,\t::1 ,", "172.16.0.0/12 ::1/128")]
+    [InlineData("fd00::/8,2001:db8::/32", "fd00::/8 2001:db8::/32")]
+    [InlineData("0.0.0.0/0,::/0", "0.0.0.0/0 ::/0")]
+    [InlineData("::ffff:10.0.0.0/104", "::ffff:10.0.0.0/104")]
+    public void TryParseNetworks_AddressesAndRanges_Parsed(string text, string expected)
+    {
+        Assert.True(SettingValueParser.TryParseNetworks(text, out var networks, out string reason), reason);
+        Assert.Equal(expected, string.Join(" ", networks.Select(n => $"{n.BaseAddress}/{n.PrefixLength}")));
+    }
+
+    [Theory]
+    [InlineData("proxy.local", "entry 'proxy.local' is not an IPv4 or IPv6 address")]
+    [InlineData("10.0.0.0/8,10", "entry '10' is not an IPv4 or IPv6 address")]
+    [InlineData("10.1", "entry '10.1' is not an IPv4 or IPv6 address")]
+    [InlineData("0x0a.0.0.1", "entry '0x0a.0.0.1' is not an IPv4 or IPv6 address")]
+    [InlineData("256.0.0.1", "entry '256.0.0.1' is not an IPv4 or IPv6 address")]
+    [InlineData("fe80::1%eth0", "entry 'fe80::1%eth0' is not an IPv4 or IPv6 address")]
+    [InlineData("10.0.0.0/33", "entry '10.0.0.0/33' has a prefix length that is not a whole number from 0 to 32")]
+    [InlineData("10.0.0.0/", "entry '10.0.0.0/' has a prefix length that is not a whole number from 0 to 32")]
+    [InlineData("10.0.0.0/+8", "entry '10.0.0.0/+8' has a prefix length that is not a whole number from 0 to 32")]
+    [InlineData("::/129", "entry '::/129' has a prefix length that is not a whole number from 0 to 128")]
+    [InlineData("192.168.1.5/24", "entry '192.168.1.5/24' has bits set past its /24 prefix (did you mean 192.168.1.0/24?)")]
+    [InlineData("fd00::1/8", "entry 'fd00::1/8' has bits set past its /8 prefix (did you mean fd00::/8?)")]
+    [InlineData("10.0.0.0/8 192.168.0.0/16", "entry '10.0.0.0/8 192.168.0.0/16' has a prefix length")]
+    public void TryParseNetworks_BadEntry_ReasonNamesIt(string text, string reasonStart)
+    {
+        Assert.False(SettingValueParser.TryParseNetworks(text, out _, out string reason));
+        Assert.StartsWith(reasonStart, reason, StringComparison.Ordinal);
+    }
 }

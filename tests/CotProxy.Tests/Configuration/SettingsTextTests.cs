@@ -26,6 +26,7 @@ public sealed class SettingsTextTests
         { "THINK_END_TAG", "</think>" },
         { "ENABLE_THINK_TAG_FILTERING", "false" },
         { "THINK_KEEPALIVE_SECONDS", "15" },
+        { "TRUSTED_PROXIES", "(none)" },
     };
 
     [Theory]

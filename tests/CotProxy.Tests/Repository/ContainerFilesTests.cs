@@ -41,8 +41,8 @@ public sealed class ContainerFilesTests
                 continue;
             }
 
-            // LLM_PARAMS has no default value: its help text "(none)" is an empty variable here.
-            string expected = setting.Name == SettingNames.LlmParams ? "" : setting.DefaultText;
+            // LLM_PARAMS and TRUSTED_PROXIES have no default value: their help text "(none)" is an empty variable here.
+            string expected = setting.DefaultText == "(none)" ? "" : setting.DefaultText;
             if (environment[setting.Name] != "${" + setting.Name + ":-" + expected + "}")
             {
                 wrong.Add(setting.Name + ": " + environment[setting.Name]);

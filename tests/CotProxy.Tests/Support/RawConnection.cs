@@ -22,6 +22,14 @@ internal sealed class RawConnection : IDisposable
         return new RawConnection(socket);
     }
 
+    /// <summary>Connects to exactly <paramref name="endpoint"/> (an IPv6 one too), where <see cref="OpenAsync"/> always uses 127.0.0.1.</summary>
+    public static async Task<RawConnection> OpenToAddressAsync(IPEndPoint endpoint)
+    {
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(endpoint);
+        return new RawConnection(socket);
+    }
+
     public Task SendAsync(string ascii) => SendAsync(Encoding.Latin1.GetBytes(ascii));
 
     public async Task SendAsync(byte[] bytes) => await _socket.SendAsync(bytes, SocketFlags.None);

@@ -36,6 +36,12 @@ public sealed class HttpRequestParserTests
         { "GET / HTTP/1.1\r\nHost: x\r\nX-Bad: a\u007fb\r\n\r\n", nameof(RejectionReason.MalformedHeader) },
         { "GET / HTTP/1.1\r\n\r\n", nameof(RejectionReason.MissingOrDuplicateHost) },
         { "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", nameof(RejectionReason.MissingOrDuplicateHost) },
+        { "GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n", nameof(RejectionReason.MissingOrDuplicateHost) },
+        { "GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", nameof(RejectionReason.MissingOrDuplicateHost) },
+        { "GET / HTTP/1.1\r\nHost: evil.com/x\r\n\r\n", nameof(RejectionReason.InvalidHost) },
+        { "GET / HTTP/1.1\r\nHost: user@evil.com\r\n\r\n", nameof(RejectionReason.InvalidHost) },
+        { "GET / HTTP/1.1\r\nHost: a.com, b.com\r\n\r\n", nameof(RejectionReason.InvalidHost) },
+        { "GET / HTTP/1.0\r\nHost: a.com b.com\r\n\r\n", nameof(RejectionReason.InvalidHost) },
         { "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", nameof(RejectionReason.ConflictingContentLength) },
         { "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", nameof(RejectionReason.InvalidContentLength) },
         { "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", nameof(RejectionReason.ContentLengthWithTransferEncoding) },
@@ -86,6 +92,27 @@ public sealed class HttpRequestParserTests
         {
             Assert.Equal($"reject {reason}", Parse(Segments.Split(bytes, cut)));
         }
+    }
+
+    [Theory]
+    [InlineData("get")]
+    [InlineData("head")]
+    [InlineData("Post")]
+    [InlineData("GET")]
+    [InlineData("HEAD")]
+    public void TryParseHead_Method_KeptExactlyAsSent(string method)
+    {
+        // RFC 9110 §9.1: the method token is case-sensitive; only "HEAD" itself is HEAD.
+        var request = ParseRequest($"{method} / HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal(method, request.Method);
+        Assert.Equal(method == "HEAD", request.IsHead);
+    }
+
+    [Fact]
+    public void TryParseHead_LowercaseOptionsWithAsterisk_Rejected()
+    {
+        // RFC 9112 §3.2.4: asterisk-form is for OPTIONS only, and "options" is another method.
+        Assert.Equal($"reject {nameof(RejectionReason.MalformedRequestLine)}", Parse(new ReadOnlySequence<byte>(Encoding.Latin1.GetBytes("options * HTTP/1.1\r\nHost: x\r\n\r\n"))));
     }
 
     [Fact]
