@@ -28,7 +28,7 @@ internal sealed class UpstreamFailure
     /// <summary>For <see cref="ForwarderError.ResponseBodyTooLarge"/>: the most bytes the proxy holds.</summary>
     public long Limit { get; }
 
-    /// <summary>For <see cref="ForwarderError.UnsupportedEncoding"/>: the Content-Encoding the upstream sent; for <see cref="ForwarderError.ResponseBodyUnfilterable"/>: why.</summary>
+    /// <summary>For <see cref="ForwarderError.UnsupportedEncoding"/> and <see cref="ForwarderError.UndecodableBody"/>: the Content-Encoding the upstream sent; for <see cref="ForwarderError.ResponseBodyUnfilterable"/>: why.</summary>
     public string? Detail { get; }
 
     /// <summary>Classifies an exception from SocketsHttpHandler; <paramref name="timedOut"/> says our own deadline fired.</summary>
@@ -86,6 +86,8 @@ internal sealed class UpstreamFailure
             ForwarderError.NameResolution => (502, $"Could not resolve the upstream host of {where} (DNS). Check TARGET_BASE_URL.", "upstream_dns_error"),
             ForwarderError.Tls => (502, Find<AuthenticationException>(Exception) is { } tls ? $"TLS handshake with the upstream at {where} failed: {tls.Message}" : $"TLS handshake with the upstream at {where} failed.", "upstream_tls_error"),
             ForwarderError.Connection => (502, $"Could not reach the upstream at {where}: {Find<SocketException>(Exception)?.SocketErrorCode}.", "upstream_connection_error"),
+            ForwarderError.UnsolicitedUpgrade => (502, $"The upstream at {where} answered 101 Switching Protocols, though the proxy asked it for no upgrade; its answer was not passed on.", "upstream_protocol_error"),
+            ForwarderError.UndecodableBody => (502, $"The upstream at {where} sent a body that is not valid {Detail}, so it could not be decoded to filter it.", "upstream_bad_encoding"),
             ForwarderError.AmbiguousFraming => (502, $"The upstream at {where} sent a response with ambiguous framing (conflicting Content-Length / Transfer-Encoding).", "upstream_bad_framing"),
             ForwarderError.ResponseBodyTimeout => (504, $"The upstream at {where} stopped sending its response for longer than {options.ApiRequestTimeout.TotalSeconds:0.#} s (API_REQUEST_TIMEOUT).", "upstream_timeout"),
             ForwarderError.ResponseBody => (502, $"The upstream at {where} broke off its response: {Exception?.Message}", "upstream_error"),
