@@ -1,3 +1,5 @@
+using CotProxy.Logging;
+
 namespace CotProxy.Configuration;
 
 /// <summary>
@@ -172,7 +174,7 @@ internal static class SettingsLoader
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            error = $"cannot read env file {CommandLineArguments.Quote(path)}: {ex.Message}";
+            error = $"cannot read env file {CommandLineArguments.Quote(path)}: {ExceptionText.Describe(ex)}";
             return false;
         }
 

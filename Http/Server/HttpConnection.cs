@@ -259,7 +259,7 @@ internal sealed class HttpConnection : IDisposable
         }
         catch (Exception ex) when (!response.HasStarted && !_abort.IsCancellationRequested && ex is not (IOException or SocketException))
         {
-            Log.Error($"{request.Method} {Log.SafeText(request.Target, 200)}: {ex.GetType().Name}: {ex.Message}");
+            Log.Error($"{request.Method} {Log.SafeText(request.Target, 200)}: {ExceptionText.Describe(ex)}");
             response.KeepAlive = false;
             await _errors.WriteErrorAsync(response, 500, "The proxy failed while handling the request.", null, CancellationToken.None);
         }
