@@ -94,6 +94,22 @@ public sealed class MidBodyFailureTests
         }
     }
 
+    [Theory]
+    [InlineData("""{"\uD83D\u0041":1,"choices":[{"index":0,"message":{"content":"<think>t</think>a"}}]}""")]
+    [InlineData("""{"choices":[{"index":0,"message":{"\uDE00":"x","content":"<think>t</think>a"}}]}""")]
+    [InlineData("""{"choices":[{"index":0,"message":{"content":"<think>t\uD800</think>a"}}]}""")]
+    public async Task FilteredJson_UpstreamBodyWithLoneSurrogateEscape_AnsweredNotA500(string body)
+    {
+        var head = $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n";
+        await using var upstream = new RawUpstream(RawUpstream.WriteAndDrain(head + body));
+        await using var proxy = new ProxyFixture(upstream.BaseUrl, Filtered);
+
+        var response = await proxy.PostJsonAsync("/v1/chat/completions", """{"model":"m"}""");
+
+        Assert.True(response.Status is 200 or 502, $"status {response.Status}");
+        Assert.DoesNotContain("<think>", ResponseBytes.Utf8(response), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task FilteredJson_CorruptGzipBody_502NotA500()
     {
