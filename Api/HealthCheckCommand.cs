@@ -17,7 +17,7 @@ internal static class HealthCheckCommand
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
-            Console.Error.WriteLine($"cot-proxy: health check of {healthUrl} failed: {ExceptionText.Describe(ex)}.");
+            Console.Error.WriteLine($"cot-proxy: health check of {healthUrl} failed: {(ex is TaskCanceledException ? $"no answer within {client.Timeout.TotalSeconds:0} s" : ExceptionText.Describe(ex))}.");
             return 1;
         }
     }
