@@ -1,3 +1,5 @@
+using CotProxy.Logging;
+
 namespace CotProxy.Api;
 
 /// <summary><c>cot-proxy health-check</c>: asks the running proxy's /health, for container health checks where no curl exists.</summary>
@@ -15,7 +17,7 @@ internal static class HealthCheckCommand
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
-            Console.Error.WriteLine($"cot-proxy: health check of {healthUrl} failed: {ex.Message}");
+            Console.Error.WriteLine($"cot-proxy: health check of {healthUrl} failed: {(ex is TaskCanceledException ? $"no answer within {client.Timeout.TotalSeconds:0} s" : ExceptionText.Describe(ex))}.");
             return 1;
         }
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CotProxy.Profiles;
 
 namespace CotProxy.Api;
 
@@ -17,16 +18,32 @@ internal static class JsonRequestInspector
     [ThreadStatic]
     private static string? t_lastModel;
 
-    /// <summary>True when <paramref name="body"/> is one complete JSON value; <paramref name="model"/> is its top-level string "model", if any.</summary>
-    public static bool TryInspect(ReadOnlySpan<byte> body, out string? model, out string? error)
+    /// <summary>
+    /// True when <paramref name="body"/> is one complete JSON value in UTF-8; <paramref name="model"/> is its top-level
+    /// string "model", if any. Otherwise <paramref name="error"/> is the client's message and <paramref name="code"/> its code.
+    /// </summary>
+    public static bool TryInspect(ReadOnlySpan<byte> body, out string? model, out string? error, out string? code)
     {
         model = null;
         error = null;
+        code = null;
 
         // RFC 8259 §8.1: a parser MAY ignore a leading byte order mark; Python's json (the original proxy) and llama.cpp do.
+        int skipped = 0;
         if (body.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
         {
             body = body[3..];
+            skipped = 3;
+        }
+
+        // RFC 8259 §8.1: JSON text is UTF-8. The reader does not check the bytes inside strings, and a body that is not
+        // text is not forwarded for the upstream to guess at, nor read with its bad bytes replaced.
+        int invalid = JsonTextFaults.FindInvalidUtf8(body);
+        if (invalid >= 0)
+        {
+            error = Sentence(JsonTextFaults.InvalidUtf8Message(body, invalid, skipped));
+            code = "invalid_utf8";
+            return false;
         }
 
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 });
@@ -34,7 +51,8 @@ internal static class JsonRequestInspector
         {
             if (!reader.Read())
             {
-                error = "the body is empty";
+                error = "Invalid JSON in request body (the body is empty).";
+                code = "invalid_json";
                 return false;
             }
 
@@ -42,10 +60,20 @@ internal static class JsonRequestInspector
             {
                 while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
-                    var isModel = reader.ValueTextEquals("model"u8);
+                    // A name holding half a surrogate pair is not "model" (and the reader's comparison would throw on it).
+                    var isModel = (!reader.ValueIsEscaped || JsonTextFaults.FindLoneSurrogate(reader.ValueSpan) < 0) && reader.ValueTextEquals("model"u8);
                     reader.Read();
                     if (isModel && reader.TokenType == JsonTokenType.String)
                     {
+                        // The model is read as text (to find its profile and for the log): half a surrogate pair is not text.
+                        int lone = reader.ValueIsEscaped ? JsonTextFaults.FindLoneSurrogate(reader.ValueSpan) : -1;
+                        if (lone >= 0)
+                        {
+                            error = Sentence(JsonTextFaults.LoneSurrogateInModelMessage(body, (int)reader.TokenStartIndex + 1 + lone, skipped));
+                            code = "invalid_model";
+                            return false;
+                        }
+
                         model = ModelString(ref reader);
                     }
                     else
@@ -62,7 +90,8 @@ internal static class JsonRequestInspector
             // A second value after the first (`{} {}`) is not one JSON document.
             if (reader.Read())
             {
-                error = "unexpected data after the JSON value";
+                error = "Invalid JSON in request body (unexpected data after the JSON value).";
+                code = "invalid_json";
                 return false;
             }
 
@@ -70,10 +99,13 @@ internal static class JsonRequestInspector
         }
         catch (JsonException ex)
         {
-            error = $"line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}";
+            error = $"Invalid JSON in request body (line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}).";
+            code = "invalid_json";
             return false;
         }
     }
+
+    private static string Sentence(string text) => string.Concat(text[..1].ToUpperInvariant(), text.AsSpan(1), ".");
 
     private static string ModelString(ref Utf8JsonReader reader)
     {

@@ -98,9 +98,9 @@ internal sealed class ProxyHandler : IHttpHandler
     {
         // 1. Accept the body: read whole (within MAX_REQUEST_BODY_MB) and checked to be JSON, its model noted for the log.
         using var body = await context.Body.ReadAllAsync(context.Aborted);
-        if (!JsonRequestInspector.TryInspect(body.WrittenSpan, out var model, out var error))
+        if (!JsonRequestInspector.TryInspect(body.WrittenSpan, out var model, out var error, out var code))
         {
-            await OpenAiErrorWriter.WriteAsync(context.Response, 400, $"Invalid JSON in request body ({error}).", "invalid_json", context.Aborted);
+            await OpenAiErrorWriter.WriteAsync(context.Response, 400, error!, code, context.Aborted);
             return;
         }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using CotProxy.Logging;
 
 namespace CotProxy.Configuration;
 
@@ -184,7 +185,7 @@ internal static class SettingsLoader
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            error = $"cannot read env file {CommandLineArguments.Quote(path)}: {ex.Message}";
+            error = $"cannot read env file {CommandLineArguments.Quote(path)}: {ExceptionText.Describe(ex)}";
             return false;
         }
 

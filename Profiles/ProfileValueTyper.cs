@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CotProxy.Logging;
 
 namespace CotProxy.Profiles;
 
@@ -28,7 +29,7 @@ internal static class ProfileValueTyper
             }
             catch (JsonException e)
             {
-                throw new FormatException($"invalid JSON value {Quote(valueText)}: {FirstLine(e.Message)}", e);
+                throw new FormatException($"invalid JSON value {Quote(valueText)}: {ExceptionText.Describe(e)}", e);
             }
 
             typeName = json is JsonArray ? "array" : "object";
@@ -197,10 +198,4 @@ internal static class ProfileValueTyper
     private static JsonNode NumberNode(string text) => JsonNode.Parse(text)!;
 
     private static string Quote(string text) => "\"" + text + "\"";
-
-    private static string FirstLine(string message)
-    {
-        int end = message.IndexOfAny(['\r', '\n']);
-        return end < 0 ? message : message[..end];
-    }
 }

@@ -15,8 +15,15 @@ internal static class RequestBodyScanner
     /// Reads <paramref name="json"/> once; fills <paramref name="found"/> (indexed by <see cref="RewritePathNode.Index"/>,
     /// slot 0 the root object) and returns the type of the body's first token.
     /// </summary>
-    /// <exception cref="JsonException">The body is not one JSON value, is nested too deep, or repeats a property name.</exception>
-    public static JsonTokenType Scan(ReadOnlySpan<byte> json, RewritePaths paths, Span<PathValue> found)
+    /// <param name="json">The body, without a byte order mark.</param>
+    /// <param name="paths">The profile's paths.</param>
+    /// <param name="found">Where each path's value is, filled in.</param>
+    /// <param name="skipped">How many bytes of the body came before <paramref name="json"/> (a byte order mark): error messages count from the body's start.</param>
+    /// <exception cref="JsonException">
+    /// The body is not one JSON value, is nested too deep, repeats a property name, or holds a <c>\u</c> escape of half a
+    /// surrogate pair (the copy decodes every escaped string, and no text holds one).
+    /// </exception>
+    public static JsonTokenType Scan(ReadOnlySpan<byte> json, RewritePaths paths, Span<PathValue> found, int skipped = 0)
     {
         found.Clear();
         var reader = new Utf8JsonReader(json, ReaderOptions);
@@ -31,12 +38,17 @@ internal static class RequestBodyScanner
         RewritePathNode[] byIndex = paths.NodesByIndex;
         JsonTokenType first = JsonTokenType.None;
 
-        while (reader.Read())
+        while (Read(ref reader))
         {
             JsonTokenType type = reader.TokenType;
             if (first == JsonTokenType.None)
             {
                 first = type;
+            }
+
+            if (reader.ValueIsEscaped && JsonTextFaults.FindLoneSurrogate(reader.ValueSpan) is var lone and >= 0)
+            {
+                throw new JsonException(JsonTextFaults.LoneSurrogateMessage(json, (int)reader.TokenStartIndex + 1 + lone, skipped));
             }
 
             switch (type)
@@ -109,6 +121,23 @@ internal static class RequestBodyScanner
         }
 
         return first;
+    }
+
+    /// <summary>
+    /// One token. The proxy's JSON check read the body with a deeper limit than the rewrite's (that of <c>JsonDocument</c>),
+    /// so a body nested deeper than 64 levels gets here: said in our own words, not the reader's.
+    /// </summary>
+    private static bool Read(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.Read();
+        }
+        catch (JsonException ex) when (ex.GetType() != typeof(JsonException))
+        {
+            int depth = ReaderOptions.MaxDepth == 0 ? 64 : ReaderOptions.MaxDepth;
+            throw new JsonException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the request body is nested deeper than {depth} levels, or is not JSON, at line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}"), ex);
+        }
     }
 
     private static void Note(ref PathValue value, ref Utf8JsonReader reader, int nameOffset)

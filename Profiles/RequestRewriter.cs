@@ -35,7 +35,10 @@ internal static class RequestRewriter
     /// <param name="body">The client's request body.</param>
     /// <param name="profile">The profile that matched the request's model.</param>
     /// <param name="changes">When not null, receives one human-readable line per change (for DEBUG logs).</param>
-    /// <exception cref="JsonException">The body is not a JSON object, or names one property twice (which upstream servers resolve differently).</exception>
+    /// <exception cref="JsonException">
+    /// The body is not a JSON object, names one property twice (which upstream servers resolve differently), is not UTF-8,
+    /// or holds a <c>\u</c> escape of half a surrogate pair; the message says where.
+    /// </exception>
     public static byte[] Rewrite(ReadOnlySpan<byte> body, ModelProfile profile, ICollection<string>? changes = null)
     {
         if (!TryRewrite(body, profile, changes, out PooledByteBuffer? rewritten))
@@ -66,12 +69,23 @@ internal static class RequestRewriter
         }
 
         // RFC 8259 §8.1: a parser MAY ignore a leading byte order mark (the proxy's JSON check does); the rewrite drops it.
-        ReadOnlySpan<byte> json = body.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? body[3..] : body;
+        int skipped = body.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
+        ReadOnlySpan<byte> json = body[skipped..];
+
+        // RFC 8259 §8.1: JSON text is UTF-8. The copy decodes and encodes every string it changes, and the encoder would
+        // replace bad bytes with U+FFFD: the model would read text the client never sent. (The proxy's JSON check has
+        // refused such a body already; the rewrite keeps its own promise.)
+        int invalid = JsonTextFaults.FindInvalidUtf8(json);
+        if (invalid >= 0)
+        {
+            throw new JsonException(JsonTextFaults.InvalidUtf8Message(json, invalid, skipped));
+        }
+
         RewritePaths paths = profile.Paths;
         PathValue[] found = ArrayPool<PathValue>.Shared.Rent(paths.Count);
         try
         {
-            if (RequestBodyScanner.Scan(json, paths, found.AsSpan(0, paths.Count)) != JsonTokenType.StartObject)
+            if (RequestBodyScanner.Scan(json, paths, found.AsSpan(0, paths.Count), skipped) != JsonTokenType.StartObject)
             {
                 throw new JsonException("the request body is not a JSON object");
             }

@@ -6,8 +6,9 @@
 # Checks --version, --help (names every setting of .env.example), `config` on .env.example,
 # then serves --demo on a free loopback port: GET /health 200, a streamed chat completion with
 # data: events and [DONE], `health-check` exit 0 against it, SIGHUP/SIGUSR1/SIGUSR2 logged and
-# ignored, SIGTERM -> exit 0, and `health-check` exit 1 once it is gone; then a second --demo
-# stopped by SIGQUIT -> exit 0. Prints PASS/FAIL lines; exits 1 if any check failed.
+# ignored, that an unreachable upstream's error body and log line hold our own words, not the trimmed
+# runtime's resource keys, SIGTERM -> exit 0, and `health-check` exit 1 once it is gone; then a second
+# --demo stopped by SIGQUIT -> exit 0. Prints PASS/FAIL lines; exits 1 if any check failed.
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -75,6 +76,28 @@ for signal in HUP USR1 USR2; do
   fi
 done
 check_health "$PROXY_PORT"
+
+# Unreachable upstreams, answered in the binary's own words: the trimmed build's exception messages are resource keys
+# (UseSystemResourceKeys), such as net_http_client_execution_error; none may reach the error body or the log. One
+# upstream refuses the connection; the other is the demo proxy above, spoken to in TLS it does not speak.
+demo_pid="$PROXY_PID" demo_port="$PROXY_PORT" demo_log="$PROXY_LOG"
+for upstream in "http://127.0.0.1:1/v1" "https://127.0.0.1:$demo_port/v1"; do
+  if ! start_proxy "$binary" --target "$upstream" --host 127.0.0.1 --port 0; then
+    fail "--target $upstream: did not start listening"
+    continue
+  fi
+  body="$(curl -s -m 30 -H 'Content-Type: application/json' -d '{"model":"m","messages":[]}' "http://127.0.0.1:$PROXY_PORT/v1/chat/completions")"
+  message="$(sed -n 's/^{"error":{"message":"\(.*\)","type":.*/\1/p' <<<"$body")"
+  keys="$( (printf '%s\n' "$message"; grep -v ' access ' "$PROXY_LOG") | grep -Eo '\b[a-z]+_[a-z_]+\b' | sort -u | tr '\n' ' ')"
+  if [ -n "$message" ] && [ -z "$keys" ]; then
+    pass "--target $upstream: error in our own words: $message"
+  else
+    fail "--target $upstream: resource keys [${keys}] or no error message in: $body"
+  fi
+  kill -TERM "$PROXY_PID"
+  wait "$PROXY_PID" 2>/dev/null
+done
+PROXY_PID="$demo_pid" PROXY_PORT="$demo_port" PROXY_LOG="$demo_log"
 
 port="$PROXY_PORT"
 stop_proxy_expect_zero

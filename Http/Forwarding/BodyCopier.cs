@@ -202,6 +202,11 @@ internal static class BodyCopier
             rewriter.Complete(output);
             return null;
         }
+        catch (InvalidDataException ex) when (!context.Aborted.IsCancellationRequested)
+        {
+            // The decompressor found bytes that are not its format: the upstream's fault, and nothing was sent yet.
+            return new UpstreamFailure(ForwarderError.UndecodableBody, target, ex);
+        }
         catch (Exception ex) when (!context.Aborted.IsCancellationRequested && ex is HttpRequestException or OperationCanceledException or IOException)
         {
             return UpstreamFailure.FromException(ex, target, timedOut: timeout.IsCancellationRequested, readingBody: true);

@@ -56,6 +56,12 @@ internal sealed class Forwarder
 
         using (upstreamResponse)
         {
+            if (IsSwitchingProtocols(upstreamResponse))
+            {
+                await AnswerFailureAsync(context, method, new UpstreamFailure(ForwarderError.UnsolicitedUpgrade, target));
+                return;
+            }
+
             // 3. The status line's headers: the upstream's end-to-end ones, read with the response's framing in one pass.
             var head = CopyHead(context, upstreamResponse);
             if (head.HasAmbiguousFraming)
@@ -206,7 +212,7 @@ internal sealed class Forwarder
         {
             using var probe = new HttpRequestMessage(HttpMethod.Get, target);
             using var answer = await _invoker.SendAsync(probe, timeout.Token);
-            return (int)answer.StatusCode >= 500 ? $"The target answered {(int)answer.StatusCode}." : null;
+            return (int)answer.StatusCode is >= 500 or < 200 ? $"The target answered {(int)answer.StatusCode}." : null;
         }
         catch (Exception ex) when (!aborted.IsCancellationRequested && ex is HttpRequestException or OperationCanceledException or IOException)
         {
@@ -232,8 +238,22 @@ internal sealed class Forwarder
             return (null, UpstreamFailure.FromException(ex, target, timedOut: timeout.IsCancellationRequested));
         }
 
+        if (IsSwitchingProtocols(upstreamResponse))
+        {
+            upstreamResponse.Dispose();
+            return (null, new UpstreamFailure(ForwarderError.UnsolicitedUpgrade, target));
+        }
+
         return (upstreamResponse, null);
     }
+
+    /// <summary>
+    /// SocketsHttpHandler reads past 100 Continue, 103 Early Hints and every other interim 1xx answer to the final one
+    /// (RFC 9110 §15.2: a client must parse and may ignore unexpected 1xx), but hands a 101 back with the raw connection
+    /// as its body. The proxy strips Upgrade as hop-by-hop (RFC 9110 §7.6.1, §7.8), so a 101 answers an upgrade nobody
+    /// asked for (RFC 9110 §15.2.2): relaying it would hand the client a switched connection that never speaks again.
+    /// </summary>
+    private static bool IsSwitchingProtocols(HttpResponseMessage upstream) => upstream.StatusCode == System.Net.HttpStatusCode.SwitchingProtocols;
 
     private ValueTask AnswerFailureAsync(HttpContext context, HttpMethod method, UpstreamFailure failure)
     {
@@ -291,6 +311,10 @@ internal sealed class Forwarder
         await using (var body = await ReadBodyAsync(upstream, decode, context.Aborted))
         {
             failure = await BodyCopier.RewriteWholeAsync(context, body, rewriter, output, target, timeout, _options.ApiRequestTimeout);
+            if (failure is { Error: ForwarderError.UndecodableBody })
+            {
+                failure = new UpstreamFailure(ForwarderError.UndecodableBody, target, failure.Exception, detail: string.Join(", ", upstream.Content.Headers.ContentEncoding));
+            }
         }
 
         if (failure is null && rewriter.FailureReason is { } reason)

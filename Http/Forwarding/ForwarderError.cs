@@ -27,6 +27,15 @@ internal enum ForwarderError
     /// <summary>The upstream answered with framing that cannot be trusted (Content-Length and chunked, or differing lengths).</summary>
     AmbiguousFraming,
 
+    /// <summary>
+    /// The upstream answered 101 Switching Protocols, though the proxy never forwards an Upgrade request (RFC 9110 §7.8: a
+    /// server must not switch to a protocol the client did not ask for; §15.2.2).
+    /// </summary>
+    UnsolicitedUpgrade,
+
+    /// <summary>A body the proxy must decode to rewrite is not valid in its Content-Encoding (corrupt gzip, deflate or br).</summary>
+    UndecodableBody,
+
     /// <summary>A body the proxy reads whole before answering stopped arriving for longer than API_REQUEST_TIMEOUT.</summary>
     ResponseBodyTimeout,
 

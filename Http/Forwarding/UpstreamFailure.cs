@@ -1,12 +1,14 @@
 using System.Net.Sockets;
 using System.Security.Authentication;
+using CotProxy.Logging;
 
 namespace CotProxy.Http.Forwarding;
 
 /// <summary>
 /// One failed upstream call, before the client's response started: what went wrong, where, and the exception if any.
 /// <see cref="Describe"/> is the one place that decides the status a failure becomes and says so in words a person
-/// can act on; nothing else in the proxy picks a status for an upstream failure.
+/// can act on, never with an exception's own message (a resource key in the trimmed build: <see cref="ExceptionText"/>);
+/// nothing else in the proxy picks a status for an upstream failure.
 /// </summary>
 internal sealed class UpstreamFailure
 {
@@ -28,7 +30,7 @@ internal sealed class UpstreamFailure
     /// <summary>For <see cref="ForwarderError.ResponseBodyTooLarge"/>: the most bytes the proxy holds.</summary>
     public long Limit { get; }
 
-    /// <summary>For <see cref="ForwarderError.UnsupportedEncoding"/>: the Content-Encoding the upstream sent; for <see cref="ForwarderError.ResponseBodyUnfilterable"/>: why.</summary>
+    /// <summary>For <see cref="ForwarderError.UnsupportedEncoding"/> and <see cref="ForwarderError.UndecodableBody"/>: the Content-Encoding the upstream sent; for <see cref="ForwarderError.ResponseBodyUnfilterable"/>: why.</summary>
     public string? Detail { get; }
 
     /// <summary>Classifies an exception from SocketsHttpHandler; <paramref name="timedOut"/> says our own deadline fired.</summary>
@@ -85,15 +87,17 @@ internal sealed class UpstreamFailure
             ForwarderError.ConnectTimeout => (504, $"Connecting to the upstream at {where} timed out after {options.ConnectTimeout.TotalSeconds:0.#} s.", "upstream_connect_timeout"),
             ForwarderError.ConnectionRefused => (502, $"Could not connect to the upstream at {where}: connection refused. Is the model server running, and is TARGET_BASE_URL right?", "upstream_connection_refused"),
             ForwarderError.NameResolution => (502, $"Could not resolve the upstream host of {where} (DNS). Check TARGET_BASE_URL.", "upstream_dns_error"),
-            ForwarderError.Tls => (502, Find<AuthenticationException>(Exception) is { } tls ? $"TLS handshake with the upstream at {where} failed: {tls.Message}" : $"TLS handshake with the upstream at {where} failed.", "upstream_tls_error"),
-            ForwarderError.Connection => (502, $"Could not reach the upstream at {where}: {Find<SocketException>(Exception)?.SocketErrorCode}.", "upstream_connection_error"),
+            ForwarderError.Tls => (502, $"Could not set up TLS with the upstream at {where}: {(Exception is null ? "the handshake did not complete" : ExceptionText.Describe(Exception))}. Check the upstream's certificate, and that TARGET_BASE_URL's scheme is the one it speaks.", "upstream_tls_error"),
+            ForwarderError.Connection => (502, $"Could not reach the upstream at {where}: {(Exception is null ? "the connection failed" : ExceptionText.Describe(Exception))}.", "upstream_connection_error"),
+            ForwarderError.UnsolicitedUpgrade => (502, $"The upstream at {where} answered 101 Switching Protocols, though the proxy asked it for no upgrade; its answer was not passed on.", "upstream_protocol_error"),
+            ForwarderError.UndecodableBody => (502, $"The upstream at {where} sent a body that is not valid {Detail}, so it could not be decoded to filter it.", "upstream_bad_encoding"),
             ForwarderError.AmbiguousFraming => (502, $"The upstream at {where} sent a response with ambiguous framing (conflicting Content-Length / Transfer-Encoding).", "upstream_bad_framing"),
             ForwarderError.ResponseBodyTimeout => (504, $"The upstream at {where} stopped sending its response for longer than {options.ApiRequestTimeout.TotalSeconds:0.#} s (API_REQUEST_TIMEOUT).", "upstream_timeout"),
-            ForwarderError.ResponseBody => (502, $"The upstream at {where} broke off its response: {Exception?.Message}", "upstream_error"),
+            ForwarderError.ResponseBody => (502, $"The upstream at {where} broke off its response: {(Exception is null ? "it closed the connection" : ExceptionText.Describe(Exception))}.", "upstream_error"),
             ForwarderError.ResponseBodyTooLarge => (502, $"The upstream's answer to {Target.AbsolutePath} is larger than {Limit} bytes.", "upstream_body_too_large"),
             ForwarderError.ResponseBodyUnfilterable => (502, $"The response of the upstream at {where} could not be filtered, so it was not passed on: {Detail}", "upstream_body_unfilterable"),
             ForwarderError.UnsupportedEncoding => (502, $"The upstream at {where} sent its response with Content-Encoding {Detail}, which the proxy cannot decode to filter it (gzip, deflate and br it can).", "upstream_unsupported_encoding"),
-            _ => (502, $"The upstream at {where} failed: {Exception?.Message}", "upstream_error"),
+            _ => (502, $"The upstream at {where} failed: {(Exception is null ? "no answer" : ExceptionText.Describe(Exception))}.", "upstream_error"),
         };
     }
 

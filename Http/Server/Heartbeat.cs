@@ -67,7 +67,7 @@ internal sealed class Heartbeat : IDisposable
         catch (Exception ex)
         {
             // A tick must never take the timer down with it: the next tick checks again.
-            Log.Error($"heartbeat failed: {ex.GetType().Name}: {ex.Message}");
+            Log.Error($"heartbeat failed: {ExceptionText.Describe(ex)}");
         }
     }
 }

@@ -270,7 +270,7 @@ internal sealed class HttpConnection : IDisposable
         }
         catch (Exception ex) when (!response.HasStarted && !_abort.IsCancellationRequested && ex is not (IOException or SocketException))
         {
-            Log.Error($"{request.Method} {Log.Target(request.Target)}: {ex.GetType().Name}: {ex.Message}");
+            Log.Error($"{request.Method} {Log.Target(request.Target)}: {ExceptionText.Describe(ex)}");
             response.KeepAlive = false;
             await _errors.WriteErrorAsync(response, 500, "The proxy failed while handling the request.", null, CancellationToken.None);
         }

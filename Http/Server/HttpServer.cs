@@ -191,7 +191,7 @@ internal sealed class HttpServer : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            Log.Error($"connection failed: {ex.GetType().Name}: {ex.Message}");
+            Log.Error($"connection failed: {ExceptionText.Describe(ex)}");
         }
         finally
         {

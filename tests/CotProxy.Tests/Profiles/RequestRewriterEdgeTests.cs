@@ -11,14 +11,15 @@ public sealed class RequestRewriterEdgeTests
     private const string Profile = "model=m,top_k=1,append_to_last_user_message=x";
 
     [Fact]
-    public void Rewrite_NestedDeeperThan64_SameJsonExceptionAsTree()
+    public void Rewrite_NestedDeeperThan64_JsonExceptionInOurWords()
     {
+        // The tree threw the reader's own message, which the trimmed build reduces to a resource key.
         byte[] body = Encoding.UTF8.GetBytes("{\"a\":" + new string('[', 64) + new string(']', 64) + "}");
 
-        var expected = Assert.ThrowsAny<JsonException>(() => TreeRequestRewriterOracle.Rewrite(body, Single(Profile)));
+        Assert.ThrowsAny<JsonException>(() => TreeRequestRewriterOracle.Rewrite(body, Single(Profile)));
         var actual = Assert.ThrowsAny<JsonException>(() => RequestRewriter.Rewrite(body, Single(Profile)));
 
-        Assert.Equal(expected.Message, actual.Message);
+        Assert.Equal("the request body is nested deeper than 64 levels, or is not JSON, at line 1, byte 69", actual.Message);
     }
 
     [Fact]
@@ -34,11 +35,25 @@ public sealed class RequestRewriterEdgeTests
     }
 
     [Fact]
-    public void Rewrite_InvalidUtf8InString_WrittenAsTheTreeWroteIt()
+    public void Rewrite_InvalidUtf8InString_JsonExceptionNamingTheByteNeverReplaced()
     {
+        // The tree wrote the bad bytes as U+FFFD: the model would have read text the client never sent.
         byte[] body = [.. "{\"a\":\""u8, 0xFF, 0xC3, .. "\"}"u8];
 
-        Assert.Equal(TreeRequestRewriterOracle.Rewrite(body, Single(Profile)), RequestRewriter.Rewrite(body, Single(Profile)));
+        Assert.Contains("\\uFFFD", Encoding.UTF8.GetString(TreeRequestRewriterOracle.Rewrite(body, Single(Profile))), StringComparison.Ordinal);
+        var actual = Assert.ThrowsAny<JsonException>(() => RequestRewriter.Rewrite(body, Single(Profile)));
+
+        Assert.Equal("the request body is not valid UTF-8 at byte offset 6 (in a)", actual.Message);
+    }
+
+    [Fact]
+    public void Rewrite_InvalidUtf8AfterByteOrderMark_OffsetCountsTheMark()
+    {
+        byte[] body = [0xEF, 0xBB, 0xBF, .. "{\"model\":\"m\",\"stop\":[\"a\",\""u8, 0xC0, 0xAF, .. "\"]}"u8];
+
+        var actual = Assert.ThrowsAny<JsonException>(() => RequestRewriter.Rewrite(body, Single(Profile)));
+
+        Assert.Equal("the request body is not valid UTF-8 at byte offset 29 (in stop[1])", actual.Message);
     }
 
     [Fact]
@@ -48,7 +63,9 @@ public sealed class RequestRewriterEdgeTests
         byte[] body = Encoding.UTF8.GetBytes("""{"model":"m","messages":[{"role":"user","content":"\ud800"}]}""");
 
         Assert.Throws<InvalidOperationException>(() => TreeRequestRewriterOracle.Rewrite(body, Single(Profile)));
-        Assert.ThrowsAny<JsonException>(() => RequestRewriter.Rewrite(body, Single(Profile)));
+        var actual = Assert.ThrowsAny<JsonException>(() => RequestRewriter.Rewrite(body, Single(Profile)));
+
+        Assert.Equal("the request body holds a lone surrogate escape \\ud800 at byte offset 51 (in messages[0].content), which is half a character and not text", actual.Message);
     }
 
     [Fact]

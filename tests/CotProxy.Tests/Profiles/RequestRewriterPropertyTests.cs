@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using CotProxy.Api;
 using CotProxy.Profiles;
 using CsCheck;
 
@@ -158,6 +159,118 @@ public sealed class RequestRewriterPropertyTests
             llmParams));
 
         cases.Sample((body, llmParams) => AssertSameAsOracle(body, llmParams), iter: 60, print: c => $"LLM_PARAMS={c.Item2}\nbody length={c.Item1.Length}");
+    }
+
+    // Bytes no UTF-8 text holds (a stray continuation, a truncated lead, an overlong form, an encoded surrogate, a code
+    // point above U+10FFFF, a lead before ASCII) and escapes of half a surrogate pair.
+    private static readonly byte[][] s_hostile =
+    [
+        [0xFF], [0x80], [0xC3], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82], [0xF0, 0x41],
+        "\\ud800"u8.ToArray(), "\\uDFFF"u8.ToArray(), "\\uD83D\\u0041"u8.ToArray(), "\\ude00\\ud83d"u8.ToArray(),
+    ];
+
+    [Fact]
+    public void Rewrite_HostileBytesAtRandomPlaces_ClientErrorOrSameAsTreeNeverChanged()
+    {
+        Gen<(string Body, string LlmParams, (int Position, int Hostile)[] Insertions)> cases = Gen.Select(
+            s_cases, Gen.Select(Gen.Int[0, int.MaxValue], Gen.Int[0, s_hostile.Length - 1]).Array[1, 3],
+            (c, insertions) => (c.Body, c.LlmParams, insertions));
+        cases.Sample(
+            c => AssertHostileBodyHandled(Insert(Encoding.UTF8.GetBytes(c.Body), c.Insertions), c.LlmParams),
+            iter: Iterations,
+            print: c => $"LLM_PARAMS={c.LlmParams}\nbody={c.Body}\ninsertions={string.Join(", ", c.Insertions.Select(i => $"{Convert.ToHexString(s_hostile[i.Hostile])}@{i.Position}"))}");
+    }
+
+    [Fact]
+    public void Rewrite_HostileStringInMessage_ClientErrorNamingItsPlace()
+    {
+        // Inside a string that the rewrite must decode, every hostile sequence is refused, with the byte and the path.
+        Gen.Select(Gen.Int[0, s_hostile.Length - 1], Gen.OneOf(s_stringPieces).Array[0, 4], Gen.OneOf(s_stringPieces).Array[0, 4], (h, before, after) => (H: h, Before: string.Concat(before), After: string.Concat(after)))
+            .Sample(
+                c =>
+                {
+                    byte[] body = [.. "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"},{\"role\":\"user\",\"content\":\""u8, .. Encoding.UTF8.GetBytes(c.Before), .. s_hostile[c.H], .. Encoding.UTF8.GetBytes(c.After), .. "\"}]}"u8];
+                    ModelProfile profile = Assert.Single(ProfileSet.Parse("model=m,temperature=0.5", new List<string>()).Profiles);
+                    var error = Assert.ThrowsAny<JsonException>(() => RequestRewriter.Rewrite(body, profile));
+                    Assert.Contains("at byte offset ", error.Message, StringComparison.Ordinal);
+                    Assert.Contains("(in messages[1].content)", error.Message, StringComparison.Ordinal);
+                    Assert.False(JsonRequestInspector.TryInspect(body, out _, out _, out _) && s_hostile[c.H][0] != (byte)'\\', "the proxy's JSON check refuses a body that is not UTF-8");
+                },
+                iter: 500,
+                print: c => $"hostile={Convert.ToHexString(s_hostile[c.H])} before={c.Before} after={c.After}");
+    }
+
+    private static byte[] Insert(byte[] body, (int Position, int Hostile)[] insertions)
+    {
+        var bytes = new List<byte>(body);
+        foreach (var (position, hostile) in insertions)
+        {
+            bytes.InsertRange(position % (bytes.Count + 1), s_hostile[hostile]);
+        }
+
+        return [.. bytes];
+    }
+
+    /// <summary>
+    /// What the proxy does with a body, short of the network: its JSON check, then the rewrite. Neither may throw anything
+    /// but the rewrite's JsonException (which the proxy answers 400); a body that is not UTF-8 is refused with the offset
+    /// of its first bad byte; and a rewrite that succeeds wrote exactly what the tree-based rewrite wrote.
+    /// </summary>
+    private static void AssertHostileBodyHandled(byte[] body, string llmParams)
+    {
+        ModelProfile profile;
+        try
+        {
+            profile = Assert.Single(ProfileSet.Parse(llmParams, new List<string>()).Profiles);
+        }
+        catch (ProfileParseException)
+        {
+            return;
+        }
+
+        int invalid = FirstInvalidUtf8(body);
+        if (!JsonRequestInspector.TryInspect(body, out _, out string? error, out _))
+        {
+            if (invalid >= 0)
+            {
+                Assert.Contains($"not valid UTF-8 at byte offset {invalid}", error, StringComparison.Ordinal);
+            }
+
+            return;
+        }
+
+        Assert.Equal(-1, invalid);
+        byte[] actual;
+        try
+        {
+            actual = RequestRewriter.Rewrite(body, profile);
+        }
+        catch (JsonException e)
+        {
+            Assert.True(e.Message.StartsWith("the request body ", StringComparison.Ordinal) || e.Message.StartsWith("Duplicate property ", StringComparison.Ordinal), e.Message);
+            return;
+        }
+
+        byte[] expected = TreeRequestRewriterOracle.Rewrite(body, profile);
+        Assert.Equal(Encoding.UTF8.GetString(expected), Encoding.UTF8.GetString(actual));
+        Assert.Equal(-1, FirstInvalidUtf8(actual));
+        Assert.DoesNotContain("\\uFFFD", Encoding.UTF8.GetString(actual), StringComparison.Ordinal);
+    }
+
+    /// <summary>The offset of the first byte strict UTF-8 decoding refuses, counted independently of the proxy's code.</summary>
+    private static int FirstInvalidUtf8(byte[] bytes)
+    {
+        for (int i = 0; i < bytes.Length;)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(bytes.AsSpan(i), out _, out int consumed) != System.Buffers.OperationStatus.Done)
+            {
+                return i;
+            }
+
+            i += consumed;
+        }
+
+        return -1;
     }
 
     private static void AssertSameAsOracle(string bodyText, string llmParams)
