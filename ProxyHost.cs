@@ -39,7 +39,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     public static (ProfileSet Profiles, ResponsePolicy Responses) LoadProfiles(ProxySettings settings, List<string> warnings)
     {
         var profiles = ProfileSet.Parse(settings.LlmParams, warnings);
-        return (profiles, new ResponsePolicy(profiles, settings.EnableThinkTagFiltering, settings.ThinkTag, settings.ThinkEndTag));
+        return (profiles, new ResponsePolicy(profiles, settings.EnableThinkTagFiltering, settings.ThinkTag, settings.ThinkEndTag, settings.ThinkMode));
     }
 
     /// <summary>

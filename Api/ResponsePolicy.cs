@@ -15,14 +15,21 @@ internal sealed class ResponsePolicy
     private readonly string _startTag;
     private readonly string _endTag;
     private readonly bool _globalEnable;
+    private readonly ThinkMode _defaultMode;
 
-    /// <summary>Throws <see cref="FormatException"/> when THINK_TAG or THINK_END_TAG carries a bad escape.</summary>
-    public ResponsePolicy(ProfileSet profiles, bool enableThinkTagFiltering, string? thinkTag, string? thinkEndTag)
+    /// <summary>
+    /// <paramref name="defaultMode"/> (THINK_MODE) is the mode of every filtered model whose profile names none; it does
+    /// not turn filtering on. Throws <see cref="FormatException"/> when THINK_TAG or THINK_END_TAG carries a bad escape.
+    /// </summary>
+    public ResponsePolicy(ProfileSet profiles, bool enableThinkTagFiltering, string? thinkTag, string? thinkEndTag, ThinkMode defaultMode = ThinkMode.Strip)
     {
         _globalEnable = enableThinkTagFiltering;
+        _defaultMode = defaultMode;
         _startTag = Decode(thinkTag, "THINK_TAG") ?? ResponseRewriteOptions.DefaultStartTag;
         _endTag = Decode(thinkEndTag, "THINK_END_TAG") ?? ResponseRewriteOptions.DefaultEndTag;
-        _global = enableThinkTagFiltering ? new ResponseRewriteOptions { Mode = ThinkMode.Strip, StartTag = _startTag, EndTag = _endTag } : null;
+        _global = enableThinkTagFiltering && defaultMode != ThinkMode.Keep
+            ? new ResponseRewriteOptions { Mode = defaultMode, StartTag = _startTag, EndTag = _endTag }
+            : null;
         foreach (var profile in profiles.Profiles)
         {
             var clientName = profile.UpstreamModelName is not null && profile.IsPseudoModel ? profile.Name : null;
@@ -67,9 +74,10 @@ internal sealed class ResponsePolicy
         var enabled = profile.EnableThinkTagFiltering ?? (profile.ThinkMode is not null || _globalEnable);
         var mode = !enabled ? ThinkMode.Keep : profile.ThinkMode switch
         {
+            "strip" => ThinkMode.Strip,
             "split" => ThinkMode.Split,
             "keep" => ThinkMode.Keep,
-            _ => ThinkMode.Strip,
+            _ => _defaultMode,
         };
 
         if (mode == ThinkMode.Keep && clientModelName is null)

@@ -158,6 +158,9 @@ internal sealed class ProxySettings
     /// <summary>ENABLE_THINK_TAG_FILTERING: remove think blocks from responses.</summary>
     public bool EnableThinkTagFiltering { get; init; }
 
+    /// <summary>THINK_MODE: the mode of every filtered model whose profile names none. It does not turn filtering on.</summary>
+    public ThinkMode ThinkMode { get; init; } = ThinkMode.Strip;
+
     /// <summary>THINK_KEEPALIVE_SECONDS: 0..3600, 0 = never.</summary>
     public int ThinkKeepAliveSeconds
     {

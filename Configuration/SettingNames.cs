@@ -21,5 +21,6 @@ internal static class SettingNames
     public const string ThinkEndTag = "THINK_END_TAG";
     public const string EnableThinkTagFiltering = "ENABLE_THINK_TAG_FILTERING";
     public const string ThinkKeepAliveSeconds = "THINK_KEEPALIVE_SECONDS";
+    public const string ThinkMode = "THINK_MODE";
     public const string TrustedProxies = "TRUSTED_PROXIES";
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using CotProxy.Filtering;
 
 namespace CotProxy.Configuration;
 
@@ -20,6 +21,21 @@ internal static class SettingValueParser
         "expected seconds greater than 0 and at most 2147483, ASCII digits with up to 3 decimals (e.g. 30 or 0.5)";
 
     public const string HostSyntax = "expected an IP address (0.0.0.0, ::, 127.0.0.1) or a host name (localhost)";
+
+    public const string ThinkModeSyntax = "expected strip, split or keep (the values of a profile's think_mode)";
+
+    /// <summary>strip, split or keep, in lower case as a profile's think_mode takes them.</summary>
+    public static bool TryParseThinkMode(string text, out ThinkMode value)
+    {
+        (bool known, value) = text switch
+        {
+            "strip" => (true, ThinkMode.Strip),
+            "split" => (true, ThinkMode.Split),
+            "keep" => (true, ThinkMode.Keep),
+            _ => (false, ThinkMode.Strip),
+        };
+        return known;
+    }
 
     /// <summary>true/false, 1/0, yes/no, case-insensitive; nothing else (no spaces, no "on").</summary>
     public static bool TryParseBoolean(string text, out bool value)

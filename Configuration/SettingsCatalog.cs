@@ -41,6 +41,8 @@ internal static class SettingsCatalog
             "End tag of the reasoning block; a profile's think_tag_end overrides it."),
         new(SettingNames.EnableThinkTagFiltering, null, "false",
             "Remove the reasoning block from responses for every model."),
+        new(SettingNames.ThinkMode, null, "strip",
+            "Mode of every filtered model whose profile names no think_mode: strip, split or keep."),
         new(SettingNames.ThinkKeepAliveSeconds, null, "15",
             "While hidden reasoning streams, send a keep-alive every N seconds (0-3600, 0 = never)."),
     ];

@@ -1,4 +1,5 @@
 using System.Net;
+using CotProxy.Filtering;
 using CotProxy.Logging;
 
 namespace CotProxy.Configuration;
@@ -79,6 +80,7 @@ internal static class SettingsLoader
         string? thinkEndTag = layers.TryGet(SettingNames.ThinkEndTag, out text, out _) ? text : null;
 
         if (!layers.TryRead(SettingNames.EnableThinkTagFiltering, false, SettingValueParser.TryParseBoolean, SettingValueParser.BooleanSyntax, out bool enableFiltering, out error)
+            || !layers.TryRead(SettingNames.ThinkMode, ThinkMode.Strip, SettingValueParser.TryParseThinkMode, SettingValueParser.ThinkModeSyntax, out ThinkMode thinkMode, out error)
             || !layers.TryRead(SettingNames.ThinkKeepAliveSeconds, ProxySettings.DefaultThinkKeepAliveSeconds, WholeNumber(0, ProxySettings.MaxThinkKeepAliveSeconds), "expected a whole number of seconds from 0 to 3600 (0 = never)", out int thinkKeepAlive, out error))
         {
             return false;
@@ -126,6 +128,7 @@ internal static class SettingsLoader
             ThinkTag = thinkTag,
             ThinkEndTag = thinkEndTag,
             EnableThinkTagFiltering = enableFiltering,
+            ThinkMode = thinkMode,
             ThinkKeepAliveSeconds = thinkKeepAlive,
             TrustedProxies = trustedProxies,
             EnvFileUsed = envFileUsed,

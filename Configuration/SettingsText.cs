@@ -75,6 +75,7 @@ internal static class SettingsText
                 SettingNames.ThinkTag => Visible(s.ThinkTag ?? ProxySettings.DefaultThinkTag),
                 SettingNames.ThinkEndTag => Visible(s.ThinkEndTag ?? ProxySettings.DefaultThinkEndTag),
                 SettingNames.EnableThinkTagFiltering => Boolean(s.EnableThinkTagFiltering),
+                SettingNames.ThinkMode => s.ThinkMode.ToString().ToLowerInvariant(),
                 SettingNames.ThinkKeepAliveSeconds => s.ThinkKeepAliveSeconds.ToString(CultureInfo.InvariantCulture),
                 SettingNames.TrustedProxies => s.TrustedProxies.Count == 0 ? "(none)" : string.Join(",", s.TrustedProxies),
                 _ => throw new InvalidOperationException($"setting {setting.Name} has no description"),

@@ -26,6 +26,33 @@ public class ResponsePolicyTests
         Assert.Null(options.ClientModelName);
     }
 
+    [Theory]
+    [InlineData("Split")]
+    [InlineData("Strip")]
+    public void For_ThinkModeSet_EveryFilteredModelWithoutAModeGetsIt(string modeName)
+    {
+        var mode = Enum.Parse<ThinkMode>(modeName);
+        var set = ProfileSet.Parse("model=a,temperature=1;model=b,think_mode=strip;model=c,enable_think_tag_filtering=true;model=d,think_mode=split", []);
+        var policy = new ResponsePolicy(set, true, null, null, mode);
+
+        Assert.Equal(mode, policy.For(null, "other")!.Mode);
+        Assert.Equal(mode, policy.For(set.Find("a"), "a")!.Mode);
+        Assert.Equal(ThinkMode.Strip, policy.For(set.Find("b"), "b")!.Mode);
+        Assert.Equal(mode, policy.For(set.Find("c"), "c")!.Mode);
+        Assert.Equal(ThinkMode.Split, policy.For(set.Find("d"), "d")!.Mode);
+    }
+
+    [Fact]
+    public void For_ThinkModeWithFilteringOff_DoesNotTurnItOn()
+    {
+        var set = ProfileSet.Parse("model=a,temperature=1;model=c,enable_think_tag_filtering=true", []);
+        var policy = new ResponsePolicy(set, false, null, null, ThinkMode.Split);
+
+        Assert.Null(policy.For(null, "other"));
+        Assert.Null(policy.For(set.Find("a"), "a"));
+        Assert.Equal(ThinkMode.Split, policy.For(set.Find("c"), "c")!.Mode);
+    }
+
     [Fact]
     public void For_GlobalTagsWithEscapes_Decoded()
     {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using CotProxy.Configuration;
+using CotProxy.Filtering;
 
 namespace CotProxy.Tests.Configuration;
 
@@ -48,6 +49,7 @@ public sealed class SettingsLoaderTests : IDisposable
         "THINK_TAG" => s.ThinkTag ?? "(null)",
         "THINK_END_TAG" => s.ThinkEndTag ?? "(null)",
         "ENABLE_THINK_TAG_FILTERING" => s.EnableThinkTagFiltering.ToString(),
+        "THINK_MODE" => s.ThinkMode.ToString(),
         "THINK_KEEPALIVE_SECONDS" => s.ThinkKeepAliveSeconds.ToString(CultureInfo.InvariantCulture),
         "TRUSTED_PROXIES" => string.Join(" ", s.TrustedProxies.Select(n => $"{n.BaseAddress}/{n.PrefixLength}")),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown setting"),
@@ -74,6 +76,7 @@ public sealed class SettingsLoaderTests : IDisposable
         Assert.Null(s.ThinkTag);
         Assert.Null(s.ThinkEndTag);
         Assert.False(s.EnableThinkTagFiltering);
+        Assert.Equal(ThinkMode.Strip, s.ThinkMode);
         Assert.Equal(15, s.ThinkKeepAliveSeconds);
         Assert.Null(s.EnvFileUsed);
         Assert.Empty(s.Sources);
@@ -100,6 +103,7 @@ public sealed class SettingsLoaderTests : IDisposable
         { "THINK_TAG", "", "<reasoning>", "\\u003cthink\\u003e", "", "<reasoning>", "\\u003cthink\\u003e", "" },
         { "THINK_END_TAG", "", "</reasoning>", "</think>\\n\\n", "", "</reasoning>", "</think>\\n\\n", "" },
         { "ENABLE_THINK_TAG_FILTERING", "", "TRUE", "false", "", "True", "False", "" },
+        { "THINK_MODE", "", "split", "keep", "", "Split", "Keep", "" },
         { "THINK_KEEPALIVE_SECONDS", "", "0", "3600", "", "0", "3600", "" },
         { "TRUSTED_PROXIES", "", "10.0.0.0/8", " 192.168.1.5 , fd00::/8,::1,", "", "10.0.0.0/8", "192.168.1.5/32 fd00::/8 ::1/128", "" },
     };
@@ -243,6 +247,8 @@ public sealed class SettingsLoaderTests : IDisposable
     [InlineData("TARGET_BASE_URL", "localhost:8080", "invalid TARGET_BASE_URL \"localhost:8080\" (from the environment): expected an absolute http:// or https:// URL (e.g. http://localhost:8080/v1)")]
     [InlineData("TARGET_BASE_URL", "http://h/v1?x=1", "invalid TARGET_BASE_URL \"http://h/v1?x=1\" (from the environment): expected a base URL without a query (?...) or fragment (#...)")]
     [InlineData("DEMO", "on", "invalid DEMO \"on\" (from the environment): expected true/false, 1/0 or yes/no")]
+    [InlineData("THINK_MODE", "Split", "invalid THINK_MODE \"Split\" (from the environment): expected strip, split or keep (the values of a profile's think_mode)")]
+    [InlineData("THINK_MODE", "merge", "invalid THINK_MODE \"merge\" (from the environment): expected strip, split or keep (the values of a profile's think_mode)")]
     [InlineData("DEBUG", "maybe", "invalid DEBUG \"maybe\" (from the environment): expected true/false, 1/0 or yes/no")]
     [InlineData("API_REQUEST_TIMEOUT", "0", "invalid API_REQUEST_TIMEOUT \"0\" (from the environment): expected seconds greater than 0 and at most 2147483, ASCII digits with up to 3 decimals (e.g. 30 or 0.5)")]
     [InlineData("CONNECT_TIMEOUT", "10s", "invalid CONNECT_TIMEOUT \"10s\" (from the environment): expected seconds greater than 0 and at most 2147483, ASCII digits with up to 3 decimals (e.g. 30 or 0.5)")]

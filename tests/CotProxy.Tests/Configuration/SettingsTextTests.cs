@@ -25,6 +25,7 @@ public sealed class SettingsTextTests
         { "THINK_TAG", "<think>" },
         { "THINK_END_TAG", "</think>" },
         { "ENABLE_THINK_TAG_FILTERING", "false" },
+        { "THINK_MODE", "strip" },
         { "THINK_KEEPALIVE_SECONDS", "15" },
         { "TRUSTED_PROXIES", "(none)" },
     };
