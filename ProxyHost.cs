@@ -15,12 +15,14 @@ namespace CotProxy;
 internal sealed class ProxyHost : IAsyncDisposable
 {
     private readonly HttpServer _server;
+    private readonly ProxyHandler _handler;
     private readonly HttpServer? _demo;
     private readonly HttpMessageInvoker _invoker;
 
-    private ProxyHost(HttpServer server, HttpServer? demo, HttpMessageInvoker invoker, Uri target)
+    private ProxyHost(HttpServer server, ProxyHandler handler, HttpServer? demo, HttpMessageInvoker invoker, Uri target)
     {
         _server = server;
+        _handler = handler;
         _demo = demo;
         _invoker = invoker;
         Target = target;
@@ -87,7 +89,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         {
             var server = new HttpServer(endpoint, handler, limits, OpenAiErrorWriter.Instance);
             server.Start();
-            return new ProxyHost(server, demo, invoker, target);
+            return new ProxyHost(server, handler, demo, invoker, target);
         }
         catch
         {
@@ -100,6 +102,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// <summary>Stops accepting, lets in-flight requests finish within <paramref name="drainTimeout"/>, then stops the demo model.</summary>
     public async Task StopAsync(TimeSpan drainTimeout)
     {
+        _handler.BeginDraining();
         await _server.StopAsync(drainTimeout);
         if (_demo is not null)
         {

@@ -34,6 +34,9 @@ internal sealed class ProxyHandler : IHttpHandler
         _thinkKeepAlive = thinkKeepAlive;
     }
 
+    /// <summary>Shutdown began: <c>/health/ready</c> answers 503 from now on.</summary>
+    public void BeginDraining() => _health.BeginDraining();
+
     // Not async itself: it hands back the task of the one path a request takes, so a request does not pay for one more
     // suspended state machine on its way through.
     public ValueTask HandleAsync(HttpContext context)
@@ -42,7 +45,7 @@ internal sealed class ProxyHandler : IHttpHandler
 
         // RFC 9110 §9.1: methods are case-sensitive, so `get` or `head` is an extension method, not GET or HEAD: our own
         // endpoints refuse it with 405 and Allow (RFC 9110 §15.5.6), as they refuse POST.
-        if (request.Path.SequenceEqual("/health"))
+        if (HealthEndpoint.Answers(request.Path))
         {
             return request.Method is "GET" or "HEAD" ? new ValueTask(_health.HandleAsync(context)) : MethodNotAllowedAsync(context);
         }

@@ -54,6 +54,9 @@ internal sealed class ProxyFixture : IAsyncDisposable
 
     public Task<RawResponse> GetAsync(string target) => SendAsync($"GET {target} HTTP/1.1\r\nHost: proxy.test\r\n\r\n");
 
+    /// <summary>Begins the graceful stop the proxy makes on SIGTERM.</summary>
+    public Task StopAsync(TimeSpan drainTimeout) => _host.StopAsync(drainTimeout);
+
     public ValueTask DisposeAsync() => _host.DisposeAsync();
 
     /// <summary>A loopback port nothing listens on: bound, read, released.</summary>

@@ -71,6 +71,64 @@ public sealed class HealthTests
     }
 
     [Fact]
+    public async Task Live_UpstreamDown_StillAlive()
+    {
+        await using var proxy = new ProxyFixture(new Uri($"http://127.0.0.1:{ProxyFixture.UnusedPort()}/"));
+
+        var live = await proxy.GetAsync("/health/live");
+        var ready = await proxy.GetAsync("/health/ready");
+
+        Assert.Equal(200, live.Status);
+        Assert.Equal("alive", ResponseBytes.Json(live).GetProperty("status").GetString());
+        Assert.Equal(503, ready.Status);
+        Assert.Equal("not_ready", ResponseBytes.Json(ready).GetProperty("status").GetString());
+        Assert.Contains("refused", ResponseBytes.Json(ready).GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ready_UpstreamAnswers_Ready()
+    {
+        await using var server = new TestServer(new RecordingHandler());
+        await using var proxy = new ProxyFixture(server.BaseUrl);
+
+        var response = await proxy.GetAsync("/health/ready");
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("ready", ResponseBytes.Json(response).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Ready_StopSignalWhileInFlight_503Draining()
+    {
+        // The target holds the probe, so the readiness check is still in flight when the graceful stop begins.
+        await using var upstream = new RawUpstream(RawUpstream.WriteAndHang(""));
+        await using var proxy = new ProxyFixture(upstream.BaseUrl, healthTimeout: TimeSpan.FromSeconds(2));
+        using var connection = await proxy.ConnectAsync();
+        await connection.SendAsync("GET /health/ready HTTP/1.1\r\nHost: proxy.test\r\n\r\n");
+        await Task.Delay(500);
+
+        var stopping = proxy.StopAsync(TimeSpan.FromSeconds(10));
+        var response = await connection.ReadResponseAsync();
+        await stopping;
+
+        Assert.Equal(503, response.Status);
+        Assert.Equal("draining", ResponseBytes.Json(response).GetProperty("status").GetString());
+    }
+
+    [Theory]
+    [InlineData("POST /health/live")]
+    [InlineData("get /health/ready")]
+    public async Task LiveAndReady_OtherMethods_405(string requestLine)
+    {
+        await using var proxy = new ProxyFixture(new Uri($"http://127.0.0.1:{ProxyFixture.UnusedPort()}/"));
+
+        var response = await proxy.SendAsync($"{requestLine} HTTP/1.1\r\nHost: proxy.test\r\nContent-Length: 0\r\n\r\n");
+
+        Assert.Equal(405, response.Status);
+        Assert.Equal("GET, HEAD", response.Header("Allow"));
+    }
+
+    [Fact]
     public async Task Health_Head_StatusWithoutBody()
     {
         var upstream = new RecordingHandler();
