@@ -92,6 +92,14 @@ internal sealed class RawDocumentProbe
             return WhollyInThought(json, context, ref names, out at, out length);
         }
 
+        // A document that is not JSON at all (an event an upstream broke with a raw line break) has no names to walk, so
+        // it looks like one that leaves every choice as it is; the full path cannot read it and drops it. While a thought
+        // may be open it may be thinking: only the full path decides (found by fuzz/run sse).
+        if (_filters && MayBeInThought(context))
+        {
+            return ProbeVerdict.FullPath;
+        }
+
         if (_model is null || names.ModelCount == 0)
         {
             return ProbeVerdict.Pass;
@@ -321,6 +329,25 @@ internal sealed class RawDocumentProbe
         }
 
         return true;
+    }
+
+    /// <summary>Some unfinished choice may be inside a thought, or none was seen yet where the template opened one.</summary>
+    private bool MayBeInThought(JsonRewriteContext context)
+    {
+        if (_startsOpen && context.Choices.Count == 0)
+        {
+            return true;
+        }
+
+        foreach (ChoiceFilterState choice in context.Choices)
+        {
+            if (choice.MayBeInThought)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsSteady(JsonRewriteContext context, int index, bool content, bool text, bool role) =>
