@@ -101,12 +101,19 @@ internal sealed class RewriterScript
                 {
                     // Hostile bytes inside the content string: the next (argument % 48) bytes of the input.
                     var take = Math.Min(argument % 48, data.Length - (i + 2));
+                    if (take > 0)
+                    {
+                        // A control byte, which no JSON string may hold raw, makes the document surely unreadable: the
+                        // rewriter follows none of its tags, and neither does the readable view here.
+                        _pending[choice].Append((char)(0x01 | 0xE000));
+                        _pendingUnreadable[choice] = true;
+                    }
+
                     foreach (var b in data.AsSpan(i + 2, take))
                     {
                         if (b is not ((byte)'"' or (byte)'\\' or (byte)'<' or (byte)'>') && b is not (>= (byte)'A' and <= (byte)'Z'))
                         {
                             _pending[choice].Append((char)(b | 0xE000));
-                            _pendingUnreadable[choice] = true;
                             Track(choice, "?");
                         }
                     }
