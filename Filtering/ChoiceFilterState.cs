@@ -37,6 +37,9 @@ internal sealed class ChoiceFilterState : IDisposable
 
     public bool HasText => _text is not null;
 
+    /// <summary>Unfinished, and the next text of a field seen may be thinking (inside a thought, or holding a tag prefix).</summary>
+    public bool MayBeInThought => !Finished && (_content is { MayBeInThought: true } || _text is { MayBeInThought: true });
+
     /// <summary>
     /// The strippers of the fields present are steady answers (and the role was already seen when the
     /// event carries one): a tag-free event of this choice would leave the state as it is.

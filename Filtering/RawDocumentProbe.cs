@@ -92,6 +92,15 @@ internal sealed class RawDocumentProbe
             return WhollyInThought(json, context, ref names, out at, out length);
         }
 
+        // A document that is not JSON at all (an event an upstream broke with a raw line break) has no names to walk, so
+        // it looks like one that leaves every choice as it is; the full path cannot read it and drops it. While a thought
+        // may be open it may be thinking: only the full path decides (found by fuzz/run sse). Where the template opens the
+        // thought, a choice not seen yet is in one: there a document must at least be shaped as an object.
+        if (_filters && (MayBeInThought(context) || (_startsOpen && !ShapedAsObject(json))))
+        {
+            return ProbeVerdict.FullPath;
+        }
+
         if (_model is null || names.ModelCount == 0)
         {
             return ProbeVerdict.Pass;
@@ -325,6 +334,38 @@ internal sealed class RawDocumentProbe
         }
 
         return true;
+    }
+
+    /// <summary>Starts with an object's brace and its first name's quote (or its closing brace), and ends with a brace.</summary>
+    private static bool ShapedAsObject(ReadOnlySpan<byte> json)
+    {
+        json = json.Trim(" \t\r\n"u8);
+        if (json.Length < 2 || json[0] != (byte)'{' || json[^1] != (byte)'}')
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> inside = json[1..].TrimStart(" \t\r\n"u8);
+        return inside[0] is (byte)'"' or (byte)'}';
+    }
+
+    /// <summary>Some unfinished choice may be inside a thought, or none was seen yet where the template opened one.</summary>
+    private bool MayBeInThought(JsonRewriteContext context)
+    {
+        if (_startsOpen && context.Choices.Count == 0)
+        {
+            return true;
+        }
+
+        foreach (ChoiceFilterState choice in context.Choices)
+        {
+            if (choice.MayBeInThought)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsSteady(JsonRewriteContext context, int index, bool content, bool text, bool role) =>
