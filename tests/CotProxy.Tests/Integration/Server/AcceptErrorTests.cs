@@ -13,35 +13,43 @@ public sealed class AcceptErrorTests
         // memory", which the native-AOT build never meets. Off here, so the test sees the server's behaviour.
         await using var proxy = await ProxyProcess.StartAsync(
             ["--demo", "--host", "127.0.0.1", "--port", "0"], new Dictionary<string, string> { ["DOTNET_EnableWriteXorExecute"] = "0" }, maxOpenFiles: 128);
-        Assert.Equal(200, (await GetHealthAsync(proxy)).Status);
-        var connections = new List<RawConnection>();
         try
         {
-            // The kernel completes these handshakes into the listen backlog; the proxy runs out of descriptors accepting them.
-            for (var i = 0; i < 200; i++)
+            Assert.Equal(200, (await GetHealthAsync(proxy)).Status);
+            var connections = new List<RawConnection>();
+            try
             {
-                connections.Add(await RawConnection.OpenAsync(proxy.EndPoint));
+                // The kernel completes these handshakes into the listen backlog; the proxy runs out of descriptors accepting them.
+                for (var i = 0; i < 200; i++)
+                {
+                    connections.Add(await RawConnection.OpenAsync(proxy.EndPoint));
+                }
+
+                await proxy.WaitForLineAsync(new Regex(" warn accept failed"), TimeSpan.FromSeconds(10));
+                await Task.Delay(TimeSpan.FromSeconds(2));
+                Assert.Single(Regex.Matches(proxy.Output, "accept failed"));
+            }
+            finally
+            {
+                foreach (var connection in connections)
+                {
+                    connection.Dispose();
+                }
             }
 
-            await proxy.WaitForLineAsync(new Regex(" warn accept failed"), TimeSpan.FromSeconds(10));
-            await Task.Delay(TimeSpan.FromSeconds(2));
-            Assert.Single(Regex.Matches(proxy.Output, "accept failed"));
+            Assert.Equal(200, (await GetHealthAsync(proxy)).Status);
+
+            // The run of failures ends, and is summed up, at an accept a second after the last failure.
+            await Task.Delay(TimeSpan.FromSeconds(1.2));
+            Assert.Equal(200, (await GetHealthAsync(proxy)).Status);
+            var summary = await proxy.WaitForLineAsync(new Regex(@" info accepting again: \d+ accept error\(s\) \(too many open files"), TimeSpan.FromSeconds(10));
+            Assert.Matches(@"in the last \d+(\.\d)? s$", summary);
         }
-        finally
+        catch (Exception ex)
         {
-            foreach (var connection in connections)
-            {
-                connection.Dispose();
-            }
+            // What the proxy logged is what explains a failure here (a crash at the descriptor limit, say).
+            throw new Xunit.Sdk.XunitException($"{ex.GetType().Name}: {ex.Message}\nproxy output:\n{proxy.Output}");
         }
-
-        Assert.Equal(200, (await GetHealthAsync(proxy)).Status);
-
-        // The run of failures ends, and is summed up, at an accept a second after the last failure.
-        await Task.Delay(TimeSpan.FromSeconds(1.2));
-        Assert.Equal(200, (await GetHealthAsync(proxy)).Status);
-        var summary = await proxy.WaitForLineAsync(new Regex(@" info accepting again: \d+ accept error\(s\) \(too many open files"), TimeSpan.FromSeconds(10));
-        Assert.Matches(@"in the last \d+(\.\d)? s$", summary);
     }
 
     private static async Task<RawResponse> GetHealthAsync(ProxyProcess proxy)
