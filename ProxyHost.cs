@@ -84,7 +84,8 @@ internal sealed class ProxyHost : IAsyncDisposable
         };
         var invoker = UpstreamClient.Create(settings.ConnectTimeout);
         var forwarder = new Forwarder(invoker, options, OpenAiErrorWriter.Instance);
-        var handler = new ProxyHandler(forwarder, profiles, responses, thinkKeepAlive ?? TimeSpan.FromSeconds(settings.ThinkKeepAliveSeconds), settings.MaxFilteredBodyBytes);
+        var cors = settings.CorsAllowOrigins.Count > 0 ? new CorsPolicy(settings.CorsAllowOrigins) : null;
+        var handler = new ProxyHandler(forwarder, profiles, responses, thinkKeepAlive ?? TimeSpan.FromSeconds(settings.ThinkKeepAliveSeconds), settings.MaxFilteredBodyBytes, cors);
         try
         {
             var server = new HttpServer(endpoint, handler, limits, OpenAiErrorWriter.Instance);

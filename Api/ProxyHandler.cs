@@ -22,10 +22,12 @@ internal sealed class ProxyHandler : IHttpHandler
     private readonly ResponsePolicy _responses;
     private readonly TimeSpan _thinkKeepAlive;
     private readonly int _maxFilteredBodyBytes;
+    private readonly CorsPolicy? _cors;
 
-    public ProxyHandler(Forwarder forwarder, ProfileSet profiles, ResponsePolicy responses, TimeSpan thinkKeepAlive = default, int maxFilteredBodyBytes = ResponseRewriterFactory.DefaultMaxBufferedBytes)
+    public ProxyHandler(Forwarder forwarder, ProfileSet profiles, ResponsePolicy responses, TimeSpan thinkKeepAlive = default, int maxFilteredBodyBytes = ResponseRewriterFactory.DefaultMaxBufferedBytes, CorsPolicy? cors = null)
     {
         _maxFilteredBodyBytes = maxFilteredBodyBytes;
+        _cors = cors;
         _forwarder = forwarder;
         _health = new HealthEndpoint(forwarder);
         _models = profiles.Profiles.Any(p => p.IsPseudoModel) ? new ModelsEndpoint(forwarder, profiles) : null;
@@ -42,6 +44,15 @@ internal sealed class ProxyHandler : IHttpHandler
     public ValueTask HandleAsync(HttpContext context)
     {
         var request = context.Request;
+        if (_cors is not null)
+        {
+            if (CorsPolicy.IsPreflight(request))
+            {
+                return _cors.AnswerPreflightAsync(context);
+            }
+
+            _cors.Apply(context);
+        }
 
         // RFC 9110 §9.1: methods are case-sensitive, so `get` or `head` is an extension method, not GET or HEAD: our own
         // endpoints refuse it with 405 and Allow (RFC 9110 §15.5.6), as they refuse POST.

@@ -171,6 +171,9 @@ internal sealed class ProxySettings
     /// <summary>TRUSTED_PROXIES: the peers whose X-Forwarded-Proto, X-Forwarded-Host and X-Real-IP are passed on.</summary>
     public IReadOnlyList<IPNetwork> TrustedProxies { get; init; } = [];
 
+    /// <summary>CORS_ALLOW_ORIGINS: serialized origins (scheme://host[:port]) or the one entry "*"; empty = CORS off.</summary>
+    public IReadOnlyList<string> CorsAllowOrigins { get; init; } = [];
+
     /// <summary>Full path of the .env file actually read, or null when none was.</summary>
     public string? EnvFileUsed { get; init; }
 

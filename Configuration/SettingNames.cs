@@ -23,4 +23,5 @@ internal static class SettingNames
     public const string ThinkKeepAliveSeconds = "THINK_KEEPALIVE_SECONDS";
     public const string ThinkMode = "THINK_MODE";
     public const string TrustedProxies = "TRUSTED_PROXIES";
+    public const string CorsAllowOrigins = "CORS_ALLOW_ORIGINS";
 }

@@ -238,6 +238,43 @@ internal static class SettingValueParser
     }
 
     /// <summary>
+    /// A comma-separated list of browser origins, serialized as a browser sends them in Origin (scheme://host[:port], the
+    /// default port left out: RFC 6454 §6.2), or "*" alone. Empty entries are skipped. False with a reason naming the first bad entry.
+    /// </summary>
+    public static bool TryParseOrigins(string text, out IReadOnlyList<string> origins, out string reason)
+    {
+        const string Syntax = "expected origins such as https://app.example.com or http://localhost:3000, comma-separated, or * for any";
+        var list = new List<string>();
+        origins = list;
+        reason = "";
+        foreach (var raw in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (raw == "*")
+            {
+                list.Add(raw);
+                continue;
+            }
+
+            if (!Uri.TryCreate(raw, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.UserInfo.Length > 0
+                || uri.PathAndQuery != "/" || uri.Fragment.Length > 0)
+            {
+                reason = $"entry '{raw}' is not an origin (scheme://host[:port], no path); {Syntax}";
+                return false;
+            }
+
+            list.Add(uri.GetLeftPart(UriPartial.Authority));
+        }
+
+        if (list.Count > 1 && list.Contains("*"))
+        {
+            reason = $"* allows any origin and cannot be combined with a list; {Syntax}";
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// A comma-separated list of IP addresses and CIDR ranges (10.0.0.0/8, 192.168.1.5, ::1, fd00::/8); an address alone
     /// is a range of one. Empty entries (a trailing comma) are skipped. False with a reason naming the first bad entry.
     /// </summary>

@@ -33,6 +33,8 @@ internal static class SettingsCatalog
             "Seconds an idle keep-alive connection stays open (as nginx)."),
         new(SettingNames.TrustedProxies, null, "(none)",
             "IP addresses and CIDR ranges, comma-separated, whose X-Forwarded-Proto/-Host and X-Real-IP are kept."),
+        new(SettingNames.CorsAllowOrigins, null, "(none)",
+            "Browser origins allowed by CORS, comma-separated (https://app.example.com), or *; off when empty."),
         new(SettingNames.LlmParams, null, "(none)",
             "Model profiles: key=value pairs separated by ',', profiles by ';' (model=... first)."),
         new(SettingNames.ThinkTag, null, ProxySettings.DefaultThinkTag,

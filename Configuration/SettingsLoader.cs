@@ -95,6 +95,14 @@ internal static class SettingsLoader
             return false;
         }
 
+        IReadOnlyList<string> corsOrigins = [];
+        if (layers.TryGet(SettingNames.CorsAllowOrigins, out text, out origin)
+            && !SettingValueParser.TryParseOrigins(text, out corsOrigins, out reason))
+        {
+            error = Invalid(SettingNames.CorsAllowOrigins, text, origin, reason);
+            return false;
+        }
+
         // --demo points the proxy at the embedded demo model: a --target beside it would be ignored.
         if (demo && commandLine.Options.TryGetValue(SettingNames.TargetBaseUrl, out string? targetOption))
         {
@@ -131,6 +139,7 @@ internal static class SettingsLoader
             ThinkMode = thinkMode,
             ThinkKeepAliveSeconds = thinkKeepAlive,
             TrustedProxies = trustedProxies,
+            CorsAllowOrigins = corsOrigins,
             EnvFileUsed = envFileUsed,
             Sources = layers.Sources.AsReadOnly(),
         };

@@ -77,6 +77,7 @@ internal static class SettingsText
                 SettingNames.EnableThinkTagFiltering => Boolean(s.EnableThinkTagFiltering),
                 SettingNames.ThinkMode => s.ThinkMode.ToString().ToLowerInvariant(),
                 SettingNames.ThinkKeepAliveSeconds => s.ThinkKeepAliveSeconds.ToString(CultureInfo.InvariantCulture),
+                SettingNames.CorsAllowOrigins => s.CorsAllowOrigins.Count == 0 ? "(none)" : string.Join(",", s.CorsAllowOrigins),
                 SettingNames.TrustedProxies => s.TrustedProxies.Count == 0 ? "(none)" : string.Join(",", s.TrustedProxies),
                 _ => throw new InvalidOperationException($"setting {setting.Name} has no description"),
             };

@@ -56,6 +56,9 @@ internal sealed class HttpResponse
     /// <summary>Set when the server is stopping: the response that starts next says <c>Connection: close</c>.</summary>
     public bool CloseRequested { get; set; }
 
+    /// <summary>Called once, just before the head is written, whoever starts the response (as Kestrel's OnStarting); cleared per request.</summary>
+    public IResponseStartingHook? StartingHook { get; set; }
+
     public void Reset(HttpRequest request, RequestBody body, bool keepAlive)
     {
         _request = request;
@@ -67,6 +70,7 @@ internal sealed class HttpResponse
         StatusCode = 0;
         BodyBytes = 0;
         KeepAlive = keepAlive;
+        StartingHook = null;
         Headers.Clear();
     }
 
@@ -91,6 +95,7 @@ internal sealed class HttpResponse
 
         HasStarted = true;
         StatusCode = statusCode;
+        StartingHook?.OnStarting(_request, this);
 
         // An unread request body leaves the connection unusable for the next request.
         if (!_body.IsComplete || CloseRequested)

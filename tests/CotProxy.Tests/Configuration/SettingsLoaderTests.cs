@@ -51,6 +51,7 @@ public sealed class SettingsLoaderTests : IDisposable
         "ENABLE_THINK_TAG_FILTERING" => s.EnableThinkTagFiltering.ToString(),
         "THINK_MODE" => s.ThinkMode.ToString(),
         "THINK_KEEPALIVE_SECONDS" => s.ThinkKeepAliveSeconds.ToString(CultureInfo.InvariantCulture),
+        "CORS_ALLOW_ORIGINS" => string.Join(" ", s.CorsAllowOrigins),
         "TRUSTED_PROXIES" => string.Join(" ", s.TrustedProxies.Select(n => $"{n.BaseAddress}/{n.PrefixLength}")),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown setting"),
     };
@@ -105,6 +106,7 @@ public sealed class SettingsLoaderTests : IDisposable
         { "ENABLE_THINK_TAG_FILTERING", "", "TRUE", "false", "", "True", "False", "" },
         { "THINK_MODE", "", "split", "keep", "", "Split", "Keep", "" },
         { "THINK_KEEPALIVE_SECONDS", "", "0", "3600", "", "0", "3600", "" },
+        { "CORS_ALLOW_ORIGINS", "", "*", "HTTPS://Chat.Example.com:443/, http://localhost:3000", "", "*", "https://chat.example.com http://localhost:3000", "" },
         { "TRUSTED_PROXIES", "", "10.0.0.0/8", " 192.168.1.5 , fd00::/8,::1,", "", "10.0.0.0/8", "192.168.1.5/32 fd00::/8 ::1/128", "" },
     };
 
@@ -262,6 +264,9 @@ public sealed class SettingsLoaderTests : IDisposable
     [InlineData("KEEP_ALIVE_TIMEOUT", "none", "invalid KEEP_ALIVE_TIMEOUT \"none\" (from the environment): expected seconds greater than 0 and at most 2147483, ASCII digits with up to 3 decimals (e.g. 30 or 0.5)")]
     [InlineData("ENABLE_THINK_TAG_FILTERING", "enabled", "invalid ENABLE_THINK_TAG_FILTERING \"enabled\" (from the environment): expected true/false, 1/0 or yes/no")]
     [InlineData("THINK_KEEPALIVE_SECONDS", "3601", "invalid THINK_KEEPALIVE_SECONDS \"3601\" (from the environment): expected a whole number of seconds from 0 to 3600 (0 = never)")]
+    [InlineData("CORS_ALLOW_ORIGINS", "https://a.example/app", "invalid CORS_ALLOW_ORIGINS \"https://a.example/app\" (from the environment): entry 'https://a.example/app' is not an origin (scheme://host[:port], no path); expected origins such as https://app.example.com or http://localhost:3000, comma-separated, or * for any")]
+    [InlineData("CORS_ALLOW_ORIGINS", "*,https://a.example", "invalid CORS_ALLOW_ORIGINS \"*,https://a.example\" (from the environment): * allows any origin and cannot be combined with a list; expected origins such as https://app.example.com or http://localhost:3000, comma-separated, or * for any")]
+    [InlineData("CORS_ALLOW_ORIGINS", "chat.example.com", "invalid CORS_ALLOW_ORIGINS \"chat.example.com\" (from the environment): entry 'chat.example.com' is not an origin (scheme://host[:port], no path); expected origins such as https://app.example.com or http://localhost:3000, comma-separated, or * for any")]
     [InlineData("TRUSTED_PROXIES", "10.0.0.0/8,proxy.local", "invalid TRUSTED_PROXIES \"10.0.0.0/8,proxy.local\" (from the environment): entry 'proxy.local' is not an IPv4 or IPv6 address; expected IP addresses and CIDR ranges separated by commas (e.g. 10.0.0.0/8,192.168.1.5,::1,fd00::/8)")]
     [InlineData("TRUSTED_PROXIES", "10.0.0.1/8", "invalid TRUSTED_PROXIES \"10.0.0.1/8\" (from the environment): entry '10.0.0.1/8' has bits set past its /8 prefix (did you mean 10.0.0.0/8?); expected IP addresses and CIDR ranges separated by commas (e.g. 10.0.0.0/8,192.168.1.5,::1,fd00::/8)")]
     [InlineData("TRUSTED_PROXIES", "::1/129", "invalid TRUSTED_PROXIES \"::1/129\" (from the environment): entry '::1/129' has a prefix length that is not a whole number from 0 to 128; expected IP addresses and CIDR ranges separated by commas (e.g. 10.0.0.0/8,192.168.1.5,::1,fd00::/8)")]

@@ -28,6 +28,7 @@ public sealed class SettingsTextTests
         { "THINK_MODE", "strip" },
         { "THINK_KEEPALIVE_SECONDS", "15" },
         { "TRUSTED_PROXIES", "(none)" },
+        { "CORS_ALLOW_ORIGINS", "(none)" },
     };
 
     [Theory]
