@@ -81,11 +81,13 @@ internal sealed class ProxyHost : IAsyncDisposable
             ConnectTimeout = settings.ConnectTimeout,
             HealthTimeout = healthTimeout ?? UpstreamOptions.DefaultHealthTimeout,
             TrustedProxies = new TrustedProxies(settings.TrustedProxies),
+            Credentials = Credentials(settings),
         };
         var invoker = UpstreamClient.Create(settings.ConnectTimeout);
         var forwarder = new Forwarder(invoker, options, OpenAiErrorWriter.Instance);
         var cors = settings.CorsAllowOrigins.Count > 0 ? new CorsPolicy(settings.CorsAllowOrigins) : null;
-        var handler = new ProxyHandler(forwarder, profiles, responses, thinkKeepAlive ?? TimeSpan.FromSeconds(settings.ThinkKeepAliveSeconds), settings.MaxFilteredBodyBytes, cors);
+        var keys = settings.AllProxyApiKeys.Count > 0 ? new ApiKeys(settings.AllProxyApiKeys) : null;
+        var handler = new ProxyHandler(forwarder, profiles, responses, thinkKeepAlive ?? TimeSpan.FromSeconds(settings.ThinkKeepAliveSeconds), settings.MaxFilteredBodyBytes, cors, keys);
         try
         {
             var server = new HttpServer(endpoint, handler, limits, OpenAiErrorWriter.Instance);
@@ -98,6 +100,20 @@ internal sealed class ProxyHost : IAsyncDisposable
             demo?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
+    }
+
+    /// <summary>TARGET_API_KEY in its header (Authorization as "Bearer KEY"); with PROXY_API_KEYS, the client's keys stay here.</summary>
+    private static UpstreamCredentials Credentials(ProxySettings settings)
+    {
+        var dropClientKeys = settings.AllProxyApiKeys.Count > 0;
+        if (settings.TargetApiKey is not { Length: > 0 } key)
+        {
+            return dropClientKeys ? new UpstreamCredentials(null, null, dropClientKeys: true) : UpstreamCredentials.None;
+        }
+
+        var header = settings.TargetApiKeyHeader;
+        var value = header.Equals("Authorization", StringComparison.OrdinalIgnoreCase) ? "Bearer " + key : key;
+        return new UpstreamCredentials(header, value, dropClientKeys);
     }
 
     /// <summary>Stops accepting, lets in-flight requests finish within <paramref name="drainTimeout"/>, then stops the demo model.</summary>

@@ -23,9 +23,11 @@ internal sealed class ProxyHandler : IHttpHandler
     private readonly TimeSpan _thinkKeepAlive;
     private readonly int _maxFilteredBodyBytes;
     private readonly CorsPolicy? _cors;
+    private readonly ApiKeys? _keys;
 
-    public ProxyHandler(Forwarder forwarder, ProfileSet profiles, ResponsePolicy responses, TimeSpan thinkKeepAlive = default, int maxFilteredBodyBytes = ResponseRewriterFactory.DefaultMaxBufferedBytes, CorsPolicy? cors = null)
+    public ProxyHandler(Forwarder forwarder, ProfileSet profiles, ResponsePolicy responses, TimeSpan thinkKeepAlive = default, int maxFilteredBodyBytes = ResponseRewriterFactory.DefaultMaxBufferedBytes, CorsPolicy? cors = null, ApiKeys? keys = null)
     {
+        _keys = keys;
         _maxFilteredBodyBytes = maxFilteredBodyBytes;
         _cors = cors;
         _forwarder = forwarder;
@@ -52,6 +54,11 @@ internal sealed class ProxyHandler : IHttpHandler
             }
 
             _cors.Apply(context);
+        }
+
+        if (_keys is not null && !_keys.Admits(request))
+        {
+            return ApiKeys.RejectAsync(context);
         }
 
         // RFC 9110 §9.1: methods are case-sensitive, so `get` or `head` is an extension method, not GET or HEAD: our own

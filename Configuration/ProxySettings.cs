@@ -171,6 +171,24 @@ internal sealed class ProxySettings
     /// <summary>TRUSTED_PROXIES: the peers whose X-Forwarded-Proto, X-Forwarded-Host and X-Real-IP are passed on.</summary>
     public IReadOnlyList<IPNetwork> TrustedProxies { get; init; } = [];
 
+    /// <summary>PROXY_API_KEYS: keys a client may send.</summary>
+    public IReadOnlyList<string> ProxyApiKeys { get; init; } = [];
+
+    /// <summary>PROXY_API_KEYS_FILE as given; null = none.</summary>
+    public string? ProxyApiKeysFile { get; init; }
+
+    /// <summary>The keys read from <see cref="ProxyApiKeysFile"/>.</summary>
+    public IReadOnlyList<string> ProxyApiKeysFromFile { get; init; } = [];
+
+    /// <summary>Every key a client may send (both settings); empty = no key needed.</summary>
+    public IReadOnlyList<string> AllProxyApiKeys => [.. ProxyApiKeys, .. ProxyApiKeysFromFile];
+
+    /// <summary>TARGET_API_KEY: the target's own key, sent in <see cref="TargetApiKeyHeader"/>; null = none.</summary>
+    public string? TargetApiKey { get; init; }
+
+    /// <summary>TARGET_API_KEY_HEADER: the header TARGET_API_KEY goes in; Authorization gets "Bearer KEY".</summary>
+    public string TargetApiKeyHeader { get; init; } = "Authorization";
+
     /// <summary>CORS_ALLOW_ORIGINS: serialized origins (scheme://host[:port]) or the one entry "*"; empty = CORS off.</summary>
     public IReadOnlyList<string> CorsAllowOrigins { get; init; } = [];
 

@@ -95,6 +95,39 @@ internal static class SettingsLoader
             return false;
         }
 
+        var apiKeys = new List<string>();
+        if (layers.TryGet(SettingNames.ProxyApiKeys, out text, out _))
+        {
+            apiKeys.AddRange(text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+        }
+
+        string? apiKeysFile = null;
+        var fileKeys = new List<string>();
+        if (layers.TryGet(SettingNames.ProxyApiKeysFile, out text, out origin))
+        {
+            if (!TryReadKeyFile(text, currentDirectory, fileKeys, out reason))
+            {
+                error = Invalid(SettingNames.ProxyApiKeysFile, text, origin, reason);
+                return false;
+            }
+
+            apiKeysFile = text;
+        }
+
+        string? targetApiKey = layers.TryGet(SettingNames.TargetApiKey, out text, out _) ? text : null;
+        string targetApiKeyHeader = "Authorization";
+        if (layers.TryGet(SettingNames.TargetApiKeyHeader, out text, out origin))
+        {
+            // RFC 9110 §5.1: a field name is a token.
+            if (!text.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c)))
+            {
+                error = Invalid(SettingNames.TargetApiKeyHeader, text, origin, "expected a header name such as x-api-key or Authorization");
+                return false;
+            }
+
+            targetApiKeyHeader = text;
+        }
+
         IReadOnlyList<string> corsOrigins = [];
         if (layers.TryGet(SettingNames.CorsAllowOrigins, out text, out origin)
             && !SettingValueParser.TryParseOrigins(text, out corsOrigins, out reason))
@@ -140,6 +173,11 @@ internal static class SettingsLoader
             ThinkKeepAliveSeconds = thinkKeepAlive,
             TrustedProxies = trustedProxies,
             CorsAllowOrigins = corsOrigins,
+            ProxyApiKeys = apiKeys,
+            ProxyApiKeysFile = apiKeysFile,
+            ProxyApiKeysFromFile = fileKeys,
+            TargetApiKey = targetApiKey,
+            TargetApiKeyHeader = targetApiKeyHeader,
             EnvFileUsed = envFileUsed,
             Sources = layers.Sources.AsReadOnly(),
         };
@@ -160,6 +198,40 @@ internal static class SettingsLoader
         }
 
         return result;
+    }
+
+    /// <summary>PROXY_API_KEYS_FILE: one key per line; blank lines and lines starting with # are skipped.</summary>
+    private static bool TryReadKeyFile(string path, string currentDirectory, List<string> keys, out string reason)
+    {
+        reason = "";
+        string full = Path.GetFullPath(path, currentDirectory);
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(full);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            reason = $"cannot read {CommandLineArguments.Quote(full)}: {ExceptionText.Describe(ex)}";
+            return false;
+        }
+
+        foreach (var line in lines)
+        {
+            var key = line.Trim();
+            if (key.Length > 0 && key[0] != '#')
+            {
+                keys.Add(key);
+            }
+        }
+
+        if (keys.Count == 0)
+        {
+            reason = $"{CommandLineArguments.Quote(full)} holds no key (one per line expected)";
+            return false;
+        }
+
+        return true;
     }
 
     private static bool TryReadEnvFile(

@@ -26,7 +26,7 @@ internal static class SecretNames
 {
     private static readonly HashSet<string> s_credentialWords = new(StringComparer.OrdinalIgnoreCase)
     {
-        "key", "apikey", "token", "secret", "password", "passwd", "pwd", "passphrase", "authorization", "auth",
+        "key", "keys", "apikey", "apikeys", "token", "secret", "password", "passwd", "pwd", "passphrase", "authorization", "auth",
         "bearer", "credential", "credentials", "cookie", "session",
     };
 

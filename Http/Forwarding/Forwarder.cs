@@ -37,7 +37,7 @@ internal sealed class Forwarder
         // 1. The upstream request: the client's method, target and end-to-end headers, and its body.
         var target = _uris.Get(context.Request.Target);
         var method = UpstreamRequest.MethodFor(context.Request.Method);
-        using var upstreamRequest = UpstreamRequest.Create(context, method, target, bufferedBody, identityEncoding: transform is not null, forwardClientBody: true, _options.TrustedProxies);
+        using var upstreamRequest = UpstreamRequest.Create(context, method, target, bufferedBody, identityEncoding: transform is not null, forwardClientBody: true, _options.TrustedProxies, _options.Credentials);
 
         // 2. Send it and wait for the response head (API_REQUEST_TIMEOUT). Awaited here, not in a helper: one async
         // state machine fewer per request.
@@ -145,7 +145,7 @@ internal sealed class Forwarder
     public async Task<BufferedUpstreamResponse?> FetchAsync(HttpContext context, string target, int maxBytes)
     {
         var uri = _uris.Get(target);
-        using var upstreamRequest = UpstreamRequest.Create(context, HttpMethod.Get, uri, bufferedBody: null, identityEncoding: true, forwardClientBody: false, _options.TrustedProxies);
+        using var upstreamRequest = UpstreamRequest.Create(context, HttpMethod.Get, uri, bufferedBody: null, identityEncoding: true, forwardClientBody: false, _options.TrustedProxies, _options.Credentials);
         var timeout = context.ResetUpstreamTimeout();
         var (upstreamResponse, failure) = await SendAsync(context, upstreamRequest, timeout);
         if (upstreamResponse is null)

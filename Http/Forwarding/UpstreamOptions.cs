@@ -17,4 +17,7 @@ internal sealed class UpstreamOptions
 
     /// <summary>TRUSTED_PROXIES: peers whose own forwarding headers are passed on (see <see cref="UpstreamRequest"/>).</summary>
     public TrustedProxies TrustedProxies { get; init; } = TrustedProxies.None;
+
+    /// <summary>The upstream's own key, and whether the client's keys stay behind (PROXY_API_KEYS).</summary>
+    public UpstreamCredentials Credentials { get; init; } = UpstreamCredentials.None;
 }

@@ -15,7 +15,7 @@ internal static class UpstreamRequest
     /// <paramref name="identityEncoding"/> asks for an unencoded response, for a body the proxy rewrites.
     /// <paramref name="trustedProxies"/> are the peers whose X-Forwarded-Proto, X-Forwarded-Host and X-Real-IP are kept.
     /// </summary>
-    public static HttpRequestMessage Create(HttpContext context, HttpMethod method, Uri target, ReadOnlyMemory<byte>? bufferedBody, bool identityEncoding, bool forwardClientBody, TrustedProxies trustedProxies)
+    public static HttpRequestMessage Create(HttpContext context, HttpMethod method, Uri target, ReadOnlyMemory<byte>? bufferedBody, bool identityEncoding, bool forwardClientBody, TrustedProxies trustedProxies, UpstreamCredentials credentials)
     {
         var request = context.Request;
         var message = new HttpRequestMessage(method, target)
@@ -54,7 +54,7 @@ internal static class UpstreamRequest
         bool keptProto = false, keptHost = false, keptRealIp = false;
         foreach (var (name, value) in CollectionsMarshal.AsSpan(request.Headers))
         {
-            if (HopByHop.IsNamedByConnection(name, connection))
+            if (HopByHop.IsNamedByConnection(name, connection) || credentials.Drops(name))
             {
                 continue;
             }
@@ -122,6 +122,11 @@ internal static class UpstreamRequest
         if (!keptRealIp && address is not null)
         {
             headers.TryAddWithoutValidation("X-Real-IP", address);
+        }
+
+        if (credentials.Header is { } keyHeader)
+        {
+            headers.TryAddWithoutValidation(keyHeader, credentials.Value);
         }
 
         if (identityEncoding)

@@ -52,6 +52,10 @@ public sealed class SettingsLoaderTests : IDisposable
         "THINK_MODE" => s.ThinkMode.ToString(),
         "THINK_KEEPALIVE_SECONDS" => s.ThinkKeepAliveSeconds.ToString(CultureInfo.InvariantCulture),
         "CORS_ALLOW_ORIGINS" => string.Join(" ", s.CorsAllowOrigins),
+        "PROXY_API_KEYS" => string.Join(" ", s.ProxyApiKeys),
+        "PROXY_API_KEYS_FILE" => s.ProxyApiKeysFile is null ? "(null)" : $"{s.ProxyApiKeysFile}: {string.Join(" ", s.ProxyApiKeysFromFile)}",
+        "TARGET_API_KEY" => s.TargetApiKey ?? "(null)",
+        "TARGET_API_KEY_HEADER" => s.TargetApiKeyHeader,
         "TRUSTED_PROXIES" => string.Join(" ", s.TrustedProxies.Select(n => $"{n.BaseAddress}/{n.PrefixLength}")),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown setting"),
     };
@@ -106,6 +110,10 @@ public sealed class SettingsLoaderTests : IDisposable
         { "ENABLE_THINK_TAG_FILTERING", "", "TRUE", "false", "", "True", "False", "" },
         { "THINK_MODE", "", "split", "keep", "", "Split", "Keep", "" },
         { "THINK_KEEPALIVE_SECONDS", "", "0", "3600", "", "0", "3600", "" },
+        { "PROXY_API_KEYS", "", "k1", " k2 , k3 ,", "", "k1", "k2 k3", "" },
+        { "PROXY_API_KEYS_FILE", "", "keys-a.txt", "keys-b.txt", "", "keys-a.txt: ka", "keys-b.txt: kb1 kb2", "" },
+        { "TARGET_API_KEY", "", "sk-file", "sk-env", "", "sk-file", "sk-env", "" },
+        { "TARGET_API_KEY_HEADER", "", "x-api-key", "X-Goog-Api-Key", "", "x-api-key", "X-Goog-Api-Key", "" },
         { "CORS_ALLOW_ORIGINS", "", "*", "HTTPS://Chat.Example.com:443/, http://localhost:3000", "", "*", "https://chat.example.com http://localhost:3000", "" },
         { "TRUSTED_PROXIES", "", "10.0.0.0/8", " 192.168.1.5 , fd00::/8,::1,", "", "10.0.0.0/8", "192.168.1.5/32 fd00::/8 ::1/128", "" },
     };
@@ -117,6 +125,8 @@ public sealed class SettingsLoaderTests : IDisposable
         string expectedFromFile, string expectedFromEnvironment, string expectedFromOption)
     {
         _directory.Write(".env", $"{name}='{fileValue}'\n");
+        _directory.Write("keys-a.txt", "ka\n");
+        _directory.Write("keys-b.txt", "# team keys\n\nkb1\n  kb2  \n");
         var environment = new Dictionary<string, string> { [name] = environmentValue };
 
         ProxySettings fromFile = Load([]);
@@ -264,6 +274,7 @@ public sealed class SettingsLoaderTests : IDisposable
     [InlineData("KEEP_ALIVE_TIMEOUT", "none", "invalid KEEP_ALIVE_TIMEOUT \"none\" (from the environment): expected seconds greater than 0 and at most 2147483, ASCII digits with up to 3 decimals (e.g. 30 or 0.5)")]
     [InlineData("ENABLE_THINK_TAG_FILTERING", "enabled", "invalid ENABLE_THINK_TAG_FILTERING \"enabled\" (from the environment): expected true/false, 1/0 or yes/no")]
     [InlineData("THINK_KEEPALIVE_SECONDS", "3601", "invalid THINK_KEEPALIVE_SECONDS \"3601\" (from the environment): expected a whole number of seconds from 0 to 3600 (0 = never)")]
+    [InlineData("TARGET_API_KEY_HEADER", "x api key", "invalid TARGET_API_KEY_HEADER \"x api key\" (from the environment): expected a header name such as x-api-key or Authorization")]
     [InlineData("CORS_ALLOW_ORIGINS", "https://a.example/app", "invalid CORS_ALLOW_ORIGINS \"https://a.example/app\" (from the environment): entry 'https://a.example/app' is not an origin (scheme://host[:port], no path); expected origins such as https://app.example.com or http://localhost:3000, comma-separated, or * for any")]
     [InlineData("CORS_ALLOW_ORIGINS", "*,https://a.example", "invalid CORS_ALLOW_ORIGINS \"*,https://a.example\" (from the environment): * allows any origin and cannot be combined with a list; expected origins such as https://app.example.com or http://localhost:3000, comma-separated, or * for any")]
     [InlineData("CORS_ALLOW_ORIGINS", "chat.example.com", "invalid CORS_ALLOW_ORIGINS \"chat.example.com\" (from the environment): entry 'chat.example.com' is not an origin (scheme://host[:port], no path); expected origins such as https://app.example.com or http://localhost:3000, comma-separated, or * for any")]
