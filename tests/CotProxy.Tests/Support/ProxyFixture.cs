@@ -9,6 +9,8 @@ namespace CotProxy.Tests.Support;
 /// </summary>
 internal sealed class ProxyFixture : IAsyncDisposable
 {
+    private static readonly System.Collections.Concurrent.ConcurrentBag<System.Net.Sockets.Socket> s_refusingPorts = [];
+
     private readonly ProxyHost _host;
 
     public ProxyFixture(Uri target, string? llmParams = null, TimeSpan? apiRequestTimeout = null, TimeSpan? healthTimeout = null, int maxFilteredBodyMegabytes = ProxySettings.DefaultMaxFilteredBodyMegabytes)
@@ -60,10 +62,16 @@ internal sealed class ProxyFixture : IAsyncDisposable
     public ValueTask DisposeAsync() => _host.DisposeAsync();
 
     /// <summary>A loopback port nothing listens on: bound, read, released.</summary>
+    /// <summary>
+    /// A loopback port that refuses connections: bound, never listening, and held bound for the whole test run, so no
+    /// test running beside it can start a server there (a released port once went to another test's server, which
+    /// answered in place of the refusal).
+    /// </summary>
     public static int UnusedPort()
     {
-        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        s_refusingPorts.Add(socket);
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 }

@@ -184,7 +184,7 @@ public sealed class ConnectionForwardingTests
     [Fact]
     public async Task LongHealthyStream_LongerThanApiRequestTimeout_NotCut()
     {
-        const int Events = 12;
+        const int Events = 25;
         var upstream = new RecordingHandler
         {
             Respond = async (context, _) =>
@@ -202,8 +202,9 @@ public sealed class ConnectionForwardingTests
         };
         await using var server = new TestServer(upstream);
 
-        // The timeout bounds each silence (100 ms here), not the whole stream (over 1.2 s).
-        await using var proxy = new ProxyFixture(server.BaseUrl, apiRequestTimeout: TimeSpan.FromSeconds(1));
+        // The timeout bounds each silence (100 ms here, 20 times less, so a loaded machine's pauses do not reach it), not
+        // the whole stream (over 2.5 s).
+        await using var proxy = new ProxyFixture(server.BaseUrl, apiRequestTimeout: TimeSpan.FromSeconds(2));
 
         var response = await proxy.GetAsync("/v1/stream");
 
