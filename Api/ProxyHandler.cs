@@ -100,9 +100,15 @@ internal sealed class ProxyHandler : IHttpHandler
 
     private ValueTask ForwardAsync(HttpContext context)
     {
-        if (context.Request.HasBody && MediaType.IsJson(context.Request.ContentType))
+        var request = context.Request;
+        if (request.HasBody && MediaType.IsJson(request.ContentType))
         {
             return ForwardJsonAsync(context);
+        }
+
+        if (request.HasBody && MediaType.Is(request.ContentType, "application/x-www-form-urlencoded") && IsGenerationEndpoint(request.Path))
+        {
+            return ForwardFormAsync(context);
         }
 
         if (Log.DebugEnabled)
@@ -113,12 +119,48 @@ internal sealed class ProxyHandler : IHttpHandler
         return _forwarder.ForwardAsync(context);
     }
 
-    /// <summary>The pipeline of a request with a JSON body, step by step.</summary>
+    /// <summary>
+    /// curl's <c>-d</c> labels a body <c>application/x-www-form-urlencoded</c>, and chat bodies typed that way are JSON: a
+    /// generation request whose form body is one JSON object is handled as JSON (its profile applies) and sent on as
+    /// <c>application/json</c>, said at debug level. Any other form body goes on as it came.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ForwardFormAsync(HttpContext context)
+    {
+        using var body = await context.Body.ReadAllAsync(context.Aborted);
+        var bytes = body.WrittenSpan.TrimStart(" \t\r\n"u8);
+        if (!bytes.IsEmpty && bytes[0] == (byte)'{' && JsonRequestInspector.TryInspect(body.WrittenSpan, out _, out _, out _))
+        {
+            Log.Debug($"{context.Request.Method} {Log.Target(context.Request.Target)}: the body is labelled {context.Request.ContentType} but is a JSON object: handled as JSON, sent on as {JsonOutput.ContentType}");
+            var headers = context.Request.Headers;
+            headers.RemoveAll(static h => h.Key.Equals(HeaderNames.ContentType, StringComparison.OrdinalIgnoreCase));
+            headers.Add(new(HeaderNames.ContentType, JsonOutput.ContentType));
+            context.Request.ContentType = JsonOutput.ContentType;
+            await ForwardJsonBodyAsync(context, body);
+            return;
+        }
+
+        if (Log.DebugEnabled)
+        {
+            DebugLog.Request(context, body.WrittenSpan, buffered: true);
+        }
+
+        await _forwarder.ForwardAsync(context, body.WrittenMemory, null);
+    }
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ForwardJsonAsync(HttpContext context)
     {
-        // 1. Accept the body: read whole (within MAX_REQUEST_BODY_MB) and checked to be JSON, its model noted for the log.
+        // 1. Accept the body: read whole (within MAX_REQUEST_BODY_MB).
         using var body = await context.Body.ReadAllAsync(context.Aborted);
+        await ForwardJsonBodyAsync(context, body);
+    }
+
+    /// <summary>The pipeline of a request with a JSON body, step by step, once it is read.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ForwardJsonBodyAsync(HttpContext context, PooledByteBuffer body)
+    {
+        // 1. Check it is JSON, its model noted for the log.
         if (!JsonRequestInspector.TryInspect(body.WrittenSpan, out var model, out var error, out var code))
         {
             await OpenAiErrorWriter.WriteAsync(context.Response, 400, error!, code, context.Aborted);

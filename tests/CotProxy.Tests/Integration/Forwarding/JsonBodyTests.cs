@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using CotProxy.Tests.Support;
 
 namespace CotProxy.Tests.Integration.Forwarding;
@@ -38,6 +39,41 @@ public sealed class JsonBodyTests
 
         Assert.Equal(200, response.Status);
         Assert.Equal(Encoding.UTF8.GetBytes(Body), received.Body);
+    }
+
+    [Fact]
+    public async Task CurlFormLabel_JsonChatBody_ItsProfileAppliesAndSentAsJson()
+    {
+        // curl -d sends Content-Type: application/x-www-form-urlencoded.
+        var upstream = new RecordingHandler();
+        await using var server = new TestServer(upstream);
+        await using var proxy = new ProxyFixture(server.BaseUrl, llmParams: "model=m,temperature=0.25");
+
+        var response = await proxy.SendAsync("POST", "/v1/chat/completions", "Content-Type: application/x-www-form-urlencoded\r\n",
+            Encoding.UTF8.GetBytes("""{"model":"m","messages":[{"role":"user","content":"hi"}]}"""));
+        var received = await upstream.NextAsync();
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("application/json", received.Header("Content-Type"));
+        Assert.Equal(0.25, JsonDocument.Parse(received.Body).RootElement.GetProperty("temperature").GetDouble());
+    }
+
+    [Theory]
+    [InlineData("/v1/chat/completions", "a=1&b=2")]
+    [InlineData("/v1/chat/completions", "{not json")]
+    [InlineData("/v1/other", "{\"model\":\"m\"}")]
+    public async Task CurlFormLabel_NotAJsonChatBody_ForwardedAsItCame(string path, string body)
+    {
+        var upstream = new RecordingHandler();
+        await using var server = new TestServer(upstream);
+        await using var proxy = new ProxyFixture(server.BaseUrl, llmParams: "model=m,temperature=0.25");
+
+        var response = await proxy.SendAsync("POST", path, "Content-Type: application/x-www-form-urlencoded\r\n", Encoding.UTF8.GetBytes(body));
+        var received = await upstream.NextAsync();
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("application/x-www-form-urlencoded", received.Header("Content-Type"));
+        Assert.Equal(body, received.BodyText);
     }
 
     [Fact]
