@@ -40,16 +40,9 @@ internal sealed class ApiKeys
         var message = presented
             ? "The API key is not one this proxy accepts (PROXY_API_KEYS)."
             : "This proxy needs an API key (PROXY_API_KEYS): send it as 'Authorization: Bearer KEY' or 'x-api-key: KEY'.";
-        var body = OpenAiErrorWriter.Create(message, OpenAiErrorWriter.TypeFor(401), "invalid_api_key");
-        var response = context.Response;
-        response.Headers.Clear();
-        response.Headers.Add(new(HeaderNames.ContentType, JsonOutput.ContentType));
 
         // RFC 9110 §15.5.2: a 401 names the scheme to use; RFC 6750 §3 is Bearer's.
-        response.Headers.Add(new("WWW-Authenticate", "Bearer realm=\"cot-proxy\""));
-        response.Start(401, body.Length);
-        response.Write(body);
-        return CompleteAsync(response, context.Aborted);
+        return OpenAiErrorWriter.WriteAsync(context.Response, 401, message, "invalid_api_key", "WWW-Authenticate", "Bearer realm=\"cot-proxy\"", context.Aborted);
     }
 
     private static string? Presented(HttpRequest request)
@@ -90,6 +83,4 @@ internal sealed class ApiKeys
             ArrayPool<byte>.Shared.Return(rented);
         }
     }
-
-    private static async ValueTask CompleteAsync(HttpResponse response, CancellationToken cancellationToken) => await response.CompleteAsync(cancellationToken);
 }

@@ -40,6 +40,18 @@ internal sealed class OpenAiErrorWriter : IErrorResponseWriter
     public static ValueTask WriteAsync(HttpResponse response, int status, string message, string? code, CancellationToken cancellationToken) =>
         response.WriteCompleteAsync(status, JsonOutput.ContentType, Create(message, TypeFor(status), code), cancellationToken);
 
+    /// <summary>As the other WriteAsync, with one more header the status needs (Allow for 405, WWW-Authenticate for 401).</summary>
+    public static ValueTask WriteAsync(HttpResponse response, int status, string message, string code, string headerName, string headerValue, CancellationToken cancellationToken)
+    {
+        var body = Create(message, TypeFor(status), code);
+        response.Headers.Clear();
+        response.Headers.Add(new(HeaderNames.ContentType, JsonOutput.ContentType));
+        response.Headers.Add(new(headerName, headerValue));
+        response.Start(status, body.Length);
+        response.Write(body);
+        return CompleteAsync(response, cancellationToken);
+    }
+
     public ValueTask WriteErrorAsync(HttpResponse response, int status, string message, string? code, CancellationToken cancellationToken) =>
         WriteAsync(response, status, message, code, cancellationToken);
 
@@ -52,4 +64,6 @@ internal sealed class OpenAiErrorWriter : IErrorResponseWriter
         >= 500 => "server_error",
         _ => "invalid_request_error",
     };
+
+    private static async ValueTask CompleteAsync(HttpResponse response, CancellationToken cancellationToken) => await response.CompleteAsync(cancellationToken);
 }

@@ -84,19 +84,8 @@ internal sealed class ProxyHandler : IHttpHandler
     }
 
     /// <summary>405 for a method one of our own endpoints does not serve; they all serve GET and HEAD alone.</summary>
-    private static ValueTask MethodNotAllowedAsync(HttpContext context)
-    {
-        var response = context.Response;
-        var body = OpenAiErrorWriter.Create("This endpoint answers GET and HEAD only (methods are case-sensitive).", OpenAiErrorWriter.TypeFor(405), "method_not_allowed");
-        response.Headers.Clear();
-        response.Headers.Add(new(HeaderNames.ContentType, JsonOutput.ContentType));
-        response.Headers.Add(new("Allow", "GET, HEAD"));
-        response.Start(405, body.Length);
-        response.Write(body);
-        return CompleteAsync(response, context.Aborted);
-    }
-
-    private static async ValueTask CompleteAsync(HttpResponse response, CancellationToken cancellationToken) => await response.CompleteAsync(cancellationToken);
+    private static ValueTask MethodNotAllowedAsync(HttpContext context) =>
+        OpenAiErrorWriter.WriteAsync(context.Response, 405, "This endpoint answers GET and HEAD only (methods are case-sensitive).", "method_not_allowed", "Allow", "GET, HEAD", context.Aborted);
 
     private ValueTask ForwardAsync(HttpContext context)
     {
