@@ -240,10 +240,13 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
             rest = default;
         }
 
+        bool foreign = false;
         while (!rest.IsEmpty)
         {
-            if (!SseLines.TryGetData(SseLines.Next(ref rest, out _), out ReadOnlySpan<byte> value))
+            ReadOnlySpan<byte> line = SseLines.Next(ref rest, out _);
+            if (!SseLines.TryGetData(line, out ReadOnlySpan<byte> value))
             {
+                foreign |= SseLines.IsForeign(line);
                 continue;
             }
 
@@ -263,16 +266,10 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
             dataLines++;
         }
 
-        if (dataLines == 0)
-        {
-            output.Write(raw);
-            return;
-        }
-
         ReadOnlySpan<byte> payload = dataLines == 1 ? single : _joined.WrittenSpan;
-        if (payload.SequenceEqual("[DONE]"u8) || !Rewrite(payload))
+        if (dataLines == 0 || payload.SequenceEqual("[DONE]"u8) || !Rewrite(payload))
         {
-            output.Write(raw);
+            WriteAsItCame(raw, foreign, output);
             return;
         }
 
@@ -289,14 +286,47 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
             ReadOnlySpan<byte> line = SseLines.Next(ref rest, out ReadOnlySpan<byte> terminator);
             if (!SseLines.TryGetData(line, out _))
             {
-                output.Write(line);
-                output.Write(terminator);
+                if (!SseLines.IsForeign(line))
+                {
+                    output.Write(line);
+                    output.Write(terminator);
+                }
             }
             else if (!written)
             {
                 written = true;
                 output.Write("data: "u8);
                 output.Write(_rewritten.WrittenSpan);
+                output.Write(terminator);
+            }
+        }
+    }
+
+    /// <summary>
+    /// An event the filter leaves as it is, less its foreign lines: SSE clients ignore those, and a client reading the
+    /// body as JSON lines (a mislabelled stream) must not find unfiltered documents in them. Failing closed.
+    /// </summary>
+    private static void WriteAsItCame(ReadOnlySpan<byte> raw, bool foreign, IBufferWriter<byte> output)
+    {
+        if (!foreign)
+        {
+            output.Write(raw);
+            return;
+        }
+
+        ReadOnlySpan<byte> rest = raw;
+        bool any = false;
+        while (!rest.IsEmpty)
+        {
+            ReadOnlySpan<byte> line = SseLines.Next(ref rest, out ReadOnlySpan<byte> terminator);
+            if (!line.IsEmpty && !SseLines.IsForeign(line))
+            {
+                any = true;
+                output.Write(line);
+                output.Write(terminator);
+            }
+            else if (line.IsEmpty && any)
+            {
                 output.Write(terminator);
             }
         }

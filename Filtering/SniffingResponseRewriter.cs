@@ -18,6 +18,7 @@ internal sealed class SniffingResponseRewriter : IResponseRewriter
     private readonly int _maxBufferedBytes;
     private PooledByteBuffer? _held = new(256);
     private IResponseRewriter? _inner;
+    private int _junkJudged;
 
     /// <param name="label">The framing the Content-Type claims; null when it claims none this proxy reads.</param>
     /// <param name="options">What the chosen rewriter does.</param>
@@ -96,8 +97,46 @@ internal sealed class SniffingResponseRewriter : IResponseRewriter
                 return null;
         }
 
-        // Neither JSON nor an event stream: text, whatever the label says, so tags in it are still found.
-        return ResponseFraming.Text;
+        return AfterJunk(start, final);
+    }
+
+    /// <summary>
+    /// A body whose first line is neither JSON nor an SSE field: a later line may still say what it is, since an event
+    /// stream's parser skips lines it does not know (WHATWG HTML §9.2.6) and reasoning fields after such a line must not
+    /// pass as text. The first later line that starts an SSE field or a JSON value decides; text (tags still found,
+    /// whatever the label says) when none has by the end of the body or of the sniffing window.
+    /// </summary>
+    private ResponseFraming? AfterJunk(ReadOnlySpan<byte> start, bool final)
+    {
+        // Lines already judged junk are not read again when more bytes arrive.
+        var rest = start[_junkJudged..];
+        int newline;
+        while ((newline = rest.IndexOf((byte)'\n')) >= 0)
+        {
+            rest = rest[(newline + 1)..];
+            var json = rest.TrimStart(" \t\r"u8);
+            if (json.IsEmpty)
+            {
+                break;
+            }
+
+            if (json[0] is (byte)'{' or (byte)'[')
+            {
+                return JsonOrLines(json, final);
+            }
+
+            switch (SseField(rest))
+            {
+                case true:
+                    return ResponseFraming.EventStream;
+                case null when !final:
+                    return null;
+            }
+
+            _junkJudged = start.Length - rest.Length;
+        }
+
+        return final || start.Length >= MaxSniffBytes ? ResponseFraming.Text : null;
     }
 
     private void Start(ResponseFraming framing, IBufferWriter<byte> output)

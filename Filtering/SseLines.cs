@@ -28,6 +28,13 @@ internal static class SseLines
     /// </summary>
     public static bool IsClientState(ReadOnlySpan<byte> line) => IsField(line, "id"u8) || IsField(line, "retry"u8);
 
+    /// <summary>
+    /// A line that is neither empty, a comment, nor one of the four fields the standard defines: every SSE client ignores
+    /// it (WHATWG §9.2.6, "otherwise, the field is ignored"), but a reader of another framing (JSON lines) would not.
+    /// </summary>
+    public static bool IsForeign(ReadOnlySpan<byte> line) =>
+        !line.IsEmpty && line[0] != (byte)':' && !IsField(line, "data"u8) && !IsField(line, "event"u8) && !IsClientState(line);
+
     private static bool IsField(ReadOnlySpan<byte> line, ReadOnlySpan<byte> name) =>
         line.StartsWith(name) && (line.Length == name.Length || line[name.Length] == (byte)':');
 

@@ -40,13 +40,10 @@ internal sealed class RewriterScript
     private readonly string?[] _reasoning;
     private readonly List<byte> _body = [];
     private readonly List<byte> _trailingJunk = [];
-    private readonly bool _sniff;
-    private bool _emitted;
 
     private RewriterScript(ResponseFraming framing, byte flags)
     {
         _framing = framing;
-        _sniff = (flags & 2) != 0;
         StartsOpen = (flags & 8) != 0;
         _escapedTags = (flags & 16) != 0;
         _ollama = (flags & 128) != 0 && framing != ResponseFraming.EventStream;
@@ -136,13 +133,6 @@ internal sealed class RewriterScript
                     }
 
                     i += take;
-                    if (_sniff && !_emitted)
-                    {
-                        // Junk first makes the sniffing rewriter read the body as text, which finds tags but not
-                        // reasoning fields (a known limit, reported with the fuzz work): the first frame is a document.
-                        break;
-                    }
-
                     if (_framing == ResponseFraming.JsonBody)
                     {
                         _trailingJunk.AddRange(junk);
@@ -256,7 +246,6 @@ internal sealed class RewriterScript
     /// </summary>
     private void Emit(int choice, byte argument)
     {
-        _emitted = true;
         var content = _pending[choice].ToString();
         _pending[choice].Clear();
         var asParts = (argument & 8) != 0 && !_ollama;

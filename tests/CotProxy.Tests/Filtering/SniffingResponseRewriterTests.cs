@@ -19,7 +19,34 @@ public class SniffingResponseRewriterTests
         { "database: not an event stream", null, "Text" },
         { "dat", null, "Text" },
         { "", "EventStream", "EventStream" },
+        { "HTTP/1.1 200 OK\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"<think>x</think>Hi\"}}]}\n\n", null, "EventStream" },
+        { "garbage\r\n\r\n: ping\r\n\r\n", "JsonBody", "EventStream" },
+        { "warming up\n{\"message\":{\"content\":\"<think>x</think>Hi\"}}\n", "Text", "Ndjson" },
+        { "warming up\n  {\"message\":\n{\"content\":\"<think>x</think>Hi\"}}", null, "JsonBody" },
+        { "just text\n  data: indented, so not a field\nmore <think>x</think>Hi", "EventStream", "Text" },
+        { "just text\nda", null, "Text" },
     };
+
+    /// <summary>Reasoning fields after a first line of junk: filtered as the stream they are, never passed on as text.</summary>
+    [Theory]
+    [InlineData("garbage line\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"SECRET\"}}]}\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n", null)]
+    [InlineData("garbage line\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning\":\"SECRET\"}}]}\n\n", "EventStream")]
+    [InlineData("\u0001\u0002 junk\n{\"message\":{\"thinking\":\"SECRET\",\"content\":\"\"},\"done\":false}\n{\"message\":{\"content\":\"Hi\"},\"done\":true}\n", null)]
+    [InlineData("\u0001\u0002 junk\n{\"message\":{\"thinking\":\"SECRET\",\"content\":\"\"},\"done\":false}\n", "Ndjson")]
+    [InlineData("oops\n{\"choices\":[{\"index\":0,\"message\":{\"content\":\"Hi\",\n\"reasoning_content\":\"SECRET\"}}]}", "JsonBody")]
+    [InlineData("   : junk that reads as an SSE comment\n{\"message\":{\"content\":\"\",\"thinking\":\"SECRET\"},\"done\":false}\n", "Ndjson")]
+    [InlineData(": junk that reads as an SSE comment\n{\"message\":{\"content\":\"\",\"thinking\":\"SECRET\"},\"done\":false}\n\n", null)]
+    public void Recognise_JunkThenReasoningField_FieldNeverInOutput(string body, string? labelName)
+    {
+        ResponseFraming? label = labelName is null ? null : Enum.Parse<ResponseFraming>(labelName);
+        var bytes = Encoding.UTF8.GetBytes(body);
+        for (var cut = 0; cut <= bytes.Length; cut++)
+        {
+            var (output, framing) = Run(bytes, label, [cut, bytes.Length - cut]);
+            Assert.NotEqual(ResponseFraming.Text, framing);
+            Assert.DoesNotContain("SECRET", Encoding.UTF8.GetString(output), StringComparison.Ordinal);
+        }
+    }
 
     [Theory]
     [MemberData(nameof(Bodies))]

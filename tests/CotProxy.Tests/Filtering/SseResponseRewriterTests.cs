@@ -66,6 +66,21 @@ public sealed class SseResponseRewriterTests
     }
 
     [Fact]
+    public void Rewrite_LinesNoSseClientReads_LeftOutOfEveryEvent()
+    {
+        // WHATWG HTML §9.2.6 ignores a field it does not know; a JSON line inside an event is such a field to an SSE
+        // client, but a client reading a mislabelled body as JSON lines would show it unfiltered.
+        string input = "{\"message\":{\"thinking\":\"secret\"}}\n: ping\n\n"
+            + "x-vendor: 1\n{\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"secret\"}}]}\n\n"
+            + "id: 5\n{\"thinking\":\"secret\"}\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n"
+            + "event: x\n{\"thinking\":\"secret\"}\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"<think>a</think>Yo\"}}]}\n\n";
+        string expected = ": ping\n\n"
+            + "id: 5\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n"
+            + "event: x\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Yo\"}}]}\n\n";
+        Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
     public void Rewrite_CarriageReturnOnlyLineEndings_EventsRecognised()
     {
         // WHATWG §9.2.6: a lone CR also ends a line.

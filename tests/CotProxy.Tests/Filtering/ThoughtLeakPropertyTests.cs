@@ -8,7 +8,9 @@ namespace CotProxy.Tests.Filtering;
 
 /// <summary>
 /// Property-based proof of failing closed: generated streams whose thoughts carry marker words, in every
-/// framing and mode, cut at random points and mixed with junk, never show a marker where it must not be.
+/// framing and mode, cut at random points and mixed with junk, never show a marker where it must not be. In strip mode a
+/// body also goes through the sniffing rewriter with its Content-Type right, missing or wrong, sometimes after a first line
+/// of junk that is neither JSON nor an SSE field.
 /// A failure message carries CsCheck's seed; replay it with <c>CsCheck_Seed=&lt;seed&gt; dotnet test --filter ThoughtLeakPropertyTests</c>.
 /// </summary>
 public sealed class ThoughtLeakPropertyTests
@@ -24,8 +26,9 @@ public sealed class ThoughtLeakPropertyTests
         from choices in Gen.Int[1, 3]
         from junk in Gen.Int[0, 4]
         from separated in Gen.Bool
+        from label in Gen.Int[0, 3]
         from seed in Gen.Int
-        select new Scenario((ResponseFraming)framing, split, startsOpen, escaped, choices, junk, separated, seed);
+        select new Scenario((ResponseFraming)framing, split, startsOpen, escaped, choices, junk, separated, seed, split ? Labelling.Factory : (Labelling)label);
 
     [Fact]
     public void Rewrite_GeneratedStreamsWithJunk_NoMarkerOutsideReasoning()
@@ -47,7 +50,7 @@ public sealed class ThoughtLeakPropertyTests
         var random = new Random(scenario.Seed);
         foreach (int cut in new[] { 0, 1, random.Next(2, 64), -1 })
         {
-            byte[] output = Run(scenario.Framing, options, generated.Body, cut, random);
+            byte[] output = Run(scenario, options, generated.Body, cut, random);
             foreach (string document in Documents(scenario.Framing, output))
             {
                 string visible = scenario.Split ? WithoutReasoning(document) : document;
@@ -60,7 +63,7 @@ public sealed class ThoughtLeakPropertyTests
     {
         Generated generated = Generate(scenario);
         var options = new ResponseRewriteOptions { StartsOpen = scenario.StartsOpen };
-        byte[] output = Run(scenario.Framing, options, generated.Body, 0, new Random(scenario.Seed));
+        byte[] output = Run(scenario, options, generated.Body, 0, new Random(scenario.Seed));
         SortedDictionary<int, string> visible = RewriterHarness.VisibleText(Documents(scenario.Framing, output));
         for (int choice = 0; choice < generated.Answers.Length; choice++)
         {
@@ -70,9 +73,16 @@ public sealed class ThoughtLeakPropertyTests
     }
 
     /// <summary>Feeds the body in pieces: whole (0), byte by byte (1), of one size, or of random sizes (-1).</summary>
-    private static byte[] Run(ResponseFraming framing, ResponseRewriteOptions options, byte[] body, int size, Random random)
+    private static byte[] Run(Scenario scenario, ResponseRewriteOptions options, byte[] body, int size, Random random)
     {
-        using IResponseRewriter rewriter = ResponseRewriterFactory.Create(framing, options, Limit)!;
+        ResponseFraming framing = scenario.Framing;
+        using IResponseRewriter rewriter = scenario.Label switch
+        {
+            Labelling.Factory => ResponseRewriterFactory.Create(framing, options, Limit)!,
+            Labelling.Right => new SniffingResponseRewriter(framing, options, Limit),
+            Labelling.Missing => new SniffingResponseRewriter(null, options, Limit),
+            _ => new SniffingResponseRewriter(framing == ResponseFraming.EventStream ? ResponseFraming.JsonBody : ResponseFraming.Text, options, Limit),
+        };
         var output = new ArrayBufferWriter<byte>();
         int offset = 0;
         while (offset < body.Length)
@@ -184,6 +194,13 @@ public sealed class ThoughtLeakPropertyTests
         {
             bytes.AddRange(Encoding.UTF8.GetBytes(body.ToString()));
             body.Clear();
+        }
+
+        if (scenario.Label != Labelling.Factory && scenario.Junk > 0 && random.Next(2) == 0)
+        {
+            // A first line that is neither JSON nor an SSE field; thinking when the template opened the thought.
+            string line = "HTTP/1.1 junk " + Words(random, scenario.StartsOpen ? Marker : "junk", 1);
+            bytes.AddRange(Encoding.UTF8.GetBytes(line + (scenario.Framing == ResponseFraming.EventStream ? "\n\n" : "\n")));
         }
 
         int junkLeft = scenario.Junk;
@@ -311,10 +328,19 @@ public sealed class ThoughtLeakPropertyTests
         return text.ToString();
     }
 
-    private sealed record Scenario(ResponseFraming Framing, bool Split, bool StartsOpen, bool Escaped, int Choices, int Junk, bool Separated, int Seed)
+    /// <summary>Which rewriter reads the body: the factory's for its framing, or the sniffing one with the label right, missing or wrong.</summary>
+    private enum Labelling
+    {
+        Factory,
+        Right,
+        Missing,
+        Wrong,
+    }
+
+    private sealed record Scenario(ResponseFraming Framing, bool Split, bool StartsOpen, bool Escaped, int Choices, int Junk, bool Separated, int Seed, Labelling Label)
     {
         public override string ToString() =>
-            $"{Framing} {(Split ? "split" : "strip")}{(StartsOpen ? " starts-open" : "")}{(Escaped ? " escaped" : "")} choices={Choices} junk={Junk}{(Separated ? " separated" : "")} seed={Seed}";
+            $"{Framing} {(Split ? "split" : "strip")}{(StartsOpen ? " starts-open" : "")}{(Escaped ? " escaped" : "")} choices={Choices} junk={Junk}{(Separated ? " separated" : "")} label={Label} seed={Seed}";
     }
 
     private sealed record Generated(byte[] Body, string[] Answers);
