@@ -66,26 +66,41 @@ internal static class BodyCopier
     /// Through <paramref name="rewriter"/>, read by read; while the upstream is quiet, a keep-alive every
     /// <paramref name="keepAlive"/> if the rewriter has one. Each wait is a zero-byte read, and the read and output
     /// buffers are rented only once bytes are there and returned after they are sent, so an idle stream (a model
-    /// thinking for minutes) holds no buffer, as in <see cref="CopyUnchangedAsync"/>.
+    /// thinking for minutes) holds no buffer, as in <see cref="CopyUnchangedAsync"/>. The keep-alive timer is started
+    /// only when a wait does not complete at once, and reads grow while the upstream has more ready than they hold.
     /// </summary>
     public static async Task CopyRewrittenAsync(HttpContext context, Stream body, IBodyRewriter rewriter, Deadline timeout, TimeSpan readTimeout, int readSize, TimeSpan keepAlive)
     {
         var response = context.Response;
         Task<int>? pendingWait = null;
         Task? keepAliveTimer = null;
+        var size = readSize;
         try
         {
             while (true)
             {
                 timeout.CancelAfter(readTimeout);
-                if (keepAlive > TimeSpan.Zero)
+                if (pendingWait is null)
                 {
-                    pendingWait ??= body.ReadAsync(Memory<byte>.Empty, timeout.Token).AsTask();
-                    if (!pendingWait.IsCompleted)
+                    var wait = body.ReadAsync(Memory<byte>.Empty, timeout.Token);
+                    if (wait.IsCompleted || keepAlive <= TimeSpan.Zero)
+                    {
+                        if (!wait.IsCompleted)
+                        {
+                            rewriter.ReleaseIdleBuffers();
+                        }
+
+                        await ReadOrThrowAsync(wait, context);
+                    }
+                    else
                     {
                         rewriter.ReleaseIdleBuffers();
+                        pendingWait = wait.AsTask();
                     }
+                }
 
+                if (pendingWait is not null)
+                {
                     keepAliveTimer ??= Task.Delay(keepAlive, context.Aborted);
                     if (!pendingWait.IsCompleted && await Task.WhenAny(pendingWait, keepAliveTimer) == keepAliveTimer)
                     {
@@ -98,19 +113,10 @@ internal static class BodyCopier
                     await ReadOrThrowAsync(new ValueTask<int>(pendingWait), context);
                     pendingWait = null;
                 }
-                else
-                {
-                    var wait = body.ReadAsync(Memory<byte>.Empty, timeout.Token);
-                    if (!wait.IsCompleted)
-                    {
-                        rewriter.ReleaseIdleBuffers();
-                    }
-
-                    await ReadOrThrowAsync(wait, context);
-                }
 
                 // Bytes are there (or the body ended): only now a buffer.
-                if (!await ReadAndRewriteAsync(context, body, rewriter, timeout, readSize))
+                var read = await ReadAndRewriteAsync(context, body, rewriter, timeout, size);
+                if (read == 0)
                 {
                     break;
                 }
@@ -121,6 +127,9 @@ internal static class BodyCopier
                     Log.Warn($"{context.Request.Method} {Log.Target(context.Request.Target)}: {reason}");
                     return;
                 }
+
+                // A full read means more is likely ready (a burst): fewer, larger reads and flushes until it drains.
+                size = read == size ? LargeReadSize : readSize;
             }
 
             using var rest = new PooledByteBuffer(256);
@@ -137,22 +146,23 @@ internal static class BodyCopier
         }
     }
 
-    /// <summary>One read through the rewriter, sent and flushed; false when the body has ended.</summary>
-    private static async ValueTask<bool> ReadAndRewriteAsync(HttpContext context, Stream body, IBodyRewriter rewriter, Deadline timeout, int readSize)
+    /// <summary>One read through the rewriter, sent and flushed; the bytes read, 0 when the body has ended.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<int> ReadAndRewriteAsync(HttpContext context, Stream body, IBodyRewriter rewriter, Deadline timeout, int readSize)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(readSize);
         try
         {
-            var read = await ReadOrThrowAsync(body.ReadAsync(buffer, timeout.Token), context);
+            var read = await ReadOrThrowAsync(body.ReadAsync(buffer.AsMemory(0, readSize), timeout.Token), context);
             if (read == 0)
             {
-                return false;
+                return 0;
             }
 
             using var output = new PooledByteBuffer(read + 256);
             rewriter.Write(buffer.AsSpan(0, read), output);
             await SendAsync(context.Response, output, context.Aborted);
-            return true;
+            return read;
         }
         finally
         {
