@@ -42,9 +42,6 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
     /// <summary>Documents that took the fast path (sent as their own bytes, at most the model name spliced).</summary>
     internal long ProbePasses => _json.ProbePasses;
 
-    /// <summary>Of those, the documents the steady-event probe decided alone.</summary>
-    internal long SteadyPasses => _json.SteadyPasses;
-
     /// <summary>Choice lookups so far: a test holds this to one per choice of each document.</summary>
     internal long ChoiceLookups => _json.ChoiceLookups;
 

@@ -13,21 +13,16 @@ internal sealed class JsonPayloadRewriter : IDisposable
 
     private readonly JsonRewriteContext _context;
     private readonly RawDocumentProbe _probe;
-    private readonly SteadyEventProbe _steady;
     private Utf8JsonWriter? _writer;
 
     public JsonPayloadRewriter(ResponseRewriteOptions options, bool streaming)
     {
         _context = new JsonRewriteContext(options, streaming);
         _probe = options.Probe;
-        _steady = options.SteadyProbe;
     }
 
     /// <summary>Documents the raw-byte probe let pass without decoding them (the fast path).</summary>
     public long ProbePasses { get; private set; }
-
-    /// <summary>Documents of those that <see cref="SteadyEventProbe"/> decided without the probe's walk over their names.</summary>
-    public long SteadyPasses { get; private set; }
 
     /// <summary>Choice lookups so far (one step each; see <see cref="JsonRewriteContext.ChoiceLookups"/>).</summary>
     public long ChoiceLookups => _context.ChoiceLookups;
@@ -39,19 +34,7 @@ internal sealed class JsonPayloadRewriter : IDisposable
     public JsonRewriteResult Rewrite(ReadOnlySpan<byte> json, PooledByteBuffer output)
     {
         JsonRewriteContext context = _context;
-        int at = 0;
-        int length = 0;
-        ProbeVerdict verdict;
-        if (_steady.TryDecide(json, context, out ProbeVerdict steady))
-        {
-            SteadyPasses++;
-            verdict = steady;
-        }
-        else
-        {
-            verdict = _probe.Decide(json, context, out at, out length);
-        }
-
+        ProbeVerdict verdict = _probe.Decide(json, context, out int at, out int length);
         if (verdict != ProbeVerdict.FullPath)
         {
             ProbePasses++;

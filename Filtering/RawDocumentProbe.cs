@@ -187,7 +187,7 @@ internal sealed class RawDocumentProbe
     }
 
     /// <summary>No tag's first byte, and no escape that could stand for one, for a quote or for a backslash.</summary>
-    internal bool HasOnlyPlainEscapes(ReadOnlySpan<byte> json)
+    private bool HasOnlyPlainEscapes(ReadOnlySpan<byte> json)
     {
         int at = 0;
         while (true)

@@ -76,12 +76,6 @@ internal sealed class ResponseRewriteOptions
     /// <summary>The fast path's raw-byte probe for these options, built once and shared by every response (it is immutable).</summary>
     internal RawDocumentProbe Probe => field ??= new RawDocumentProbe(this);
 
-    /// <summary>Off only in the tests that check its answers against the probe's and the full path's output.</summary>
-    internal bool SteadyProbeOff { get; init; }
-
-    /// <summary>The fast path's cheaper first look at a one-choice stream's events, shared the same way.</summary>
-    internal SteadyEventProbe SteadyProbe => field ??= new SteadyEventProbe(this);
-
     /// <summary>True when the options would change no response at all.</summary>
     internal bool IsNoOp => Mode == ThinkMode.Keep && ClientModelName is null;
 
