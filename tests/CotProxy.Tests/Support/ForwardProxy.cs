@@ -17,6 +17,7 @@ internal sealed class ForwardProxy : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<string> _requestLines = new();
     private readonly Task _acceptLoop;
+    private int _challenges;
 
     public ForwardProxy()
     {
@@ -27,6 +28,15 @@ internal sealed class ForwardProxy : IAsyncDisposable
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
     public Uri Url => new($"http://127.0.0.1:{Port}");
+
+    /// <summary>
+    /// When set (<c>user:password</c>), a request without that <c>Proxy-Authorization: Basic</c> gets <c>407</c> with
+    /// <c>Proxy-Authenticate: Basic</c> (RFC 9110 §11.7.1), as squid with basic authentication does.
+    /// </summary>
+    public string? RequiredCredentials { get; init; }
+
+    /// <summary>The request lines that were answered 407.</summary>
+    public int Challenges => Volatile.Read(ref _challenges);
 
     /// <summary>The first request line of every connection made to the proxy so far.</summary>
     public IReadOnlyList<string> RequestLines => [.. _requestLines];
@@ -75,18 +85,46 @@ internal sealed class ForwardProxy : IAsyncDisposable
         var buffer = new byte[16384];
         var length = 0;
         int headEnd;
-        while ((headEnd = IndexOfHeadEnd(buffer.AsSpan(0, length))) < 0)
+        string head;
+        while (true)
         {
-            var read = await client.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None, token);
-            if (read == 0)
+            while ((headEnd = IndexOfHeadEnd(buffer.AsSpan(0, length))) < 0)
             {
-                return;
+                var read = await client.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None, token);
+                if (read == 0)
+                {
+                    return;
+                }
+
+                length += read;
             }
 
-            length += read;
+            head = Encoding.Latin1.GetString(buffer, 0, headEnd);
+            if (RequiredCredentials is null || head.Contains("\r\nProxy-Authorization: Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(RequiredCredentials)) + "\r\n", StringComparison.OrdinalIgnoreCase))
+            {
+                break;
+            }
+
+            // The client may answer the challenge on this connection or on a new one.
+            Interlocked.Increment(ref _challenges);
+            await client.SendAsync("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"test\"\r\nContent-Length: 0\r\n\r\n"u8.ToArray(), SocketFlags.None, token);
+            // The refused request's body is read and dropped, so the next request starts at the buffer's start.
+            var consumed = headEnd + ContentLength(head);
+            while (length < consumed)
+            {
+                var read = await client.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None, token);
+                if (read == 0)
+                {
+                    return;
+                }
+
+                length += read;
+            }
+
+            buffer.AsSpan(consumed, length - consumed).CopyTo(buffer);
+            length -= consumed;
         }
 
-        var head = Encoding.Latin1.GetString(buffer, 0, headEnd);
         var requestLine = head[..head.IndexOf("\r\n", StringComparison.Ordinal)];
         _requestLines.Enqueue(requestLine);
         var parts = requestLine.Split(' ');
@@ -119,6 +157,19 @@ internal sealed class ForwardProxy : IAsyncDisposable
         }
 
         to.Shutdown(SocketShutdown.Send);
+    }
+
+    private static int ContentLength(string head)
+    {
+        foreach (var line in head.Split("\r\n"))
+        {
+            if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
+            {
+                return int.Parse(line["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
     }
 
     /// <summary>The offset just past the head's blank line, or -1 while it has not arrived.</summary>

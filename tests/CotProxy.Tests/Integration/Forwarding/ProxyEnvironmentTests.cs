@@ -43,6 +43,26 @@ public sealed partial class ProxyEnvironmentTests
         Assert.Equal("POST /v1/chat/completions HTTP/1.1", Assert.Single(upstream.RequestLines));
     }
 
+    [Theory]
+    [InlineData("https")]
+    [InlineData("http")]
+    public async Task ProxyWithUserInfo_407Challenge_AnsweredWithBasicCredentials(string scheme)
+    {
+        await using var tls = new TlsUpstream();
+        var upstream = new RecordingHandler();
+        await using var server = new TestServer(upstream);
+        await using var forward = new ForwardProxy { RequiredCredentials = "alice:p@ss word" };
+        var withUser = new Uri($"http://alice:p%40ss%20word@127.0.0.1:{forward.Port}");
+        await using var proxy = scheme == "https"
+            ? Start(tls.BaseUrl(), httpsProxy: withUser, caFile: tls.CaFile)
+            : Start(server.BaseUrl, httpProxy: withUser);
+
+        var response = await PostAsync(proxy);
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal(1, forward.Challenges);
+    }
+
     [Fact]
     public async Task HttpsProxyOnly_HttpUpstream_Direct()
     {
