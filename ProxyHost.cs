@@ -4,6 +4,7 @@ using CotProxy.Configuration;
 using CotProxy.Demo;
 using CotProxy.Http.Forwarding;
 using CotProxy.Http.Server;
+using CotProxy.Logging;
 using CotProxy.Profiles;
 
 namespace CotProxy;
@@ -83,7 +84,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             TrustedProxies = new TrustedProxies(settings.TrustedProxies),
             Credentials = Credentials(settings),
         };
-        var invoker = UpstreamClient.Create(settings.ConnectTimeout);
+        var invoker = UpstreamClient.Create(settings.ConnectTimeout, settings.Demo ? null : Proxy(settings), TrustedRoots(settings));
         var forwarder = new Forwarder(invoker, options, OpenAiErrorWriter.Instance);
         var cors = settings.CorsAllowOrigins.Count > 0 ? new CorsPolicy(settings.CorsAllowOrigins) : null;
         var keys = settings.AllProxyApiKeys.Count > 0 ? new ApiKeys(settings.AllProxyApiKeys) : null;
@@ -100,6 +101,36 @@ internal sealed class ProxyHost : IAsyncDisposable
             demo?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
+    }
+
+    /// <summary>
+    /// HTTPS_PROXY / HTTP_PROXY / NO_PROXY, or null when neither proxy is set; logged, user-info masked. The demo model
+    /// is on loopback in this process and never goes through a proxy.
+    /// </summary>
+    private static UpstreamProxy? Proxy(ProxySettings settings)
+    {
+        if (settings.HttpsProxy is null && settings.HttpProxy is null)
+        {
+            return null;
+        }
+
+        Log.Info($"upstream proxy: https {Shown(settings.HttpsProxy)} (HTTPS_PROXY), http {Shown(settings.HttpProxy)} (HTTP_PROXY), direct for NO_PROXY={(string.IsNullOrEmpty(settings.NoProxy) ? "(none)" : settings.NoProxy)}");
+        return new UpstreamProxy(settings.HttpsProxy, settings.HttpProxy, settings.NoProxy);
+
+        static string Shown(Uri? proxy) => proxy is null ? "direct" : "via " + LogRedaction.Url(proxy);
+    }
+
+    /// <summary>SSL_CERT_FILE's certificates, logged; null = the system's CA store.</summary>
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2Collection? TrustedRoots(ProxySettings settings)
+    {
+        if (settings.SslCertFile is not { } caFile)
+        {
+            return null;
+        }
+
+        var roots = UpstreamClient.LoadCertificates(caFile);
+        Log.Info($"upstream TLS trusts only the {roots.Count} CA certificate(s) in {caFile} (SSL_CERT_FILE), not the system's");
+        return roots;
     }
 
     /// <summary>TARGET_API_KEY in its header (Authorization as "Bearer KEY"); with PROXY_API_KEYS, the client's keys stay here.</summary>

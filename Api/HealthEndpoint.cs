@@ -7,8 +7,10 @@ namespace CotProxy.Api;
 /// <summary>
 /// The health endpoints. <c>/health</c> asks the target base URL and reports whether it answers (any status below 500
 /// counts). For Kubernetes' two probes: <c>/health/live</c> says only that the process serves requests, so a slow or
-/// dead model server never gets the proxy restarted; <c>/health/ready</c> is <c>/health</c>'s probe, and 503 while
-/// the proxy drains, so a Service stops sending it new requests.
+/// dead model server never gets the proxy restarted; <c>/health/ready</c> is <c>/health</c>'s probe, its answer shared
+/// for <see cref="CachedProbe.DefaultLifetime"/> so probes do not hammer the upstream, and 503 while the proxy drains, so
+/// a Service stops sending it new requests. The configuration is loaded and checked before the listener opens, so a
+/// proxy that answers at all has one.
 /// </summary>
 internal sealed class HealthEndpoint
 {
@@ -17,11 +19,13 @@ internal sealed class HealthEndpoint
     public const string ReadyPath = "/health/ready";
 
     private readonly Forwarder _forwarder;
+    private readonly CachedProbe _ready;
     private volatile bool _draining;
 
     public HealthEndpoint(Forwarder forwarder)
     {
         _forwarder = forwarder;
+        _ready = new CachedProbe(forwarder.ProbeAsync, CachedProbe.DefaultLifetime, TimeProvider.System);
     }
 
     /// <summary>The path is one of the health endpoints.</summary>
@@ -44,7 +48,9 @@ internal sealed class HealthEndpoint
 
     private async Task ProbeAsync(HttpContext context, bool readiness)
     {
-        var error = readiness && _draining ? null : await _forwarder.ProbeAsync(context.Aborted);
+        var error = readiness
+            ? (_draining ? null : await _ready.GetAsync().WaitAsync(context.Aborted))
+            : await _forwarder.ProbeAsync(context.Aborted);
         if (readiness && _draining)
         {
             // Checked again after the probe: a stop signal may have come while it waited for the target.

@@ -192,6 +192,18 @@ internal sealed class ProxySettings
     /// <summary>CORS_ALLOW_ORIGINS: serialized origins (scheme://host[:port]) or the one entry "*"; empty = CORS off.</summary>
     public IReadOnlyList<string> CorsAllowOrigins { get; init; } = [];
 
+    /// <summary>HTTPS_PROXY (or https_proxy): the proxy for https upstreams, user-info included; null = direct.</summary>
+    public Uri? HttpsProxy { get; init; }
+
+    /// <summary>HTTP_PROXY (or http_proxy): the proxy for http upstreams; null = direct.</summary>
+    public Uri? HttpProxy { get; init; }
+
+    /// <summary>NO_PROXY (or no_proxy) as given: the hosts reached directly; null = none.</summary>
+    public string? NoProxy { get; init; }
+
+    /// <summary>SSL_CERT_FILE: full path of the PEM file whose CAs upstream TLS trusts instead of the system's; null = system.</summary>
+    public string? SslCertFile { get; init; }
+
     /// <summary>Full path of the .env file actually read, or null when none was.</summary>
     public string? EnvFileUsed { get; init; }
 

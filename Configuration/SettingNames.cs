@@ -28,4 +28,10 @@ internal static class SettingNames
     public const string ProxyApiKeysFile = "PROXY_API_KEYS_FILE";
     public const string TargetApiKey = "TARGET_API_KEY";
     public const string TargetApiKeyHeader = "TARGET_API_KEY_HEADER";
+
+    // How upstreams are reached, named as curl and most clients name them (each also read in lower case).
+    public const string HttpsProxy = "HTTPS_PROXY";
+    public const string HttpProxy = "HTTP_PROXY";
+    public const string NoProxy = "NO_PROXY";
+    public const string SslCertFile = "SSL_CERT_FILE";
 }

@@ -238,6 +238,38 @@ internal static class SettingValueParser
     }
 
     /// <summary>
+    /// HTTPS_PROXY / HTTP_PROXY: <c>http://[user:password@]host[:port]</c>; without a scheme it is http, as curl takes
+    /// <c>proxy.example:3128</c>. The proxy itself is spoken to in plain HTTP (CONNECT for https upstreams).
+    /// </summary>
+    public static bool TryParseProxyUrl(string text, out Uri? url, out string reason)
+    {
+        url = null;
+        var withScheme = text.Contains("://", StringComparison.Ordinal) ? text : "http://" + text;
+        if (!Uri.TryCreate(withScheme, UriKind.Absolute, out var parsed) || parsed.Host.Length == 0
+            || text.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            reason = "expected a proxy URL such as http://proxy.example:3128";
+            return false;
+        }
+
+        if (parsed.Scheme != Uri.UriSchemeHttp)
+        {
+            reason = "expected an http:// proxy (the proxy is spoken to in plain HTTP; https upstreams go through it by CONNECT)";
+            return false;
+        }
+
+        if (parsed.AbsolutePath != "/" || parsed.Query.Length > 0 || parsed.Fragment.Length > 0)
+        {
+            reason = "expected a proxy URL without a path (http://host:port)";
+            return false;
+        }
+
+        url = parsed;
+        reason = "";
+        return true;
+    }
+
+    /// <summary>
     /// A comma-separated list of browser origins, serialized as a browser sends them in Origin (scheme://host[:port], the
     /// default port left out: RFC 6454 §6.2), or "*" alone. Empty entries are skipped. False with a reason naming the first bad entry.
     /// </summary>

@@ -136,6 +136,33 @@ internal static class SettingsLoader
             return false;
         }
 
+        // HTTPS_PROXY, HTTP_PROXY, NO_PROXY, SSL_CERT_FILE: how upstreams are reached, read as curl reads them.
+        Uri? httpsProxy = null;
+        Uri? httpProxy = null;
+        if (layers.TryGetEither(SettingNames.HttpsProxy, out text, out origin) && !SettingValueParser.TryParseProxyUrl(text, out httpsProxy, out reason))
+        {
+            error = Invalid(SettingNames.HttpsProxy, SecretRedactor.RedactUrlUserInfo(text), origin, reason);
+            return false;
+        }
+
+        if (layers.TryGetEither(SettingNames.HttpProxy, out text, out origin) && !SettingValueParser.TryParseProxyUrl(text, out httpProxy, out reason))
+        {
+            error = Invalid(SettingNames.HttpProxy, SecretRedactor.RedactUrlUserInfo(text), origin, reason);
+            return false;
+        }
+
+        string? noProxy = layers.TryGetEither(SettingNames.NoProxy, out text, out _) ? text : null;
+        string? sslCertFile = null;
+        if (layers.TryGetEither(SettingNames.SslCertFile, out text, out origin))
+        {
+            sslCertFile = Path.GetFullPath(text, currentDirectory);
+            if (!TryReadCertificates(sslCertFile, out reason))
+            {
+                error = Invalid(SettingNames.SslCertFile, text, origin, reason);
+                return false;
+            }
+        }
+
         // --demo points the proxy at the embedded demo model: a --target beside it would be ignored.
         if (demo && commandLine.Options.TryGetValue(SettingNames.TargetBaseUrl, out string? targetOption))
         {
@@ -178,6 +205,10 @@ internal static class SettingsLoader
             ProxyApiKeysFromFile = fileKeys,
             TargetApiKey = targetApiKey,
             TargetApiKeyHeader = targetApiKeyHeader,
+            HttpsProxy = httpsProxy,
+            HttpProxy = httpProxy,
+            NoProxy = noProxy,
+            SslCertFile = sslCertFile,
             EnvFileUsed = envFileUsed,
             Sources = layers.Sources.AsReadOnly(),
         };
@@ -228,6 +259,30 @@ internal static class SettingsLoader
         if (keys.Count == 0)
         {
             reason = $"{CommandLineArguments.Quote(full)} holds no key (one per line expected)";
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>SSL_CERT_FILE: readable, and holding at least one PEM certificate.</summary>
+    private static bool TryReadCertificates(string path, out string reason)
+    {
+        reason = "";
+        var certificates = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+        try
+        {
+            certificates.ImportFromPemFile(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            reason = $"cannot read certificates from {CommandLineArguments.Quote(path)}: {ExceptionText.Describe(ex)}";
+            return false;
+        }
+
+        if (certificates.Count == 0)
+        {
+            reason = $"{CommandLineArguments.Quote(path)} holds no PEM certificate (-----BEGIN CERTIFICATE-----)";
             return false;
         }
 
@@ -318,6 +373,27 @@ internal static class SettingsLoader
             }
 
             return true;
+        }
+
+        /// <summary>
+        /// A setting that is also read under its lower-case name (https_proxy beside HTTPS_PROXY): the higher layer wins,
+        /// and within one layer the lower-case name, as curl reads them. The source is recorded under <paramref name="name"/>.
+        /// </summary>
+        public bool TryGetEither(string name, out string value, out string origin)
+        {
+            var lower = name.ToLowerInvariant();
+            var hasLower = TryGet(lower, out var lowerValue, out var lowerOrigin);
+            Sources.Remove(lower, out var lowerSource);
+            var hasUpper = TryGet(name, out value, out origin);
+            if (hasLower && (!hasUpper || lowerSource >= Sources[name]))
+            {
+                value = lowerValue;
+                origin = lowerOrigin;
+                Sources[name] = lowerSource;
+                return true;
+            }
+
+            return hasUpper;
         }
 
         /// <summary>

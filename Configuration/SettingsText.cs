@@ -83,6 +83,10 @@ internal static class SettingsText
                 SettingNames.TargetApiKeyHeader => s.TargetApiKeyHeader,
                 SettingNames.CorsAllowOrigins => s.CorsAllowOrigins.Count == 0 ? "(none)" : string.Join(",", s.CorsAllowOrigins),
                 SettingNames.TrustedProxies => s.TrustedProxies.Count == 0 ? "(none)" : string.Join(",", s.TrustedProxies),
+                SettingNames.HttpsProxy => s.HttpsProxy is null ? "(none)" : SecretRedactor.RedactUrlUserInfo(s.HttpsProxy.AbsoluteUri),
+                SettingNames.HttpProxy => s.HttpProxy is null ? "(none)" : SecretRedactor.RedactUrlUserInfo(s.HttpProxy.AbsoluteUri),
+                SettingNames.NoProxy => s.NoProxy ?? "(none)",
+                SettingNames.SslCertFile => s.SslCertFile ?? "(none)",
                 _ => throw new InvalidOperationException($"setting {setting.Name} has no description"),
             };
             text.Append(setting.Name.PadRight(NameColumn)).Append(value).Append("  (").Append(SourceText(s.SourceOf(setting.Name))).Append(")\n");

@@ -8,7 +8,11 @@ internal static class UpstreamUri
 
     /// <summary>
     /// Joins without doubling the base path: with base <c>http://h:8080/v1</c>, both <c>/v1/chat/completions</c> and
-    /// <c>/chat/completions</c> go to <c>http://h:8080/v1/chat/completions</c>.
+    /// <c>/chat/completions</c> go to <c>http://h:8080/v1/chat/completions</c>. A base path ending in <c>/v1</c> is the
+    /// OpenAI-compatible half of a server that may also have a native API beside it: <c>/api/…</c> and <c>/v1/…</c> go to
+    /// the base without its <c>/v1</c>, so <c>http://h:11434/v1</c> serves Ollama's <c>/api/chat</c> from
+    /// <c>http://h:11434/api/chat</c> (Ollama serves <c>/v1/*</c> and <c>/api/*</c> side by side on one port), and
+    /// <c>https://h/ollama/v1</c> sends <c>/v1/models</c> to <c>https://h/ollama/v1/models</c>.
     /// </summary>
     public static Uri Join(Uri baseUrl, string target)
     {
@@ -23,6 +27,10 @@ internal static class UpstreamUri
         if (basePath.Length == 0 || StartsWithSegment(target, basePath))
         {
             pathAndQuery = target;
+        }
+        else if (basePath.EndsWith("/v1", StringComparison.Ordinal) && (StartsWithSegment(target, "/api") || StartsWithSegment(target, "/v1")))
+        {
+            pathAndQuery = string.Concat(basePath.AsSpan(0, basePath.Length - "/v1".Length), target);
         }
         else
         {

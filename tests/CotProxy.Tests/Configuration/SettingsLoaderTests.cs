@@ -57,6 +57,10 @@ public sealed class SettingsLoaderTests : IDisposable
         "TARGET_API_KEY" => s.TargetApiKey ?? "(null)",
         "TARGET_API_KEY_HEADER" => s.TargetApiKeyHeader,
         "TRUSTED_PROXIES" => string.Join(" ", s.TrustedProxies.Select(n => $"{n.BaseAddress}/{n.PrefixLength}")),
+        "HTTPS_PROXY" => s.HttpsProxy?.AbsoluteUri ?? "(null)",
+        "HTTP_PROXY" => s.HttpProxy?.AbsoluteUri ?? "(null)",
+        "NO_PROXY" => s.NoProxy ?? "(null)",
+        "SSL_CERT_FILE" => s.SslCertFile is null ? "(null)" : System.IO.Path.GetFileName(s.SslCertFile),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown setting"),
     };
 
@@ -116,6 +120,10 @@ public sealed class SettingsLoaderTests : IDisposable
         { "TARGET_API_KEY_HEADER", "", "x-api-key", "X-Goog-Api-Key", "", "x-api-key", "X-Goog-Api-Key", "" },
         { "CORS_ALLOW_ORIGINS", "", "*", "HTTPS://Chat.Example.com:443/, http://localhost:3000", "", "*", "https://chat.example.com http://localhost:3000", "" },
         { "TRUSTED_PROXIES", "", "10.0.0.0/8", " 192.168.1.5 , fd00::/8,::1,", "", "10.0.0.0/8", "192.168.1.5/32 fd00::/8 ::1/128", "" },
+        { "HTTPS_PROXY", "", "proxy-a:3128", "http://u:p@proxy-b:8080", "", "http://proxy-a:3128/", "http://u:p@proxy-b:8080/", "" },
+        { "HTTP_PROXY", "", "http://proxy-c", "proxy-d:1", "", "http://proxy-c/", "http://proxy-d:1/", "" },
+        { "NO_PROXY", "", "localhost", ".internal,10.0.0.0/8", "", "localhost", ".internal,10.0.0.0/8", "" },
+        { "SSL_CERT_FILE", "", "ca-a.pem", "ca-b.pem", "", "ca-a.pem", "ca-b.pem", "" },
     };
 
     [Theory]
@@ -127,6 +135,8 @@ public sealed class SettingsLoaderTests : IDisposable
         _directory.Write(".env", $"{name}='{fileValue}'\n");
         _directory.Write("keys-a.txt", "ka\n");
         _directory.Write("keys-b.txt", "# team keys\n\nkb1\n  kb2  \n");
+        _directory.Write("ca-a.pem", s_caPem);
+        _directory.Write("ca-b.pem", s_caPem);
         var environment = new Dictionary<string, string> { [name] = environmentValue };
 
         ProxySettings fromFile = Load([]);
@@ -162,6 +172,54 @@ public sealed class SettingsLoaderTests : IDisposable
                 Assert.Equal(SettingSource.Default, fromEnvironment.SourceOf(other.Name));
             }
         }
+    }
+
+    [Theory]
+    [InlineData("https_proxy", "HTTPS_PROXY", "http://lower:1/")]
+    [InlineData("no_proxy", "NO_PROXY", "lower")]
+    public void TryLoad_LowerCaseName_WinsInTheSameLayerAsCurl(string lower, string upper, string expected)
+    {
+        var environment = new Dictionary<string, string> { [lower] = expected.StartsWith("http", StringComparison.Ordinal) ? "lower:1" : "lower", [upper] = "upper:2" };
+
+        ProxySettings s = Load([], environment);
+
+        Assert.Equal(expected, ValueOf(s, upper));
+        Assert.Equal(SettingSource.Environment, s.SourceOf(upper));
+    }
+
+    [Fact]
+    public void TryLoad_LowerCaseInEnvFile_UpperCaseInEnvironment_EnvironmentWins()
+    {
+        _directory.Write(".env", "http_proxy=file-proxy:1\n");
+
+        Assert.Equal("http://file-proxy:1/", Load([]).HttpProxy!.AbsoluteUri);
+        Assert.Equal("http://env-proxy:2/", Load([], new Dictionary<string, string> { ["HTTP_PROXY"] = "env-proxy:2" }).HttpProxy!.AbsoluteUri);
+    }
+
+    [Theory]
+    [InlineData("HTTPS_PROXY", "socks5://p:1080", "expected an http:// proxy")]
+    [InlineData("HTTP_PROXY", "http://u:secret@p:3128/path", "expected a proxy URL without a path")]
+    [InlineData("SSL_CERT_FILE", "missing.pem", "cannot read certificates from")]
+    [InlineData("SSL_CERT_FILE", "keys.txt", "holds no PEM certificate")]
+    public void TryLoad_BadProxyOrCaFile_ErrorNamesTheSetting(string name, string value, string reason)
+    {
+        _directory.Write("keys.txt", "not a certificate\n");
+
+        var error = LoadError([], new Dictionary<string, string> { [name] = value });
+
+        Assert.StartsWith($"invalid {name} ", error, StringComparison.Ordinal);
+        Assert.Contains(reason, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", error, StringComparison.Ordinal);
+    }
+
+    private static readonly string s_caPem = CreateCaPem();
+
+    private static string CreateCaPem()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=settings test CA", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        return certificate.ExportCertificatePem() + "\n";
     }
 
     [Fact]

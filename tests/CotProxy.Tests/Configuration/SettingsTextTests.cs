@@ -33,6 +33,10 @@ public sealed class SettingsTextTests
         { "PROXY_API_KEYS_FILE", "(none)" },
         { "TARGET_API_KEY", "(none)" },
         { "TARGET_API_KEY_HEADER", "Authorization" },
+        { "HTTPS_PROXY", "(none)" },
+        { "HTTP_PROXY", "(none)" },
+        { "NO_PROXY", "(none)" },
+        { "SSL_CERT_FILE", "(none)" },
     };
 
     [Theory]

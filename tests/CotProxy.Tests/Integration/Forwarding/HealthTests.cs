@@ -98,6 +98,22 @@ public sealed class HealthTests
     }
 
     [Fact]
+    public async Task Ready_ProbesInQuickSuccession_UpstreamAskedOnce()
+    {
+        var upstream = new RecordingHandler();
+        await using var server = new TestServer(upstream);
+        await using var proxy = new ProxyFixture(server.BaseUrl);
+
+        var first = await proxy.GetAsync("/health/ready");
+        var second = await proxy.GetAsync("/health/ready");
+        var health = await proxy.GetAsync("/health");
+
+        Assert.Equal((200, 200, 200), (first.Status, second.Status, health.Status));
+        // The readiness answer is shared for a moment; /health (the container health check's) asks every time.
+        Assert.Equal(2, upstream.Count);
+    }
+
+    [Fact]
     public async Task Ready_StopSignalWhileInFlight_503Draining()
     {
         // The target holds the probe, so the readiness check is still in flight when the graceful stop begins.
