@@ -28,4 +28,5 @@ internal static class SettingNames
     public const string ProxyApiKeysFile = "PROXY_API_KEYS_FILE";
     public const string TargetApiKey = "TARGET_API_KEY";
     public const string TargetApiKeyHeader = "TARGET_API_KEY_HEADER";
+    public const string CotConfig = "COT_CONFIG";
 }

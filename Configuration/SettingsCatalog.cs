@@ -43,6 +43,8 @@ internal static class SettingsCatalog
             "Header that carries TARGET_API_KEY (e.g. x-api-key); Authorization gets it as Bearer KEY."),
         new(SettingNames.CorsAllowOrigins, null, "(none)",
             "Browser origins allowed by CORS, comma-separated (https://app.example.com), or *; off when empty."),
+        new(SettingNames.CotConfig, null, "(none)",
+            "YAML config file with upstreams, profiles, keys and settings; reloaded on SIGHUP and when it changes."),
         new(SettingNames.LlmParams, null, "(none)",
             "Model profiles: key=value pairs separated by ',', profiles by ';' (model=... first)."),
         new(SettingNames.ThinkTag, null, ProxySettings.DefaultThinkTag,

@@ -83,12 +83,26 @@ internal static class SettingsText
                 SettingNames.TargetApiKeyHeader => s.TargetApiKeyHeader,
                 SettingNames.CorsAllowOrigins => s.CorsAllowOrigins.Count == 0 ? "(none)" : string.Join(",", s.CorsAllowOrigins),
                 SettingNames.TrustedProxies => s.TrustedProxies.Count == 0 ? "(none)" : string.Join(",", s.TrustedProxies),
+                SettingNames.CotConfig => s.ConfigFile?.Path ?? "(none)",
                 _ => throw new InvalidOperationException($"setting {setting.Name} has no description"),
             };
             text.Append(setting.Name.PadRight(NameColumn)).Append(value).Append("  (").Append(SourceText(s.SourceOf(setting.Name))).Append(")\n");
         }
 
         text.Append("env file".PadRight(NameColumn)).Append(s.EnvFileUsed ?? "(none read)").Append('\n');
+        if (s.ConfigFile is { } file)
+        {
+            text.Append(s.Upstreams.Count == 0 ? "upstreams: none in the config file\n" : "upstreams:\n");
+            foreach (UpstreamSettings upstream in s.Upstreams)
+            {
+                text.Append("  ").Append(upstream.Name).Append("  ").Append(SecretRedactor.RedactUrlUserInfo(upstream.BaseUrl.AbsoluteUri))
+                    .Append(upstream.ApiKey is null ? "  no key" : $"  key *** in {upstream.ApiKeyHeader}")
+                    .Append("  timeout ").Append(Seconds(upstream.Timeout ?? s.ApiRequestTimeout)).Append(" s")
+                    .Append(upstream.MaxConcurrent is { } cap ? "  max_concurrent " + cap.ToString(CultureInfo.InvariantCulture) : "")
+                    .Append("  (").Append(file.At(upstream.Line)).Append(")\n");
+            }
+        }
+
         return text.ToString();
     }
 
@@ -97,6 +111,7 @@ internal static class SettingsText
         SettingSource.CommandLine => "command line",
         SettingSource.Environment => "environment",
         SettingSource.EnvFile => ".env file",
+        SettingSource.ConfigFile => "config file",
         _ => "default",
     };
 

@@ -57,6 +57,7 @@ public sealed class SettingsLoaderTests : IDisposable
         "TARGET_API_KEY" => s.TargetApiKey ?? "(null)",
         "TARGET_API_KEY_HEADER" => s.TargetApiKeyHeader,
         "TRUSTED_PROXIES" => string.Join(" ", s.TrustedProxies.Select(n => $"{n.BaseAddress}/{n.PrefixLength}")),
+        "COT_CONFIG" => s.ConfigFile is null ? "(null)" : Path.GetFileName(s.ConfigFile.Path),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown setting"),
     };
 
@@ -116,6 +117,7 @@ public sealed class SettingsLoaderTests : IDisposable
         { "TARGET_API_KEY_HEADER", "", "x-api-key", "X-Goog-Api-Key", "", "x-api-key", "X-Goog-Api-Key", "" },
         { "CORS_ALLOW_ORIGINS", "", "*", "HTTPS://Chat.Example.com:443/, http://localhost:3000", "", "*", "https://chat.example.com http://localhost:3000", "" },
         { "TRUSTED_PROXIES", "", "10.0.0.0/8", " 192.168.1.5 , fd00::/8,::1,", "", "10.0.0.0/8", "192.168.1.5/32 fd00::/8 ::1/128", "" },
+        { "COT_CONFIG", "", "a.yaml", "b.yaml", "", "a.yaml", "b.yaml", "" },
     };
 
     [Theory]
@@ -127,6 +129,8 @@ public sealed class SettingsLoaderTests : IDisposable
         _directory.Write(".env", $"{name}='{fileValue}'\n");
         _directory.Write("keys-a.txt", "ka\n");
         _directory.Write("keys-b.txt", "# team keys\n\nkb1\n  kb2  \n");
+        _directory.Write("a.yaml", "profiles: {}\n");
+        _directory.Write("b.yaml", "# nothing set\n");
         var environment = new Dictionary<string, string> { [name] = environmentValue };
 
         ProxySettings fromFile = Load([]);

@@ -33,6 +33,7 @@ public sealed class SettingsTextTests
         { "PROXY_API_KEYS_FILE", "(none)" },
         { "TARGET_API_KEY", "(none)" },
         { "TARGET_API_KEY_HEADER", "Authorization" },
+        { "COT_CONFIG", "(none)" },
     };
 
     [Theory]
