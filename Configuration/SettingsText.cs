@@ -32,8 +32,9 @@ internal static class SettingsText
             .Append("  --version          print the version and exit\n")
             .Append("  -h, --help         print this help and exit\n")
             .Append('\n')
-            .Append("Settings, from environment variables or a .env file in the working directory.\n")
-            .Append("Precedence: options > environment > .env > defaults. An empty value means the default.\n")
+            .Append("Settings, from environment variables, a COT_CONFIG file or a .env file in the working directory.\n")
+            .Append("Precedence: options > environment > COT_CONFIG file > .env > defaults. An empty value means the\n")
+            .Append("default. The COT_CONFIG file (YAML) also holds upstreams, profiles and keys: README, \"Config file\".\n")
             .Append("Booleans: true/false, 1/0, yes/no. Seconds: digits with up to 3 decimals (0.5).\n")
             .Append('\n');
         AppendRow(text, "NAME", "DEFAULT", "MEANING");

@@ -88,7 +88,7 @@ public sealed class SettingsTextTests
     [InlineData("health-check")]
     [InlineData("config")]
     [InlineData("cot-proxy 1.2.3")]
-    [InlineData("Precedence: options > environment > .env > defaults")]
+    [InlineData("Precedence: options > environment > COT_CONFIG file > .env > defaults")]
     public void Help_EveryOptionAndCommand_Mentioned(string text)
     {
         Assert.Contains(text, SettingsText.Help("1.2.3"), StringComparison.Ordinal);
