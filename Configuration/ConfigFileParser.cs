@@ -71,6 +71,9 @@ internal static class ConfigFileParser
             string key = keyNode.Text;
             switch (key)
             {
+                case UpstreamsKey when value.IsNull:
+                    // "upstreams:" with nothing under it, as a template leaves it: no upstreams named.
+                    break;
                 case UpstreamsKey:
                     hasUpstreams = true;
                     ReadUpstreams(value, report, upstreams);

@@ -55,6 +55,20 @@ public sealed class ConfigFileTests : IDisposable
 
         Assert.Equal(["hosted"], file.Profiles.Get("gpt-4o")!.Upstreams);
         Assert.Equal(["local", "hosted"], file.Profiles.Get("mixed")!.Upstreams);
+
+        // The exact name beats the pattern that also matches it; a model no pattern matches has no profile.
+        Assert.Equal("qwen3-creative", file.Profiles.Find("qwen3-creative")?.Name);
+        Assert.Equal("qwen3-*", file.Profiles.Find("qwen3-32b")?.Name);
+        Assert.Null(file.Profiles.Find("llama3"));
+    }
+
+    [Fact]
+    public void Parse_EmptySections_NothingNamed()
+    {
+        ConfigFile file = Parse("upstreams:\nprofiles:\nkeys: []\n");
+
+        Assert.Empty(file.Upstreams);
+        Assert.Empty(file.Profiles.Profiles);
     }
 
     [Fact]
