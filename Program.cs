@@ -41,7 +41,7 @@ internal static class Program
                 return await HealthCheckCommand.RunAsync(settings.HealthCheckUrl);
         }
 
-        var warnings = new List<string>();
+        var warnings = new List<string>(settings.Warnings);
         ProfileSet profiles;
         ResponsePolicy responses;
         try
@@ -71,13 +71,13 @@ internal static class Program
             return 0;
         }
 
-        return await ServeAsync(settings, profiles, responses, warnings);
+        return await ServeAsync(args, settings, profiles, responses, warnings);
     }
 
     private static string Version =>
         typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    private static async Task<int> ServeAsync(ProxySettings settings, ProfileSet profiles, ResponsePolicy responses, List<string> warnings)
+    private static async Task<int> ServeAsync(string[] args, ProxySettings settings, ProfileSet profiles, ResponsePolicy responses, List<string> warnings)
     {
         Log.Configure(Console.OpenStandardOutput(), settings.Debug);
         ProxyHost host;
@@ -93,13 +93,23 @@ internal static class Program
         // Disposed on the way out: the listener, the demo model and the upstream handler.
         await using var running = host;
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stopping = false;
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        // SIGQUIT is a graceful stop too, as nginx's. SIGHUP, SIGUSR1 and SIGUSR2 would end the process at once by default:
-        // they are logged and otherwise ignored. SIGUSR1/2 have no PosixSignal name; raw signal numbers are allowed on
-        // Unix (PosixSignalRegistration.Create's documentation), and 10/12 are their numbers on Linux (signal(7)).
+        // SIGQUIT is a graceful stop too, as nginx's. SIGHUP reloads COT_CONFIG and .env, as nginx's reloads its
+        // configuration. SIGUSR1 and SIGUSR2 would end the process at once by default: they are logged and otherwise
+        // ignored. SIGUSR1/2 have no PosixSignal name; raw signal numbers are allowed on Unix
+        // (PosixSignalRegistration.Create's documentation), and 10/12 are their numbers on Linux (signal(7)).
         using var sigquit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, OnSignal);
-        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnIgnoredSignal);
+        var reloadGate = new Lock();
+        ConfigWatcher? watcher = null;
+        using var watching = watcher = settings.ConfigFile is null ? null : new ConfigWatcher(s_configPollInterval, path => Reload(path + " changed"));
+        watcher?.Track(WatchedFiles(settings));
+        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            _ = Task.Run(() => Reload("SIGHUP received"));
+        });
         using var sigusr1 = OperatingSystem.IsLinux() ? PosixSignalRegistration.Create(LinuxSigUsr1, OnIgnoredSignal) : null;
         using var sigusr2 = OperatingSystem.IsLinux() ? PosixSignalRegistration.Create(LinuxSigUsr2, OnIgnoredSignal) : null;
 
@@ -112,6 +122,11 @@ internal static class Program
         if (settings.EnvFileUsed is { } envFile)
         {
             Log.Info($"settings read from {envFile}");
+        }
+
+        if (settings.ConfigFile is { } configFile)
+        {
+            Log.Info($"config read from {configFile.Path} (reloaded on SIGHUP and when it changes)");
         }
 
         foreach (var warning in warnings)
@@ -142,12 +157,75 @@ internal static class Program
             }
         }
 
+        // Reads COT_CONFIG and .env again; a configuration that fails its checks is not taken, and the running one stays.
+        void Reload(string why)
+        {
+            try
+            {
+                lock (reloadGate)
+                {
+                    if (stopping)
+                    {
+                        return;
+                    }
+
+                    Log.Info($"{why}: reloading the configuration");
+                    if (!SettingsLoader.TryLoad(args, SettingsLoader.ReadProcessEnvironment(), Environment.CurrentDirectory, out var next, out var error))
+                    {
+                        LogReloadFailure(error);
+                        return;
+                    }
+
+                    var nextWarnings = new List<string>(next.Warnings);
+                    var (nextProfiles, nextResponses) = ProxyHost.LoadProfiles(next, nextWarnings);
+                    foreach (var change in RestartSettings.Changed(settings, next))
+                    {
+                        Log.Warn(change);
+                    }
+
+                    host.Reload(next, nextProfiles, nextResponses);
+                    settings = next;
+                    watcher?.Track(WatchedFiles(next));
+                    foreach (var warning in nextWarnings)
+                    {
+                        Log.Warn(warning);
+                    }
+
+                    foreach (var profile in nextProfiles.Profiles)
+                    {
+                        Log.Info("profile " + profile.Describe() + "; " + nextResponses.Describe(profile));
+                    }
+
+                    Log.Info($"configuration reloaded: {nextProfiles.Profiles.Count} profile(s), target {LogRedaction.Url(next.Demo ? host.Target : next.TargetBaseUrl)}");
+                }
+            }
+            catch (Exception ex) when (ex is ProfileParseException or FormatException or IOException or UnauthorizedAccessException)
+            {
+                LogReloadFailure(ex.Message);
+            }
+        }
+
+        static void LogReloadFailure(string error)
+        {
+            Log.Warn("reload failed; the running configuration stays:");
+            foreach (var line in error.Split('\n'))
+            {
+                Log.Warn(line.Trim());
+            }
+        }
+
         static void OnIgnoredSignal(PosixSignalContext context)
         {
             context.Cancel = true;
             Log.Info($"{SignalName(context.Signal)} received: ignored (SIGTERM, SIGINT or SIGQUIT stop the proxy)");
         }
     }
+
+    /// <summary>How often the config file and .env are compared with what was loaded.</summary>
+    private static readonly TimeSpan s_configPollInterval = TimeSpan.FromMilliseconds(500);
+
+    private static IEnumerable<string> WatchedFiles(ProxySettings settings) =>
+        new[] { settings.ConfigFile?.Path, settings.EnvFileUsed }.OfType<string>();
 
     private static string SignalName(PosixSignal signal) => signal switch
     {

@@ -16,12 +16,16 @@ namespace CotProxy;
 internal sealed class ProxyHost : IAsyncDisposable
 {
     private readonly HttpServer _server;
-    private readonly ProxyHandler _handler;
+    private readonly SwitchingHandler _handler;
     private readonly HttpServer? _demo;
     private readonly HttpMessageInvoker _invoker;
+    private readonly TimeSpan? _healthTimeout;
+    private readonly TimeSpan? _thinkKeepAlive;
 
-    private ProxyHost(HttpServer server, ProxyHandler handler, HttpServer? demo, HttpMessageInvoker invoker, Uri target)
+    private ProxyHost(HttpServer server, SwitchingHandler handler, HttpServer? demo, HttpMessageInvoker invoker, Uri target, TimeSpan? healthTimeout, TimeSpan? thinkKeepAlive)
     {
+        _healthTimeout = healthTimeout;
+        _thinkKeepAlive = thinkKeepAlive;
         _server = server;
         _handler = handler;
         _demo = demo;
@@ -41,7 +45,8 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// </summary>
     public static (ProfileSet Profiles, ResponsePolicy Responses) LoadProfiles(ProxySettings settings, List<string> warnings)
     {
-        var profiles = ProfileSet.Parse(settings.LlmParams, warnings);
+        // With a config file its profiles are the profiles (the loader refuses LLM_PARAMS beside it).
+        var profiles = settings.ConfigFile?.Profiles ?? ProfileSet.Parse(settings.LlmParams, warnings);
         return (profiles, new ResponsePolicy(profiles, settings.EnableThinkTagFiltering, settings.ThinkTag, settings.ThinkEndTag, settings.ThinkMode));
     }
 
@@ -75,6 +80,36 @@ internal sealed class ProxyHost : IAsyncDisposable
             target = new Uri($"http://127.0.0.1:{demo.LocalEndPoint.Port}/v1/");
         }
 
+        var invoker = UpstreamClient.Create(settings.ConnectTimeout, settings.Demo ? null : Proxy(settings), TrustedRoots(settings));
+        var handler = new SwitchingHandler(BuildHandler(settings, profiles, responses, invoker, target, healthTimeout, thinkKeepAlive));
+        try
+        {
+            var server = new HttpServer(endpoint, handler, limits, OpenAiErrorWriter.Instance);
+            server.Start();
+            return new ProxyHost(server, handler, demo, invoker, target, healthTimeout, thinkKeepAlive);
+        }
+        catch
+        {
+            invoker.Dispose();
+            demo?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Takes reloaded settings (COT_CONFIG and .env read again): requests from now on get a handler built from them;
+    /// requests in flight finish on the one they started with. The listener, its limits and the upstream connection
+    /// pool stay (the caller logs which changed settings need a restart); the demo model stays the target in demo mode.
+    /// </summary>
+    public void Reload(ProxySettings settings, ProfileSet profiles, ResponsePolicy responses)
+    {
+        var target = _demo is null ? settings.TargetBaseUrl : Target;
+        _handler.Swap(BuildHandler(settings, profiles, responses, _invoker, target, _healthTimeout, _thinkKeepAlive));
+    }
+
+    /// <summary>The handler of one configuration: its forwarder (target, key, timeouts), profiles, CORS and keys.</summary>
+    private static ProxyHandler BuildHandler(ProxySettings settings, ProfileSet profiles, ResponsePolicy responses, HttpMessageInvoker invoker, Uri target, TimeSpan? healthTimeout, TimeSpan? thinkKeepAlive)
+    {
         var options = new UpstreamOptions
         {
             TargetBaseUrl = target,
@@ -84,23 +119,10 @@ internal sealed class ProxyHost : IAsyncDisposable
             TrustedProxies = new TrustedProxies(settings.TrustedProxies),
             Credentials = Credentials(settings),
         };
-        var invoker = UpstreamClient.Create(settings.ConnectTimeout, settings.Demo ? null : Proxy(settings), TrustedRoots(settings));
         var forwarder = new Forwarder(invoker, options, OpenAiErrorWriter.Instance);
         var cors = settings.CorsAllowOrigins.Count > 0 ? new CorsPolicy(settings.CorsAllowOrigins) : null;
         var keys = settings.AllProxyApiKeys.Count > 0 ? new ApiKeys(settings.AllProxyApiKeys) : null;
-        var handler = new ProxyHandler(forwarder, profiles, responses, thinkKeepAlive ?? TimeSpan.FromSeconds(settings.ThinkKeepAliveSeconds), settings.MaxFilteredBodyBytes, cors, keys);
-        try
-        {
-            var server = new HttpServer(endpoint, handler, limits, OpenAiErrorWriter.Instance);
-            server.Start();
-            return new ProxyHost(server, handler, demo, invoker, target);
-        }
-        catch
-        {
-            invoker.Dispose();
-            demo?.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            throw;
-        }
+        return new ProxyHandler(forwarder, profiles, responses, thinkKeepAlive ?? TimeSpan.FromSeconds(settings.ThinkKeepAliveSeconds), settings.MaxFilteredBodyBytes, cors, keys);
     }
 
     /// <summary>
@@ -167,5 +189,41 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
 
         _invoker.Dispose();
+    }
+
+    /// <summary>
+    /// The one configuration snapshot requests use: each request reads the reference once, on arrival, and runs to its
+    /// end on that handler; a reload swaps the reference for the requests after it.
+    /// </summary>
+    private sealed class SwitchingHandler(ProxyHandler first) : IHttpHandler
+    {
+        private readonly Lock _gate = new();
+        private ProxyHandler _current = first;
+        private bool _draining;
+
+        public ValueTask HandleAsync(HttpContext context) => Volatile.Read(ref _current).HandleAsync(context);
+
+        public void Swap(ProxyHandler next)
+        {
+            lock (_gate)
+            {
+                if (_draining)
+                {
+                    // Shutdown began: the new handler would answer /health/ready with 200 again.
+                    next.BeginDraining();
+                }
+
+                Volatile.Write(ref _current, next);
+            }
+        }
+
+        public void BeginDraining()
+        {
+            lock (_gate)
+            {
+                _draining = true;
+                Volatile.Read(ref _current).BeginDraining();
+            }
+        }
     }
 }

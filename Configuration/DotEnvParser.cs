@@ -12,8 +12,14 @@ namespace CotProxy.Configuration;
 /// </summary>
 internal static class DotEnvParser
 {
-    public static bool TryParse(string text, string fileName, out IReadOnlyDictionary<string, string> values, out string error)
+    public static bool TryParse(string text, string fileName, out IReadOnlyDictionary<string, string> values, out string error) =>
+        TryParse(text, fileName, out values, out _, out error);
+
+    /// <summary>As <see cref="TryParse(string, string, out IReadOnlyDictionary{string, string}, out string)"/>, with the line of each key's last assignment.</summary>
+    public static bool TryParse(string text, string fileName, out IReadOnlyDictionary<string, string> values, out IReadOnlyDictionary<string, int> lines, out string error)
     {
+        var keyLines = new Dictionary<string, int>(StringComparer.Ordinal);
+        lines = keyLines;
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         values = result;
         error = "";
@@ -102,6 +108,7 @@ internal static class DotEnvParser
             }
 
             result[key] = value;
+            keyLines[key] = keyLine;
             SkipToNextLine(text, ref pos, ref line);
         }
 

@@ -207,6 +207,15 @@ internal sealed class ProxySettings
     /// <summary>Full path of the .env file actually read, or null when none was.</summary>
     public string? EnvFileUsed { get; init; }
 
+    /// <summary>The config file named by COT_CONFIG, read and checked; null when none.</summary>
+    public ConfigFile? ConfigFile { get; init; }
+
+    /// <summary>The config file's upstreams (empty without one): with one, it is <see cref="TargetBaseUrl"/>.</summary>
+    public IReadOnlyList<UpstreamSettings> Upstreams => ConfigFile?.Upstreams ?? [];
+
+    /// <summary>What loading found worth a warning but not worth refusing to start (an unknown .env key...).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     /// <summary>Where each setting (keyed by its environment variable name) came from; absent = default.</summary>
     public IReadOnlyDictionary<string, SettingSource> Sources { get; init; } = s_noSources;
 

@@ -34,4 +34,5 @@ internal static class SettingNames
     public const string HttpProxy = "HTTP_PROXY";
     public const string NoProxy = "NO_PROXY";
     public const string SslCertFile = "SSL_CERT_FILE";
+    public const string CotConfig = "COT_CONFIG";
 }

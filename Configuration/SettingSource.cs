@@ -9,6 +9,9 @@ internal enum SettingSource
     /// <summary>A line of the <c>.env</c> file (or the file named by <c>--env-file</c>).</summary>
     EnvFile,
 
+    /// <summary>A top-level setting or an upstream of the config file named by <c>COT_CONFIG</c>.</summary>
+    ConfigFile,
+
     /// <summary>The process environment.</summary>
     Environment,
 

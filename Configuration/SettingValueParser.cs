@@ -24,7 +24,12 @@ internal static class SettingValueParser
 
     public const string ThinkModeSyntax = "expected strip, split or keep (the values of a profile's think_mode)";
 
+    /// <summary>RFC 9110 §5.1: a field name is a token (letters, digits and !#$%&amp;'*+-.^_`|~), not empty.</summary>
+    public static bool IsHeaderName(string text) =>
+        text.Length > 0 && text.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c));
+
     /// <summary>strip, split or keep, in lower case as a profile's think_mode takes them.</summary>
+
     public static bool TryParseThinkMode(string text, out ThinkMode value)
     {
         (bool known, value) = text switch

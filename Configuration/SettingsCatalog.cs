@@ -51,6 +51,8 @@ internal static class SettingsCatalog
             "Hosts reached directly: names (and their subdomains), IPs, CIDR ranges, comma-separated; * = all."),
         new(SettingNames.SslCertFile, null, "(none)",
             "PEM file of the CA certificates upstream TLS trusts, in place of the system's (as curl)."),
+        new(SettingNames.CotConfig, null, "(none)",
+            "YAML config file with upstreams, profiles, keys and settings; reloaded on SIGHUP and when it changes."),
         new(SettingNames.LlmParams, null, "(none)",
             "Model profiles: key=value pairs separated by ',', profiles by ';' (model=... first)."),
         new(SettingNames.ThinkTag, null, ProxySettings.DefaultThinkTag,

@@ -1,12 +1,14 @@
 using System.Net;
 using CotProxy.Filtering;
 using CotProxy.Logging;
+using CotProxy.Profiles;
 
 namespace CotProxy.Configuration;
 
 /// <summary>
-/// Builds <see cref="ProxySettings"/> from the command line, the process environment and a
-/// <c>.env</c> file. Precedence: options > process environment > .env > defaults. A layer that
+/// Builds <see cref="ProxySettings"/> from the command line, the process environment, the config file named by
+/// <c>COT_CONFIG</c> and a <c>.env</c> file. Precedence: options > process environment > config file > .env > defaults;
+/// the config file's upstream takes the place of TARGET_BASE_URL and its key, whatever layer set them. A layer that
 /// holds a setting with an empty value hides the layers below it and means "the default"
 /// (as docker compose's <c>${VAR:-default}</c> treats empty as unset). Pure apart from reading
 /// the .env file: no sockets, no console.
@@ -39,12 +41,18 @@ internal static class SettingsLoader
             return true;
         }
 
-        if (!TryReadEnvFile(commandLine.EnvFile, currentDirectory, out IReadOnlyDictionary<string, string> fileValues, out string? envFileUsed, out error))
+        if (!TryReadEnvFile(commandLine.EnvFile, currentDirectory, out IReadOnlyDictionary<string, string> fileValues, out IReadOnlyDictionary<string, int> fileLines, out string? envFileUsed, out error))
         {
             return false;
         }
 
+        var warnings = new List<string>();
+        WarnUnknownEnvKeys(fileValues, fileLines, envFileUsed, warnings);
         var layers = new Layers(commandLine, environment, fileValues, envFileUsed);
+        if (!TryReadConfigFile(layers, currentDirectory, out ConfigFile? config, out error))
+        {
+            return false;
+        }
 
         if (!layers.TryRead(SettingNames.Host, ProxySettings.DefaultHost, SettingValueParser.TryParseHost, SettingValueParser.HostSyntax, out string host, out error)
             || !layers.TryRead(SettingNames.Port, ProxySettings.DefaultPort, WholeNumber(0, ProxySettings.MaxPort), "expected a whole number from 0 to 65535 (0 picks any free port)", out int port, out error))
@@ -75,7 +83,13 @@ internal static class SettingsLoader
             return false;
         }
 
-        string? llmParams = layers.TryGet(SettingNames.LlmParams, out text, out _) ? text : null;
+        string? llmParams = layers.TryGet(SettingNames.LlmParams, out text, out origin) ? text : null;
+        if (config is not null && llmParams is not null)
+        {
+            error = $"LLM_PARAMS (from {origin}) cannot be used beside COT_CONFIG ({config.Path}): move its profiles into the file's profiles: section and unset LLM_PARAMS";
+            return false;
+        }
+
         string? thinkTag = layers.TryGet(SettingNames.ThinkTag, out text, out _) ? text : null;
         string? thinkEndTag = layers.TryGet(SettingNames.ThinkEndTag, out text, out _) ? text : null;
 
@@ -118,14 +132,26 @@ internal static class SettingsLoader
         string targetApiKeyHeader = "Authorization";
         if (layers.TryGet(SettingNames.TargetApiKeyHeader, out text, out origin))
         {
-            // RFC 9110 §5.1: a field name is a token.
-            if (!text.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c)))
+            if (!SettingValueParser.IsHeaderName(text))
             {
                 error = Invalid(SettingNames.TargetApiKeyHeader, text, origin, "expected a header name such as x-api-key or Authorization");
                 return false;
             }
 
             targetApiKeyHeader = text;
+        }
+
+        if (config is { Upstreams.Count: 1 })
+        {
+            UseTheOneUpstream(config, layers, warnings, ref target, ref targetApiKey, ref targetApiKeyHeader, ref apiRequestTimeout);
+        }
+        else if (config is { Upstreams.Count: > 1 } && commandLine.Command != ProxyCommand.Config)
+        {
+            // Routing by model between several upstreams is not built yet: serving them all from one would be a silent lie.
+            error = $"{config.Path}: {config.Upstreams.Count} upstreams ({string.Join(", ", config.Upstreams.Select(u => u.Name))}): "
+                + "routing requests between several upstreams is not supported yet; keep one upstream in the file for now "
+                + "(cot-proxy config prints them all)";
+            return false;
         }
 
         IReadOnlyList<string> corsOrigins = [];
@@ -210,6 +236,8 @@ internal static class SettingsLoader
             NoProxy = noProxy,
             SslCertFile = sslCertFile,
             EnvFileUsed = envFileUsed,
+            ConfigFile = config,
+            Warnings = warnings,
             Sources = layers.Sources.AsReadOnly(),
         };
         error = "";
@@ -289,14 +317,102 @@ internal static class SettingsLoader
         return true;
     }
 
+    /// <summary>
+    /// COT_CONFIG, from the environment or .env, read and checked; every error in the file is named, one per line.
+    /// The layers then hold the file's top-level settings between the environment and .env.
+    /// </summary>
+    private static bool TryReadConfigFile(Layers layers, string currentDirectory, out ConfigFile? config, out string error)
+    {
+        config = null;
+        error = "";
+        if (!layers.TryGet(SettingNames.CotConfig, out string path, out string origin))
+        {
+            return true;
+        }
+
+        if (path.Contains('\0', StringComparison.Ordinal))
+        {
+            error = Invalid(SettingNames.CotConfig, path, origin, "expected the path of a YAML file");
+            return false;
+        }
+
+        if (!ConfigFileParser.TryLoad(Path.GetFullPath(path, currentDirectory), out config, out IReadOnlyList<string> errors))
+        {
+            error = $"COT_CONFIG (from {origin}): {errors.Count} error{(errors.Count == 1 ? "" : "s")} in the config file:\n  " + string.Join("\n  ", errors);
+            return false;
+        }
+
+        layers.Config = config;
+        return true;
+    }
+
+    /// <summary>
+    /// With one upstream, the file's upstream is the target: its base_url, api_key, api_key_header and timeout take
+    /// the place of TARGET_BASE_URL, TARGET_API_KEY, TARGET_API_KEY_HEADER and API_REQUEST_TIMEOUT (the file wins for
+    /// what it names; the upstream's key goes with its URL, never another layer's).
+    /// </summary>
+    private static void UseTheOneUpstream(ConfigFile config, Layers layers, List<string> warnings, ref Uri target, ref string? apiKey, ref string header, ref TimeSpan timeout)
+    {
+        UpstreamSettings upstream = config.Upstreams[0];
+        foreach (string name in new[] { SettingNames.TargetBaseUrl, SettingNames.TargetApiKey, SettingNames.TargetApiKeyHeader })
+        {
+            if (layers.Sources.Remove(name, out SettingSource source))
+            {
+                warnings.Add($"{name} from {(source == SettingSource.EnvFile ? "the .env file" : source == SettingSource.CommandLine ? "the command line" : "the environment")} is not used: "
+                    + $"the config file's upstream `{upstream.Name}` ({config.At(upstream.Line)}) takes its place");
+            }
+        }
+
+        target = upstream.BaseUrl;
+        apiKey = upstream.ApiKey;
+        header = upstream.ApiKeyHeader;
+        layers.Sources[SettingNames.TargetBaseUrl] = SettingSource.ConfigFile;
+        layers.Sources[SettingNames.TargetApiKeyHeader] = SettingSource.ConfigFile;
+        if (apiKey is not null)
+        {
+            layers.Sources[SettingNames.TargetApiKey] = SettingSource.ConfigFile;
+        }
+
+        if (upstream.Timeout is { } seconds)
+        {
+            timeout = seconds;
+            layers.Sources[SettingNames.ApiRequestTimeout] = SettingSource.ConfigFile;
+        }
+    }
+
+    /// <summary>
+    /// A .env key that is no setting changes nothing, which is how a misspelt one goes unnoticed: each gets a warning,
+    /// with the nearest setting's name when one is close. HOST_PORT is docker compose's (README, "Docker"); the proxy
+    /// settings' lower-case forms are settings too.
+    /// </summary>
+    private static void WarnUnknownEnvKeys(IReadOnlyDictionary<string, string> values, IReadOnlyDictionary<string, int> lines, string? file, List<string> warnings)
+    {
+        foreach (string key in values.Keys)
+        {
+            // The proxy settings are read in lower case too, as curl reads them.
+            if (key is "HOST_PORT" or "https_proxy" or "http_proxy" or "no_proxy" || SettingsCatalog.All.Any(s => s.Name == key))
+            {
+                continue;
+            }
+
+            string? nearest = KeySuggestion.Nearest(key, SettingsCatalog.All.Select(s => s.Name));
+            string where = $"{file}:{(lines.TryGetValue(key, out int line) ? line : 0)}";
+            warnings.Add(nearest is null
+                ? $"{where}: unknown setting `{key}` (ignored)"
+                : $"{where}: unknown setting `{key}` — did you mean `{nearest}`? (ignored)");
+        }
+    }
+
     private static bool TryReadEnvFile(
         string? explicitPath,
         string currentDirectory,
         out IReadOnlyDictionary<string, string> values,
+        out IReadOnlyDictionary<string, int> lines,
         out string? envFileUsed,
         out string error)
     {
         values = new Dictionary<string, string>();
+        lines = new Dictionary<string, int>();
         envFileUsed = null;
         error = "";
         if (explicitPath is not null && explicitPath.Contains('\0', StringComparison.Ordinal))
@@ -328,7 +444,7 @@ internal static class SettingsLoader
             return false;
         }
 
-        if (!DotEnvParser.TryParse(text, path, out values, out error))
+        if (!DotEnvParser.TryParse(text, path, out values, out lines, out error))
         {
             return false;
         }
@@ -354,6 +470,9 @@ internal static class SettingsLoader
         IReadOnlyDictionary<string, string> file,
         string? filePath)
     {
+        /// <summary>The config file (COT_CONFIG) once read: its top-level settings rank below the environment, above .env.</summary>
+        public ConfigFile? Config { get; set; }
+
         /// <summary>The layer that supplied each setting found (non-empty) in one.</summary>
         public Dictionary<string, SettingSource> Sources { get; } = new(StringComparer.Ordinal);
 
@@ -412,6 +531,12 @@ internal static class SettingsLoader
             {
                 source = SettingSource.Environment;
                 origin = "the environment";
+            }
+            else if (Config is not null && Config.Settings.TryGetValue(name, out ConfigValue? configured))
+            {
+                found = configured.Text;
+                source = SettingSource.ConfigFile;
+                origin = Config.At(configured.Line);
             }
             else if (file.TryGetValue(name, out found))
             {

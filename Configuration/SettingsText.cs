@@ -32,8 +32,9 @@ internal static class SettingsText
             .Append("  --version          print the version and exit\n")
             .Append("  -h, --help         print this help and exit\n")
             .Append('\n')
-            .Append("Settings, from environment variables or a .env file in the working directory.\n")
-            .Append("Precedence: options > environment > .env > defaults. An empty value means the default.\n")
+            .Append("Settings, from environment variables, a COT_CONFIG file or a .env file in the working directory.\n")
+            .Append("Precedence: options > environment > COT_CONFIG file > .env > defaults. An empty value means the\n")
+            .Append("default. The COT_CONFIG file (YAML) also holds upstreams, profiles and keys: README, \"Config file\".\n")
             .Append("Booleans: true/false, 1/0, yes/no. Seconds: digits with up to 3 decimals (0.5).\n")
             .Append('\n');
         AppendRow(text, "NAME", "DEFAULT", "MEANING");
@@ -87,12 +88,26 @@ internal static class SettingsText
                 SettingNames.HttpProxy => s.HttpProxy is null ? "(none)" : SecretRedactor.RedactUrlUserInfo(s.HttpProxy.AbsoluteUri),
                 SettingNames.NoProxy => s.NoProxy ?? "(none)",
                 SettingNames.SslCertFile => s.SslCertFile ?? "(none)",
+                SettingNames.CotConfig => s.ConfigFile?.Path ?? "(none)",
                 _ => throw new InvalidOperationException($"setting {setting.Name} has no description"),
             };
             text.Append(setting.Name.PadRight(NameColumn)).Append(value).Append("  (").Append(SourceText(s.SourceOf(setting.Name))).Append(")\n");
         }
 
         text.Append("env file".PadRight(NameColumn)).Append(s.EnvFileUsed ?? "(none read)").Append('\n');
+        if (s.ConfigFile is { } file)
+        {
+            text.Append(s.Upstreams.Count == 0 ? "upstreams: none in the config file\n" : "upstreams:\n");
+            foreach (UpstreamSettings upstream in s.Upstreams)
+            {
+                text.Append("  ").Append(upstream.Name).Append("  ").Append(SecretRedactor.RedactUrlUserInfo(upstream.BaseUrl.AbsoluteUri))
+                    .Append(upstream.ApiKey is null ? "  no key" : $"  key *** in {upstream.ApiKeyHeader}")
+                    .Append("  timeout ").Append(Seconds(upstream.Timeout ?? s.ApiRequestTimeout)).Append(" s")
+                    .Append(upstream.MaxConcurrent is { } cap ? "  max_concurrent " + cap.ToString(CultureInfo.InvariantCulture) : "")
+                    .Append("  (").Append(file.At(upstream.Line)).Append(")\n");
+            }
+        }
+
         return text.ToString();
     }
 
@@ -101,6 +116,7 @@ internal static class SettingsText
         SettingSource.CommandLine => "command line",
         SettingSource.Environment => "environment",
         SettingSource.EnvFile => ".env file",
+        SettingSource.ConfigFile => "config file",
         _ => "default",
     };
 

@@ -61,6 +61,15 @@ internal sealed class ModelProfile
     public string? ReasoningField { get; }
 
     /// <summary>
+    /// The upstreams a config file's profile names (<c>upstream: local</c> or a list), in the order written; empty =
+    /// the one upstream there is. LLM_PARAMS has no upstreams to name.
+    /// </summary>
+    public IReadOnlyList<string> Upstreams { get; init; } = [];
+
+    /// <summary>The name holds <c>*</c> or <c>?</c>: a pattern for model names (<c>qwen3-*</c>), not one model.</summary>
+    public bool IsGlob => Name.AsSpan().IndexOfAny('*', '?') >= 0;
+
+    /// <summary>
     /// Whether a request for this profile has anything to change (overrides, defaults, removals, the
     /// upstream name, the suffix). When false the proxy forwards the body byte for byte.
     /// </summary>
@@ -69,8 +78,8 @@ internal sealed class ModelProfile
     /// <summary>The paths the request rewrite looks at, built on first use (a race only builds the same tree twice).</summary>
     internal RewritePaths Paths => _paths ??= RewritePaths.Build(this);
 
-    /// <summary>A pseudo-model is listed in <c>/v1/models</c>: every profile but <c>default</c> and <c>*</c>.</summary>
-    public bool IsPseudoModel => Name is not (DefaultName or AnyName);
+    /// <summary>A pseudo-model is listed in <c>/v1/models</c>: every profile but <c>default</c>, <c>*</c> and other patterns.</summary>
+    public bool IsPseudoModel => Name is not DefaultName && !IsGlob;
 
     /// <summary>
     /// One line for the start-up log, values typed and credential-like keys masked, e.g.
@@ -117,6 +126,11 @@ internal sealed class ModelProfile
         if (ReasoningField is not null)
         {
             parts.Add("reasoning_field " + Display(ReasoningField));
+        }
+
+        if (Upstreams.Count > 0)
+        {
+            parts.Add("via " + string.Join(" or ", Upstreams));
         }
 
         string head = UpstreamModelName is null ? Name : $"{Name} → upstream {UpstreamModelName}";

@@ -1,13 +1,17 @@
 namespace CotProxy.Profiles;
 
 /// <summary>
-/// The model profiles of <c>LLM_PARAMS</c>: <c>model=NAME,key=value,…;model=OTHER,…</c>. A profile is
-/// found by the exact model name a request asks for; <c>default</c> serves requests naming no
-/// model, <c>*</c> any model without a profile of its own.
+/// The model profiles of <c>LLM_PARAMS</c> (<c>model=NAME,key=value,…;model=OTHER,…</c>) or of a config file. A
+/// profile is found by the exact model name a request asks for; else by the longest pattern (a name with <c>*</c> or
+/// <c>?</c>, such as <c>qwen3-*</c>) that matches it. <c>default</c> serves requests naming no model, <c>*</c> (the
+/// shortest pattern) any model without a profile of its own.
 /// </summary>
 internal sealed class ProfileSet
 {
     private readonly Dictionary<string, ModelProfile> _byName;
+
+    // The patterns, longest first; among equally long ones the first written comes first.
+    private readonly ModelProfile[] _globs;
 
     private ProfileSet(List<ModelProfile> profiles)
     {
@@ -17,6 +21,8 @@ internal sealed class ProfileSet
         {
             _byName.Add(profile.Name, profile);
         }
+
+        _globs = [.. profiles.Where(p => p.IsGlob).OrderByDescending(p => p.Name.Length)];
     }
 
     public static ProfileSet Empty { get; } = new([]);
@@ -35,10 +41,12 @@ internal sealed class ProfileSet
         return string.IsNullOrWhiteSpace(llmParams) ? Empty : new ProfileSet(ProfileSetParser.Parse(llmParams, warnings));
     }
 
+    /// <summary>Profiles built elsewhere (a config file's), with distinct names.</summary>
+    public static ProfileSet Of(List<ModelProfile> profiles) => profiles.Count == 0 ? Empty : new ProfileSet(profiles);
+
     /// <summary>
-    /// The profile for a requested model name: an exact (case-sensitive) match; for a request naming
-    /// no model the <c>default</c> profile; otherwise, or when there is no <c>default</c>, the
-    /// <c>*</c> profile; else null.
+    /// The profile for a requested model name: an exact (case-sensitive) match; for a request naming no model the
+    /// <c>default</c> profile; otherwise the longest matching pattern (<c>*</c> last); else null.
     /// </summary>
     public ModelProfile? Find(string? requestedModel)
     {
@@ -54,9 +62,58 @@ internal sealed class ProfileSet
             return exact;
         }
 
-        return _byName.GetValueOrDefault(ModelProfile.AnyName);
+        foreach (ModelProfile glob in _globs)
+        {
+            if (GlobMatches(glob.Name, requestedModel ?? string.Empty))
+            {
+                return glob;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The profile named <paramref name="name"/> exactly, or null (no fallbacks).</summary>
     public ModelProfile? Get(string name) => _byName.GetValueOrDefault(name);
+
+    /// <summary>
+    /// Shell-style matching, case-sensitive as model names are: <c>*</c> any run of characters (none too), <c>?</c>
+    /// one character. Backtracks only to the last <c>*</c>, so it is linear in practice and allocates nothing.
+    /// </summary>
+    public static bool GlobMatches(ReadOnlySpan<char> pattern, ReadOnlySpan<char> name)
+    {
+        int p = 0;
+        int n = 0;
+        int star = -1;
+        int resume = 0;
+        while (n < name.Length)
+        {
+            if (p < pattern.Length && (pattern[p] == '?' || (pattern[p] != '*' && pattern[p] == name[n])))
+            {
+                p++;
+                n++;
+            }
+            else if (p < pattern.Length && pattern[p] == '*')
+            {
+                star = p++;
+                resume = n;
+            }
+            else if (star >= 0)
+            {
+                p = star + 1;
+                n = ++resume;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        while (p < pattern.Length && pattern[p] == '*')
+        {
+            p++;
+        }
+
+        return p == pattern.Length;
+    }
 }

@@ -25,22 +25,50 @@ internal static class ProfileSetParser
                 continue;
             }
 
-            string name = Decode(first.ValueText, raw.Number, null, ProfileKeys.Model);
+            Func<string?, string> unnamed = key => "LLM_PARAMS: " + Where(raw.Number, null, key);
+            string name = Decode(first.ValueText, unnamed, ProfileKeys.Model);
             if (name.Length == 0)
             {
-                throw Fail(raw.Number, null, ProfileKeys.Model, "the model name is empty");
+                throw Fail(unnamed, ProfileKeys.Model, "the model name is empty");
             }
 
             if (firstNumberByName.TryGetValue(name, out int earlier))
             {
-                throw Fail(raw.Number, name, ProfileKeys.Model, $"model {Display(name)} already has a profile (profile {earlier}); merge the two");
+                throw Fail(key => "LLM_PARAMS: " + Where(raw.Number, name, key), ProfileKeys.Model, $"model {Display(name)} already has a profile (profile {earlier}); merge the two");
             }
 
             firstNumberByName.Add(name, raw.Number);
-            profiles.Add(BuildProfile(raw, name));
+            int number = raw.Number;
+            profiles.Add(BuildProfile(name, raw.Entries, 1, key => "LLM_PARAMS: " + Where(number, name, key), []));
+            WarnNearMisses(raw, name, warnings);
         }
 
         return profiles;
+    }
+
+    /// <summary>
+    /// A config file's profile: <paramref name="entries"/> as LLM_PARAMS would scan them (<c>key</c>, <c>key?</c>,
+    /// <c>!key</c>; values with LLM_PARAMS's escapes), typed and checked by the same rules. <paramref name="where"/>
+    /// names the place of a key in the file for the error message.
+    /// </summary>
+    /// <exception cref="ProfileParseException">An entry is malformed; the message starts with <paramref name="where"/>.</exception>
+    public static ModelProfile BuildFileProfile(string name, IReadOnlyList<RawEntry> entries, IReadOnlyList<string> upstreams, Func<string?, string> where) =>
+        BuildProfile(name, entries, 0, where, upstreams);
+
+    /// <summary>
+    /// Any key is a parameter for the model, so a misspelt directive or parameter would go upstream without a word:
+    /// a key a few edits from a known one gets a warning (and is still forwarded).
+    /// </summary>
+    private static void WarnNearMisses(RawProfile raw, string name, ICollection<string> warnings)
+    {
+        for (int i = 1; i < raw.Entries.Count; i++)
+        {
+            string key = raw.Entries[i].KeyText.TrimStart('!').TrimEnd('?').Trim();
+            if (KnownProfileKeys.NearMiss(key) is { } suggestion)
+            {
+                warnings.Add($"LLM_PARAMS: {Where(raw.Number, name, key)}: unknown key `{key}` — did you mean `{suggestion}`? (forwarded to the model as written)");
+            }
+        }
     }
 
     /// <summary>The place in LLM_PARAMS an error is about: <c>profile 2 (model=Qwen3-Clean), key "temperature"</c>.</summary>
@@ -50,7 +78,7 @@ internal static class ProfileSetParser
         return string.IsNullOrEmpty(key) ? where : $"{where}, key \"{key}\"";
     }
 
-    private static ModelProfile BuildProfile(RawProfile raw, string name)
+    private static ModelProfile BuildProfile(string name, IReadOnlyList<RawEntry> rawEntries, int first, Func<string?, string> where, IReadOnlyList<string> upstreams)
     {
         var entries = new List<ProfileEntry>();
         var seenKeys = new List<string>();
@@ -63,48 +91,48 @@ internal static class ProfileSetParser
         bool? startsOpen = null;
         string? reasoningField = null;
 
-        for (int i = 1; i < raw.Entries.Count; i++)
+        for (int i = first; i < rawEntries.Count; i++)
         {
-            RawEntry rawEntry = raw.Entries[i];
-            (string key, ProfileEntryKind kind) = SplitKey(rawEntry, raw.Number, name);
-            CheckConflicts(key, seenKeys, raw.Number, name);
+            RawEntry rawEntry = rawEntries[i];
+            (string key, ProfileEntryKind kind) = SplitKey(rawEntry, where);
+            CheckConflicts(key, seenKeys, where);
             seenKeys.Add(key);
 
             if (ProfileKeys.IsSpecial(key))
             {
                 if (kind != ProfileEntryKind.Override)
                 {
-                    throw Fail(raw.Number, name, key, "is a proxy setting: it takes key=value, not key?=value or !key");
+                    throw Fail(where, key, "is a proxy setting: it takes key=value, not key?=value or !key");
                 }
 
-                string value = Decode(rawEntry.ValueText!, raw.Number, name, key);
+                string value = Decode(rawEntry.ValueText!, where, key);
                 switch (key)
                 {
                     case ProfileKeys.UpstreamModelName:
-                        upstream = NonEmpty(value, raw.Number, name, key);
+                        upstream = NonEmpty(value, where, key);
                         break;
                     case ProfileKeys.AppendToLastUserMessage:
-                        append = NonEmpty(value, raw.Number, name, key);
+                        append = NonEmpty(value, where, key);
                         break;
                     case ProfileKeys.EnableThinkTagFiltering:
-                        filtering = Boolean(value, raw.Number, name, key);
+                        filtering = Boolean(value, where, key);
                         break;
                     case ProfileKeys.ThinkTagStart:
-                        tagStart = NonEmpty(value, raw.Number, name, key);
+                        tagStart = NonEmpty(value, where, key);
                         break;
                     case ProfileKeys.ThinkTagEnd:
-                        tagEnd = NonEmpty(value, raw.Number, name, key);
+                        tagEnd = NonEmpty(value, where, key);
                         break;
                     case ProfileKeys.ThinkMode:
                         mode = value is "strip" or "split" or "keep"
                             ? value
-                            : throw Fail(raw.Number, name, key, $"expects strip, split or keep, got {Display(value)}");
+                            : throw Fail(where, key, $"expects strip, split or keep, got {Display(value)}");
                         break;
                     case ProfileKeys.ThinkStartsOpen:
-                        startsOpen = Boolean(value, raw.Number, name, key);
+                        startsOpen = Boolean(value, where, key);
                         break;
                     default:
-                        reasoningField = NonEmpty(value, raw.Number, name, key);
+                        reasoningField = NonEmpty(value, where, key);
                         break;
                 }
 
@@ -125,16 +153,16 @@ internal static class ProfileSetParser
             }
             catch (FormatException e)
             {
-                throw Fail(raw.Number, name, key, e.Message, e);
+                throw Fail(where, key, e.Message, e);
             }
 
             entries.Add(new ProfileEntry(key, kind, typed, typeName));
         }
 
-        return new ModelProfile(name, entries, upstream, append, filtering, tagStart, tagEnd, mode, startsOpen, reasoningField);
+        return new ModelProfile(name, entries, upstream, append, filtering, tagStart, tagEnd, mode, startsOpen, reasoningField) { Upstreams = upstreams };
     }
 
-    private static (string Key, ProfileEntryKind Kind) SplitKey(RawEntry entry, int number, string model)
+    private static (string Key, ProfileEntryKind Kind) SplitKey(RawEntry entry, Func<string?, string> where)
     {
         string keyText = entry.KeyText;
         string key;
@@ -145,12 +173,12 @@ internal static class ProfileSetParser
             kind = ProfileEntryKind.Remove;
             if (entry.ValueText is not null)
             {
-                throw Fail(number, model, key, $"a removal takes no value: write !{key} alone");
+                throw Fail(where, key, $"a removal takes no value: write !{key} alone");
             }
         }
         else if (entry.ValueText is null)
         {
-            throw Fail(number, model, keyText, "has no value: write key=value, key?=value (a default) or !key (a removal)");
+            throw Fail(where, keyText, "has no value: write key=value, key?=value (a default) or !key (a removal)");
         }
         else if (keyText.EndsWith('?'))
         {
@@ -165,57 +193,57 @@ internal static class ProfileSetParser
 
         if (key.Length == 0)
         {
-            throw Fail(number, model, null, $"an entry has no key ({Display(keyText + (entry.ValueText is null ? string.Empty : "=" + entry.ValueText))})");
+            throw Fail(where, null, $"an entry has no key ({Display(keyText + (entry.ValueText is null ? string.Empty : "=" + entry.ValueText))})");
         }
 
         foreach (string segment in key.Split('.'))
         {
             if (segment.Length == 0)
             {
-                throw Fail(number, model, key, "has an empty name between dots");
+                throw Fail(where, key, "has an empty name between dots");
             }
 
             foreach (char c in segment)
             {
                 if (char.IsWhiteSpace(c) || c is '!' or '?' or '\\' or '"')
                 {
-                    throw Fail(number, model, key, $"contains '{(char.IsWhiteSpace(c) ? "whitespace" : c.ToString())}', which a key cannot hold");
+                    throw Fail(where, key, $"contains '{(char.IsWhiteSpace(c) ? "whitespace" : c.ToString())}', which a key cannot hold");
                 }
             }
         }
 
         if (key == ProfileKeys.Model || key.StartsWith(ProfileKeys.Model + ".", StringComparison.Ordinal))
         {
-            throw Fail(number, model, key, "model= may only start a profile; use upstream_model_name=NAME to change the model sent upstream");
+            throw Fail(where, key, "model= may only start a profile; use upstream_model_name=NAME to change the model sent upstream");
         }
 
         int dot = key.IndexOf('.', StringComparison.Ordinal);
         if (dot > 0 && ProfileKeys.IsSpecial(key[..dot]))
         {
-            throw Fail(number, model, key, $"{key[..dot]} is a proxy setting and has no fields");
+            throw Fail(where, key, $"{key[..dot]} is a proxy setting and has no fields");
         }
 
         return (key, kind);
     }
 
-    private static void CheckConflicts(string key, List<string> seenKeys, int number, string model)
+    private static void CheckConflicts(string key, List<string> seenKeys, Func<string?, string> where)
     {
         foreach (string seen in seenKeys)
         {
             if (seen == key)
             {
-                throw Fail(number, model, key, "is given twice in this profile");
+                throw Fail(where, key, "is given twice in this profile");
             }
 
             // "a" and "a.b" in one profile would fight over the same object: say so instead of picking one.
             if (key.StartsWith(seen + ".", StringComparison.Ordinal) || seen.StartsWith(key + ".", StringComparison.Ordinal))
             {
-                throw Fail(number, model, key, $"overlaps key \"{seen}\" given earlier in this profile");
+                throw Fail(where, key, $"overlaps key \"{seen}\" given earlier in this profile");
             }
         }
     }
 
-    private static string Decode(string valueText, int number, string? model, string key)
+    private static string Decode(string valueText, Func<string?, string> where, string key)
     {
         try
         {
@@ -223,21 +251,21 @@ internal static class ProfileSetParser
         }
         catch (FormatException e)
         {
-            throw Fail(number, model, key, e.Message, e);
+            throw Fail(where, key, e.Message, e);
         }
     }
 
-    private static string NonEmpty(string value, int number, string model, string key) =>
-        value.Length > 0 ? value : throw Fail(number, model, key, "is empty");
+    private static string NonEmpty(string value, Func<string?, string> where, string key) =>
+        value.Length > 0 ? value : throw Fail(where, key, "is empty");
 
-    private static bool Boolean(string value, int number, string model, string key) =>
+    private static bool Boolean(string value, Func<string?, string> where, string key) =>
         bool.TryParse(value, out bool flag) && value.Trim() == value
             ? flag
-            : throw Fail(number, model, key, $"expects true or false, got {Display(value)}");
+            : throw Fail(where, key, $"expects true or false, got {Display(value)}");
 
-    private static ProfileParseException Fail(int number, string? model, string? key, string problem, Exception? inner = null)
+    private static ProfileParseException Fail(Func<string?, string> where, string? key, string problem, Exception? inner = null)
     {
-        string message = $"LLM_PARAMS: {Where(number, model, key)}: {problem}";
+        string message = $"{where(key)}: {problem}";
         return inner is null ? new ProfileParseException(message) : new ProfileParseException(message, inner);
     }
 

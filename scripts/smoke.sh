@@ -3,9 +3,10 @@
 #
 #   scripts/smoke.sh BINARY
 #
-# Checks --version, --help (names every setting of .env.example), `config` on .env.example,
+# Checks --version, --help (names every setting of .env.example), `config` on .env.example and on
+# cot-proxy.example.yaml (and a misspelt YAML key),
 # then serves --demo on a free loopback port: GET /health 200, a streamed chat completion with
-# data: events and [DONE], `health-check` exit 0 against it, SIGHUP/SIGUSR1/SIGUSR2 logged and
+# data: events and [DONE], `health-check` exit 0 against it, SIGHUP reloading, SIGUSR1/SIGUSR2 logged and
 # ignored, that an unreachable upstream's error body and log line hold our own words, not the trimmed
 # runtime's resource keys, SIGTERM -> exit 0, and `health-check` exit 1 once it is gone; then a second
 # --demo stopped by SIGQUIT -> exit 0. Prints PASS/FAIL lines; exits 1 if any check failed.
@@ -41,6 +42,21 @@ else
   fail "--help: exit $help_status, missing:$missing"
 fi
 
+# The config file's YAML is read by YamlDotNet's parser: the trimmed build must still read the example and its errors.
+yaml_config="$(run_clean env COT_CONFIG="$root/cot-proxy.example.yaml" "$binary" config 2>&1)"
+if [ $? -eq 0 ] && grep -q '^  qwen3-creative; ' <<<"$yaml_config" && grep -q '^  local  http://localhost:8080/v1/  key \*\*\*' <<<"$yaml_config"; then
+  pass "config with COT_CONFIG=cot-proxy.example.yaml: upstream and profiles read"
+else
+  fail "config with COT_CONFIG=cot-proxy.example.yaml: $yaml_config"
+fi
+printf 'profiles:\n  m: { temprature: 1 }\n' >"$SMOKE_WORKDIR/bad.yaml"
+bad_config="$(run_clean env COT_CONFIG="$SMOKE_WORKDIR/bad.yaml" "$binary" config 2>&1)"
+if [ $? -eq 2 ] && grep -q 'bad.yaml:2: profile `m`: unknown key `temprature` — did you mean `temperature`?' <<<"$bad_config"; then
+  pass "config with a misspelt key: exit 2, file:line and the suggestion"
+else
+  fail "config with a misspelt key: $bad_config"
+fi
+
 config="$(run_clean "$binary" config --env-file "$root/.env.example" 2>&1)"
 config_status=$?
 if [ "$config_status" -eq 0 ] && grep -q '^model profiles:' <<<"$config" && ! grep -q '^warning' <<<"$config"; then
@@ -66,7 +82,14 @@ check_health "$PROXY_PORT"
 check_stream "$PROXY_PORT"
 check "health-check --port $PROXY_PORT: exit 0" run_clean "$binary" health-check --host 127.0.0.1 --port "$PROXY_PORT"
 
-for signal in HUP USR1 USR2; do
+kill -HUP "$PROXY_PID"
+for ((i = 0; i < 50; i++)); do grep -q "info configuration reloaded" "$PROXY_LOG" && break; sleep 0.1; done
+if kill -0 "$PROXY_PID" 2>/dev/null && grep -q "info SIGHUP received: reloading the configuration" "$PROXY_LOG" && grep -q "info configuration reloaded" "$PROXY_LOG"; then
+  pass "SIGHUP: configuration reloaded"
+else
+  fail "SIGHUP: $(tail -3 "$PROXY_LOG")"
+fi
+for signal in USR1 USR2; do
   kill -"$signal" "$PROXY_PID"
   for ((i = 0; i < 50; i++)); do grep -q "info SIG$signal received: ignored" "$PROXY_LOG" && break; sleep 0.1; done
   if kill -0 "$PROXY_PID" 2>/dev/null && grep -q "info SIG$signal received: ignored" "$PROXY_LOG"; then

@@ -17,7 +17,7 @@ public class ArchitectureTests
         ("CotProxy.Logging", ["CotProxy.Buffers"]),
         ("CotProxy.Filtering", ["CotProxy.Buffers"]),
         ("CotProxy.Profiles", ["CotProxy.Buffers", "CotProxy.Logging"]),
-        ("CotProxy.Configuration", ["CotProxy.Buffers", "CotProxy.Logging", "CotProxy.Filtering"]),
+        ("CotProxy.Configuration", ["CotProxy.Buffers", "CotProxy.Logging", "CotProxy.Filtering", "CotProxy.Profiles"]),
         ("CotProxy.Http.Server", ["CotProxy.Buffers", "CotProxy.Logging"]),
         ("CotProxy.Http.Forwarding", ["CotProxy.Http.Server", "CotProxy.Buffers", "CotProxy.Logging"]),
         ("CotProxy.Api", ["CotProxy.Http.Server", "CotProxy.Http.Forwarding", "CotProxy.Filtering", "CotProxy.Profiles", "CotProxy.Buffers", "CotProxy.Logging"]),

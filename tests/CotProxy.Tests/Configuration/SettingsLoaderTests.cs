@@ -61,6 +61,7 @@ public sealed class SettingsLoaderTests : IDisposable
         "HTTP_PROXY" => s.HttpProxy?.AbsoluteUri ?? "(null)",
         "NO_PROXY" => s.NoProxy ?? "(null)",
         "SSL_CERT_FILE" => s.SslCertFile is null ? "(null)" : System.IO.Path.GetFileName(s.SslCertFile),
+        "COT_CONFIG" => s.ConfigFile is null ? "(null)" : Path.GetFileName(s.ConfigFile.Path),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown setting"),
     };
 
@@ -124,6 +125,7 @@ public sealed class SettingsLoaderTests : IDisposable
         { "HTTP_PROXY", "", "http://proxy-c", "proxy-d:1", "", "http://proxy-c/", "http://proxy-d:1/", "" },
         { "NO_PROXY", "", "localhost", ".internal,10.0.0.0/8", "", "localhost", ".internal,10.0.0.0/8", "" },
         { "SSL_CERT_FILE", "", "ca-a.pem", "ca-b.pem", "", "ca-a.pem", "ca-b.pem", "" },
+        { "COT_CONFIG", "", "a.yaml", "b.yaml", "", "a.yaml", "b.yaml", "" },
     };
 
     [Theory]
@@ -137,6 +139,8 @@ public sealed class SettingsLoaderTests : IDisposable
         _directory.Write("keys-b.txt", "# team keys\n\nkb1\n  kb2  \n");
         _directory.Write("ca-a.pem", s_caPem);
         _directory.Write("ca-b.pem", s_caPem);
+        _directory.Write("a.yaml", "profiles: {}\n");
+        _directory.Write("b.yaml", "# nothing set\n");
         var environment = new Dictionary<string, string> { [name] = environmentValue };
 
         ProxySettings fromFile = Load([]);

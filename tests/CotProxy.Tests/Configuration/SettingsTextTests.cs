@@ -37,6 +37,7 @@ public sealed class SettingsTextTests
         { "HTTP_PROXY", "(none)" },
         { "NO_PROXY", "(none)" },
         { "SSL_CERT_FILE", "(none)" },
+        { "COT_CONFIG", "(none)" },
     };
 
     [Theory]
@@ -91,7 +92,7 @@ public sealed class SettingsTextTests
     [InlineData("health-check")]
     [InlineData("config")]
     [InlineData("cot-proxy 1.2.3")]
-    [InlineData("Precedence: options > environment > .env > defaults")]
+    [InlineData("Precedence: options > environment > COT_CONFIG file > .env > defaults")]
     public void Help_EveryOptionAndCommand_Mentioned(string text)
     {
         Assert.Contains(text, SettingsText.Help("1.2.3"), StringComparison.Ordinal);

@@ -4,13 +4,12 @@ using CotProxy.Tests.Support;
 
 namespace CotProxy.Tests.Integration.Server;
 
-/// <summary>The real program under signals: SIGQUIT drains as SIGTERM does; SIGHUP, SIGUSR1 and SIGUSR2 are logged and ignored.</summary>
+/// <summary>The real program under signals: SIGQUIT drains as SIGTERM does; SIGUSR1 and SIGUSR2 are logged and ignored (SIGHUP reloads: Configuration/ConfigReloadTests).</summary>
 public sealed class SignalTests
 {
     private static readonly string[] s_demo = ["--demo", "--host", "127.0.0.1", "--port", "0"];
 
     [Theory]
-    [InlineData("HUP", "SIGHUP")]
     [InlineData("USR1", "SIGUSR1")]
     [InlineData("USR2", "SIGUSR2")]
     public async Task Signal_Ignorable_LoggedAndKeepsServing(string signal, string name)
