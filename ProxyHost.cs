@@ -87,7 +87,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         var forwarder = new Forwarder(invoker, options, OpenAiErrorWriter.Instance);
         var cors = settings.CorsAllowOrigins.Count > 0 ? new CorsPolicy(settings.CorsAllowOrigins) : null;
         var keys = settings.AllProxyApiKeys.Count > 0 ? new ApiKeys(settings.AllProxyApiKeys) : null;
-        var handler = new ProxyHandler(forwarder, profiles, responses, thinkKeepAlive ?? TimeSpan.FromSeconds(settings.ThinkKeepAliveSeconds), settings.MaxFilteredBodyBytes, cors, keys);
+        var handler = new ProxyHandler(forwarder, profiles, responses, thinkKeepAlive ?? TimeSpan.FromSeconds(settings.ThinkKeepAliveSeconds), settings.MaxFilteredBodyBytes, cors, keys, ServerKindSetting(settings));
         try
         {
             var server = new HttpServer(endpoint, handler, limits, OpenAiErrorWriter.Instance);
@@ -101,6 +101,10 @@ internal sealed class ProxyHost : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>SERVER_KIND, checked by the settings loader: the upstream's kind for the thinking switch, else detected.</summary>
+    private static ServerKind? ServerKindSetting(ProxySettings settings) =>
+        settings.ServerKind is { } text && ThinkingNames.TryParseServerKind(text, out var kind) ? kind : null;
 
     /// <summary>TARGET_API_KEY in its header (Authorization as "Bearer KEY"); with PROXY_API_KEYS, the client's keys stay here.</summary>
     private static UpstreamCredentials Credentials(ProxySettings settings)

@@ -192,6 +192,9 @@ internal sealed class ProxySettings
     /// <summary>CORS_ALLOW_ORIGINS: serialized origins (scheme://host[:port]) or the one entry "*"; empty = CORS off.</summary>
     public IReadOnlyList<string> CorsAllowOrigins { get; init; } = [];
 
+    /// <summary>SERVER_KIND: llamacpp, vllm, sglang, ollama or openai (lower case); null = detected from the upstream.</summary>
+    public string? ServerKind { get; init; }
+
     /// <summary>Full path of the .env file actually read, or null when none was.</summary>
     public string? EnvFileUsed { get; init; }
 

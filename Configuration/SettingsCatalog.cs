@@ -43,6 +43,8 @@ internal static class SettingsCatalog
             "Header that carries TARGET_API_KEY (e.g. x-api-key); Authorization gets it as Bearer KEY."),
         new(SettingNames.CorsAllowOrigins, null, "(none)",
             "Browser origins allowed by CORS, comma-separated (https://app.example.com), or *; off when empty."),
+        new(SettingNames.ServerKind, null, "(none)",
+            "The upstream's kind, for the thinking switch: llamacpp, vllm, sglang, ollama or openai; detected when unset."),
         new(SettingNames.LlmParams, null, "(none)",
             "Model profiles: key=value pairs separated by ',', profiles by ';' (model=... first)."),
         new(SettingNames.ThinkTag, null, ProxySettings.DefaultThinkTag,

@@ -82,6 +82,7 @@ internal static class SettingsText
                 SettingNames.TargetApiKey => s.TargetApiKey is null ? "(none)" : "***",
                 SettingNames.TargetApiKeyHeader => s.TargetApiKeyHeader,
                 SettingNames.CorsAllowOrigins => s.CorsAllowOrigins.Count == 0 ? "(none)" : string.Join(",", s.CorsAllowOrigins),
+                SettingNames.ServerKind => s.ServerKind ?? "(none)",
                 SettingNames.TrustedProxies => s.TrustedProxies.Count == 0 ? "(none)" : string.Join(",", s.TrustedProxies),
                 _ => throw new InvalidOperationException($"setting {setting.Name} has no description"),
             };

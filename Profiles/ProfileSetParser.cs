@@ -62,6 +62,10 @@ internal static class ProfileSetParser
         string? mode = null;
         bool? startsOpen = null;
         string? reasoningField = null;
+        ThinkingSwitch? thinking = null;
+        ServerKind? serverKind = null;
+        bool? stripHistory = null;
+        bool? keepToolCall = null;
 
         for (int i = 1; i < raw.Entries.Count; i++)
         {
@@ -103,6 +107,22 @@ internal static class ProfileSetParser
                     case ProfileKeys.ThinkStartsOpen:
                         startsOpen = Boolean(value, raw.Number, name, key);
                         break;
+                    case ProfileKeys.Thinking:
+                        thinking = ThinkingNames.TryParseSwitch(value, out ThinkingSwitch parsed) && ThinkingNames.Name(parsed) == value
+                            ? parsed
+                            : throw Fail(raw.Number, name, key, $"expects {ThinkingNames.SwitchValues}, got {Display(value)}");
+                        break;
+                    case ProfileKeys.ServerKind:
+                        serverKind = ThinkingNames.TryParseServerKind(value, out ServerKind parsedKind) && ThinkingNames.Name(parsedKind) == value
+                            ? parsedKind
+                            : throw Fail(raw.Number, name, key, $"expects {ThinkingNames.ServerKindValues}, got {Display(value)}");
+                        break;
+                    case ProfileKeys.StripHistoryThinking:
+                        stripHistory = Boolean(value, raw.Number, name, key);
+                        break;
+                    case ProfileKeys.KeepToolCallReasoning:
+                        keepToolCall = Boolean(value, raw.Number, name, key);
+                        break;
                     default:
                         reasoningField = NonEmpty(value, raw.Number, name, key);
                         break;
@@ -131,7 +151,38 @@ internal static class ProfileSetParser
             entries.Add(new ProfileEntry(key, kind, typed, typeName));
         }
 
-        return new ModelProfile(name, entries, upstream, append, filtering, tagStart, tagEnd, mode, startsOpen, reasoningField);
+        if (thinking is not null)
+        {
+            foreach (ProfileEntry entry in entries)
+            {
+                if (OwnedByThinking(entry.Key))
+                {
+                    throw Fail(raw.Number, name, entry.Key, "is a field thinking= sets itself; remove one of the two");
+                }
+            }
+        }
+
+        return new ModelProfile(name, entries, upstream, append, filtering, tagStart, tagEnd, mode, startsOpen, reasoningField)
+        {
+            Thinking = thinking,
+            ServerKind = serverKind,
+            StripHistoryThinking = stripHistory,
+            KeepToolCallReasoning = keepToolCall,
+        };
+    }
+
+    /// <summary>A key the thinking switch writes, or an object holding one.</summary>
+    private static bool OwnedByThinking(string key)
+    {
+        foreach (string owned in ThinkingTranslation.AllKeys)
+        {
+            if (owned == key || owned.StartsWith(key + ".", StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static (string Key, ProfileEntryKind Kind) SplitKey(RawEntry entry, int number, string model)
