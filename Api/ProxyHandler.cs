@@ -182,7 +182,18 @@ internal sealed class ProxyHandler : IHttpHandler
 
         // 4. Rewrite the request, or send the client's bytes exactly as they came (never re-serialized): the profile, the
         // thinking switch (X-Thinking, else the profile's) and history hygiene.
-        var extras = generation ? await RequestExtrasAsync(context.Request.Path.ToString(), profile, rewrite, thinkingHeader) : default;
+        var extras = default(RequestExtras);
+        if (generation)
+        {
+            var thinking = thinkingHeader ?? profile?.Thinking;
+            extras = new RequestExtras
+            {
+                Thinking = thinking is { } value ? await ThinkingFieldsAsync(context.Request.Path.ToString(), profile, value) : null,
+                ThinkingFromHeader = thinkingHeader is not null,
+                History = _responses.HistoryFor(profile, rewrite),
+            };
+        }
+
         var upstreamBody = body.WrittenMemory;
         PooledByteBuffer? rewritten = null;
         if ((profile ?? (extras.Any ? ModelProfile.None : null)) is { } rewriteProfile && (rewriteProfile.RewritesRequest || extras.Any))
@@ -215,17 +226,11 @@ internal sealed class ProxyHandler : IHttpHandler
         }
     }
 
-    /// <summary>The thinking switch in the upstream's words (header first, then the profile's) and the history rule.</summary>
-    private async ValueTask<RequestExtras> RequestExtrasAsync(string path, ModelProfile? profile, ResponseRewriteOptions? rewrite, ThinkingSwitch? header)
+    /// <summary>The thinking switch in the upstream's words: the profile's server_kind, else SERVER_KIND, else detected.</summary>
+    private async ValueTask<ThinkingFields?> ThinkingFieldsAsync(string path, ModelProfile? profile, ThinkingSwitch value)
     {
-        ThinkingFields? thinking = null;
-        if ((header ?? profile?.Thinking) is { } value)
-        {
-            var kind = profile?.ServerKind ?? (ThinkingTranslation.NeedsServerKind(path) ? await _serverKind.GetAsync() : ServerKind.OpenAi);
-            thinking = kind is { } known ? ThinkingTranslation.For(value, known, path) : null;
-        }
-
-        return new RequestExtras { Thinking = thinking, ThinkingFromHeader = header is not null, History = _responses.HistoryFor(profile, rewrite) };
+        var kind = profile?.ServerKind ?? (ThinkingTranslation.NeedsServerKind(path) ? await _serverKind.GetAsync() : ServerKind.OpenAi);
+        return kind is { } known ? ThinkingTranslation.For(value, known, path) : null;
     }
 
     private static bool IsGenerationEndpoint(ReadOnlySpan<char> path) =>

@@ -74,7 +74,7 @@ internal sealed class ServerKindDetector
     {
         var root = ServerRoot(baseUrl);
         bool answered = false;
-        foreach (var (uri, probe) in new (Uri, Probe)[] { (new Uri(baseUrl, "models"), Probe.Models), (new Uri(root, "api/version"), Probe.OllamaVersion), (new Uri(root, "props"), Probe.LlamaCppProps) })
+        foreach (var (uri, probe) in new (Uri, Probe)[] { (new Uri(root, "v1/models"), Probe.Models), (new Uri(root, "api/version"), Probe.OllamaVersion), (new Uri(root, "props"), Probe.LlamaCppProps) })
         {
             var answer = await UpstreamProbe.GetAsync(invoker, uri, credentials, timeout, MaxProbeBytes, cancellationToken);
             if (answer is null)
@@ -120,7 +120,10 @@ internal sealed class ServerKindDetector
         };
     }
 
-    /// <summary>The server's root: the base URL without a trailing <c>v1/</c> (Ollama's and llama.cpp's own paths live there).</summary>
+    /// <summary>
+    /// The server's root: the base URL without a trailing <c>v1/</c>. Clients' paths carry their <c>/v1</c> and are joined
+    /// onto the base, so <c>/v1/models</c>, Ollama's <c>/api/version</c> and llama.cpp's <c>/props</c> all hang off the root.
+    /// </summary>
     internal static Uri ServerRoot(Uri baseUrl)
     {
         var path = baseUrl.AbsolutePath;
