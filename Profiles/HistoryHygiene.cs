@@ -12,23 +12,62 @@ namespace CotProxy.Profiles;
 /// </summary>
 internal static class HistoryHygiene
 {
-    /// <summary>Adds the edits for the messages array at [<paramref name="messages"/>]; true when there was thinking to remove.</summary>
-    public static bool Strip(ReadOnlySpan<byte> json, PathValue messages, HistoryRule rule, ICollection<string>? changes, List<BodyEdit> edits)
+    /// <summary>
+    /// Whether the body's top-level messages hold thinking to remove: one read of the body that allocates nothing when
+    /// there is none, so a filtered request with a clean history is still sent byte for byte at the cost of one pass.
+    /// </summary>
+    public static bool HasThinking(ReadOnlySpan<byte> json, HistoryRule rule)
+    {
+        var reader = new Utf8JsonReader(json, RequestBodyScanner.ReaderOptions);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                bool isMessages = reader.ValueTextEquals("messages"u8);
+                reader.Read();
+                int start = (int)reader.TokenStartIndex;
+                bool isArray = reader.TokenType == JsonTokenType.StartArray;
+                reader.Skip();
+                if (isMessages && isArray)
+                {
+                    var messages = new PathValue { Present = true, Type = JsonTokenType.StartArray, ValueStart = start, ValueEnd = (int)reader.BytesConsumed };
+                    return Strip(json, messages, rule, null, null);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            // A body this pass cannot read (nested too deep, or half a surrogate pair in an escape, where comparing or
+            // decoding throws) is sent as it came, as a request without a profile always was.
+            return false;
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Adds the edits for the messages array at [<paramref name="messages"/>]; true when there was thinking to remove. With
+    /// no <paramref name="edits"/>, only looks.
+    /// </summary>
+    public static bool Strip(ReadOnlySpan<byte> json, PathValue messages, HistoryRule rule, ICollection<string>? changes, List<BodyEdit>? edits)
     {
         int offset = messages.ValueStart;
         var reader = new Utf8JsonReader(json[offset..messages.ValueEnd], RequestBodyScanner.ReaderOptions);
         reader.Read();
         int index = 0;
         Message pending = default;
-        List<(int Start, int End)>? pendingParts = null;
-        List<(int Start, int End)>? parts = null;
         bool changed = false;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             // The turn before this one is not the last: its thinking goes.
             if (pending.IsAssistant)
             {
-                changed |= Apply(json, pending, pendingParts, rule, changes, edits);
+                changed |= Apply(json, pending, rule, changes, edits);
             }
 
             pending = default;
@@ -39,15 +78,13 @@ internal static class HistoryHygiene
                 continue;
             }
 
-            parts?.Clear();
-            pending = ScanMessage(json, ref reader, offset, index++, ref parts);
-            (pendingParts, parts) = (parts, pendingParts);
+            pending = ScanMessage(json, ref reader, offset, index++);
         }
 
         return changed;
     }
 
-    private static bool Apply(ReadOnlySpan<byte> json, in Message message, List<(int Start, int End)>? parts, HistoryRule rule, ICollection<string>? changes, List<BodyEdit> edits)
+    private static bool Apply(ReadOnlySpan<byte> json, in Message message, HistoryRule rule, ICollection<string>? changes, List<BodyEdit>? edits)
     {
         if (rule.KeepToolCallReasoning && message.HasToolCalls)
         {
@@ -63,31 +100,28 @@ internal static class HistoryHygiene
             changed |= StripString(json, message.ContentStart, message.ContentEnd, rule, edits, changes, message.Index, -1);
         }
 
-        if (parts is not null)
+        if (message.PartsStart >= 0)
         {
-            for (int j = 0; j < parts.Count; j++)
-            {
-                changed |= StripString(json, parts[j].Start, parts[j].End, rule, edits, changes, message.Index, j);
-            }
+            changed |= StripParts(json, message, rule, changes, edits);
         }
 
         return changed;
     }
 
-    private static bool RemoveField(int nameOffset, int index, string name, ICollection<string>? changes, List<BodyEdit> edits)
+    private static bool RemoveField(int nameOffset, int index, string name, ICollection<string>? changes, List<BodyEdit>? edits)
     {
         if (nameOffset < 0)
         {
             return false;
         }
 
-        edits.Add(BodyEdit.RemoveProperty(nameOffset));
+        edits?.Add(BodyEdit.RemoveProperty(nameOffset));
         changes?.Add($"messages[{index}].{name}: removed (earlier assistant turn)");
         return true;
     }
 
     /// <summary>The JSON string at [start, end) of the body, quotes included, with its thinking removed by an edit.</summary>
-    private static bool StripString(ReadOnlySpan<byte> json, int start, int end, HistoryRule rule, List<BodyEdit> edits, ICollection<string>? changes, int index, int part)
+    private static bool StripString(ReadOnlySpan<byte> json, int start, int end, HistoryRule rule, List<BodyEdit>? edits, ICollection<string>? changes, int index, int part)
     {
         ReadOnlySpan<byte> escaped = json[(start + 1)..(end - 1)];
         string? kept;
@@ -122,7 +156,7 @@ internal static class HistoryHygiene
             return false;
         }
 
-        edits.Add(BodyEdit.ReplaceValue(start, JsonValue.Create(kept)));
+        edits?.Add(BodyEdit.ReplaceValue(start, JsonValue.Create(kept)));
         changes?.Add(part < 0
             ? $"messages[{index}].content: thinking removed (earlier assistant turn)"
             : $"messages[{index}].content[{part}].text: thinking removed (earlier assistant turn)");
@@ -130,9 +164,9 @@ internal static class HistoryHygiene
     }
 
     /// <summary>Reads one message object (the reader on its start) to its end, noting what history hygiene may change.</summary>
-    private static Message ScanMessage(ReadOnlySpan<byte> json, ref Utf8JsonReader reader, int offset, int index, ref List<(int Start, int End)>? parts)
+    private static Message ScanMessage(ReadOnlySpan<byte> json, ref Utf8JsonReader reader, int offset, int index)
     {
-        var message = new Message { Index = index, ContentStart = -1, ReasoningContent = -1, Reasoning = -1, Thinking = -1 };
+        var message = new Message { Index = index, ContentStart = -1, PartsStart = -1, ReasoningContent = -1, Reasoning = -1, Thinking = -1 };
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             int nameOffset = offset + (int)reader.TokenStartIndex;
@@ -152,7 +186,10 @@ internal static class HistoryHygiene
                 }
                 else if (reader.TokenType == JsonTokenType.StartArray)
                 {
-                    ScanParts(ref reader, offset, ref parts);
+                    // Read again only if this turn turns out to be an earlier assistant one.
+                    message.PartsStart = offset + (int)reader.TokenStartIndex;
+                    reader.Skip();
+                    message.PartsEnd = offset + (int)reader.BytesConsumed;
                 }
                 else
                 {
@@ -193,11 +230,17 @@ internal static class HistoryHygiene
         return message;
     }
 
-    /// <summary>OpenAI content parts: notes where the text of every <c>{"type":"text","text":"…"}</c> part is.</summary>
-    private static void ScanParts(ref Utf8JsonReader reader, int offset, ref List<(int Start, int End)>? parts)
+    /// <summary>OpenAI content parts: the text of every <c>{"type":"text","text":"…"}</c> part, stripped on its own.</summary>
+    private static bool StripParts(ReadOnlySpan<byte> json, in Message message, HistoryRule rule, ICollection<string>? changes, List<BodyEdit>? edits)
     {
+        int offset = message.PartsStart;
+        var reader = new Utf8JsonReader(json[offset..message.PartsEnd], RequestBodyScanner.ReaderOptions);
+        reader.Read();
+        bool changed = false;
+        int j = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
+            int part = j++;
             if (reader.TokenType != JsonTokenType.StartObject)
             {
                 reader.Skip();
@@ -229,9 +272,11 @@ internal static class HistoryHygiene
 
             if (isText && text.Start >= 0)
             {
-                (parts ??= []).Add(text);
+                changed |= StripString(json, text.Start, text.End, rule, edits, changes, message.Index, part);
             }
         }
+
+        return changed;
     }
 
     /// <summary>What the scan keeps of one message: its role, tool calls, and where its thinking may be (offsets, -1: none).</summary>
@@ -242,6 +287,8 @@ internal static class HistoryHygiene
         public int Index;
         public int ContentStart;
         public int ContentEnd;
+        public int PartsStart;
+        public int PartsEnd;
         public int ReasoningContent;
         public int Reasoning;
         public int Thinking;

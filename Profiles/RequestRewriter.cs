@@ -91,6 +91,12 @@ internal static class RequestRewriter
             throw new JsonException(JsonTextFaults.InvalidUtf8Message(json, invalid, skipped));
         }
 
+        // History hygiene alone, on a history without thinking: nothing to change, and nothing allocated to find that out.
+        if (!profile.RewritesRequest && extras.Thinking is null && !HistoryHygiene.HasThinking(json, extras.History!))
+        {
+            return false;
+        }
+
         RewritePaths paths = profile.Paths;
         PathValue[] found = ArrayPool<PathValue>.Shared.Rent(paths.Count);
         try

@@ -121,4 +121,23 @@ public sealed class HistoryHygieneTests
 
         Assert.Equal("""{"model":"m","messages":[{"role":"assistant","content":"<think>x</think>A"}]}""", body);
     }
+
+    [Theory]
+    [InlineData("""{"messages":[{"role":"assistant","content":"\ud800 <think>x</think>A"},{"role":"user","content":"q"}]}""")]
+    [InlineData("""{"messages":[{"role":"assistant","\udc00":1,"content":"<think>x</think>A"},{"role":"user","content":"q"}]}""")]
+    public void HalfASurrogatePair_WithoutAProfile_SentAsItCame(string body) => Assert.Null(Rewrite(body));
+
+    [Fact]
+    public void HasThinking_CleanHistory_AllocatesNothing()
+    {
+        byte[] body = Encoding.UTF8.GetBytes("""{"model":"m","messages":[{"role":"user","content":"q"},{"role":"assistant","content":"plain\nanswer","tool_calls":[]},{"role":"user","content":[{"type":"text","text":"again"}]}]}""");
+        HistoryHygiene.HasThinking(body, s_think);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        bool found = HistoryHygiene.HasThinking(body, s_think);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.False(found);
+        Assert.Equal(0, allocated);
+    }
 }
