@@ -140,4 +140,18 @@ public sealed class HistoryHygieneTests
         Assert.False(found);
         Assert.Equal(0, allocated);
     }
+
+    [Fact]
+    public void SeveralTagFamilies_EachPairMatchedOnItsOwn()
+    {
+        ThinkTagPair[] pairs =
+        [
+            new(Encoding.UTF8.GetBytes("<think>"), Encoding.UTF8.GetBytes("</think>")),
+            new(Encoding.UTF8.GetBytes("[THINK]"), Encoding.UTF8.GetBytes("[/THINK]")),
+        ];
+
+        string? kept = ThinkBlocks.Strip("[THINK]a </think> b[/THINK]\nOne <think>c [/THINK] d</think> two"u8, pairs, startsOpen: false);
+
+        Assert.Equal("One two", kept);
+    }
 }
