@@ -119,6 +119,9 @@ internal static class Program
             Log.Info("thinking filter on for every model without a profile of its own (ENABLE_THINK_TAG_FILTERING)");
         }
 
+        // Without SERVER_KIND the kind is detected on the first request that needs it, and logged then.
+        Log.Info(settings.ServerKind is { } serverKind ? $"upstream server kind: {serverKind} (SERVER_KIND)" : "upstream server kind: asked of the target on the first request that needs it (SERVER_KIND unset)");
+
         if (settings.EnvFileUsed is { } envFile)
         {
             Log.Info($"settings read from {envFile}");

@@ -122,7 +122,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         var forwarder = new Forwarder(invoker, options, OpenAiErrorWriter.Instance);
         var cors = settings.CorsAllowOrigins.Count > 0 ? new CorsPolicy(settings.CorsAllowOrigins) : null;
         var keys = settings.AllProxyApiKeys.Count > 0 ? new ApiKeys(settings.AllProxyApiKeys) : null;
-        return new ProxyHandler(forwarder, profiles, responses, thinkKeepAlive ?? TimeSpan.FromSeconds(settings.ThinkKeepAliveSeconds), settings.MaxFilteredBodyBytes, cors, keys);
+        return new ProxyHandler(forwarder, profiles, responses, thinkKeepAlive ?? TimeSpan.FromSeconds(settings.ThinkKeepAliveSeconds), settings.MaxFilteredBodyBytes, cors, keys, ServerKindSetting(settings));
     }
 
     /// <summary>
@@ -154,6 +154,10 @@ internal sealed class ProxyHost : IAsyncDisposable
         Log.Info($"upstream TLS trusts only the {roots.Count} CA certificate(s) in {caFile} (SSL_CERT_FILE), not the system's");
         return roots;
     }
+
+    /// <summary>SERVER_KIND, checked by the settings loader: the upstream's kind for the thinking switch, else detected.</summary>
+    private static ServerKind? ServerKindSetting(ProxySettings settings) =>
+        settings.ServerKind is { } text && ThinkingNames.TryParseServerKind(text, out var kind) ? kind : null;
 
     /// <summary>TARGET_API_KEY in its header (Authorization as "Bearer KEY"); with PROXY_API_KEYS, the client's keys stay here.</summary>
     private static UpstreamCredentials Credentials(ProxySettings settings)

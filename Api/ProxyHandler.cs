@@ -25,8 +25,11 @@ internal sealed class ProxyHandler : IHttpHandler
     private readonly CorsPolicy? _cors;
     private readonly ApiKeys? _keys;
 
-    public ProxyHandler(Forwarder forwarder, ProfileSet profiles, ResponsePolicy responses, TimeSpan thinkKeepAlive = default, int maxFilteredBodyBytes = ResponseRewriterFactory.DefaultMaxBufferedBytes, CorsPolicy? cors = null, ApiKeys? keys = null)
+    private readonly ServerKindDetector _serverKind;
+
+    public ProxyHandler(Forwarder forwarder, ProfileSet profiles, ResponsePolicy responses, TimeSpan thinkKeepAlive = default, int maxFilteredBodyBytes = ResponseRewriterFactory.DefaultMaxBufferedBytes, CorsPolicy? cors = null, ApiKeys? keys = null, ServerKind? serverKind = null)
     {
+        _serverKind = new ServerKindDetector(forwarder, serverKind);
         _keys = keys;
         _maxFilteredBodyBytes = maxFilteredBodyBytes;
         _cors = cors;
@@ -90,14 +93,21 @@ internal sealed class ProxyHandler : IHttpHandler
     private ValueTask ForwardAsync(HttpContext context)
     {
         var request = context.Request;
+
+        // X-Thinking is the proxy's own header: consumed here, never forwarded.
+        if (!ThinkingHeader.TryTake(request, out var thinking, out var thinkingError))
+        {
+            return OpenAiErrorWriter.WriteAsync(context.Response, 400, thinkingError!, "invalid_thinking_header", context.Aborted);
+        }
+
         if (request.HasBody && MediaType.IsJson(request.ContentType))
         {
-            return ForwardJsonAsync(context);
+            return ForwardJsonAsync(context, thinking);
         }
 
         if (request.HasBody && MediaType.Is(request.ContentType, "application/x-www-form-urlencoded") && IsGenerationEndpoint(request.Path))
         {
-            return ForwardFormAsync(context);
+            return ForwardFormAsync(context, thinking);
         }
 
         if (Log.DebugEnabled)
@@ -114,7 +124,7 @@ internal sealed class ProxyHandler : IHttpHandler
     /// <c>application/json</c>, said at debug level. Any other form body goes on as it came.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask ForwardFormAsync(HttpContext context)
+    private async ValueTask ForwardFormAsync(HttpContext context, ThinkingSwitch? thinking)
     {
         using var body = await context.Body.ReadAllAsync(context.Aborted);
         var bytes = body.WrittenSpan.TrimStart(" \t\r\n"u8);
@@ -125,7 +135,7 @@ internal sealed class ProxyHandler : IHttpHandler
             headers.RemoveAll(static h => h.Key.Equals(HeaderNames.ContentType, StringComparison.OrdinalIgnoreCase));
             headers.Add(new(HeaderNames.ContentType, JsonOutput.ContentType));
             context.Request.ContentType = JsonOutput.ContentType;
-            await ForwardJsonBodyAsync(context, body);
+            await ForwardJsonBodyAsync(context, body, thinking);
             return;
         }
 
@@ -138,16 +148,16 @@ internal sealed class ProxyHandler : IHttpHandler
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask ForwardJsonAsync(HttpContext context)
+    private async ValueTask ForwardJsonAsync(HttpContext context, ThinkingSwitch? thinking)
     {
         // 1. Accept the body: read whole (within MAX_REQUEST_BODY_MB).
         using var body = await context.Body.ReadAllAsync(context.Aborted);
-        await ForwardJsonBodyAsync(context, body);
+        await ForwardJsonBodyAsync(context, body, thinking);
     }
 
     /// <summary>The pipeline of a request with a JSON body, step by step, once it is read.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask ForwardJsonBodyAsync(HttpContext context, PooledByteBuffer body)
+    private async ValueTask ForwardJsonBodyAsync(HttpContext context, PooledByteBuffer body, ThinkingSwitch? thinkingHeader)
     {
         // 1. Check it is JSON, its model noted for the log.
         if (!JsonRequestInspector.TryInspect(body.WrittenSpan, out var model, out var error, out var code))
@@ -170,15 +180,29 @@ internal sealed class ProxyHandler : IHttpHandler
         var rewrite = generation ? _responses.For(profile, model) : null;
         using var transform = rewrite is null ? null : new ThinkingTransform(rewrite, context.Request, _maxFilteredBodyBytes) { KeepAliveInterval = _thinkKeepAlive };
 
-        // 4. Rewrite the request, or send the client's bytes exactly as they came (never re-serialized).
+        // 4. Rewrite the request, or send the client's bytes exactly as they came (never re-serialized): the profile, the
+        // thinking switch (X-Thinking, else the profile's) and history hygiene.
+        var extras = default(RequestExtras);
+        if (generation)
+        {
+            var thinking = thinkingHeader ?? profile?.Thinking;
+            extras = new RequestExtras
+            {
+                Thinking = thinking is { } value ? await ThinkingFieldsAsync(context.Request.Path.ToString(), profile, value) : null,
+                ThinkingFromHeader = thinkingHeader is not null,
+                History = _responses.HistoryFor(profile, rewrite),
+            };
+        }
+
         var upstreamBody = body.WrittenMemory;
         PooledByteBuffer? rewritten = null;
-        if (profile is not null && profile.RewritesRequest)
+        if ((profile ?? (extras.Any ? ModelProfile.None : null)) is { } rewriteProfile && (rewriteProfile.RewritesRequest || extras.Any))
         {
+            profile = rewriteProfile;
             var changes = Log.DebugEnabled ? new List<string>() : null;
             try
             {
-                if (RequestRewriter.TryRewrite(body.WrittenSpan, profile, changes, out rewritten))
+                if (RequestRewriter.TryRewrite(body.WrittenSpan, profile, extras, changes, out rewritten))
                 {
                     upstreamBody = rewritten.WrittenMemory;
                 }
@@ -200,6 +224,13 @@ internal sealed class ProxyHandler : IHttpHandler
         {
             await _forwarder.ForwardAsync(context, upstreamBody, transform);
         }
+    }
+
+    /// <summary>The thinking switch in the upstream's words: the profile's server_kind, else SERVER_KIND, else detected.</summary>
+    private async ValueTask<ThinkingFields?> ThinkingFieldsAsync(string path, ModelProfile? profile, ThinkingSwitch value)
+    {
+        var kind = profile?.ServerKind ?? (ThinkingTranslation.NeedsServerKind(path) ? await _serverKind.GetAsync() : ServerKind.OpenAi);
+        return kind is { } known ? ThinkingTranslation.For(value, known, path) : null;
     }
 
     private static bool IsGenerationEndpoint(ReadOnlySpan<char> path) =>

@@ -16,6 +16,8 @@ internal sealed class ResponsePolicy
     private readonly string _endTag;
     private readonly bool _globalEnable;
     private readonly ThinkMode _defaultMode;
+    private readonly Dictionary<ModelProfile, HistoryRule?> _historyByProfile = [];
+    private readonly HistoryRule? _globalHistory;
 
     /// <summary>
     /// <paramref name="defaultMode"/> (THINK_MODE) is the mode of every filtered model whose profile names none; it does
@@ -34,7 +36,34 @@ internal sealed class ResponsePolicy
         {
             var clientName = profile.UpstreamModelName is not null && profile.IsPseudoModel ? profile.Name : null;
             _byProfile[profile] = Build(profile, clientName);
+            _historyByProfile[profile] = BuildHistory(profile, _byProfile[profile]);
         }
+
+        _globalHistory = BuildHistory(null, _global);
+    }
+
+    /// <summary>
+    /// History hygiene for a request that matched <paramref name="profile"/> and whose response gets <paramref name="options"/>:
+    /// on when the model's filter is on (in a mode other than keep), unless the profile says strip_history_thinking.
+    /// </summary>
+    public HistoryRule? HistoryFor(ModelProfile? profile, ResponseRewriteOptions? options) =>
+        profile is null ? _globalHistory
+        : _historyByProfile.TryGetValue(profile, out var rule) ? rule
+        : BuildHistory(profile, options);
+
+    private HistoryRule? BuildHistory(ModelProfile? profile, ResponseRewriteOptions? options)
+    {
+        var filtering = options is { Mode: not ThinkMode.Keep };
+        if (!(profile?.StripHistoryThinking ?? filtering))
+        {
+            return null;
+        }
+
+        // The tags the filter uses for this model; the tag families the filter learns plug in here, as more pairs.
+        var start = options?.StartTag ?? profile?.ThinkTagStart ?? _startTag;
+        var end = options?.EndTag ?? profile?.ThinkTagEnd ?? _endTag;
+        var startsOpen = options?.StartsOpen ?? profile?.ThinkStartsOpen ?? false;
+        return new HistoryRule([(start, end)], startsOpen, profile?.KeepToolCallReasoning ?? false);
     }
 
     /// <summary>The options for a response to a request that named <paramref name="requestedModel"/> and matched <paramref name="profile"/>; null = untouched.</summary>

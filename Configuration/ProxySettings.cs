@@ -203,6 +203,8 @@ internal sealed class ProxySettings
 
     /// <summary>SSL_CERT_FILE: full path of the PEM file whose CAs upstream TLS trusts instead of the system's; null = system.</summary>
     public string? SslCertFile { get; init; }
+    /// <summary>SERVER_KIND: llamacpp, vllm, sglang, ollama or openai (lower case); null = detected from the upstream.</summary>
+    public string? ServerKind { get; init; }
 
     /// <summary>Full path of the .env file actually read, or null when none was.</summary>
     public string? EnvFileUsed { get; init; }

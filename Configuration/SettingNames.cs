@@ -24,6 +24,7 @@ internal static class SettingNames
     public const string ThinkMode = "THINK_MODE";
     public const string TrustedProxies = "TRUSTED_PROXIES";
     public const string CorsAllowOrigins = "CORS_ALLOW_ORIGINS";
+    public const string ServerKind = "SERVER_KIND";
     public const string ProxyApiKeys = "PROXY_API_KEYS";
     public const string ProxyApiKeysFile = "PROXY_API_KEYS_FILE";
     public const string TargetApiKey = "TARGET_API_KEY";

@@ -53,6 +53,8 @@ internal static class SettingsCatalog
             "PEM file of the CA certificates upstream TLS trusts, in place of the system's (as curl)."),
         new(SettingNames.CotConfig, null, "(none)",
             "YAML config file with upstreams, profiles, keys and settings; reloaded on SIGHUP and when it changes."),
+        new(SettingNames.ServerKind, null, "(none)",
+            "The upstream's kind, for the thinking switch: llamacpp, vllm, sglang, ollama or openai; detected when unset."),
         new(SettingNames.LlmParams, null, "(none)",
             "Model profiles: key=value pairs separated by ',', profiles by ';' (model=... first)."),
         new(SettingNames.ThinkTag, null, ProxySettings.DefaultThinkTag,

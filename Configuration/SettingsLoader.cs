@@ -189,6 +189,18 @@ internal static class SettingsLoader
             }
         }
 
+        string? serverKind = null;
+        if (layers.TryGet(SettingNames.ServerKind, out text, out origin))
+        {
+            if (text is not ("llamacpp" or "vllm" or "sglang" or "ollama" or "openai"))
+            {
+                error = Invalid(SettingNames.ServerKind, text, origin, "expected llamacpp, vllm, sglang, ollama or openai (the values of a profile's server_kind)");
+                return false;
+            }
+
+            serverKind = text;
+        }
+
         // --demo points the proxy at the embedded demo model: a --target beside it would be ignored.
         if (demo && commandLine.Options.TryGetValue(SettingNames.TargetBaseUrl, out string? targetOption))
         {
@@ -226,6 +238,7 @@ internal static class SettingsLoader
             ThinkKeepAliveSeconds = thinkKeepAlive,
             TrustedProxies = trustedProxies,
             CorsAllowOrigins = corsOrigins,
+            ServerKind = serverKind,
             ProxyApiKeys = apiKeys,
             ProxyApiKeysFile = apiKeysFile,
             ProxyApiKeysFromFile = fileKeys,

@@ -83,6 +83,7 @@ internal static class SettingsText
                 SettingNames.TargetApiKey => s.TargetApiKey is null ? "(none)" : "***",
                 SettingNames.TargetApiKeyHeader => s.TargetApiKeyHeader,
                 SettingNames.CorsAllowOrigins => s.CorsAllowOrigins.Count == 0 ? "(none)" : string.Join(",", s.CorsAllowOrigins),
+                SettingNames.ServerKind => s.ServerKind ?? "(none)",
                 SettingNames.TrustedProxies => s.TrustedProxies.Count == 0 ? "(none)" : string.Join(",", s.TrustedProxies),
                 SettingNames.HttpsProxy => s.HttpsProxy is null ? "(none)" : SecretRedactor.RedactUrlUserInfo(s.HttpsProxy.AbsoluteUri),
                 SettingNames.HttpProxy => s.HttpProxy is null ? "(none)" : SecretRedactor.RedactUrlUserInfo(s.HttpProxy.AbsoluteUri),

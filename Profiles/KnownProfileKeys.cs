@@ -8,11 +8,7 @@ namespace CotProxy.Profiles;
 internal static class KnownProfileKeys
 {
     /// <summary>The keys <c>LLM_PARAMS</c> and a config file's profiles give a meaning of their own.</summary>
-    public static IReadOnlyList<string> Directives { get; } =
-    [
-        ProfileKeys.Model, ProfileKeys.UpstreamModelName, ProfileKeys.AppendToLastUserMessage, ProfileKeys.EnableThinkTagFiltering,
-        ProfileKeys.ThinkTagStart, ProfileKeys.ThinkTagEnd, ProfileKeys.ThinkMode, ProfileKeys.ThinkStartsOpen, ProfileKeys.ReasoningField,
-    ];
+    public static IReadOnlyList<string> Directives { get; } = [ProfileKeys.Model, .. ProfileKeys.Directives];
 
     /// <summary>Request fields of those public APIs (the top-level names; nested fields are free).</summary>
     public static IReadOnlyList<string> CommonParameters { get; } =

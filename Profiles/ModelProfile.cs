@@ -60,6 +60,21 @@ internal sealed class ModelProfile
 
     public string? ReasoningField { get; }
 
+    /// <summary><c>thinking=off|on|low|medium|high</c>: the thinking switch, unless the request sets its own.</summary>
+    public ThinkingSwitch? Thinking { get; init; }
+
+    /// <summary><c>server_kind=…</c>: how the switch is spelled for this model, instead of the kind detected.</summary>
+    public ServerKind? ServerKind { get; init; }
+
+    /// <summary><c>strip_history_thinking</c>: null follows the filter (on when filtering is on).</summary>
+    public bool? StripHistoryThinking { get; init; }
+
+    /// <summary><c>keep_tool_call_reasoning=true</c>: earlier assistant turns with tool calls keep their reasoning.</summary>
+    public bool? KeepToolCallReasoning { get; init; }
+
+    /// <summary>What a request for a model without a profile is rewritten with: nothing of its own.</summary>
+    public static ModelProfile None { get; } = new("(no profile)", []);
+
     /// <summary>
     /// The upstreams a config file's profile names (<c>upstream: local</c> or a list), in the order written; empty =
     /// the one upstream there is. LLM_PARAMS has no upstreams to name.
@@ -131,6 +146,26 @@ internal sealed class ModelProfile
         if (Upstreams.Count > 0)
         {
             parts.Add("via " + string.Join(" or ", Upstreams));
+        }
+
+        if (Thinking is { } thinking)
+        {
+            parts.Add("thinking " + ThinkingNames.Name(thinking));
+        }
+
+        if (ServerKind is { } kind)
+        {
+            parts.Add("server_kind " + ThinkingNames.Name(kind));
+        }
+
+        if (StripHistoryThinking is bool stripHistory)
+        {
+            parts.Add("strip_history_thinking " + (stripHistory ? "true" : "false"));
+        }
+
+        if (KeepToolCallReasoning is bool keepToolCall)
+        {
+            parts.Add("keep_tool_call_reasoning " + (keepToolCall ? "true" : "false"));
         }
 
         string head = UpstreamModelName is null ? Name : $"{Name} → upstream {UpstreamModelName}";

@@ -12,16 +12,19 @@ internal static class ProfileKeys
     public const string ThinkMode = "think_mode";
     public const string ThinkStartsOpen = "think_starts_open";
     public const string ReasoningField = "reasoning_field";
+    public const string Thinking = "thinking";
+    public const string ServerKind = "server_kind";
+    public const string StripHistoryThinking = "strip_history_thinking";
+    public const string KeepToolCallReasoning = "keep_tool_call_reasoning";
 
-    /// <summary>Proxy settings: understood by the proxy and never forwarded upstream.</summary>
-    public static bool IsSpecial(string key) => key is UpstreamModelName
-        or AppendToLastUserMessage
-        or EnableThinkTagFiltering
-        or ThinkTagStart
-        or ThinkTagEnd
-        or ThinkMode
-        or ThinkStartsOpen
-        or ReasoningField;
+    /// <summary>Proxy settings: understood by the proxy and never forwarded upstream (the one list of them).</summary>
+    public static IReadOnlyList<string> Directives { get; } =
+    [
+        UpstreamModelName, AppendToLastUserMessage, EnableThinkTagFiltering, ThinkTagStart, ThinkTagEnd, ThinkMode,
+        ThinkStartsOpen, ReasoningField, Thinking, ServerKind, StripHistoryThinking, KeepToolCallReasoning,
+    ];
+
+    public static bool IsSpecial(string key) => Directives.Contains(key, StringComparer.Ordinal);
 
     // The original cot-proxy's type table (its README's LLM_PARAMS section), kept as it was.
     public static bool IsFloat(string key) => key is "temperature" or "top_p" or "presence_penalty"

@@ -90,6 +90,10 @@ internal static class ProfileSetParser
         string? mode = null;
         bool? startsOpen = null;
         string? reasoningField = null;
+        ThinkingSwitch? thinking = null;
+        ServerKind? serverKind = null;
+        bool? stripHistory = null;
+        bool? keepToolCall = null;
 
         for (int i = first; i < rawEntries.Count; i++)
         {
@@ -131,6 +135,22 @@ internal static class ProfileSetParser
                     case ProfileKeys.ThinkStartsOpen:
                         startsOpen = Boolean(value, where, key);
                         break;
+                    case ProfileKeys.Thinking:
+                        thinking = ThinkingNames.TryParseSwitch(value, out ThinkingSwitch parsed) && ThinkingNames.Name(parsed) == value
+                            ? parsed
+                            : throw Fail(where, key, $"expects {ThinkingNames.SwitchValues}, got {Display(value)}");
+                        break;
+                    case ProfileKeys.ServerKind:
+                        serverKind = ThinkingNames.TryParseServerKind(value, out ServerKind parsedKind) && ThinkingNames.Name(parsedKind) == value
+                            ? parsedKind
+                            : throw Fail(where, key, $"expects {ThinkingNames.ServerKindValues}, got {Display(value)}");
+                        break;
+                    case ProfileKeys.StripHistoryThinking:
+                        stripHistory = Boolean(value, where, key);
+                        break;
+                    case ProfileKeys.KeepToolCallReasoning:
+                        keepToolCall = Boolean(value, where, key);
+                        break;
                     default:
                         reasoningField = NonEmpty(value, where, key);
                         break;
@@ -159,7 +179,39 @@ internal static class ProfileSetParser
             entries.Add(new ProfileEntry(key, kind, typed, typeName));
         }
 
-        return new ModelProfile(name, entries, upstream, append, filtering, tagStart, tagEnd, mode, startsOpen, reasoningField) { Upstreams = upstreams };
+        if (thinking is not null)
+        {
+            foreach (ProfileEntry entry in entries)
+            {
+                if (OwnedByThinking(entry.Key))
+                {
+                    throw Fail(where, entry.Key, "is a field thinking= sets itself; remove one of the two");
+                }
+            }
+        }
+
+        return new ModelProfile(name, entries, upstream, append, filtering, tagStart, tagEnd, mode, startsOpen, reasoningField)
+        {
+            Thinking = thinking,
+            ServerKind = serverKind,
+            StripHistoryThinking = stripHistory,
+            KeepToolCallReasoning = keepToolCall,
+            Upstreams = upstreams,
+        };
+    }
+
+    /// <summary>A key the thinking switch writes, or an object holding one.</summary>
+    private static bool OwnedByThinking(string key)
+    {
+        foreach (string owned in ThinkingTranslation.AllKeys)
+        {
+            if (owned == key || owned.StartsWith(key + ".", StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static (string Key, ProfileEntryKind Kind) SplitKey(RawEntry entry, Func<string?, string> where)

@@ -59,11 +59,21 @@ internal static class RequestRewriter
     /// </summary>
     /// <inheritdoc cref="Rewrite" path="/param"/>
     /// <inheritdoc cref="Rewrite" path="/exception"/>
-    public static bool TryRewrite(ReadOnlySpan<byte> body, ModelProfile profile, ICollection<string>? changes, [NotNullWhen(true)] out PooledByteBuffer? rewritten)
+    public static bool TryRewrite(ReadOnlySpan<byte> body, ModelProfile profile, ICollection<string>? changes, [NotNullWhen(true)] out PooledByteBuffer? rewritten) =>
+        TryRewrite(body, profile, default, changes, out rewritten);
+
+    /// <summary>As the other TryRewrite, with the thinking switch and history hygiene of <paramref name="extras"/> applied too.</summary>
+    /// <param name="body">The client's request body.</param>
+    /// <param name="profile">The profile that matched the request's model (<see cref="ModelProfile.None"/> when none did).</param>
+    /// <param name="changes">When not null, receives one human-readable line per change (for DEBUG logs).</param>
+    /// <param name="extras">The thinking switch and history hygiene for this request.</param>
+    /// <param name="rewritten">The new body, when true.</param>
+    /// <inheritdoc cref="Rewrite" path="/exception"/>
+    public static bool TryRewrite(ReadOnlySpan<byte> body, ModelProfile profile, in RequestExtras extras, ICollection<string>? changes, [NotNullWhen(true)] out PooledByteBuffer? rewritten)
     {
         ArgumentNullException.ThrowIfNull(profile);
         rewritten = null;
-        if (!profile.RewritesRequest)
+        if (!profile.RewritesRequest && !extras.Any)
         {
             return false;
         }
@@ -79,6 +89,12 @@ internal static class RequestRewriter
         if (invalid >= 0)
         {
             throw new JsonException(JsonTextFaults.InvalidUtf8Message(json, invalid, skipped));
+        }
+
+        // History hygiene alone, on a history without thinking: nothing to change, and nothing allocated to find that out.
+        if (!profile.RewritesRequest && extras.Thinking is null && !HistoryHygiene.HasThinking(json, extras.History!))
+        {
+            return false;
         }
 
         RewritePaths paths = profile.Paths;
@@ -108,7 +124,19 @@ internal static class RequestRewriter
                 changed |= SetModel(json, found, root, upstream, changes);
             }
 
+            if (extras.Thinking is { } thinking)
+            {
+                changed |= ApplyThinking(json, found, target, thinking, extras.ThinkingFromHeader, changes);
+            }
+
             var edits = new List<BodyEdit>();
+            if (extras.History is { } history && root.Get("messages") is { IsInBody: true } messages
+                && found[messages.Path!.Index].Type == JsonTokenType.StartArray)
+            {
+                // Only the client's own messages: a profile that set messages itself sends them as it wrote them.
+                changed |= HistoryHygiene.Strip(json, found[messages.Path.Index], history, changes, edits);
+            }
+
             if (profile.AppendToLastUserMessage is string suffix)
             {
                 changed |= PromptSuffix.Append(json, root, found, suffix, changes, edits);
@@ -215,6 +243,43 @@ internal static class RequestRewriter
         changes?.Add($"{entry.Key}: set {entry.ValueJson} (default; client sent none)");
         return true;
     }
+
+    /// <summary>
+    /// The thinking switch: from the header it overrides the body's fields (and clears the switch's other ones); from the
+    /// profile it fills them in only when the body sets none of them, so a request that says how it wants to think is obeyed.
+    /// </summary>
+    private static bool ApplyThinking(ReadOnlySpan<byte> json, PathValue[] found, RewriteTarget root, ThinkingFields thinking, bool fromHeader, ICollection<string>? changes)
+    {
+        string source = fromHeader ? "X-Thinking" : "thinking";
+        if (!fromHeader)
+        {
+            foreach (ProfileEntry entry in thinking.Set)
+            {
+                if (IsPresent(found, root, entry.Path))
+                {
+                    changes?.Add($"{source}={ThinkingNames.Name(thinking.Value)}: not applied, the request sets {entry.Key} itself");
+                    return false;
+                }
+            }
+        }
+
+        bool changed = false;
+        foreach (ProfileEntry entry in thinking.Clear)
+        {
+            changed |= Remove(json, found, root, entry, changes);
+        }
+
+        foreach (ProfileEntry entry in thinking.Set)
+        {
+            changed |= fromHeader ? Override(json, found, root, entry, changes) : ApplyDefault(found, root, entry, changes);
+        }
+
+        changes?.Add($"{source}={ThinkingNames.Name(thinking.Value)}: sent as {thinking.Spelling}");
+        return changed;
+    }
+
+    private static bool IsPresent(PathValue[] found, RewriteTarget root, IReadOnlyList<string> path) =>
+        Walk(found, root, path, create: false, replaceNonObjects: false, out RewriteTarget parent) && parent.Get(path[^1]).IsPresent;
 
     private static bool SetModel(ReadOnlySpan<byte> json, PathValue[] found, ObjectOverlay root, string upstream, ICollection<string>? changes)
     {

@@ -4,7 +4,8 @@ namespace CotProxy.Profiles;
 
 /// <summary>
 /// The object paths a profile reads or writes in a request body, as a tree from the root object: every prefix of every
-/// entry's key, and <c>model</c>, <c>messages</c>, <c>prompt</c> when the profile sets the upstream name or a suffix.
+/// entry's key, <c>model</c>, <c>messages</c>, <c>prompt</c> when the profile sets the upstream name or a suffix, and always
+/// <c>messages</c> (history hygiene) and the fields of the thinking switch.
 /// Built once per profile; the one-pass scan looks up only these names, so a body's other keys cost a comparison or two.
 /// </summary>
 internal sealed class RewritePaths
@@ -61,6 +62,18 @@ internal sealed class RewritePaths
             extra += (6L * Encoding.UTF8.GetByteCount(suffix)) + 64;
         }
 
+        // History hygiene reads the messages; the thinking switch writes one of its fields, a few dozen bytes.
+        root.GetOrAdd("messages", ref count);
+        foreach (string key in ThinkingTranslation.AllKeys)
+        {
+            RewritePathNode node = root;
+            foreach (string segment in key.Split('.'))
+            {
+                node = node.GetOrAdd(segment, ref count);
+            }
+        }
+
+        extra += 256;
         return new RewritePaths(root, count, (int)Math.Min(extra, int.MaxValue / 4));
     }
 

@@ -26,6 +26,9 @@ internal sealed class Forwarder
 
     public UpstreamOptions Options => _options;
 
+    /// <summary>The one shared handler, for the proxy's own probes of the upstream (<see cref="UpstreamProbe"/>).</summary>
+    public HttpMessageInvoker Invoker => _invoker;
+
     /// <summary>
     /// Forwards the request and copies the response. <paramref name="bufferedBody"/> replaces the client's body when the
     /// layer above already read (and perhaps rewrote) it; otherwise the body streams through byte for byte.

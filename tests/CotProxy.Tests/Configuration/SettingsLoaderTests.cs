@@ -52,6 +52,7 @@ public sealed class SettingsLoaderTests : IDisposable
         "THINK_MODE" => s.ThinkMode.ToString(),
         "THINK_KEEPALIVE_SECONDS" => s.ThinkKeepAliveSeconds.ToString(CultureInfo.InvariantCulture),
         "CORS_ALLOW_ORIGINS" => string.Join(" ", s.CorsAllowOrigins),
+        "SERVER_KIND" => s.ServerKind ?? "(null)",
         "PROXY_API_KEYS" => string.Join(" ", s.ProxyApiKeys),
         "PROXY_API_KEYS_FILE" => s.ProxyApiKeysFile is null ? "(null)" : $"{s.ProxyApiKeysFile}: {string.Join(" ", s.ProxyApiKeysFromFile)}",
         "TARGET_API_KEY" => s.TargetApiKey ?? "(null)",
@@ -120,6 +121,7 @@ public sealed class SettingsLoaderTests : IDisposable
         { "TARGET_API_KEY", "", "sk-file", "sk-env", "", "sk-file", "sk-env", "" },
         { "TARGET_API_KEY_HEADER", "", "x-api-key", "X-Goog-Api-Key", "", "x-api-key", "X-Goog-Api-Key", "" },
         { "CORS_ALLOW_ORIGINS", "", "*", "HTTPS://Chat.Example.com:443/, http://localhost:3000", "", "*", "https://chat.example.com http://localhost:3000", "" },
+        { "SERVER_KIND", "", "vllm", "llamacpp", "", "vllm", "llamacpp", "" },
         { "TRUSTED_PROXIES", "", "10.0.0.0/8", " 192.168.1.5 , fd00::/8,::1,", "", "10.0.0.0/8", "192.168.1.5/32 fd00::/8 ::1/128", "" },
         { "HTTPS_PROXY", "", "proxy-a:3128", "http://u:p@proxy-b:8080", "", "http://proxy-a:3128/", "http://u:p@proxy-b:8080/", "" },
         { "HTTP_PROXY", "", "http://proxy-c", "proxy-d:1", "", "http://proxy-c/", "http://proxy-d:1/", "" },
@@ -339,6 +341,7 @@ public sealed class SettingsLoaderTests : IDisposable
     [InlineData("TARGET_API_KEY_HEADER", "x api key", "invalid TARGET_API_KEY_HEADER \"x api key\" (from the environment): expected a header name such as x-api-key or Authorization")]
     [InlineData("CORS_ALLOW_ORIGINS", "https://a.example/app", "invalid CORS_ALLOW_ORIGINS \"https://a.example/app\" (from the environment): entry 'https://a.example/app' is not an origin (scheme://host[:port], no path); expected origins such as https://app.example.com or http://localhost:3000, comma-separated, or * for any")]
     [InlineData("CORS_ALLOW_ORIGINS", "*,https://a.example", "invalid CORS_ALLOW_ORIGINS \"*,https://a.example\" (from the environment): * allows any origin and cannot be combined with a list; expected origins such as https://app.example.com or http://localhost:3000, comma-separated, or * for any")]
+    [InlineData("SERVER_KIND", "vLLM", "invalid SERVER_KIND \"vLLM\" (from the environment): expected llamacpp, vllm, sglang, ollama or openai (the values of a profile's server_kind)")]
     [InlineData("CORS_ALLOW_ORIGINS", "chat.example.com", "invalid CORS_ALLOW_ORIGINS \"chat.example.com\" (from the environment): entry 'chat.example.com' is not an origin (scheme://host[:port], no path); expected origins such as https://app.example.com or http://localhost:3000, comma-separated, or * for any")]
     [InlineData("TRUSTED_PROXIES", "10.0.0.0/8,proxy.local", "invalid TRUSTED_PROXIES \"10.0.0.0/8,proxy.local\" (from the environment): entry 'proxy.local' is not an IPv4 or IPv6 address; expected IP addresses and CIDR ranges separated by commas (e.g. 10.0.0.0/8,192.168.1.5,::1,fd00::/8)")]
     [InlineData("TRUSTED_PROXIES", "10.0.0.1/8", "invalid TRUSTED_PROXIES \"10.0.0.1/8\" (from the environment): entry '10.0.0.1/8' has bits set past its /8 prefix (did you mean 10.0.0.0/8?); expected IP addresses and CIDR ranges separated by commas (e.g. 10.0.0.0/8,192.168.1.5,::1,fd00::/8)")]

@@ -29,6 +29,7 @@ public sealed class SettingsTextTests
         { "THINK_KEEPALIVE_SECONDS", "15" },
         { "TRUSTED_PROXIES", "(none)" },
         { "CORS_ALLOW_ORIGINS", "(none)" },
+        { "SERVER_KIND", "(none)" },
         { "PROXY_API_KEYS", "(none)" },
         { "PROXY_API_KEYS_FILE", "(none)" },
         { "TARGET_API_KEY", "(none)" },
