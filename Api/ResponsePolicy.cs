@@ -12,8 +12,8 @@ internal sealed class ResponsePolicy
 {
     private readonly Dictionary<ModelProfile, ResponseRewriteOptions?> _byProfile = [];
     private readonly ResponseRewriteOptions? _global;
-    private readonly string _startTag;
-    private readonly string _endTag;
+    private readonly string? _startTag;
+    private readonly string? _endTag;
     private readonly bool _globalEnable;
     private readonly ThinkMode _defaultMode;
 
@@ -25,10 +25,10 @@ internal sealed class ResponsePolicy
     {
         _globalEnable = enableThinkTagFiltering;
         _defaultMode = defaultMode;
-        _startTag = Decode(thinkTag, "THINK_TAG") ?? ResponseRewriteOptions.DefaultStartTag;
-        _endTag = Decode(thinkEndTag, "THINK_END_TAG") ?? ResponseRewriteOptions.DefaultEndTag;
+        _startTag = Decode(thinkTag, "THINK_TAG");
+        _endTag = Decode(thinkEndTag, "THINK_END_TAG");
         _global = enableThinkTagFiltering && defaultMode != ThinkMode.Keep
-            ? new ResponseRewriteOptions { Mode = defaultMode, StartTag = _startTag, EndTag = _endTag }
+            ? WithTags(defaultMode, null, _startTag, _endTag, anywhere: false, startsOpen: false, ResponseRewriteOptions.DefaultReasoningField, null)
             : null;
         foreach (var profile in profiles.Profiles)
         {
@@ -65,7 +65,7 @@ internal sealed class ResponsePolicy
 
         var open = options.StartsOpen ? ", starts open" : "";
         var split = options.Mode == ThinkMode.Split ? $" into {options.ReasoningField}" : "";
-        return $"responses: thinking {options.Mode.ToString().ToLowerInvariant()}{split} ({Visible(options.StartTag)}…{Visible(options.EndTag)}{open})";
+        return $"responses: thinking {options.Mode.ToString().ToLowerInvariant()}{split} (tags {options.Tags.Describe()}{open})";
     }
 
     private ResponseRewriteOptions? Build(ModelProfile profile, string? clientModelName)
@@ -85,15 +85,43 @@ internal sealed class ResponsePolicy
             return null;
         }
 
-        return new ResponseRewriteOptions
-        {
-            Mode = mode,
-            StartTag = profile.ThinkTagStart ?? _startTag,
-            EndTag = profile.ThinkTagEnd ?? _endTag,
-            StartsOpen = profile.ThinkStartsOpen ?? false,
-            ReasoningField = profile.ReasoningField ?? ResponseRewriteOptions.DefaultReasoningField,
-            ClientModelName = clientModelName,
-        };
+        // A profile's own custom tags win over its think_tags; THINK_TAG / THINK_END_TAG only stand in where it names neither.
+        bool profileCustom = profile.ThinkTagStart is not null || profile.ThinkTagEnd is not null;
+        return WithTags(
+            mode,
+            profileCustom ? null : profile.ThinkTags,
+            profileCustom ? profile.ThinkTagStart : profile.ThinkTags is null ? _startTag : null,
+            profileCustom ? profile.ThinkTagEnd : profile.ThinkTags is null ? _endTag : null,
+            profile.ThinkTagsAnywhere ?? false,
+            profile.ThinkStartsOpen ?? false,
+            profile.ReasoningField ?? ResponseRewriteOptions.DefaultReasoningField,
+            clientModelName);
+    }
+
+    /// <summary>Custom tags when either is given (the other defaults), else the named family or auto.</summary>
+    private static ResponseRewriteOptions WithTags(ThinkMode mode, string? thinkTags, string? startTag, string? endTag, bool anywhere, bool startsOpen, string reasoningField, string? clientModelName)
+    {
+        bool custom = startTag is not null || endTag is not null;
+        return custom
+            ? new ResponseRewriteOptions
+            {
+                Mode = mode,
+                StartTag = startTag ?? ResponseRewriteOptions.DefaultStartTag,
+                EndTag = endTag ?? ResponseRewriteOptions.DefaultEndTag,
+                TagsAnywhere = anywhere,
+                StartsOpen = startsOpen,
+                ReasoningField = reasoningField,
+                ClientModelName = clientModelName,
+            }
+            : new ResponseRewriteOptions
+            {
+                Mode = mode,
+                ThinkTags = thinkTags,
+                TagsAnywhere = anywhere,
+                StartsOpen = startsOpen,
+                ReasoningField = reasoningField,
+                ClientModelName = clientModelName,
+            };
     }
 
     private static string? Decode(string? tag, string setting)
@@ -113,5 +141,4 @@ internal sealed class ResponsePolicy
         }
     }
 
-    private static string Visible(string tag) => tag.Replace("\n", "\\n", StringComparison.Ordinal).Replace("\r", "\\r", StringComparison.Ordinal);
 }

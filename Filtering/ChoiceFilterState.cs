@@ -99,5 +99,5 @@ internal sealed class ChoiceFilterState : IDisposable
             : stripper.InThought;
     }
 
-    private ThinkTagStripper Create() => new(_options.StartTagUtf8, _options.EndTagUtf8, _options.StartsOpen);
+    private ThinkTagStripper Create() => new(_options.Tags, _options.StartsOpen);
 }

@@ -22,7 +22,7 @@ internal sealed class JsonRewriteContext : IDisposable
         Streaming = streaming;
         if (options.FiltersThinking)
         {
-            _wholeStripper = new ThinkTagStripper(options.StartTagUtf8, options.EndTagUtf8, options.StartsOpen);
+            _wholeStripper = new ThinkTagStripper(options.Tags, options.StartsOpen);
         }
     }
 

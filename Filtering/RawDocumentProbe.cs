@@ -34,7 +34,7 @@ internal sealed class RawDocumentProbe
         _reasoningField = options.ReasoningFieldUtf8;
         _startsOpen = options.StartsOpen;
         _model = options.ClientModelNameUtf8;
-        _tagFirstBytes = _filters ? [options.StartTagUtf8[0], options.EndTagUtf8[0]] : [];
+        _tagFirstBytes = _filters ? options.Tags.FirstBytes : [];
         // A quote inside a string is always escaped, and escaped quotes send the document down the full path.
         byte[] stops = [(byte)'\\', .. _tagFirstBytes.Where(b => b != (byte)'"')];
         _stops = SearchValues.Create(stops);
@@ -186,10 +186,16 @@ internal sealed class RawDocumentProbe
         return false;
     }
 
-    /// <summary>No tag's first byte, and no escape that could stand for one, for a quote or for a backslash.</summary>
+    /// <summary>
+    /// No tag's first byte in a string, and no escape that could stand for one, for a quote or for a backslash. A tag that
+    /// begins with a byte JSON also uses outside strings (Mistral's [THINK]) stops the walk only inside a string: every quote
+    /// before it delimits a string (an escaped quote would have stopped the walk first), so their count tells.
+    /// </summary>
     private bool HasOnlyPlainEscapes(ReadOnlySpan<byte> json)
     {
         int at = 0;
+        int quotes = 0;
+        int counted = 0;
         while (true)
         {
             int found = json[at..].IndexOfAny(_stops);
@@ -199,6 +205,19 @@ internal sealed class RawDocumentProbe
             }
 
             at += found;
+            if (s_structure.Contains(json[at]))
+            {
+                quotes += json[counted..at].Count((byte)'"');
+                counted = at;
+                if ((quotes & 1) == 0)
+                {
+                    at++;
+                    continue;
+                }
+
+                return false;
+            }
+
             if (json[at] != (byte)'\\' || at + 1 == json.Length)
             {
                 return false;

@@ -9,7 +9,7 @@ internal sealed class RawTextResponseRewriter : IResponseRewriter
 
     public RawTextResponseRewriter(ResponseRewriteOptions options)
     {
-        _stripper = new ThinkTagStripper(options.StartTagUtf8, options.EndTagUtf8, options.StartsOpen);
+        _stripper = new ThinkTagStripper(options.Tags, options.StartsOpen);
     }
 
     public void Write(ReadOnlySpan<byte> input, IBufferWriter<byte> output) => _stripper.Process(input, output, null);

@@ -21,7 +21,9 @@ internal sealed class ModelProfile
         string? thinkTagEnd = null,
         string? thinkMode = null,
         bool? thinkStartsOpen = null,
-        string? reasoningField = null)
+        string? reasoningField = null,
+        string? thinkTags = null,
+        bool? thinkTagsAnywhere = null)
     {
         Name = name;
         Entries = entries;
@@ -33,6 +35,8 @@ internal sealed class ModelProfile
         ThinkMode = thinkMode;
         ThinkStartsOpen = thinkStartsOpen;
         ReasoningField = reasoningField;
+        ThinkTags = thinkTags;
+        ThinkTagsAnywhere = thinkTagsAnywhere;
     }
 
     /// <summary>The model name a client asks for (<c>default</c> and <c>*</c> included).</summary>
@@ -59,6 +63,12 @@ internal sealed class ModelProfile
     public bool? ThinkStartsOpen { get; }
 
     public string? ReasoningField { get; }
+
+    /// <summary><c>auto</c> or a built-in tag family's name (checked when the profile is parsed).</summary>
+    public string? ThinkTags { get; }
+
+    /// <summary>A start tag counts anywhere in the answer, not only where it begins.</summary>
+    public bool? ThinkTagsAnywhere { get; }
 
     /// <summary>
     /// Whether a request for this profile has anything to change (overrides, defaults, removals, the
@@ -117,6 +127,16 @@ internal sealed class ModelProfile
         if (ReasoningField is not null)
         {
             parts.Add("reasoning_field " + Display(ReasoningField));
+        }
+
+        if (ThinkTags is not null)
+        {
+            parts.Add("think_tags " + ThinkTags);
+        }
+
+        if (ThinkTagsAnywhere is bool anywhere)
+        {
+            parts.Add("think_tags_anywhere " + (anywhere ? "true" : "false"));
         }
 
         string head = UpstreamModelName is null ? Name : $"{Name} → upstream {UpstreamModelName}";

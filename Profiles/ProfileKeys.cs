@@ -12,6 +12,14 @@ internal static class ProfileKeys
     public const string ThinkMode = "think_mode";
     public const string ThinkStartsOpen = "think_starts_open";
     public const string ReasoningField = "reasoning_field";
+    public const string ThinkTags = "think_tags";
+    public const string ThinkTagsAnywhere = "think_tags_anywhere";
+
+    /// <summary>
+    /// What <c>think_tags</c> accepts: <c>auto</c> and the built-in tag families' names (Filtering/ThinkTagFamily.cs defines
+    /// the families; Profiles may not depend on Filtering, so a test keeps the two lists equal).
+    /// </summary>
+    public static readonly string[] ThinkTagsValues = ["auto", "think", "thinking", "thought", "reasoning", "seed", "mistral", "harmony"];
 
     /// <summary>Proxy settings: understood by the proxy and never forwarded upstream.</summary>
     public static bool IsSpecial(string key) => key is UpstreamModelName
@@ -21,7 +29,9 @@ internal static class ProfileKeys
         or ThinkTagEnd
         or ThinkMode
         or ThinkStartsOpen
-        or ReasoningField;
+        or ReasoningField
+        or ThinkTags
+        or ThinkTagsAnywhere;
 
     // The original cot-proxy's type table (its README's LLM_PARAMS section), kept as it was.
     public static bool IsFloat(string key) => key is "temperature" or "top_p" or "presence_penalty"

@@ -62,6 +62,8 @@ internal static class ProfileSetParser
         string? mode = null;
         bool? startsOpen = null;
         string? reasoningField = null;
+        string? thinkTags = null;
+        bool? tagsAnywhere = null;
 
         for (int i = 1; i < raw.Entries.Count; i++)
         {
@@ -103,6 +105,14 @@ internal static class ProfileSetParser
                     case ProfileKeys.ThinkStartsOpen:
                         startsOpen = Boolean(value, raw.Number, name, key);
                         break;
+                    case ProfileKeys.ThinkTags:
+                        thinkTags = ProfileKeys.ThinkTagsValues.Contains(value)
+                            ? value
+                            : throw Fail(raw.Number, name, key, $"expects one of {string.Join(", ", ProfileKeys.ThinkTagsValues)}, got {Display(value)}");
+                        break;
+                    case ProfileKeys.ThinkTagsAnywhere:
+                        tagsAnywhere = Boolean(value, raw.Number, name, key);
+                        break;
                     default:
                         reasoningField = NonEmpty(value, raw.Number, name, key);
                         break;
@@ -131,7 +141,7 @@ internal static class ProfileSetParser
             entries.Add(new ProfileEntry(key, kind, typed, typeName));
         }
 
-        return new ModelProfile(name, entries, upstream, append, filtering, tagStart, tagEnd, mode, startsOpen, reasoningField);
+        return new ModelProfile(name, entries, upstream, append, filtering, tagStart, tagEnd, mode, startsOpen, reasoningField, thinkTags, tagsAnywhere);
     }
 
     private static (string Key, ProfileEntryKind Kind) SplitKey(RawEntry entry, int number, string model)

@@ -11,7 +11,8 @@ public sealed class BodyRewriterTests
     {
         string input = "{\"model\":\"m\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"<think>a</think>\\n\\nA\"}},{\"index\":1,\"message\":{\"role\":\"assistant\",\"content\":\"B<think>b</think>\"}}]}";
         string expected = "{\"model\":\"m\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"A\"}},{\"index\":1,\"message\":{\"role\":\"assistant\",\"content\":\"B\"}}]}";
-        Assert.Equal(expected, RunEverySplit("application/json", input, new ResponseRewriteOptions()));
+        // Choice 1's block follows its answer: a tag there counts with think_tags_anywhere=true.
+        Assert.Equal(expected, RunEverySplit("application/json", input, new ResponseRewriteOptions { TagsAnywhere = true }));
     }
 
     [Fact]
@@ -121,7 +122,7 @@ public sealed class BodyRewriterTests
     [Fact]
     public void RawText_TagsSplitAnywhere_Stripped()
     {
-        Assert.Equal("Hello \u00e9 world", RunEverySplit("text/plain", "Hello \u00e9<think>\u65e5</think> world", new ResponseRewriteOptions()));
+        Assert.Equal("Hello \u00e9 world", RunEverySplit("text/plain", "Hello \u00e9<think>\u65e5</think> world", new ResponseRewriteOptions { TagsAnywhere = true }));
     }
 
     [Theory]

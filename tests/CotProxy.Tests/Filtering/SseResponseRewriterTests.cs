@@ -47,7 +47,8 @@ public sealed class SseResponseRewriterTests
         string expected = Chunk("{\"content\":\"B1 \"}", index: 1)
             + Chunk("{\"content\":\"A1\"}", index: 0)
             + Chunk("{\"content\":\"B2\"}", index: 1);
-        Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions()));
+        // Choice 1's block follows its answer: a tag there counts with think_tags_anywhere=true.
+        Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions { TagsAnywhere = true }));
     }
 
     [Fact]
@@ -254,7 +255,7 @@ public sealed class SseResponseRewriterTests
     [Fact]
     public void Rewrite_CustomNonAsciiTags_SplitAcrossEvents_Removed()
     {
-        var options = new ResponseRewriteOptions { StartTag = "<\u0e04\u0e34\u0e14>", EndTag = "</\u0e04\u0e34\u0e14>" };
+        var options = new ResponseRewriteOptions { StartTag = "<\u0e04\u0e34\u0e14>", EndTag = "</\u0e04\u0e34\u0e14>", TagsAnywhere = true };
         string input = Chunk("{\"content\":\"\u0e02\u0e49\u0e2d <\u0e04\"}")
             + Chunk("{\"content\":\"\u0e34\u0e14>secret</\u0e04\u0e34\"}")
             + Chunk("{\"content\":\"\u0e14> \u0e21\u0e39\u0e25\"}");

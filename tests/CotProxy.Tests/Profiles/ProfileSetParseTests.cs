@@ -246,6 +246,38 @@ public sealed class ProfileSetParseTests
         Assert.Equal(mode, Single($"model=m,think_mode={mode}").ThinkMode);
     }
 
+    [Theory]
+    [InlineData("auto")]
+    [InlineData("think")]
+    [InlineData("thinking")]
+    [InlineData("thought")]
+    [InlineData("reasoning")]
+    [InlineData("seed")]
+    [InlineData("mistral")]
+    [InlineData("harmony")]
+    public void Parse_ThinkTags_EachFamilyAccepted(string family)
+    {
+        ModelProfile profile = Single($"model=m,think_tags={family},think_tags_anywhere=true");
+        Assert.Equal(family, profile.ThinkTags);
+        Assert.True(profile.ThinkTagsAnywhere);
+        Assert.False(profile.RewritesRequest);
+    }
+
+    [Fact]
+    public void Parse_ThinkTagsUnknown_FailsNamingTheValues()
+    {
+        var ex = Assert.Throws<ProfileParseException>(() => Parse("model=m,think_tags=qwen"));
+        Assert.Contains("think_tags", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("auto, think, thinking, thought, reasoning, seed, mistral, harmony", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ThinkTagsValues_SameAsTheFilterFamilies()
+    {
+        // Profiles may not depend on Filtering: the list the parser accepts is kept equal to the families here.
+        Assert.Equal(CotProxy.Filtering.ThinkTagFamily.AcceptedNames, string.Join(", ", ProfileKeys.ThinkTagsValues));
+    }
+
     [Fact]
     public void Parse_ThinkSettingsOnly_DoesNotRewriteRequest()
     {
