@@ -9,7 +9,7 @@ internal enum ThinkTagPhase
     /// <summary>Answer where a start tag counts, after a tag.</summary>
     Open,
 
-    /// <summary>Answer past its start (start-anchored), no tag seen yet: only a lone end tag or a marker counts.</summary>
+    /// <summary>Answer past its start (start-anchored), no tag seen yet: only a lone end tag or a marker counts (a start tag found is text, and ends the lone-end rule).</summary>
     ClosedFresh,
 
     /// <summary>Answer past its start after a tag: only markers count.</summary>

@@ -98,7 +98,8 @@ internal sealed class ThinkTagSet
 
     private IEnumerable<ThinkTag> Tags(int family, ThinkTagPhase phase)
     {
-        bool starts = phase is ThinkTagPhase.OpenFresh or ThinkTagPhase.Open;
+        // ClosedFresh: a start tag inside the answer is text, but it is looked for: the end tag that follows it is its pair, not a lone end.
+        bool starts = phase is ThinkTagPhase.OpenFresh or ThinkTagPhase.Open or ThinkTagPhase.ClosedFresh;
         bool loneEnds = phase is ThinkTagPhase.OpenFresh or ThinkTagPhase.ClosedFresh;
         bool ends = phase == ThinkTagPhase.Thought || loneEnds;
         // Markers belong to a family already picked: before that, the family's end tags stand for them.

@@ -174,7 +174,8 @@ internal sealed class ThinkTagStripper : IDisposable
             if (tag is null)
             {
                 // The answer begins here: past it only an end tag before any block, or a marker, counts.
-                tags = _tags.For(_family, Phase(open: false));
+                open = false;
+                tags = _tags.For(_family, Phase(open));
                 from = whitespace + 1;
                 at = tags.Find(data[from..], out tag);
                 at = at < 0 ? -1 : at + from;
@@ -197,8 +198,18 @@ internal sealed class ThinkTagStripper : IDisposable
             return false;
         }
 
+        if (tag!.Role == ThinkTagRole.Start && !open)
+        {
+            // Start-anchored, inside the answer: the tag is text, and so is the end tag that pairs with it.
+            int past = at + tag.Bytes.Length;
+            EmitAnswer(data[..past], answer);
+            data = data[past..];
+            _tagSeen = true;
+            return true;
+        }
+
         EmitAnswer(data[..at], answer);
-        data = data[(at + tag!.Bytes.Length)..];
+        data = data[(at + tag.Bytes.Length)..];
         if (!_answerStarted)
         {
             // Whitespace-only text before a block at the start of the answer goes with it.

@@ -253,6 +253,24 @@ public sealed class SseResponseRewriterTests
     }
 
     [Fact]
+    public void Rewrite_RawHarmonyChannelsSplitAcrossEvents_OnlyTheFinalChannelShown()
+    {
+        // Raw gpt-oss output as llama.cpp's tests/test-chat-parser.cpp (test_gpt_oss_harmony_format) writes it, cut mid-token.
+        string input = Chunk("{\"content\":\"<|channel|>analysis<|mess\"}")
+            + Chunk("{\"content\":\"age|>Let me think<|end|><|start|>assistant<|channel|>final\"}")
+            + Chunk("{\"content\":\"<|message|>The answer is 42<|end|>\"}");
+        Assert.Equal(Chunk("{\"content\":\"The answer is 42\"}"), RunEverySplit(input, new ResponseRewriteOptions()));
+        Assert.Equal(Chunk("{\"content\":\"The answer is 42\"}"), RunEverySplit(input, new ResponseRewriteOptions { ThinkTags = "harmony" }));
+    }
+
+    [Fact]
+    public void Rewrite_MistralTagsInAnswer_StayText()
+    {
+        string input = Chunk("{\"content\":\"[THINK]plan[/THI\"}") + Chunk("{\"content\":\"NK]Write [THINK]x[/THINK] to think.\"}");
+        Assert.Equal(Chunk("{\"content\":\"Write [THINK]x[/THINK] to think.\"}"), RunEverySplit(input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
     public void Rewrite_CustomNonAsciiTags_SplitAcrossEvents_Removed()
     {
         var options = new ResponseRewriteOptions { StartTag = "<\u0e04\u0e34\u0e14>", EndTag = "</\u0e04\u0e34\u0e14>", TagsAnywhere = true };
