@@ -146,6 +146,15 @@ public class ResponsePolicyTests
     }
 
     [Fact]
+    public void For_NoTagsSetAnywhere_AutoStartAnchored()
+    {
+        var set = ProfileSet.Parse("model=q,think_mode=strip", []);
+        var policy = new ResponsePolicy(set, true, null, null);
+        Assert.Equal("auto", policy.For(null, "other")!.Tags.Describe());
+        Assert.Equal("auto", policy.For(set.Find("q"), "q")!.Tags.Describe());
+    }
+
+    [Fact]
     public void For_ThinkTagsAndGlobalCustomTags_ProfileFamilyWins()
     {
         var set = ProfileSet.Parse("model=q,think_mode=strip,think_tags=thought;model=r,think_mode=strip", []);
