@@ -64,7 +64,8 @@ internal sealed class ResponsePolicy
         }
 
         var open = options.StartsOpen ? ", starts open" : "";
-        var split = options.Mode == ThinkMode.Split ? $" into {options.ReasoningField}" : "";
+        var field = options.ReasoningField == ResponseRewriteOptions.BothReasoningFields ? "reasoning_content and reasoning" : options.ReasoningField;
+        var split = options.Mode == ThinkMode.Split ? $" into {field}" : "";
         return $"responses: thinking {options.Mode.ToString().ToLowerInvariant()}{split} (tags {options.Tags.Describe()}{open})";
     }
 

@@ -117,6 +117,7 @@ internal static class LeftoverDocumentWriter
         {
             writer.WritePropertyName(context.Options.ReasoningFieldUtf8);
             context.WriteText(writer, thinking.WrittenSpan);
+            ReasoningFields.WriteSecond(writer, context, context.Options.ReasoningFieldUtf8, thinking.WrittenSpan);
         }
 
         writer.WriteEndObject();

@@ -24,6 +24,7 @@ internal sealed class RawDocumentProbe
     private readonly byte[] _tagFirstBytes;
     private readonly bool _filters;
     private readonly bool _split;
+    private readonly bool _twoFields;
     private readonly bool _startsOpen;
     private readonly byte[]? _model;
 
@@ -31,6 +32,7 @@ internal sealed class RawDocumentProbe
     {
         _filters = options.FiltersThinking;
         _split = options.Mode == ThinkMode.Split;
+        _twoFields = options.SecondReasoningFieldUtf8 is not null;
         _reasoningField = options.ReasoningFieldUtf8;
         _startsOpen = options.StartsOpen;
         _model = options.ClientModelNameUtf8;
@@ -150,7 +152,8 @@ internal sealed class RawDocumentProbe
         // property of its object, escaped the way it re-escapes (\n \r \t), and no model to rename.
         ReadOnlySpan<byte> raw = json.Slice(value + 1, close);
         int end = value + close + 2;
-        if (end >= json.Length || json[end] != (byte)'}' || HasEscapeOtherThanLineBreaks(raw) || EndsWithWhitespace(raw)
+        // reasoning_field=both writes two fields: only the full path does.
+        if (_twoFields || end >= json.Length || json[end] != (byte)'}' || HasEscapeOtherThanLineBreaks(raw) || EndsWithWhitespace(raw)
             || (_model is not null && names.ModelCount > 0))
         {
             return ProbeVerdict.FullPath;

@@ -10,6 +10,9 @@ internal sealed class ResponseRewriteOptions
     public const string DefaultEndTag = "</think>";
     public const string DefaultReasoningField = "reasoning_content";
 
+    /// <summary><c>reasoning_field=both</c>: split thinking goes into reasoning_content and into reasoning (vLLM's newer name).</summary>
+    public const string BothReasoningFields = "both";
+
     private readonly string _startTag = DefaultStartTag;
     private readonly string _endTag = DefaultEndTag;
 
@@ -75,7 +78,9 @@ internal sealed class ResponseRewriteOptions
         {
             ArgumentException.ThrowIfNullOrEmpty(value);
             field = value;
-            ReasoningFieldUtf8 = Encoding.UTF8.GetBytes(value);
+            bool both = value == BothReasoningFields;
+            ReasoningFieldUtf8 = Encoding.UTF8.GetBytes(both ? DefaultReasoningField : value);
+            SecondReasoningFieldUtf8 = both ? "reasoning"u8.ToArray() : null;
         }
     } = DefaultReasoningField;
 
@@ -95,6 +100,9 @@ internal sealed class ResponseRewriteOptions
     internal byte[] EndTagUtf8 { get; private init; } = "</think>"u8.ToArray();
 
     internal byte[] ReasoningFieldUtf8 { get; private init; } = "reasoning_content"u8.ToArray();
+
+    /// <summary><c>reasoning_field=both</c>: the second field the same thinking is written to ("reasoning"); else null.</summary>
+    internal byte[]? SecondReasoningFieldUtf8 { get; private init; }
 
     internal byte[]? ClientModelNameUtf8 { get; private init; }
 

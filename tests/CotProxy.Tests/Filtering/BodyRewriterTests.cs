@@ -16,6 +16,14 @@ public sealed class BodyRewriterTests
     }
 
     [Fact]
+    public void JsonBody_SplitModeBothFields_ThinkingInBoth()
+    {
+        string input = "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"<think>why</think>\\n\\nA\"}}]}";
+        string expected = "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"A\",\"reasoning_content\":\"why\",\"reasoning\":\"why\"}}]}";
+        Assert.Equal(expected, RunEverySplit("application/json", input, new ResponseRewriteOptions { Mode = ThinkMode.Split, ReasoningField = "both" }));
+    }
+
+    [Fact]
     public void JsonBody_LegacyCompletionText_Filtered()
     {
         string input = "{\"object\":\"text_completion\",\"choices\":[{\"index\":0,\"text\":\"<think>t</think>Done\",\"logprobs\":null}]}";

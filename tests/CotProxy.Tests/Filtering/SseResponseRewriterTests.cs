@@ -160,6 +160,16 @@ public sealed class SseResponseRewriterTests
     }
 
     [Fact]
+    public void Rewrite_SplitModeBothFields_ThinkingInReasoningContentAndReasoning()
+    {
+        string input = Chunk("{\"content\":\"<think>why\"}") + Chunk("{\"content\":\" mid\"}") + Chunk("{\"content\":\" so</think>Because\"}");
+        string expected = Chunk("{\"content\":\"\",\"reasoning_content\":\"why\",\"reasoning\":\"why\"}")
+            + Chunk("{\"content\":\"\",\"reasoning_content\":\" mid\",\"reasoning\":\" mid\"}")
+            + Chunk("{\"content\":\"Because\",\"reasoning_content\":\" so\",\"reasoning\":\" so\"}");
+        Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions { Mode = ThinkMode.Split, ReasoningField = "both" }));
+    }
+
+    [Fact]
     public void Rewrite_SplitModeEventWhollyInThought_MovedByTheFastPathAsTheFullPathWould()
     {
         string input = Chunk("{\"content\":\"<think>why\"}") + Chunk("{\"content\":\" mid\\ndle\"}") + Chunk("{\"content\":\"</think>Because\"}");
