@@ -10,7 +10,13 @@ namespace CotProxy.Api;
 /// </summary>
 internal sealed class ResponsePolicy
 {
+    /// <summary>The request header a client chooses the thinking mode with, where the profile allows it; never forwarded.</summary>
+    public const string ModeHeader = "X-Reasoning-Mode";
+
+    private static readonly ThinkMode[] s_headerModes = [ThinkMode.Strip, ThinkMode.Split, ThinkMode.Keep];
+
     private readonly Dictionary<ModelProfile, ResponseRewriteOptions?> _byProfile = [];
+    private readonly Dictionary<(ModelProfile, ThinkMode), ResponseRewriteOptions?> _byProfileAndMode = [];
     private readonly ResponseRewriteOptions? _global;
     private readonly string? _startTag;
     private readonly string? _endTag;
@@ -34,21 +40,63 @@ internal sealed class ResponsePolicy
         {
             var clientName = profile.UpstreamModelName is not null && profile.IsPseudoModel ? profile.Name : null;
             _byProfile[profile] = Build(profile, clientName);
+            if (profile.AllowModeHeader == true)
+            {
+                foreach (var mode in s_headerModes)
+                {
+                    _byProfileAndMode[(profile, mode)] = Build(profile, clientName, mode);
+                }
+            }
         }
     }
 
+    /// <summary>
+    /// Reads an <c>X-Reasoning-Mode</c> value: <c>strip</c>, <c>split</c> or <c>keep</c> (ASCII case-insensitive, as header
+    /// tokens are compared, RFC 9110 §5.6.2). Null (no header) is no choice; false for any other value.
+    /// </summary>
+    public static bool TryParseModeHeader(string? value, out ThinkMode? mode)
+    {
+        mode = null;
+        if (value is null)
+        {
+            return true;
+        }
+
+        foreach (var candidate in s_headerModes)
+        {
+            if (value.Trim().Equals(candidate.ToString(), StringComparison.OrdinalIgnoreCase))
+            {
+                mode = candidate;
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether a client's <c>X-Reasoning-Mode</c> is honoured for <paramref name="profile"/> (<c>allow_mode_header=true</c>).</summary>
+    public static bool AllowsModeHeader(ModelProfile? profile) => profile?.AllowModeHeader == true;
+
     /// <summary>The options for a response to a request that named <paramref name="requestedModel"/> and matched <paramref name="profile"/>; null = untouched.</summary>
-    public ResponseRewriteOptions? For(ModelProfile? profile, string? requestedModel)
+    /// <remarks><paramref name="requestedMode"/> (from <c>X-Reasoning-Mode</c>) counts only where the profile allows it.</remarks>
+    public ResponseRewriteOptions? For(ModelProfile? profile, string? requestedModel, ThinkMode? requestedMode = null)
     {
         if (profile is null)
         {
             return _global;
         }
 
+        ThinkMode? mode = AllowsModeHeader(profile) ? requestedMode : null;
+
         // A wildcard or default profile that renames the model writes back whatever name this client asked for.
         if (!profile.IsPseudoModel && profile.UpstreamModelName is not null && !string.IsNullOrEmpty(requestedModel))
         {
-            return Build(profile, requestedModel);
+            return Build(profile, requestedModel, mode);
+        }
+
+        if (mode is ThinkMode chosen)
+        {
+            return _byProfileAndMode[(profile, chosen)];
         }
 
         return _byProfile.TryGetValue(profile, out var options) ? options : _global;
@@ -69,11 +117,12 @@ internal sealed class ResponsePolicy
         return $"responses: thinking {options.Mode.ToString().ToLowerInvariant()}{split} (tags {options.Tags.Describe()}{open})";
     }
 
-    private ResponseRewriteOptions? Build(ModelProfile profile, string? clientModelName)
+    private ResponseRewriteOptions? Build(ModelProfile profile, string? clientModelName, ThinkMode? requestedMode = null)
     {
-        // An explicit think_mode turns the filter on unless the profile also says enable_think_tag_filtering=false.
+        // An explicit think_mode turns the filter on unless the profile also says enable_think_tag_filtering=false; a mode the
+        // client chose where the profile allows it is what the client gets.
         var enabled = profile.EnableThinkTagFiltering ?? (profile.ThinkMode is not null || _globalEnable);
-        var mode = !enabled ? ThinkMode.Keep : profile.ThinkMode switch
+        var mode = requestedMode is ThinkMode chosen ? chosen : !enabled ? ThinkMode.Keep : profile.ThinkMode switch
         {
             "strip" => ThinkMode.Strip,
             "split" => ThinkMode.Split,

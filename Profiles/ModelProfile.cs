@@ -23,7 +23,8 @@ internal sealed class ModelProfile
         bool? thinkStartsOpen = null,
         string? reasoningField = null,
         string? thinkTags = null,
-        bool? thinkTagsAnywhere = null)
+        bool? thinkTagsAnywhere = null,
+        bool? allowModeHeader = null)
     {
         Name = name;
         Entries = entries;
@@ -37,6 +38,7 @@ internal sealed class ModelProfile
         ReasoningField = reasoningField;
         ThinkTags = thinkTags;
         ThinkTagsAnywhere = thinkTagsAnywhere;
+        AllowModeHeader = allowModeHeader;
     }
 
     /// <summary>The model name a client asks for (<c>default</c> and <c>*</c> included).</summary>
@@ -69,6 +71,9 @@ internal sealed class ModelProfile
 
     /// <summary>A start tag counts anywhere in the answer, not only where it begins.</summary>
     public bool? ThinkTagsAnywhere { get; }
+
+    /// <summary>A client may choose this model's thinking mode per request with <c>X-Reasoning-Mode</c> (off unless true).</summary>
+    public bool? AllowModeHeader { get; }
 
     /// <summary>
     /// Whether a request for this profile has anything to change (overrides, defaults, removals, the
@@ -137,6 +142,11 @@ internal sealed class ModelProfile
         if (ThinkTagsAnywhere is bool anywhere)
         {
             parts.Add("think_tags_anywhere " + (anywhere ? "true" : "false"));
+        }
+
+        if (AllowModeHeader is bool allow)
+        {
+            parts.Add("allow_mode_header " + (allow ? "true" : "false"));
         }
 
         string head = UpstreamModelName is null ? Name : $"{Name} → upstream {UpstreamModelName}";

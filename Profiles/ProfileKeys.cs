@@ -14,6 +14,7 @@ internal static class ProfileKeys
     public const string ReasoningField = "reasoning_field";
     public const string ThinkTags = "think_tags";
     public const string ThinkTagsAnywhere = "think_tags_anywhere";
+    public const string AllowModeHeader = "allow_mode_header";
 
     /// <summary>
     /// What <c>think_tags</c> accepts: <c>auto</c> and the built-in tag families' names (Filtering/ThinkTagFamily.cs defines
@@ -31,7 +32,8 @@ internal static class ProfileKeys
         or ThinkStartsOpen
         or ReasoningField
         or ThinkTags
-        or ThinkTagsAnywhere;
+        or ThinkTagsAnywhere
+        or AllowModeHeader;
 
     // The original cot-proxy's type table (its README's LLM_PARAMS section), kept as it was.
     public static bool IsFloat(string key) => key is "temperature" or "top_p" or "presence_penalty"

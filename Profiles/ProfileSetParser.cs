@@ -64,6 +64,7 @@ internal static class ProfileSetParser
         string? reasoningField = null;
         string? thinkTags = null;
         bool? tagsAnywhere = null;
+        bool? allowModeHeader = null;
 
         for (int i = 1; i < raw.Entries.Count; i++)
         {
@@ -113,6 +114,9 @@ internal static class ProfileSetParser
                     case ProfileKeys.ThinkTagsAnywhere:
                         tagsAnywhere = Boolean(value, raw.Number, name, key);
                         break;
+                    case ProfileKeys.AllowModeHeader:
+                        allowModeHeader = Boolean(value, raw.Number, name, key);
+                        break;
                     default:
                         reasoningField = NonEmpty(value, raw.Number, name, key);
                         break;
@@ -141,7 +145,7 @@ internal static class ProfileSetParser
             entries.Add(new ProfileEntry(key, kind, typed, typeName));
         }
 
-        return new ModelProfile(name, entries, upstream, append, filtering, tagStart, tagEnd, mode, startsOpen, reasoningField, thinkTags, tagsAnywhere);
+        return new ModelProfile(name, entries, upstream, append, filtering, tagStart, tagEnd, mode, startsOpen, reasoningField, thinkTags, tagsAnywhere, allowModeHeader);
     }
 
     private static (string Key, ProfileEntryKind Kind) SplitKey(RawEntry entry, int number, string model)
