@@ -19,6 +19,8 @@ internal sealed class RawDocumentProbe
     private static readonly byte[] s_ollamaThinking = "thinking"u8.ToArray();
     private static readonly SearchValues<byte> s_structure = SearchValues.Create("\"{}[]"u8);
 
+    private static readonly SearchValues<byte> s_escapes = SearchValues.Create("\\"u8);
+
     private readonly SearchValues<byte> _stops;
     private readonly byte[] _reasoningField;
     private readonly byte[] _tagFirstBytes;
@@ -72,7 +74,10 @@ internal sealed class RawDocumentProbe
     {
         at = 0;
         length = 0;
-        if (!HasOnlyPlainEscapes(json))
+        // Start-anchored, once every choice is past the point where a tag can count, a tag's bytes are answer text: only
+        // escapes still matter (a choice not known yet is not steady, so its document takes the full path below).
+        bool tagsOver = _filters && context.Streaming && AllAcceptNoTag(context);
+        if (!HasOnlyPlainEscapes(json, tagsOver ? s_escapes : _stops))
         {
             return ProbeVerdict.FullPath;
         }
@@ -164,6 +169,24 @@ internal sealed class RawDocumentProbe
         return ollama ? ProbeVerdict.MoveOllamaThought : ProbeVerdict.MoveThought;
     }
 
+    private static bool AllAcceptNoTag(JsonRewriteContext context)
+    {
+        if (context.Choices.Count == 0)
+        {
+            return false;
+        }
+
+        foreach (ChoiceFilterState choice in context.Choices)
+        {
+            if (!choice.AcceptsNoTag)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static bool InThought(JsonRewriteContext context, int index, bool role) =>
         context.TryGetChoice(index, out ChoiceFilterState? choice) && choice.IsSteadyThought(role);
 
@@ -194,14 +217,14 @@ internal sealed class RawDocumentProbe
     /// begins with a byte JSON also uses outside strings (Mistral's [THINK]) stops the walk only inside a string: every quote
     /// before it delimits a string (an escaped quote would have stopped the walk first), so their count tells.
     /// </summary>
-    private bool HasOnlyPlainEscapes(ReadOnlySpan<byte> json)
+    private bool HasOnlyPlainEscapes(ReadOnlySpan<byte> json, SearchValues<byte> stops)
     {
         int at = 0;
         int quotes = 0;
         int counted = 0;
         while (true)
         {
-            int found = json[at..].IndexOfAny(_stops);
+            int found = json[at..].IndexOfAny(stops);
             if (found < 0)
             {
                 return true;
@@ -237,7 +260,7 @@ internal sealed class RawDocumentProbe
                 (byte)'f' => (byte)'\f',
                 _ => 0,
             };
-            if (decoded == 0 || _tagFirstBytes.AsSpan().Contains(decoded))
+            if (decoded == 0 || (stops == _stops && _tagFirstBytes.AsSpan().Contains(decoded)))
             {
                 return false;
             }

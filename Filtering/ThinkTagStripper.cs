@@ -58,6 +58,12 @@ internal sealed class ThinkTagStripper : IDisposable
     /// </summary>
     public bool IsSteadyAnswer => _state == ThinkTagStripperState.Answer && _answerStarted && _tailLength == 0 && (_pending is null || _pending.Length == 0);
 
+    /// <summary>
+    /// A steady answer where no tag can count any more (start-anchored, past the answer's start, after a block; no
+    /// markers to remove): text passes through unchanged and leaves this state as it is, whatever bytes it holds.
+    /// </summary>
+    public bool AcceptsNoTag => IsSteadyAnswer && _tags.For(_family, Phase(_tags.Anywhere)).IsEmpty;
+
     /// <summary>Inside a thought, or holding what may begin a tag: the next text may be thinking.</summary>
     public bool MayBeInThought => _state != ThinkTagStripperState.Answer || _tailLength > 0;
 

@@ -159,6 +159,20 @@ public sealed class SseResponseRewriterTests
         Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions { Mode = ThinkMode.Split, ReasoningField = "reasoning" }));
     }
 
+    [Theory]
+    [InlineData(false, 2)]
+    [InlineData(true, 0)]
+    public void Rewrite_AnchoredAnswerPastItsStart_TagBytesTakeTheFastPath(bool anywhere, int passes)
+    {
+        string input = Chunk("{\"content\":\"<think>x</think>Answer\"}") + Chunk("{\"content\":\" a <b> tag\"}") + Chunk("{\"content\":\" and [a](link)\"}");
+        string expected = Chunk("{\"content\":\"Answer\"}") + Chunk("{\"content\":\" a <b> tag\"}") + Chunk("{\"content\":\" and [a](link)\"}");
+        var options = new ResponseRewriteOptions { TagsAnywhere = anywhere };
+        Assert.Equal(expected, RunEverySplit(input, options));
+        using var rewriter = (FramedDocumentRewriter)ResponseRewriterFactory.Create(ResponseFraming.EventStream, options)!;
+        rewriter.Write(Encoding.UTF8.GetBytes(input), new ArrayBufferWriter<byte>());
+        Assert.Equal(passes, rewriter.ProbePasses);
+    }
+
     [Fact]
     public void Rewrite_SplitModeBothFields_ThinkingInReasoningContentAndReasoning()
     {
