@@ -171,7 +171,7 @@ internal sealed class ProxyHandler : IHttpHandler
         ThinkMode? requestedMode = null;
         if (generation && !ResponsePolicy.TryParseModeHeader(context.Request.GetHeader(ResponsePolicy.ModeHeader), out requestedMode))
         {
-            await OpenAiErrorWriter.WriteAsync(context.Response, 400, $"The {ResponsePolicy.ModeHeader} header must be strip, split or keep.", "invalid_reasoning_mode", context.Aborted);
+            await OpenAiErrorWriter.WriteAsync(context.Response, 400, $"The {ResponsePolicy.ModeHeader} header must be strip, split, merge or keep.", "invalid_reasoning_mode", context.Aborted);
             return;
         }
 

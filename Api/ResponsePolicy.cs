@@ -13,7 +13,7 @@ internal sealed class ResponsePolicy
     /// <summary>The request header a client chooses the thinking mode with, where the profile allows it; never forwarded.</summary>
     public const string ModeHeader = "X-Reasoning-Mode";
 
-    private static readonly ThinkMode[] s_headerModes = [ThinkMode.Strip, ThinkMode.Split, ThinkMode.Keep];
+    private static readonly ThinkMode[] s_headerModes = [ThinkMode.Strip, ThinkMode.Split, ThinkMode.Merge, ThinkMode.Keep];
 
     private readonly Dictionary<ModelProfile, ResponseRewriteOptions?> _byProfile = [];
     private readonly Dictionary<(ModelProfile, ThinkMode), ResponseRewriteOptions?> _byProfileAndMode = [];
@@ -127,6 +127,7 @@ internal sealed class ResponsePolicy
             "strip" => ThinkMode.Strip,
             "split" => ThinkMode.Split,
             "keep" => ThinkMode.Keep,
+            "merge" => ThinkMode.Merge,
             _ => _defaultMode,
         };
 

@@ -16,7 +16,7 @@ internal static class AnswerTextFilter
         PooledByteBuffer fieldOut = context.FieldOut;
         fieldOut.Clear();
         int thinkingBefore = thinking.Length;
-        IBufferWriter<byte>? sink = context.ThinkingSink(thinking);
+        IBufferWriter<byte>? sink = context.ThinkingSink(thinking, fieldOut);
         if (stripper is null)
         {
             ThinkTagStripper whole = context.WholeStripper;
@@ -74,7 +74,7 @@ internal static class AnswerTextFilter
     {
         PooledByteBuffer fieldOut = context.FieldOut;
         fieldOut.Clear();
-        stripper.Complete(fieldOut, context.ThinkingSink(thinking));
+        stripper.Complete(fieldOut, context.ThinkingSink(thinking, fieldOut));
         if (fieldOut.Length > 0)
         {
             writer.WritePropertyName(name);

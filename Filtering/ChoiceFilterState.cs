@@ -97,11 +97,11 @@ internal sealed class ChoiceFilterState : IDisposable
             return false;
         }
 
-        // In split mode thinking streams as reasoning; only held starts-open text is unseen.
-        return mode == ThinkMode.Split
+        // In split and merge mode thinking streams to the client; only held starts-open text is unseen.
+        return mode is ThinkMode.Split or ThinkMode.Merge
             ? stripper.State == ThinkTagStripperState.OpenThought
             : stripper.InThought;
     }
 
-    private ThinkTagStripper Create() => new(_options.Tags, _options.StartsOpen);
+    private ThinkTagStripper Create() => new(_options.Tags, _options.StartsOpen, _options.Mode == ThinkMode.Merge);
 }

@@ -27,6 +27,7 @@ internal sealed class RawDocumentProbe
     private readonly bool _filters;
     private readonly bool _split;
     private readonly bool _twoFields;
+    private readonly bool _merge;
     private readonly bool _startsOpen;
     private readonly byte[]? _model;
 
@@ -35,6 +36,7 @@ internal sealed class RawDocumentProbe
         _filters = options.FiltersThinking;
         _split = options.Mode == ThinkMode.Split;
         _twoFields = options.SecondReasoningFieldUtf8 is not null;
+        _merge = options.Mode == ThinkMode.Merge;
         _reasoningField = options.ReasoningFieldUtf8;
         _startsOpen = options.StartsOpen;
         _model = options.ClientModelNameUtf8;
@@ -145,6 +147,12 @@ internal sealed class RawDocumentProbe
         int close = value + 1 < json.Length && json[value] == (byte)'"' ? json[(value + 1)..].IndexOf((byte)'"') : -1;
         if (close <= 0)
         {
+            return ProbeVerdict.FullPath;
+        }
+
+        if (_merge)
+        {
+            // The thought stays in the content; the full path writes it (with its <think> around it).
             return ProbeVerdict.FullPath;
         }
 

@@ -29,10 +29,12 @@ internal sealed class ThinkTagStripper : IDisposable
     private bool _thoughtStarted;
     private int _family;
 
-    public ThinkTagStripper(ThinkTagSet tags, bool startsOpen)
+    /// <summary>With <paramref name="merge"/> (merge mode) the thinking writer receives each thought wrapped in &lt;think&gt;…&lt;/think&gt;, whatever its family's tags.</summary>
+    public ThinkTagStripper(ThinkTagSet tags, bool startsOpen, bool merge = false)
     {
         _tags = tags;
         _startsOpen = startsOpen;
+        Merges = merge;
         // A tag's prefix, or a byte order mark's.
         _tail = new byte[Math.Max(tags.MaxTagLength, 3)];
         Reset();
@@ -43,6 +45,9 @@ internal sealed class ThinkTagStripper : IDisposable
         : this(CustomSet(startTag, endTag, anywhere), startsOpen)
     {
     }
+
+    /// <summary>Merge mode (see the constructor).</summary>
+    public bool Merges { get; }
 
     /// <summary>The family this text's tags belong to: null until its first tag picks one of several.</summary>
     public ThinkTagFamily? Family => _family >= 0 ? _tags.Families[_family] : null;
@@ -109,8 +114,9 @@ internal sealed class ThinkTagStripper : IDisposable
                 FlushPending(answer);
                 break;
             case ThinkTagStripperState.Thought:
-                // A block never closed (finish_reason "length"): dropped in strip mode.
+                // A block never closed (finish_reason "length"): dropped in strip mode, closed in merge mode.
                 WriteThought(tail, thinking);
+                EndThought(thinking);
                 break;
             case ThinkTagStripperState.OpenThought:
                 // No end tag at all: the model did not think, the held text is the answer.
@@ -264,7 +270,7 @@ internal sealed class ThinkTagStripper : IDisposable
             _pending.Clear();
         }
 
-        EndThought();
+        EndThought(thinking);
         _state = ThinkTagStripperState.Answer;
         _tagSeen = true;
         _blockRemoved = true;
@@ -381,6 +387,10 @@ internal sealed class ThinkTagStripper : IDisposable
             }
 
             _thoughtStarted = true;
+            if (Merges)
+            {
+                thinking?.Write("<think>"u8);
+            }
         }
 
         if (thinking is null || text.IsEmpty)
@@ -421,8 +431,13 @@ internal sealed class ThinkTagStripper : IDisposable
     }
 
     /// <summary>The thought's end tag: whitespace held before it was its margin.</summary>
-    private void EndThought()
+    private void EndThought(IBufferWriter<byte>? thinking)
     {
+        if (Merges && _thoughtStarted)
+        {
+            thinking?.Write("</think>"u8);
+        }
+
         _thoughtWhitespace?.Clear();
         _thoughtStarted = false;
     }

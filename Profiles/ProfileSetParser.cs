@@ -99,9 +99,9 @@ internal static class ProfileSetParser
                         tagEnd = NonEmpty(value, raw.Number, name, key);
                         break;
                     case ProfileKeys.ThinkMode:
-                        mode = value is "strip" or "split" or "keep"
+                        mode = value is "strip" or "split" or "keep" or "merge"
                             ? value
-                            : throw Fail(raw.Number, name, key, $"expects strip, split or keep, got {Display(value)}");
+                            : throw Fail(raw.Number, name, key, $"expects strip, split, merge or keep, got {Display(value)}");
                         break;
                     case ProfileKeys.ThinkStartsOpen:
                         startsOpen = Boolean(value, raw.Number, name, key);

@@ -24,6 +24,14 @@ public sealed class BodyRewriterTests
     }
 
     [Fact]
+    public void JsonBody_MergeMode_SeedThoughtInlineAsThinkTags()
+    {
+        string input = "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"<seed:think>why</seed:think>A\"}}]}";
+        string expected = "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"<think>why</think>A\"}}]}";
+        Assert.Equal(expected, RunEverySplit("application/json", input, new ResponseRewriteOptions { Mode = ThinkMode.Merge }));
+    }
+
+    [Fact]
     public void JsonBody_LegacyCompletionText_Filtered()
     {
         string input = "{\"object\":\"text_completion\",\"choices\":[{\"index\":0,\"text\":\"<think>t</think>Done\",\"logprobs\":null}]}";

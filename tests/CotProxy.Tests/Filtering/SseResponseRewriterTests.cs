@@ -174,6 +174,14 @@ public sealed class SseResponseRewriterTests
     }
 
     [Fact]
+    public void Rewrite_MergeMode_ThoughtInlineAsThinkTagsAcrossEvents()
+    {
+        string input = Chunk("{\"content\":\"[THINK]why\"}") + Chunk("{\"content\":\" so\"}") + Chunk("{\"content\":\"[/THINK]Because\"}");
+        string expected = Chunk("{\"content\":\"<think>why\"}") + Chunk("{\"content\":\" so\"}") + Chunk("{\"content\":\"</think>Because\"}");
+        Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions { Mode = ThinkMode.Merge }));
+    }
+
+    [Fact]
     public void Rewrite_SplitModeBothFields_ThinkingInReasoningContentAndReasoning()
     {
         string input = Chunk("{\"content\":\"<think>why\"}") + Chunk("{\"content\":\" mid\"}") + Chunk("{\"content\":\" so</think>Because\"}");

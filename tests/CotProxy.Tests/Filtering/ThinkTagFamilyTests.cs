@@ -122,6 +122,26 @@ public sealed class ThinkTagFamilyTests
         Assert.Equal("AB", Encoding.UTF8.GetString(answer.WrittenSpan));
     }
 
+    [Theory]
+    [InlineData("[THINK]why[/THINK]\n\nHi", "<think>why</think>Hi")]
+    [InlineData("<|channel|>analysis<|message|>why<|end|><|start|>assistant<|channel|>final<|message|>Hi<|return|>", "<think>why</think>Hi")]
+    [InlineData("<thought>\nwhy\n</thought>Hi <thought>x</thought>", "<think>why</think>Hi <thought>x</thought>")]
+    [InlineData("<think>unclosed", "<think>unclosed</think>")]
+    [InlineData("No thought", "No thought")]
+    public void Process_Merge_ThoughtInlineAsThinkTags(string input, string expected)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(input);
+        for (int i = 0; i <= bytes.Length; i++)
+        {
+            using var stripper = new ThinkTagStripper(ThinkTagSet.Auto, startsOpen: false, merge: true);
+            var answer = new ArrayBufferWriter<byte>();
+            stripper.Process(bytes.AsSpan(0, i), answer, answer);
+            stripper.Process(bytes.AsSpan(i), answer, answer);
+            stripper.Complete(answer, answer);
+            Assert.Equal(expected, Encoding.UTF8.GetString(answer.WrittenSpan));
+        }
+    }
+
     [Fact]
     public void Resolve_UnknownName_FailsNamingTheAcceptedValues()
     {

@@ -241,6 +241,7 @@ public sealed class ProfileSetParseTests
     [InlineData("strip")]
     [InlineData("split")]
     [InlineData("keep")]
+    [InlineData("merge")]
     public void Parse_ThinkMode_EachValueAccepted(string mode)
     {
         Assert.Equal(mode, Single($"model=m,think_mode={mode}").ThinkMode);
@@ -367,7 +368,7 @@ public sealed class ProfileSetParseTests
     [InlineData("model=m,echo=1", "LLM_PARAMS: profile 1 (model=m), key \"echo\": expects true or false, got \"1\"")]
     [InlineData("model=m,mirostat=true", "LLM_PARAMS: profile 1 (model=m), key \"mirostat\": expects 0, 1 or 2 (0 off, 1 Mirostat, 2 Mirostat 2.0; false is taken as 0), got \"true\"")]
     [InlineData("model=m,mirostat=3", "LLM_PARAMS: profile 1 (model=m), key \"mirostat\": expects 0, 1 or 2 (0 off, 1 Mirostat, 2 Mirostat 2.0; false is taken as 0), got \"3\"")]
-    [InlineData("model=m,think_mode=hide", "LLM_PARAMS: profile 1 (model=m), key \"think_mode\": expects strip, split or keep, got \"hide\"")]
+    [InlineData("model=m,think_mode=hide", "LLM_PARAMS: profile 1 (model=m), key \"think_mode\": expects strip, split, merge or keep, got \"hide\"")]
     [InlineData("model=m,think_starts_open=maybe", "LLM_PARAMS: profile 1 (model=m), key \"think_starts_open\": expects true or false, got \"maybe\"")]
     [InlineData("model=m,enable_think_tag_filtering=on", "LLM_PARAMS: profile 1 (model=m), key \"enable_think_tag_filtering\": expects true or false, got \"on\"")]
     [InlineData("model=m,upstream_model_name=", "LLM_PARAMS: profile 1 (model=m), key \"upstream_model_name\": is empty")]

@@ -11,6 +11,7 @@ public sealed class ReasoningModeHeaderTests
     [Theory]
     [InlineData("split", "\"content\":\"Hi\",\"reasoning_content\":\"why\"")]
     [InlineData("keep", "\"content\":\"<think>why</think>Hi\"")]
+    [InlineData("merge", "\"content\":\"<think>why</think>Hi\"}")]
     [InlineData("STRIP", "\"content\":\"Hi\"}")]
     public async Task Header_ProfileAllowsIt_ModeChosenAndHeaderNotForwarded(string value, string expected)
     {
