@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using CotProxy.Filtering;
 using CsCheck;
 
@@ -57,6 +58,32 @@ public sealed class ThoughtLeakPropertyTests
     {
         s_scenarios.Where(s => s.Framing != ResponseFraming.JsonBody && !s.Split).Select(s => s with { Junk = 0 })
             .Sample(CheckAnswer, iter: 500, print: s => s.ToString());
+    }
+
+    [Fact]
+    public void Rewrite_GeneratedStreamsMergeMode_ThoughtOnlyInLeadingThinkBlocks()
+    {
+        s_scenarios.Where(s => s.Framing != ResponseFraming.JsonBody).Select(s => s with { Junk = 0, Separated = false })
+            .Sample(CheckMerged, iter: 500, print: s => s.ToString());
+    }
+
+    /// <summary>Merge mode: each choice's text is &lt;think&gt;…&lt;/think&gt; blocks, then exactly the answer (and, anywhere, blocks where later thoughts stood).</summary>
+    private static void CheckMerged(Scenario scenario)
+    {
+        Generated generated = Generate(scenario);
+        var random = new Random(scenario.Seed);
+        byte[] output = Run(scenario.Framing, Options(scenario, ThinkMode.Merge), generated.Body, random.Next(0, 2) == 0 ? 1 : -1, random);
+        SortedDictionary<int, string> visible = RewriterHarness.VisibleText(Documents(scenario.Framing, output));
+        for (int choice = 0; choice < generated.Answers.Length; choice++)
+        {
+            int key = scenario.Framing == ResponseFraming.Ndjson && scenario.Choices == 1 ? 0 : choice;
+            string text = visible.GetValueOrDefault(key, "");
+            string blocks = Regex.Match(text, "^(?:<think>(?:(?!</think>).)*</think>)*", RegexOptions.Singleline).Value;
+            Assert.True(blocks.Length > 0, $"{scenario}: no leading <think> block in {text}");
+            // With think_tags_anywhere=true a later thought stays where it stood, in its own block.
+            string answer = scenario.Anywhere ? Regex.Replace(text[blocks.Length..], "<think>(?:(?!</think>).)*</think>", "", RegexOptions.Singleline) : text[blocks.Length..];
+            Assert.Equal(generated.Answers[choice], answer);
+        }
     }
 
     private static void Check(Scenario scenario)
