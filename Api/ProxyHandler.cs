@@ -176,8 +176,21 @@ internal sealed class ProxyHandler : IHttpHandler
         var generation = IsGenerationEndpoint(context.Request.Path);
         var profile = generation ? _profiles.Find(model) : null;
 
-        // 3. How the response is rewritten, if at all: the thinking filter and the model name put back.
-        var rewrite = generation ? _responses.For(profile, model) : null;
+        // 3. How the response is rewritten, if at all: the thinking filter and the model name put back; the client's
+        // X-Reasoning-Mode where the profile allows it (a value we do not know is a 400, as for any field of ours).
+        ThinkMode? requestedMode = null;
+        if (generation && !ResponsePolicy.TryParseModeHeader(context.Request.GetHeader(ResponsePolicy.ModeHeader), out requestedMode))
+        {
+            await OpenAiErrorWriter.WriteAsync(context.Response, 400, $"The {ResponsePolicy.ModeHeader} header must be strip, split, merge or keep.", "invalid_reasoning_mode", context.Aborted);
+            return;
+        }
+
+        if (requestedMode is not null && !ResponsePolicy.AllowsModeHeader(profile) && Log.DebugEnabled)
+        {
+            Log.Debug($"{ResponsePolicy.ModeHeader} ignored: the profile of model={Log.SafeText(model ?? "(none)", 100)} does not say allow_mode_header=true");
+        }
+
+        var rewrite = generation ? _responses.For(profile, model, requestedMode) : null;
         using var transform = rewrite is null ? null : new ThinkingTransform(rewrite, context.Request, _maxFilteredBodyBytes) { KeepAliveInterval = _thinkKeepAlive };
 
         // 4. Rewrite the request, or send the client's bytes exactly as they came (never re-serialized): the profile, the

@@ -10,10 +10,16 @@ namespace CotProxy.Api;
 /// </summary>
 internal sealed class ResponsePolicy
 {
+    /// <summary>The request header a client chooses the thinking mode with, where the profile allows it; never forwarded.</summary>
+    public const string ModeHeader = "X-Reasoning-Mode";
+
+    private static readonly ThinkMode[] s_headerModes = [ThinkMode.Strip, ThinkMode.Split, ThinkMode.Merge, ThinkMode.Keep];
+
     private readonly Dictionary<ModelProfile, ResponseRewriteOptions?> _byProfile = [];
+    private readonly Dictionary<(ModelProfile, ThinkMode), ResponseRewriteOptions?> _byProfileAndMode = [];
     private readonly ResponseRewriteOptions? _global;
-    private readonly string _startTag;
-    private readonly string _endTag;
+    private readonly string? _startTag;
+    private readonly string? _endTag;
     private readonly bool _globalEnable;
     private readonly ThinkMode _defaultMode;
     private readonly Dictionary<ModelProfile, HistoryRule?> _historyByProfile = [];
@@ -27,16 +33,23 @@ internal sealed class ResponsePolicy
     {
         _globalEnable = enableThinkTagFiltering;
         _defaultMode = defaultMode;
-        _startTag = Decode(thinkTag, "THINK_TAG") ?? ResponseRewriteOptions.DefaultStartTag;
-        _endTag = Decode(thinkEndTag, "THINK_END_TAG") ?? ResponseRewriteOptions.DefaultEndTag;
+        _startTag = Decode(thinkTag, "THINK_TAG");
+        _endTag = Decode(thinkEndTag, "THINK_END_TAG");
         _global = enableThinkTagFiltering && defaultMode != ThinkMode.Keep
-            ? new ResponseRewriteOptions { Mode = defaultMode, StartTag = _startTag, EndTag = _endTag }
+            ? WithTags(defaultMode, null, _startTag, _endTag, anywhere: false, startsOpen: false, ResponseRewriteOptions.DefaultReasoningField, null)
             : null;
         foreach (var profile in profiles.Profiles)
         {
             var clientName = profile.UpstreamModelName is not null && profile.IsPseudoModel ? profile.Name : null;
             _byProfile[profile] = Build(profile, clientName);
             _historyByProfile[profile] = BuildHistory(profile, _byProfile[profile]);
+            if (profile.AllowModeHeader == true)
+            {
+                foreach (var mode in s_headerModes)
+                {
+                    _byProfileAndMode[(profile, mode)] = Build(profile, clientName, mode);
+                }
+            }
         }
 
         _globalHistory = BuildHistory(null, _global);
@@ -59,25 +72,73 @@ internal sealed class ResponsePolicy
             return null;
         }
 
-        // The tags the filter uses for this model; the tag families the filter learns plug in here, as more pairs.
-        var start = options?.StartTag ?? profile?.ThinkTagStart ?? _startTag;
-        var end = options?.EndTag ?? profile?.ThinkTagEnd ?? _endTag;
+        // The tags the filter uses for this model: every start and end tag of each family it recognises, as pairs.
+        var tags = options?.Tags ?? TagsOf(profile);
+        (string Start, string End)[] pairs = [.. tags.Families.SelectMany(f => f.StartTags.SelectMany(start => f.EndTags.Select(end => (start, end))))];
         var startsOpen = options?.StartsOpen ?? profile?.ThinkStartsOpen ?? false;
-        return new HistoryRule([(start, end)], startsOpen, profile?.KeepToolCallReasoning ?? false);
+        return new HistoryRule(pairs, startsOpen, profile?.KeepToolCallReasoning ?? false);
     }
 
+    /// <summary>The tags of a model whose responses are not filtered, chosen as <see cref="Build"/> chooses them.</summary>
+    private ThinkTagSet TagsOf(ModelProfile? profile)
+    {
+        if (profile is { ThinkTagStart: not null } or { ThinkTagEnd: not null })
+        {
+            return ThinkTagSet.Resolve(null, profile.ThinkTagStart, profile.ThinkTagEnd, anywhere: false);
+        }
+
+        return profile?.ThinkTags is null && (_startTag is not null || _endTag is not null)
+            ? ThinkTagSet.Resolve(null, _startTag, _endTag, anywhere: false)
+            : ThinkTagSet.Resolve(profile?.ThinkTags, null, null, anywhere: false);
+    }
+
+    /// <summary>
+    /// Reads an <c>X-Reasoning-Mode</c> value: <c>strip</c>, <c>split</c> or <c>keep</c> (ASCII case-insensitive, as header
+    /// tokens are compared, RFC 9110 §5.6.2). Null (no header) is no choice; false for any other value.
+    /// </summary>
+    public static bool TryParseModeHeader(string? value, out ThinkMode? mode)
+    {
+        mode = null;
+        if (value is null)
+        {
+            return true;
+        }
+
+        foreach (var candidate in s_headerModes)
+        {
+            if (value.Trim().Equals(candidate.ToString(), StringComparison.OrdinalIgnoreCase))
+            {
+                mode = candidate;
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether a client's <c>X-Reasoning-Mode</c> is honoured for <paramref name="profile"/> (<c>allow_mode_header=true</c>).</summary>
+    public static bool AllowsModeHeader(ModelProfile? profile) => profile?.AllowModeHeader == true;
+
     /// <summary>The options for a response to a request that named <paramref name="requestedModel"/> and matched <paramref name="profile"/>; null = untouched.</summary>
-    public ResponseRewriteOptions? For(ModelProfile? profile, string? requestedModel)
+    /// <remarks><paramref name="requestedMode"/> (from <c>X-Reasoning-Mode</c>) counts only where the profile allows it.</remarks>
+    public ResponseRewriteOptions? For(ModelProfile? profile, string? requestedModel, ThinkMode? requestedMode = null)
     {
         if (profile is null)
         {
             return _global;
         }
 
+        ThinkMode? mode = AllowsModeHeader(profile) ? requestedMode : null;
+
         // A wildcard or default profile that renames the model writes back whatever name this client asked for.
         if (!profile.IsPseudoModel && profile.UpstreamModelName is not null && !string.IsNullOrEmpty(requestedModel))
         {
-            return Build(profile, requestedModel);
+            return Build(profile, requestedModel, mode);
+        }
+
+        if (mode is ThinkMode chosen)
+        {
+            return _byProfileAndMode[(profile, chosen)];
         }
 
         return _byProfile.TryGetValue(profile, out var options) ? options : _global;
@@ -93,19 +154,22 @@ internal sealed class ResponsePolicy
         }
 
         var open = options.StartsOpen ? ", starts open" : "";
-        var split = options.Mode == ThinkMode.Split ? $" into {options.ReasoningField}" : "";
-        return $"responses: thinking {options.Mode.ToString().ToLowerInvariant()}{split} ({Visible(options.StartTag)}…{Visible(options.EndTag)}{open})";
+        var field = options.ReasoningField == ResponseRewriteOptions.BothReasoningFields ? "reasoning_content and reasoning" : options.ReasoningField;
+        var split = options.Mode == ThinkMode.Split ? $" into {field}" : "";
+        return $"responses: thinking {options.Mode.ToString().ToLowerInvariant()}{split} (tags {options.Tags.Describe()}{open})";
     }
 
-    private ResponseRewriteOptions? Build(ModelProfile profile, string? clientModelName)
+    private ResponseRewriteOptions? Build(ModelProfile profile, string? clientModelName, ThinkMode? requestedMode = null)
     {
-        // An explicit think_mode turns the filter on unless the profile also says enable_think_tag_filtering=false.
+        // An explicit think_mode turns the filter on unless the profile also says enable_think_tag_filtering=false; a mode the
+        // client chose where the profile allows it is what the client gets.
         var enabled = profile.EnableThinkTagFiltering ?? (profile.ThinkMode is not null || _globalEnable);
-        var mode = !enabled ? ThinkMode.Keep : profile.ThinkMode switch
+        var mode = requestedMode is ThinkMode chosen ? chosen : !enabled ? ThinkMode.Keep : profile.ThinkMode switch
         {
             "strip" => ThinkMode.Strip,
             "split" => ThinkMode.Split,
             "keep" => ThinkMode.Keep,
+            "merge" => ThinkMode.Merge,
             _ => _defaultMode,
         };
 
@@ -114,15 +178,43 @@ internal sealed class ResponsePolicy
             return null;
         }
 
-        return new ResponseRewriteOptions
-        {
-            Mode = mode,
-            StartTag = profile.ThinkTagStart ?? _startTag,
-            EndTag = profile.ThinkTagEnd ?? _endTag,
-            StartsOpen = profile.ThinkStartsOpen ?? false,
-            ReasoningField = profile.ReasoningField ?? ResponseRewriteOptions.DefaultReasoningField,
-            ClientModelName = clientModelName,
-        };
+        // A profile's own custom tags win over its think_tags; THINK_TAG / THINK_END_TAG only stand in where it names neither.
+        bool profileCustom = profile.ThinkTagStart is not null || profile.ThinkTagEnd is not null;
+        return WithTags(
+            mode,
+            profileCustom ? null : profile.ThinkTags,
+            profileCustom ? profile.ThinkTagStart : profile.ThinkTags is null ? _startTag : null,
+            profileCustom ? profile.ThinkTagEnd : profile.ThinkTags is null ? _endTag : null,
+            profile.ThinkTagsAnywhere ?? false,
+            profile.ThinkStartsOpen ?? false,
+            profile.ReasoningField ?? ResponseRewriteOptions.DefaultReasoningField,
+            clientModelName);
+    }
+
+    /// <summary>Custom tags when either is given (the other defaults), else the named family or auto.</summary>
+    private static ResponseRewriteOptions WithTags(ThinkMode mode, string? thinkTags, string? startTag, string? endTag, bool anywhere, bool startsOpen, string reasoningField, string? clientModelName)
+    {
+        bool custom = startTag is not null || endTag is not null;
+        return custom
+            ? new ResponseRewriteOptions
+            {
+                Mode = mode,
+                StartTag = startTag ?? ResponseRewriteOptions.DefaultStartTag,
+                EndTag = endTag ?? ResponseRewriteOptions.DefaultEndTag,
+                TagsAnywhere = anywhere,
+                StartsOpen = startsOpen,
+                ReasoningField = reasoningField,
+                ClientModelName = clientModelName,
+            }
+            : new ResponseRewriteOptions
+            {
+                Mode = mode,
+                ThinkTags = thinkTags,
+                TagsAnywhere = anywhere,
+                StartsOpen = startsOpen,
+                ReasoningField = reasoningField,
+                ClientModelName = clientModelName,
+            };
     }
 
     private static string? Decode(string? tag, string setting)
@@ -142,5 +234,4 @@ internal sealed class ResponsePolicy
         }
     }
 
-    private static string Visible(string tag) => tag.Replace("\n", "\\n", StringComparison.Ordinal).Replace("\r", "\\r", StringComparison.Ordinal);
 }

@@ -22,20 +22,20 @@ internal static class SettingValueParser
 
     public const string HostSyntax = "expected an IP address (0.0.0.0, ::, 127.0.0.1) or a host name (localhost)";
 
-    public const string ThinkModeSyntax = "expected strip, split or keep (the values of a profile's think_mode)";
+    public const string ThinkModeSyntax = "expected strip, split, merge or keep (the values of a profile's think_mode)";
 
     /// <summary>RFC 9110 §5.1: a field name is a token (letters, digits and !#$%&amp;'*+-.^_`|~), not empty.</summary>
     public static bool IsHeaderName(string text) =>
         text.Length > 0 && text.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c));
 
-    /// <summary>strip, split or keep, in lower case as a profile's think_mode takes them.</summary>
-
+    /// <summary>strip, split, merge or keep, in lower case as a profile's think_mode takes them.</summary>
     public static bool TryParseThinkMode(string text, out ThinkMode value)
     {
         (bool known, value) = text switch
         {
             "strip" => (true, ThinkMode.Strip),
             "split" => (true, ThinkMode.Split),
+            "merge" => (true, ThinkMode.Merge),
             "keep" => (true, ThinkMode.Keep),
             _ => (false, ThinkMode.Strip),
         };

@@ -16,7 +16,7 @@ internal static class AnswerTextFilter
         PooledByteBuffer fieldOut = context.FieldOut;
         fieldOut.Clear();
         int thinkingBefore = thinking.Length;
-        IBufferWriter<byte>? sink = context.ThinkingSink(thinking);
+        IBufferWriter<byte>? sink = context.ThinkingSink(thinking, fieldOut);
         if (stripper is null)
         {
             ThinkTagStripper whole = context.WholeStripper;
@@ -74,7 +74,7 @@ internal static class AnswerTextFilter
     {
         PooledByteBuffer fieldOut = context.FieldOut;
         fieldOut.Clear();
-        stripper.Complete(fieldOut, context.ThinkingSink(thinking));
+        stripper.Complete(fieldOut, context.ThinkingSink(thinking, fieldOut));
         if (fieldOut.Length > 0)
         {
             writer.WritePropertyName(name);
@@ -89,13 +89,12 @@ internal static class AnswerTextFilter
     /// <summary>Some string in the value at <paramref name="reader"/> (a copy) is escaped or holds a tag's first byte.</summary>
     private static bool MayHoldTag(Utf8JsonReader reader, ResponseRewriteOptions options)
     {
-        byte start = options.StartTagUtf8[0];
-        byte end = options.EndTagUtf8[0];
+        SearchValues<byte> first = options.Tags.FirstByteValues;
         int depth = reader.CurrentDepth;
         do
         {
             if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName
-                && (reader.ValueIsEscaped || reader.ValueSpan.IndexOfAny(start, end) >= 0))
+                && (reader.ValueIsEscaped || reader.ValueSpan.IndexOfAny(first) >= 0))
             {
                 return true;
             }

@@ -40,6 +40,10 @@ internal sealed class ChoiceFilterState : IDisposable
     /// <summary>Unfinished, and the next text of a field seen may be thinking (inside a thought, or holding a tag prefix).</summary>
     public bool MayBeInThought => !Finished && (_content is { MayBeInThought: true } || _text is { MayBeInThought: true });
 
+    /// <summary>Unfinished, with a field seen, and every field's stripper past the point where a tag can count (<see cref="ThinkTagStripper.AcceptsNoTag"/>).</summary>
+    public bool AcceptsNoTag => !Finished && (_content is not null || _text is not null)
+        && (_content is null || _content.AcceptsNoTag) && (_text is null || _text.AcceptsNoTag);
+
     /// <summary>
     /// The strippers of the fields present are steady answers (and the role was already seen when the
     /// event carries one): a tag-free event of this choice would leave the state as it is.
@@ -93,11 +97,11 @@ internal sealed class ChoiceFilterState : IDisposable
             return false;
         }
 
-        // In split mode thinking streams as reasoning; only held starts-open text is unseen.
-        return mode == ThinkMode.Split
+        // In split and merge mode thinking streams to the client; only held starts-open text is unseen.
+        return mode is ThinkMode.Split or ThinkMode.Merge
             ? stripper.State == ThinkTagStripperState.OpenThought
             : stripper.InThought;
     }
 
-    private ThinkTagStripper Create() => new(_options.StartTagUtf8, _options.EndTagUtf8, _options.StartsOpen);
+    private ThinkTagStripper Create() => new(_options.Tags, _options.StartsOpen, _options.Mode == ThinkMode.Merge);
 }

@@ -22,7 +22,7 @@ internal sealed class JsonRewriteContext : IDisposable
         Streaming = streaming;
         if (options.FiltersThinking)
         {
-            _wholeStripper = new ThinkTagStripper(options.StartTagUtf8, options.EndTagUtf8, options.StartsOpen);
+            _wholeStripper = new ThinkTagStripper(options.Tags, options.StartsOpen, options.Mode == ThinkMode.Merge);
         }
     }
 
@@ -117,8 +117,13 @@ internal sealed class JsonRewriteContext : IDisposable
         return _choicesByIndex.TryGetValue(index, out choice);
     }
 
-    /// <summary>Where separated thinking goes: the buffer in split mode, nowhere in strip mode.</summary>
-    public PooledByteBuffer? ThinkingSink(PooledByteBuffer buffer) => Splits ? buffer : null;
+    /// <summary>Where separated thinking goes: <paramref name="buffer"/> in split mode, the <paramref name="answer"/> itself in merge mode, nowhere in strip mode.</summary>
+    public PooledByteBuffer? ThinkingSink(PooledByteBuffer buffer, PooledByteBuffer answer) => Options.Mode switch
+    {
+        ThinkMode.Split => buffer,
+        ThinkMode.Merge => answer,
+        _ => null,
+    };
 
     /// <summary>Writes text as a JSON string with minimal escaping, so non-ASCII text stays UTF-8.</summary>
     public void WriteText(Utf8JsonWriter writer, ReadOnlySpan<byte> utf8)

@@ -33,7 +33,7 @@ internal static class JsonRootWriter
                 continue;
             }
 
-            if (context.Filters && !context.Splits && reader.ValueTextEquals("thinking"u8))
+            if (context.Options.Mode == ThinkMode.Strip && reader.ValueTextEquals("thinking"u8))
             {
                 // Ollama native /api/generate separates reasoning into a root "thinking" string.
                 ReasoningFields.Strip(ref reader, writer, context);

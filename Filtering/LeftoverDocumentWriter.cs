@@ -36,12 +36,12 @@ internal static class LeftoverDocumentWriter
             text.Clear();
             if (choice.HasContent)
             {
-                choice.Content.Complete(content, context.ThinkingSink(thinking));
+                choice.Content.Complete(content, context.ThinkingSink(thinking, content));
             }
 
             if (choice.HasText)
             {
-                choice.Text.Complete(text, context.ThinkingSink(thinking));
+                choice.Text.Complete(text, context.ThinkingSink(thinking, text));
             }
 
             if (content.Length == 0 && text.Length == 0 && thinking.Length == 0)
@@ -117,6 +117,7 @@ internal static class LeftoverDocumentWriter
         {
             writer.WritePropertyName(context.Options.ReasoningFieldUtf8);
             context.WriteText(writer, thinking.WrittenSpan);
+            ReasoningFields.WriteSecond(writer, context, context.Options.ReasoningFieldUtf8, thinking.WrittenSpan);
         }
 
         writer.WriteEndObject();

@@ -38,7 +38,7 @@ internal static class MessageContainerWriter
                 continue;
             }
 
-            if (!context.Splits && ReasoningFields.IsSeparated(ref reader, ollama))
+            if (context.Options.Mode == ThinkMode.Strip && ReasoningFields.IsSeparated(ref reader, ollama))
             {
                 // Strip mode: reasoning the upstream already separated is removed too.
                 ReasoningFields.Strip(ref reader, writer, context);

@@ -19,11 +19,15 @@ internal sealed class RawDocumentProbe
     private static readonly byte[] s_ollamaThinking = "thinking"u8.ToArray();
     private static readonly SearchValues<byte> s_structure = SearchValues.Create("\"{}[]"u8);
 
+    private static readonly SearchValues<byte> s_escapes = SearchValues.Create("\\"u8);
+
     private readonly SearchValues<byte> _stops;
     private readonly byte[] _reasoningField;
     private readonly byte[] _tagFirstBytes;
     private readonly bool _filters;
     private readonly bool _split;
+    private readonly bool _twoFields;
+    private readonly bool _merge;
     private readonly bool _startsOpen;
     private readonly byte[]? _model;
 
@@ -31,10 +35,12 @@ internal sealed class RawDocumentProbe
     {
         _filters = options.FiltersThinking;
         _split = options.Mode == ThinkMode.Split;
+        _twoFields = options.SecondReasoningFieldUtf8 is not null;
+        _merge = options.Mode == ThinkMode.Merge;
         _reasoningField = options.ReasoningFieldUtf8;
         _startsOpen = options.StartsOpen;
         _model = options.ClientModelNameUtf8;
-        _tagFirstBytes = _filters ? [options.StartTagUtf8[0], options.EndTagUtf8[0]] : [];
+        _tagFirstBytes = _filters ? options.Tags.FirstBytes : [];
         // A quote inside a string is always escaped, and escaped quotes send the document down the full path.
         byte[] stops = [(byte)'\\', .. _tagFirstBytes.Where(b => b != (byte)'"')];
         _stops = SearchValues.Create(stops);
@@ -70,7 +76,10 @@ internal sealed class RawDocumentProbe
     {
         at = 0;
         length = 0;
-        if (!HasOnlyPlainEscapes(json))
+        // Start-anchored, once every choice is past the point where a tag can count, a tag's bytes are answer text: only
+        // escapes still matter (a choice not known yet is not steady, so its document takes the full path below).
+        bool tagsOver = _filters && context.Streaming && AllAcceptNoTag(context);
+        if (!HasOnlyPlainEscapes(json, tagsOver ? s_escapes : _stops))
         {
             return ProbeVerdict.FullPath;
         }
@@ -141,6 +150,12 @@ internal sealed class RawDocumentProbe
             return ProbeVerdict.FullPath;
         }
 
+        if (_merge)
+        {
+            // The thought stays in the content; the full path writes it (with its <think> around it).
+            return ProbeVerdict.FullPath;
+        }
+
         if (!_split)
         {
             return ProbeVerdict.DropThought;
@@ -150,7 +165,8 @@ internal sealed class RawDocumentProbe
         // property of its object, escaped the way it re-escapes (\n \r \t), and no model to rename.
         ReadOnlySpan<byte> raw = json.Slice(value + 1, close);
         int end = value + close + 2;
-        if (end >= json.Length || json[end] != (byte)'}' || HasEscapeOtherThanLineBreaks(raw) || EndsWithWhitespace(raw)
+        // reasoning_field=both writes two fields: only the full path does.
+        if (_twoFields || end >= json.Length || json[end] != (byte)'}' || HasEscapeOtherThanLineBreaks(raw) || EndsWithWhitespace(raw)
             || (_model is not null && names.ModelCount > 0))
         {
             return ProbeVerdict.FullPath;
@@ -159,6 +175,24 @@ internal sealed class RawDocumentProbe
         at = value;
         length = close + 2;
         return ollama ? ProbeVerdict.MoveOllamaThought : ProbeVerdict.MoveThought;
+    }
+
+    private static bool AllAcceptNoTag(JsonRewriteContext context)
+    {
+        if (context.Choices.Count == 0)
+        {
+            return false;
+        }
+
+        foreach (ChoiceFilterState choice in context.Choices)
+        {
+            if (!choice.AcceptsNoTag)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool InThought(JsonRewriteContext context, int index, bool role) =>
@@ -186,19 +220,38 @@ internal sealed class RawDocumentProbe
         return false;
     }
 
-    /// <summary>No tag's first byte, and no escape that could stand for one, for a quote or for a backslash.</summary>
-    private bool HasOnlyPlainEscapes(ReadOnlySpan<byte> json)
+    /// <summary>
+    /// No tag's first byte in a string, and no escape that could stand for one, for a quote or for a backslash. A tag that
+    /// begins with a byte JSON also uses outside strings (Mistral's [THINK]) stops the walk only inside a string: every quote
+    /// before it delimits a string (an escaped quote would have stopped the walk first), so their count tells.
+    /// </summary>
+    private bool HasOnlyPlainEscapes(ReadOnlySpan<byte> json, SearchValues<byte> stops)
     {
         int at = 0;
+        int quotes = 0;
+        int counted = 0;
         while (true)
         {
-            int found = json[at..].IndexOfAny(_stops);
+            int found = json[at..].IndexOfAny(stops);
             if (found < 0)
             {
                 return true;
             }
 
             at += found;
+            if (s_structure.Contains(json[at]))
+            {
+                quotes += json[counted..at].Count((byte)'"');
+                counted = at;
+                if ((quotes & 1) == 0)
+                {
+                    at++;
+                    continue;
+                }
+
+                return false;
+            }
+
             if (json[at] != (byte)'\\' || at + 1 == json.Length)
             {
                 return false;
@@ -215,7 +268,7 @@ internal sealed class RawDocumentProbe
                 (byte)'f' => (byte)'\f',
                 _ => 0,
             };
-            if (decoded == 0 || _tagFirstBytes.AsSpan().Contains(decoded))
+            if (decoded == 0 || (stops == _stops && _tagFirstBytes.AsSpan().Contains(decoded)))
             {
                 return false;
             }

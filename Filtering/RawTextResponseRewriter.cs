@@ -9,12 +9,13 @@ internal sealed class RawTextResponseRewriter : IResponseRewriter
 
     public RawTextResponseRewriter(ResponseRewriteOptions options)
     {
-        _stripper = new ThinkTagStripper(options.StartTagUtf8, options.EndTagUtf8, options.StartsOpen);
+        _stripper = new ThinkTagStripper(options.Tags, options.StartsOpen, options.Mode == ThinkMode.Merge);
     }
 
-    public void Write(ReadOnlySpan<byte> input, IBufferWriter<byte> output) => _stripper.Process(input, output, null);
+    // Merge mode: the thought goes back into the text itself, as <think>…</think>.
+    public void Write(ReadOnlySpan<byte> input, IBufferWriter<byte> output) => _stripper.Process(input, output, _stripper.Merges ? output : null);
 
-    public void Complete(IBufferWriter<byte> output) => _stripper.Complete(output, null);
+    public void Complete(IBufferWriter<byte> output) => _stripper.Complete(output, _stripper.Merges ? output : null);
 
     public bool TryWriteKeepAlive(IBufferWriter<byte> output) => false;
 

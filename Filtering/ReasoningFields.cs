@@ -49,6 +49,17 @@ internal static class ReasoningFields
             writer.WritePropertyName(name);
             context.WriteText(writer, thinking.WrittenSpan);
             context.Visible = true;
+            WriteSecond(writer, context, name, thinking.WrittenSpan);
+        }
+    }
+
+    /// <summary><c>reasoning_field=both</c>: the same thinking again under the second name (not for Ollama's "thinking").</summary>
+    public static void WriteSecond(Utf8JsonWriter writer, JsonRewriteContext context, ReadOnlySpan<byte> name, ReadOnlySpan<byte> thinking)
+    {
+        if (context.Options.SecondReasoningFieldUtf8 is { } second && name.SequenceEqual(context.Options.ReasoningFieldUtf8))
+        {
+            writer.WritePropertyName(second);
+            context.WriteText(writer, thinking);
         }
     }
 }

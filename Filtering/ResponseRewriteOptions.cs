@@ -10,6 +10,9 @@ internal sealed class ResponseRewriteOptions
     public const string DefaultEndTag = "</think>";
     public const string DefaultReasoningField = "reasoning_content";
 
+    /// <summary><c>reasoning_field=both</c>: split thinking goes into reasoning_content and into reasoning (vLLM's newer name).</summary>
+    public const string BothReasoningFields = "both";
+
     private readonly string _startTag = DefaultStartTag;
     private readonly string _endTag = DefaultEndTag;
 
@@ -24,6 +27,7 @@ internal sealed class ResponseRewriteOptions
             ArgumentException.ThrowIfNullOrEmpty(value);
             _startTag = value;
             StartTagUtf8 = Encoding.UTF8.GetBytes(value);
+            CustomTags = true;
         }
     }
 
@@ -36,8 +40,32 @@ internal sealed class ResponseRewriteOptions
             ArgumentException.ThrowIfNullOrEmpty(value);
             _endTag = value;
             EndTagUtf8 = Encoding.UTF8.GetBytes(value);
+            CustomTags = true;
         }
     }
+
+    /// <summary>
+    /// <c>think_tags</c>: <c>auto</c> (null means the same) or a built-in family's name (see <see cref="ThinkTagFamily"/>).
+    /// Ignored when <see cref="StartTag"/> or <see cref="EndTag"/> was set: those make a custom pair.
+    /// </summary>
+    public string? ThinkTags
+    {
+        get;
+        init
+        {
+            // Checked here so a bad name fails where the options are built, not on the first response.
+            _ = ThinkTagSet.Resolve(value, null, null, anywhere: false);
+            field = value;
+        }
+    }
+
+    /// <summary><c>think_tags_anywhere</c>: a start tag counts wherever it stands, not only where the answer begins.</summary>
+    public bool TagsAnywhere { get; init; }
+
+    /// <summary>The tags filtered by, built once from <see cref="ThinkTags"/>, the custom pair and <see cref="TagsAnywhere"/>.</summary>
+    public ThinkTagSet Tags => field ??= CustomTags
+        ? ThinkTagSet.Resolve(null, _startTag, _endTag, TagsAnywhere)
+        : ThinkTagSet.Resolve(ThinkTags, null, null, TagsAnywhere);
 
     /// <summary>The chat template opened the block in the prompt: all text before the first end tag is thinking.</summary>
     public bool StartsOpen { get; init; }
@@ -50,7 +78,9 @@ internal sealed class ResponseRewriteOptions
         {
             ArgumentException.ThrowIfNullOrEmpty(value);
             field = value;
-            ReasoningFieldUtf8 = Encoding.UTF8.GetBytes(value);
+            bool both = value == BothReasoningFields;
+            ReasoningFieldUtf8 = Encoding.UTF8.GetBytes(both ? DefaultReasoningField : value);
+            SecondReasoningFieldUtf8 = both ? "reasoning"u8.ToArray() : null;
         }
     } = DefaultReasoningField;
 
@@ -71,7 +101,12 @@ internal sealed class ResponseRewriteOptions
 
     internal byte[] ReasoningFieldUtf8 { get; private init; } = "reasoning_content"u8.ToArray();
 
+    /// <summary><c>reasoning_field=both</c>: the second field the same thinking is written to ("reasoning"); else null.</summary>
+    internal byte[]? SecondReasoningFieldUtf8 { get; private init; }
+
     internal byte[]? ClientModelNameUtf8 { get; private init; }
+
+    private bool CustomTags { get; init; }
 
     /// <summary>The fast path's raw-byte probe for these options, built once and shared by every response (it is immutable).</summary>
     internal RawDocumentProbe Probe => field ??= new RawDocumentProbe(this);

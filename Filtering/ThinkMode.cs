@@ -11,4 +11,7 @@ internal enum ThinkMode
 
     /// <summary>No thinking filtering at all.</summary>
     Keep,
+
+    /// <summary>Thinking found in tags goes inline at the start of the answer as &lt;think&gt;…&lt;/think&gt;, whatever family it came in.</summary>
+    Merge,
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 
 namespace CotProxy.Filtering;
 
@@ -15,8 +16,7 @@ internal sealed class ThinkTagStripper : IDisposable
     /// <summary>Starts-open text held waiting for an end tag; beyond this it is treated as thinking.</summary>
     internal const int MaxOpenThoughtBytes = 256 * 1024;
 
-    private readonly byte[] _startTag;
-    private readonly byte[] _endTag;
+    private readonly ThinkTagSet _tags;
     private readonly bool _startsOpen;
     private readonly byte[] _tail;
     private int _tailLength;
@@ -27,20 +27,30 @@ internal sealed class ThinkTagStripper : IDisposable
     private bool _answerStarted;
     private bool _blockRemoved;
     private bool _thoughtStarted;
+    private int _family;
 
-    public ThinkTagStripper(ReadOnlySpan<byte> startTag, ReadOnlySpan<byte> endTag, bool startsOpen)
+    /// <summary>With <paramref name="merge"/> (merge mode) the thinking writer receives each thought wrapped in &lt;think&gt;…&lt;/think&gt;, whatever its family's tags.</summary>
+    public ThinkTagStripper(ThinkTagSet tags, bool startsOpen, bool merge = false)
     {
-        if (startTag.IsEmpty || endTag.IsEmpty)
-        {
-            throw new ArgumentException("Think tags must not be empty.");
-        }
-
-        _startTag = startTag.ToArray();
-        _endTag = endTag.ToArray();
+        _tags = tags;
         _startsOpen = startsOpen;
-        _tail = new byte[Math.Max(_startTag.Length, _endTag.Length)];
+        Merges = merge;
+        // A tag's prefix, or a byte order mark's.
+        _tail = new byte[Math.Max(tags.MaxTagLength, 3)];
         Reset();
     }
+
+    /// <summary>One custom pair of tags (start-anchored unless <paramref name="anywhere"/>).</summary>
+    public ThinkTagStripper(ReadOnlySpan<byte> startTag, ReadOnlySpan<byte> endTag, bool startsOpen, bool anywhere = false)
+        : this(CustomSet(startTag, endTag, anywhere), startsOpen)
+    {
+    }
+
+    /// <summary>Merge mode (see the constructor).</summary>
+    public bool Merges { get; }
+
+    /// <summary>The family this text's tags belong to: null until its first tag picks one of several.</summary>
+    public ThinkTagFamily? Family => _family >= 0 ? _tags.Families[_family] : null;
 
     public ThinkTagStripperState State => _state;
 
@@ -52,6 +62,12 @@ internal sealed class ThinkTagStripper : IDisposable
     /// through unchanged and leaves this state as it is.
     /// </summary>
     public bool IsSteadyAnswer => _state == ThinkTagStripperState.Answer && _answerStarted && _tailLength == 0 && (_pending is null || _pending.Length == 0);
+
+    /// <summary>
+    /// A steady answer where no tag can count any more (start-anchored, past the answer's start, after a block; no
+    /// markers to remove): text passes through unchanged and leaves this state as it is, whatever bytes it holds.
+    /// </summary>
+    public bool AcceptsNoTag => IsSteadyAnswer && _tags.For(_family, Phase(_tags.Anywhere)).IsEmpty;
 
     /// <summary>Inside a thought, or holding what may begin a tag: the next text may be thinking.</summary>
     public bool MayBeInThought => _state != ThinkTagStripperState.Answer || _tailLength > 0;
@@ -98,8 +114,9 @@ internal sealed class ThinkTagStripper : IDisposable
                 FlushPending(answer);
                 break;
             case ThinkTagStripperState.Thought:
-                // A block never closed (finish_reason "length"): dropped in strip mode.
+                // A block never closed (finish_reason "length"): dropped in strip mode, closed in merge mode.
                 WriteThought(tail, thinking);
+                EndThought(thinking);
                 break;
             case ThinkTagStripperState.OpenThought:
                 // No end tag at all: the model did not think, the held text is the answer.
@@ -121,6 +138,7 @@ internal sealed class ThinkTagStripper : IDisposable
         _tagSeen = false;
         _answerStarted = false;
         _blockRemoved = false;
+        _family = _tags.PicksFamily ? -1 : 0;
     }
 
     public void Dispose()
@@ -133,74 +151,150 @@ internal sealed class ThinkTagStripper : IDisposable
 
     private void Scan(ReadOnlySpan<byte> data, IBufferWriter<byte> answer, IBufferWriter<byte>? thinking)
     {
-        while (true)
+        while (_state == ThinkTagStripperState.Answer ? ScanAnswer(ref data, answer) : ScanThought(ref data, thinking))
         {
-            if (_state == ThinkTagStripperState.Answer)
+        }
+    }
+
+    /// <summary>Answer text up to and through the next tag that counts here; false when the data is used up.</summary>
+    private bool ScanAnswer(ref ReadOnlySpan<byte> data, IBufferWriter<byte> answer)
+    {
+        bool open = _tags.Anywhere || !_answerStarted;
+        ThinkTagList tags = _tags.For(_family, Phase(open));
+        int from = 0;
+        int at;
+        ThinkTag? tag;
+        if (open && !_tags.Anywhere)
+        {
+            // Start-anchored: a start tag counts only where the answer (or the text after a block) begins.
+            int whitespace = CountLeadingSpace(data);
+            ReadOnlySpan<byte> rest = data[whitespace..];
+            if (rest.IsEmpty)
             {
-                int start = data.IndexOf(_startTag);
-                // An end tag counts as a tag only before any block was seen (the empty no-think block
-                // some templates emit, or a template that opened the block itself).
-                int end = _tagSeen ? -1 : data.IndexOf(_endTag);
-                if (start < 0 && end < 0)
-                {
-                    int hold = PartialTagSuffix(data, _startTag);
-                    if (!_tagSeen)
-                    {
-                        hold = Math.Max(hold, PartialTagSuffix(data, _endTag));
-                    }
+                EmitAnswer(data, answer);
+                return false;
+            }
 
-                    EmitAnswer(data[..^hold], answer);
-                    SaveTail(data[^hold..]);
-                    return;
-                }
+            tag = tags.MatchAt(rest);
+            if (tag is null && (tags.MayBegin(rest) || (rest.Length < 3 && "\uFEFF"u8.StartsWith(rest))))
+            {
+                EmitAnswer(data[..whitespace], answer);
+                SaveTail(rest);
+                return false;
+            }
 
-                bool isStart = start >= 0 && (end < 0 || start <= end);
-                int at = isStart ? start : end;
-                EmitAnswer(data[..at], answer);
-                _tagSeen = true;
-                if (!_answerStarted)
-                {
-                    // Whitespace-only text before a block at the start of the answer goes with it.
-                    _pending?.Clear();
-                }
-
-                if (isStart)
-                {
-                    _state = ThinkTagStripperState.Thought;
-                    data = data[(at + _startTag.Length)..];
-                }
-                else
-                {
-                    _blockRemoved = true;
-                    data = data[(at + _endTag.Length)..];
-                }
+            if (tag is null)
+            {
+                // The answer begins here: past it only an end tag before any block, or a marker, counts.
+                open = false;
+                tags = _tags.For(_family, Phase(open));
+                from = whitespace + 1;
+                at = tags.Find(data[from..], out tag);
+                at = at < 0 ? -1 : at + from;
             }
             else
             {
-                int end = data.IndexOf(_endTag);
-                if (end < 0)
-                {
-                    int hold = PartialTagSuffix(data, _endTag);
-                    EmitThought(data[..^hold], thinking);
-                    SaveTail(data[^hold..]);
-                    return;
-                }
-
-                EmitThought(data[..end], thinking);
-                if (_state == ThinkTagStripperState.OpenThought && _pending is not null)
-                {
-                    WriteThought(_pending.WrittenSpan, thinking);
-                    _pending.Clear();
-                }
-
-                EndThought();
-
-                _state = ThinkTagStripperState.Answer;
-                _tagSeen = true;
-                _blockRemoved = true;
-                data = data[(end + _endTag.Length)..];
+                at = whitespace;
             }
         }
+        else
+        {
+            at = tags.Find(data, out tag);
+        }
+
+        if (at < 0)
+        {
+            int hold = tags.PartialSuffix(data[from..]);
+            EmitAnswer(data[..^hold], answer);
+            SaveTail(data[^hold..]);
+            return false;
+        }
+
+        if (tag!.Role == ThinkTagRole.Start && !open)
+        {
+            // Start-anchored, inside the answer: the tag is text, and so is the end tag that pairs with it.
+            int past = at + tag.Bytes.Length;
+            EmitAnswer(data[..past], answer);
+            data = data[past..];
+            _tagSeen = true;
+            return true;
+        }
+
+        EmitAnswer(data[..at], answer);
+        data = data[(at + tag.Bytes.Length)..];
+        if (!_answerStarted)
+        {
+            // Whitespace-only text before a block at the start of the answer goes with it.
+            _pending?.Clear();
+        }
+
+        if (tag.Role == ThinkTagRole.Drop)
+        {
+            // A marker around the answer (Harmony): whitespace after one at the start goes too.
+            _blockRemoved |= !_answerStarted;
+            return true;
+        }
+
+        _tagSeen = true;
+        _family = tag.Family;
+        if (tag.Role == ThinkTagRole.Start)
+        {
+            _state = ThinkTagStripperState.Thought;
+        }
+        else
+        {
+            // An end tag before any block: the empty no-think block some templates emit, or a template that opened the block itself.
+            _blockRemoved = true;
+        }
+
+        return true;
+    }
+
+    /// <summary>Thought text up to and through its end tag; false when the data is used up.</summary>
+    private bool ScanThought(ref ReadOnlySpan<byte> data, IBufferWriter<byte>? thinking)
+    {
+        ThinkTagList ends = _tags.For(_family, ThinkTagPhase.Thought);
+        int end = ends.Find(data, out ThinkTag? tag);
+        if (end < 0)
+        {
+            int hold = ends.PartialSuffix(data);
+            EmitThought(data[..^hold], thinking);
+            SaveTail(data[^hold..]);
+            return false;
+        }
+
+        EmitThought(data[..end], thinking);
+        if (_state == ThinkTagStripperState.OpenThought && _pending is not null)
+        {
+            WriteThought(_pending.WrittenSpan, thinking);
+            _pending.Clear();
+        }
+
+        EndThought(thinking);
+        _state = ThinkTagStripperState.Answer;
+        _tagSeen = true;
+        _blockRemoved = true;
+        _family = tag!.Family;
+        data = data[(end + tag.Bytes.Length)..];
+        return true;
+    }
+
+    private ThinkTagPhase Phase(bool open) => (open, _tagSeen) switch
+    {
+        (true, false) => ThinkTagPhase.OpenFresh,
+        (true, true) => ThinkTagPhase.Open,
+        (false, false) => ThinkTagPhase.ClosedFresh,
+        _ => ThinkTagPhase.Closed,
+    };
+
+    private static ThinkTagSet CustomSet(ReadOnlySpan<byte> startTag, ReadOnlySpan<byte> endTag, bool anywhere)
+    {
+        if (startTag.IsEmpty || endTag.IsEmpty)
+        {
+            throw new ArgumentException("Think tags must not be empty.");
+        }
+
+        return new ThinkTagSet([ThinkTagFamily.Custom(Encoding.UTF8.GetString(startTag), Encoding.UTF8.GetString(endTag))], anywhere);
     }
 
     private void EmitAnswer(ReadOnlySpan<byte> text, IBufferWriter<byte> answer)
@@ -216,7 +310,7 @@ internal sealed class ThinkTagStripper : IDisposable
             return;
         }
 
-        int whitespace = CountLeadingWhitespace(text);
+        int whitespace = CountLeadingSpace(text);
         if (_blockRemoved)
         {
             // "<think>…</think>\n\nAnswer" → "Answer": whitespace after a removed block at the start is dropped.
@@ -293,6 +387,10 @@ internal sealed class ThinkTagStripper : IDisposable
             }
 
             _thoughtStarted = true;
+            if (Merges)
+            {
+                thinking?.Write("<think>"u8);
+            }
         }
 
         if (thinking is null || text.IsEmpty)
@@ -333,8 +431,13 @@ internal sealed class ThinkTagStripper : IDisposable
     }
 
     /// <summary>The thought's end tag: whitespace held before it was its margin.</summary>
-    private void EndThought()
+    private void EndThought(IBufferWriter<byte>? thinking)
     {
+        if (Merges && _thoughtStarted)
+        {
+            thinking?.Write("</think>"u8);
+        }
+
         _thoughtWhitespace?.Clear();
         _thoughtStarted = false;
     }
@@ -385,6 +488,29 @@ internal sealed class ThinkTagStripper : IDisposable
         while (i < text.Length && IsWhitespace(text[i]))
         {
             i++;
+        }
+
+        return i;
+    }
+
+    /// <summary>Whitespace and byte order marks (a text/plain body may begin with one): what may stand before an anchored start tag.</summary>
+    private static int CountLeadingSpace(ReadOnlySpan<byte> text)
+    {
+        int i = 0;
+        while (i < text.Length)
+        {
+            if (IsWhitespace(text[i]))
+            {
+                i++;
+            }
+            else if (text[i..].StartsWith("\uFEFF"u8))
+            {
+                i += 3;
+            }
+            else
+            {
+                break;
+            }
         }
 
         return i;

@@ -21,7 +21,10 @@ internal sealed class ModelProfile
         string? thinkTagEnd = null,
         string? thinkMode = null,
         bool? thinkStartsOpen = null,
-        string? reasoningField = null)
+        string? reasoningField = null,
+        string? thinkTags = null,
+        bool? thinkTagsAnywhere = null,
+        bool? allowModeHeader = null)
     {
         Name = name;
         Entries = entries;
@@ -33,6 +36,9 @@ internal sealed class ModelProfile
         ThinkMode = thinkMode;
         ThinkStartsOpen = thinkStartsOpen;
         ReasoningField = reasoningField;
+        ThinkTags = thinkTags;
+        ThinkTagsAnywhere = thinkTagsAnywhere;
+        AllowModeHeader = allowModeHeader;
     }
 
     /// <summary>The model name a client asks for (<c>default</c> and <c>*</c> included).</summary>
@@ -83,6 +89,14 @@ internal sealed class ModelProfile
 
     /// <summary>The name holds <c>*</c> or <c>?</c>: a pattern for model names (<c>qwen3-*</c>), not one model.</summary>
     public bool IsGlob => Name.AsSpan().IndexOfAny('*', '?') >= 0;
+    /// <summary><c>auto</c> or a built-in tag family's name (checked when the profile is parsed).</summary>
+    public string? ThinkTags { get; }
+
+    /// <summary>A start tag counts anywhere in the answer, not only where it begins.</summary>
+    public bool? ThinkTagsAnywhere { get; }
+
+    /// <summary>A client may choose this model's thinking mode per request with <c>X-Reasoning-Mode</c> (off unless true).</summary>
+    public bool? AllowModeHeader { get; }
 
     /// <summary>
     /// Whether a request for this profile has anything to change (overrides, defaults, removals, the
@@ -166,6 +180,21 @@ internal sealed class ModelProfile
         if (KeepToolCallReasoning is bool keepToolCall)
         {
             parts.Add("keep_tool_call_reasoning " + (keepToolCall ? "true" : "false"));
+        }
+
+        if (ThinkTags is not null)
+        {
+            parts.Add("think_tags " + ThinkTags);
+        }
+
+        if (ThinkTagsAnywhere is bool anywhere)
+        {
+            parts.Add("think_tags_anywhere " + (anywhere ? "true" : "false"));
+        }
+
+        if (AllowModeHeader is bool allow)
+        {
+            parts.Add("allow_mode_header " + (allow ? "true" : "false"));
         }
 
         string head = UpstreamModelName is null ? Name : $"{Name} → upstream {UpstreamModelName}";

@@ -16,12 +16,22 @@ internal static class ProfileKeys
     public const string ServerKind = "server_kind";
     public const string StripHistoryThinking = "strip_history_thinking";
     public const string KeepToolCallReasoning = "keep_tool_call_reasoning";
+    public const string ThinkTags = "think_tags";
+    public const string ThinkTagsAnywhere = "think_tags_anywhere";
+    public const string AllowModeHeader = "allow_mode_header";
+
+    /// <summary>
+    /// What <c>think_tags</c> accepts: <c>auto</c> and the built-in tag families' names (Filtering/ThinkTagFamily.cs defines
+    /// the families; Profiles may not depend on Filtering, so a test keeps the two lists equal).
+    /// </summary>
+    public static readonly string[] ThinkTagsValues = ["auto", "think", "thinking", "thought", "reasoning", "seed", "mistral", "harmony"];
 
     /// <summary>Proxy settings: understood by the proxy and never forwarded upstream (the one list of them).</summary>
     public static IReadOnlyList<string> Directives { get; } =
     [
         UpstreamModelName, AppendToLastUserMessage, EnableThinkTagFiltering, ThinkTagStart, ThinkTagEnd, ThinkMode,
-        ThinkStartsOpen, ReasoningField, Thinking, ServerKind, StripHistoryThinking, KeepToolCallReasoning,
+        ThinkStartsOpen, ReasoningField, Thinking, ServerKind, StripHistoryThinking, KeepToolCallReasoning, ThinkTags,
+        ThinkTagsAnywhere, AllowModeHeader,
     ];
 
     public static bool IsSpecial(string key) => Directives.Contains(key, StringComparer.Ordinal);

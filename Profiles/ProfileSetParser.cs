@@ -94,6 +94,9 @@ internal static class ProfileSetParser
         ServerKind? serverKind = null;
         bool? stripHistory = null;
         bool? keepToolCall = null;
+        string? thinkTags = null;
+        bool? tagsAnywhere = null;
+        bool? allowModeHeader = null;
 
         for (int i = first; i < rawEntries.Count; i++)
         {
@@ -128,9 +131,9 @@ internal static class ProfileSetParser
                         tagEnd = NonEmpty(value, where, key);
                         break;
                     case ProfileKeys.ThinkMode:
-                        mode = value is "strip" or "split" or "keep"
+                        mode = value is "strip" or "split" or "keep" or "merge"
                             ? value
-                            : throw Fail(where, key, $"expects strip, split or keep, got {Display(value)}");
+                            : throw Fail(where, key, $"expects strip, split, merge or keep, got {Display(value)}");
                         break;
                     case ProfileKeys.ThinkStartsOpen:
                         startsOpen = Boolean(value, where, key);
@@ -150,6 +153,17 @@ internal static class ProfileSetParser
                         break;
                     case ProfileKeys.KeepToolCallReasoning:
                         keepToolCall = Boolean(value, where, key);
+                        break;
+                    case ProfileKeys.ThinkTags:
+                        thinkTags = ProfileKeys.ThinkTagsValues.Contains(value)
+                            ? value
+                            : throw Fail(where, key, $"expects one of {string.Join(", ", ProfileKeys.ThinkTagsValues)}, got {Display(value)}");
+                        break;
+                    case ProfileKeys.ThinkTagsAnywhere:
+                        tagsAnywhere = Boolean(value, where, key);
+                        break;
+                    case ProfileKeys.AllowModeHeader:
+                        allowModeHeader = Boolean(value, where, key);
                         break;
                     default:
                         reasoningField = NonEmpty(value, where, key);
@@ -190,7 +204,7 @@ internal static class ProfileSetParser
             }
         }
 
-        return new ModelProfile(name, entries, upstream, append, filtering, tagStart, tagEnd, mode, startsOpen, reasoningField)
+        return new ModelProfile(name, entries, upstream, append, filtering, tagStart, tagEnd, mode, startsOpen, reasoningField, thinkTags, tagsAnywhere, allowModeHeader)
         {
             Thinking = thinking,
             ServerKind = serverKind,

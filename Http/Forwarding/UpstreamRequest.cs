@@ -162,6 +162,8 @@ internal static class UpstreamRequest
         15 when name.Equals("X-Forwarded-For", StringComparison.OrdinalIgnoreCase) => RequestField.ForwardedFor,
         15 when name.Equals("Accept-Encoding", StringComparison.OrdinalIgnoreCase) => RequestField.AcceptEncoding,
         16 when name.Equals("X-Forwarded-Host", StringComparison.OrdinalIgnoreCase) => RequestField.ForwardedHost,
+        // The client's choice of thinking mode for the proxy (Api/ResponsePolicy.cs): consumed here, never the upstream's.
+        16 when name.Equals("X-Reasoning-Mode", StringComparison.OrdinalIgnoreCase) => RequestField.Skip,
         17 when name.Equals("X-Forwarded-Proto", StringComparison.OrdinalIgnoreCase) => RequestField.ForwardedProto,
         _ when HopByHop.IsHopByHop(name) => RequestField.Skip,
         _ when name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) => RequestField.Content,

@@ -19,6 +19,8 @@ internal static class RewriterTarget
     /// <summary>The rewriters' limit on one event or document: small, so the fuzzer reaches it.</summary>
     public const int Limit = 4096;
 
+    private static readonly string?[] s_families = [null, "think", "thinking", "seed", "mistral", "harmony", "thought", "reasoning"];
+
     public static void Run(ResponseFraming framing, byte[] data)
     {
         if (data.Length < 2)
@@ -31,14 +33,21 @@ internal static class RewriterTarget
         ResponseFraming? label = (flags & 4) != 0 ? null : framing;
         if ((flags & 1) == 0)
         {
-            var options = new ResponseRewriteOptions { Mode = (flags & 8) != 0 ? ThinkMode.Split : ThinkMode.Strip, StartsOpen = (flags & 16) != 0 };
+            // Bits 5-7 pick the tag family: auto or one of the built-in ones.
+            var options = new ResponseRewriteOptions
+            {
+                Mode = (flags & 8) != 0 ? ThinkMode.Split : ThinkMode.Strip,
+                StartsOpen = (flags & 16) != 0,
+                ThinkTags = s_families[flags >> 5],
+            };
             var body = data[2..];
             Rewrite(framing, sniff, label, options, body, Cuts.Plan(body.Length, data[1]), []);
             return;
         }
 
         var script = RewriterScript.Build(framing, data);
-        var stripOptions = new ResponseRewriteOptions { Mode = ThinkMode.Strip, StartsOpen = script.StartsOpen };
+        // The script's oracle reads a tag wherever it stands (the last tag wins): think_tags_anywhere=true.
+        var stripOptions = new ResponseRewriteOptions { Mode = ThinkMode.Strip, StartsOpen = script.StartsOpen, TagsAnywhere = true };
         var cuts = Cuts.Plan(script.Body.Length, data[1]).Union(script.Cuts).Order().ToList();
         var output = Rewrite(framing, sniff, label, stripOptions, script.Body, cuts, script.Pauses);
         if (Environment.GetEnvironmentVariable("FUZZ_SHOW") == "1")

@@ -131,6 +131,35 @@ public class ResponsePolicyTests
     public void Describe_StripProfile_NamesModeAndTags()
     {
         var set = ProfileSet.Parse("model=q,enable_think_tag_filtering=true,think_starts_open=true", []);
-        Assert.Equal("responses: thinking strip (<think>…</think>, starts open)", new ResponsePolicy(set, false, null, null).Describe(set.Profiles[0]));
+        Assert.Equal("responses: thinking strip (tags auto, starts open)", new ResponsePolicy(set, false, null, null).Describe(set.Profiles[0]));
+    }
+
+    [Theory]
+    [InlineData("model=q,think_mode=split,think_tags=mistral", "responses: thinking split into reasoning_content (tags mistral)")]
+    [InlineData("model=q,think_mode=strip,think_tags=harmony,think_tags_anywhere=true", "responses: thinking strip (tags harmony, anywhere)")]
+    [InlineData("model=q,think_mode=strip,think_tag_start=<r>,think_tag_end=</r>", "responses: thinking strip (tags <r>…</r>)")]
+    [InlineData("model=q,think_mode=strip,think_tag_start=<seed:think>,think_tag_end=</seed:think>", "responses: thinking strip (tags seed)")]
+    public void Describe_ThinkTags_NamesTheFamily(string llmParams, string expected)
+    {
+        var set = ProfileSet.Parse(llmParams, []);
+        Assert.Equal(expected, new ResponsePolicy(set, false, null, null).Describe(set.Profiles[0]));
+    }
+
+    [Fact]
+    public void For_NoTagsSetAnywhere_AutoStartAnchored()
+    {
+        var set = ProfileSet.Parse("model=q,think_mode=strip", []);
+        var policy = new ResponsePolicy(set, true, null, null);
+        Assert.Equal("auto", policy.For(null, "other")!.Tags.Describe());
+        Assert.Equal("auto", policy.For(set.Find("q"), "q")!.Tags.Describe());
+    }
+
+    [Fact]
+    public void For_ThinkTagsAndGlobalCustomTags_ProfileFamilyWins()
+    {
+        var set = ProfileSet.Parse("model=q,think_mode=strip,think_tags=thought;model=r,think_mode=strip", []);
+        var policy = new ResponsePolicy(set, false, "<x>", "</x>");
+        Assert.Equal("thought", policy.For(set.Find("q"), "q")!.Tags.Describe());
+        Assert.Equal("<x>…</x>", policy.For(set.Find("r"), "r")!.Tags.Describe());
     }
 }

@@ -114,7 +114,7 @@ public sealed class ConfigFileTests : IDisposable
         { "profiles:\n  m: { upstream: local }\n", ":2: profile `m`: upstream `local` is not defined: the file has no upstreams: section" },
         { "profiles:\n  m: { inherit: n }\n", ":2: profile `m`: inherits unknown profile `n`" },
         { "profiles:\n  m: { temperature: warm }\n", ":2: profile `m`, key `temperature`: expects a number (e.g. 0.7), got \"warm\"" },
-        { "profiles:\n  m:\n    think_mode: hide\n", ":3: profile `m`, key `think_mode`: expects strip, split or keep, got \"hide\"" },
+        { "profiles:\n  m:\n    think_mode: hide\n", ":3: profile `m`, key `think_mode`: expects strip, split, merge or keep, got \"hide\"" },
         { "profiles:\n  m: { defaults: { think_mode: keep } }\n", ":2: profile `m`, key `think_mode`: is a proxy setting: it takes key=value, not key?=value or !key" },
         { "profiles:\n  m: { model: x }\n", ":2: profile `m`: the profile's name is its model name; `upstream_model_name` changes the name sent upstream" },
         { "upstreams:\n  a: { timeout: 3 }\n", ":2: upstream `a` has no base_url (where it is, e.g. http://localhost:8080/v1)" },

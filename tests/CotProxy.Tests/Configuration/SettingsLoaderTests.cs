@@ -114,7 +114,7 @@ public sealed class SettingsLoaderTests : IDisposable
         { "THINK_TAG", "", "<reasoning>", "\\u003cthink\\u003e", "", "<reasoning>", "\\u003cthink\\u003e", "" },
         { "THINK_END_TAG", "", "</reasoning>", "</think>\\n\\n", "", "</reasoning>", "</think>\\n\\n", "" },
         { "ENABLE_THINK_TAG_FILTERING", "", "TRUE", "false", "", "True", "False", "" },
-        { "THINK_MODE", "", "split", "keep", "", "Split", "Keep", "" },
+        { "THINK_MODE", "", "split", "merge", "", "Split", "Merge", "" },
         { "THINK_KEEPALIVE_SECONDS", "", "0", "3600", "", "0", "3600", "" },
         { "PROXY_API_KEYS", "", "k1", " k2 , k3 ,", "", "k1", "k2 k3", "" },
         { "PROXY_API_KEYS_FILE", "", "keys-a.txt", "keys-b.txt", "", "keys-a.txt: ka", "keys-b.txt: kb1 kb2", "" },
@@ -323,8 +323,8 @@ public sealed class SettingsLoaderTests : IDisposable
     [InlineData("TARGET_BASE_URL", "localhost:8080", "invalid TARGET_BASE_URL \"localhost:8080\" (from the environment): expected an absolute http:// or https:// URL (e.g. http://localhost:8080/v1)")]
     [InlineData("TARGET_BASE_URL", "http://h/v1?x=1", "invalid TARGET_BASE_URL \"http://h/v1?x=1\" (from the environment): expected a base URL without a query (?...) or fragment (#...)")]
     [InlineData("DEMO", "on", "invalid DEMO \"on\" (from the environment): expected true/false, 1/0 or yes/no")]
-    [InlineData("THINK_MODE", "Split", "invalid THINK_MODE \"Split\" (from the environment): expected strip, split or keep (the values of a profile's think_mode)")]
-    [InlineData("THINK_MODE", "merge", "invalid THINK_MODE \"merge\" (from the environment): expected strip, split or keep (the values of a profile's think_mode)")]
+    [InlineData("THINK_MODE", "Split", "invalid THINK_MODE \"Split\" (from the environment): expected strip, split, merge or keep (the values of a profile's think_mode)")]
+    [InlineData("THINK_MODE", "hide", "invalid THINK_MODE \"hide\" (from the environment): expected strip, split, merge or keep (the values of a profile's think_mode)")]
     [InlineData("DEBUG", "maybe", "invalid DEBUG \"maybe\" (from the environment): expected true/false, 1/0 or yes/no")]
     [InlineData("API_REQUEST_TIMEOUT", "0", "invalid API_REQUEST_TIMEOUT \"0\" (from the environment): expected seconds greater than 0 and at most 2147483, ASCII digits with up to 3 decimals (e.g. 30 or 0.5)")]
     [InlineData("CONNECT_TIMEOUT", "10s", "invalid CONNECT_TIMEOUT \"10s\" (from the environment): expected seconds greater than 0 and at most 2147483, ASCII digits with up to 3 decimals (e.g. 30 or 0.5)")]

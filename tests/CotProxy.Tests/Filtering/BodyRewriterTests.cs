@@ -11,7 +11,24 @@ public sealed class BodyRewriterTests
     {
         string input = "{\"model\":\"m\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"<think>a</think>\\n\\nA\"}},{\"index\":1,\"message\":{\"role\":\"assistant\",\"content\":\"B<think>b</think>\"}}]}";
         string expected = "{\"model\":\"m\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"A\"}},{\"index\":1,\"message\":{\"role\":\"assistant\",\"content\":\"B\"}}]}";
-        Assert.Equal(expected, RunEverySplit("application/json", input, new ResponseRewriteOptions()));
+        // Choice 1's block follows its answer: a tag there counts with think_tags_anywhere=true.
+        Assert.Equal(expected, RunEverySplit("application/json", input, new ResponseRewriteOptions { TagsAnywhere = true }));
+    }
+
+    [Fact]
+    public void JsonBody_SplitModeBothFields_ThinkingInBoth()
+    {
+        string input = "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"<think>why</think>\\n\\nA\"}}]}";
+        string expected = "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"A\",\"reasoning_content\":\"why\",\"reasoning\":\"why\"}}]}";
+        Assert.Equal(expected, RunEverySplit("application/json", input, new ResponseRewriteOptions { Mode = ThinkMode.Split, ReasoningField = "both" }));
+    }
+
+    [Fact]
+    public void JsonBody_MergeMode_SeedThoughtInlineAsThinkTags()
+    {
+        string input = "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"<seed:think>why</seed:think>A\"}}]}";
+        string expected = "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"<think>why</think>A\"}}]}";
+        Assert.Equal(expected, RunEverySplit("application/json", input, new ResponseRewriteOptions { Mode = ThinkMode.Merge }));
     }
 
     [Fact]
@@ -121,7 +138,7 @@ public sealed class BodyRewriterTests
     [Fact]
     public void RawText_TagsSplitAnywhere_Stripped()
     {
-        Assert.Equal("Hello \u00e9 world", RunEverySplit("text/plain", "Hello \u00e9<think>\u65e5</think> world", new ResponseRewriteOptions()));
+        Assert.Equal("Hello \u00e9 world", RunEverySplit("text/plain", "Hello \u00e9<think>\u65e5</think> world", new ResponseRewriteOptions { TagsAnywhere = true }));
     }
 
     [Theory]

@@ -51,7 +51,7 @@ public sealed class MalformedInputTests
     [Fact]
     public void Rewrite_UnreadableEventWhileHoldingATagPrefix_DroppedAndCounted()
     {
-        byte[] input = [.. "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi <th\"}}]}\n\n"u8,
+        byte[] input = [.. "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\\n<th\"}}]}\n\n"u8,
             .. "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x"u8, 0xFF, .. "\"}}]}\n\n"u8,
             .. "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ink>secret</think>!\"}}]}\n\n"u8];
         (string output, int dropped) = Run(input);

@@ -14,6 +14,8 @@ public sealed class RawDocumentProbeTests
     [InlineData("{\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\\nb\\t\\/\"},\"finish_reason\":null}]}")]
     [InlineData("{\"id\":\"x\",\"choices\":[],\"usage\":{\"total_tokens\":3}}")]
     [InlineData("{\"choices\": [{\"index\": 0, \"delta\": {\"content\": \" more\"}}]}")]
+    // Mistral's [THINK] begins with a byte JSON uses for arrays: outside a string it is structure.
+    [InlineData("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a \\n b\",\"x\":[[1],[]]}}],\"y\":\"z\"}")]
     public void CanPass_TagFreeEventOfSteadyChoice_True(string json)
     {
         Assert.True(Probe(json));
@@ -35,6 +37,9 @@ public sealed class RawDocumentProbeTests
     [InlineData("{\"message\":{\"content\":\"x\"},\"done\":false}")]
     [InlineData("{\"response\":\"x\",\"done\":true}")]
     [InlineData("{\"thinking\":\"x\"}")]
+    [InlineData("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a [b\"}}]}")]
+    [InlineData("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\\n[\"}}]}")]
+    [InlineData("{\"x\":\"q\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"[/THINK]\"}}]}")]
     public void CanPass_EventTheFullPathMustSee_False(string json)
     {
         Assert.False(Probe(json));

@@ -23,7 +23,7 @@ public class SniffingResponseRewriterTests
         { "garbage\r\n\r\n: ping\r\n\r\n", "JsonBody", "EventStream" },
         { "warming up\n{\"message\":{\"content\":\"<think>x</think>Hi\"}}\n", "Text", "Ndjson" },
         { "warming up\n  {\"message\":\n{\"content\":\"<think>x</think>Hi\"}}", null, "JsonBody" },
-        { "just text\n  data: indented, so not a field\nmore <think>x</think>Hi", "EventStream", "Text" },
+        { "<think>x</think>just text\n  data: indented, so not a field\nmore", "EventStream", "Text" },
         { "just text\nda", null, "Text" },
     };
 

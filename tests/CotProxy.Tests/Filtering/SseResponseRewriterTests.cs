@@ -47,7 +47,8 @@ public sealed class SseResponseRewriterTests
         string expected = Chunk("{\"content\":\"B1 \"}", index: 1)
             + Chunk("{\"content\":\"A1\"}", index: 0)
             + Chunk("{\"content\":\"B2\"}", index: 1);
-        Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions()));
+        // Choice 1's block follows its answer: a tag there counts with think_tags_anywhere=true.
+        Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions { TagsAnywhere = true }));
     }
 
     [Fact]
@@ -72,11 +73,11 @@ public sealed class SseResponseRewriterTests
         // client, but a client reading a mislabelled body as JSON lines would show it unfiltered.
         string input = "{\"message\":{\"thinking\":\"secret\"}}\n: ping\n\n"
             + "x-vendor: 1\n{\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"secret\"}}]}\n\n"
-            + "id: 5\n{\"thinking\":\"secret\"}\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n"
-            + "event: x\n{\"thinking\":\"secret\"}\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"<think>a</think>Yo\"}}]}\n\n";
+            + "id: 5\n{\"thinking\":\"secret\"}\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"<think>a</think>Yo\"}}]}\n\n"
+            + "event: x\n{\"thinking\":\"secret\"}\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" Hi\"}}]}\n\n";
         string expected = ": ping\n\n"
-            + "id: 5\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n"
-            + "event: x\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Yo\"}}]}\n\n";
+            + "id: 5\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Yo\"}}]}\n\n"
+            + "event: x\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" Hi\"}}]}\n\n";
         Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions()));
     }
 
@@ -173,6 +174,38 @@ public sealed class SseResponseRewriterTests
         Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions { Mode = ThinkMode.Split, ReasoningField = "reasoning" }));
     }
 
+    [Theory]
+    [InlineData(false, 2)]
+    [InlineData(true, 0)]
+    public void Rewrite_AnchoredAnswerPastItsStart_TagBytesTakeTheFastPath(bool anywhere, int passes)
+    {
+        string input = Chunk("{\"content\":\"<think>x</think>Answer\"}") + Chunk("{\"content\":\" a <b> tag\"}") + Chunk("{\"content\":\" and [a](link)\"}");
+        string expected = Chunk("{\"content\":\"Answer\"}") + Chunk("{\"content\":\" a <b> tag\"}") + Chunk("{\"content\":\" and [a](link)\"}");
+        var options = new ResponseRewriteOptions { TagsAnywhere = anywhere };
+        Assert.Equal(expected, RunEverySplit(input, options));
+        using var rewriter = (FramedDocumentRewriter)ResponseRewriterFactory.Create(ResponseFraming.EventStream, options)!;
+        rewriter.Write(Encoding.UTF8.GetBytes(input), new ArrayBufferWriter<byte>());
+        Assert.Equal(passes, rewriter.ProbePasses);
+    }
+
+    [Fact]
+    public void Rewrite_MergeMode_ThoughtInlineAsThinkTagsAcrossEvents()
+    {
+        string input = Chunk("{\"content\":\"[THINK]why\"}") + Chunk("{\"content\":\" so\"}") + Chunk("{\"content\":\"[/THINK]Because\"}");
+        string expected = Chunk("{\"content\":\"<think>why\"}") + Chunk("{\"content\":\" so\"}") + Chunk("{\"content\":\"</think>Because\"}");
+        Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions { Mode = ThinkMode.Merge }));
+    }
+
+    [Fact]
+    public void Rewrite_SplitModeBothFields_ThinkingInReasoningContentAndReasoning()
+    {
+        string input = Chunk("{\"content\":\"<think>why\"}") + Chunk("{\"content\":\" mid\"}") + Chunk("{\"content\":\" so</think>Because\"}");
+        string expected = Chunk("{\"content\":\"\",\"reasoning_content\":\"why\",\"reasoning\":\"why\"}")
+            + Chunk("{\"content\":\"\",\"reasoning_content\":\" mid\",\"reasoning\":\" mid\"}")
+            + Chunk("{\"content\":\"Because\",\"reasoning_content\":\" so\",\"reasoning\":\" so\"}");
+        Assert.Equal(expected, RunEverySplit(input, new ResponseRewriteOptions { Mode = ThinkMode.Split, ReasoningField = "both" }));
+    }
+
     [Fact]
     public void Rewrite_SplitModeEventWhollyInThought_MovedByTheFastPathAsTheFullPathWould()
     {
@@ -267,9 +300,27 @@ public sealed class SseResponseRewriterTests
     }
 
     [Fact]
+    public void Rewrite_RawHarmonyChannelsSplitAcrossEvents_OnlyTheFinalChannelShown()
+    {
+        // Raw gpt-oss output as llama.cpp's tests/test-chat-parser.cpp (test_gpt_oss_harmony_format) writes it, cut mid-token.
+        string input = Chunk("{\"content\":\"<|channel|>analysis<|mess\"}")
+            + Chunk("{\"content\":\"age|>Let me think<|end|><|start|>assistant<|channel|>final\"}")
+            + Chunk("{\"content\":\"<|message|>The answer is 42<|end|>\"}");
+        Assert.Equal(Chunk("{\"content\":\"The answer is 42\"}"), RunEverySplit(input, new ResponseRewriteOptions()));
+        Assert.Equal(Chunk("{\"content\":\"The answer is 42\"}"), RunEverySplit(input, new ResponseRewriteOptions { ThinkTags = "harmony" }));
+    }
+
+    [Fact]
+    public void Rewrite_MistralTagsInAnswer_StayText()
+    {
+        string input = Chunk("{\"content\":\"[THINK]plan[/THI\"}") + Chunk("{\"content\":\"NK]Write [THINK]x[/THINK] to think.\"}");
+        Assert.Equal(Chunk("{\"content\":\"Write [THINK]x[/THINK] to think.\"}"), RunEverySplit(input, new ResponseRewriteOptions()));
+    }
+
+    [Fact]
     public void Rewrite_CustomNonAsciiTags_SplitAcrossEvents_Removed()
     {
-        var options = new ResponseRewriteOptions { StartTag = "<\u0e04\u0e34\u0e14>", EndTag = "</\u0e04\u0e34\u0e14>" };
+        var options = new ResponseRewriteOptions { StartTag = "<\u0e04\u0e34\u0e14>", EndTag = "</\u0e04\u0e34\u0e14>", TagsAnywhere = true };
         string input = Chunk("{\"content\":\"\u0e02\u0e49\u0e2d <\u0e04\"}")
             + Chunk("{\"content\":\"\u0e34\u0e14>secret</\u0e04\u0e34\"}")
             + Chunk("{\"content\":\"\u0e14> \u0e21\u0e39\u0e25\"}");

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using CotProxy.Filtering;
 using CsCheck;
 
@@ -8,15 +9,31 @@ namespace CotProxy.Tests.Filtering;
 
 /// <summary>
 /// Property-based proof of failing closed: generated streams whose thoughts carry marker words, in every
-/// framing and mode, cut at random points and mixed with junk, never show a marker where it must not be. In strip mode a
-/// body also goes through the sniffing rewriter with its Content-Type right, missing or wrong, sometimes after a first line
-/// of junk that is neither JSON nor an SSE field.
+/// framing, mode and tag family (named or found by auto), start-anchored or with think_tags_anywhere=true,
+/// cut at random points and mixed with junk, never show a marker where it must not be. Thoughts stand where
+/// a thought is recognised: at the answer's start or right after another block, and, with anywhere, also
+/// after answer text; start-anchored, a block written inside the answer is answer text and must stay. In strip mode a body
+/// also goes through the sniffing rewriter with its Content-Type right, missing or wrong, sometimes after a first
+/// line of junk that is neither JSON nor an SSE field.
 /// A failure message carries CsCheck's seed; replay it with <c>CsCheck_Seed=&lt;seed&gt; dotnet test --filter ThoughtLeakPropertyTests</c>.
 /// </summary>
 public sealed class ThoughtLeakPropertyTests
 {
     private const string Marker = "zqmark";
     private const int Limit = 4096;
+
+    /// <summary>Each family: start tag, end tag, the start tag of a later block, and what stands between the last block and the answer.</summary>
+    private static readonly (string Name, string Start, string End, string Next, string AnswerHead)[] s_families =
+    [
+        ("think", "<think>", "</think>", "<think>", "\n\n"),
+        ("thinking", "<thinking>", "</thinking>", "<thinking>", "\n\n"),
+        ("thought", "<thought>", "</thought>", "<thought>", "\n"),
+        ("reasoning", "<reasoning>", "</reasoning>", "<reasoning>", "\n\n"),
+        ("seed", "<seed:think>", "</seed:think>", "<seed:think>", ""),
+        ("mistral", "[THINK]", "[/THINK]", "[THINK]", ""),
+        // Raw Harmony as llama.cpp's test-chat-parser.cpp (test_gpt_oss_harmony_format) writes it.
+        ("harmony", "<|channel|>analysis<|message|>", "<|end|>", "<|start|>assistant<|channel|>analysis<|message|>", "<|start|>assistant<|channel|>final<|message|>"),
+    ];
 
     private static readonly Gen<Scenario> s_scenarios =
         from framing in Gen.Int[0, 2]
@@ -26,9 +43,12 @@ public sealed class ThoughtLeakPropertyTests
         from choices in Gen.Int[1, 3]
         from junk in Gen.Int[0, 4]
         from separated in Gen.Bool
+        from family in Gen.Int[0, s_families.Length - 1]
+        from auto in Gen.Bool
+        from anywhere in Gen.Bool
         from label in Gen.Int[0, 3]
         from seed in Gen.Int
-        select new Scenario((ResponseFraming)framing, split, startsOpen, escaped, choices, junk, separated, seed, split ? Labelling.Factory : (Labelling)label);
+        select new Scenario((ResponseFraming)framing, split, startsOpen, escaped, choices, junk, separated, seed, split ? Labelling.Factory : (Labelling)label) { Family = family, Auto = auto, Anywhere = anywhere };
 
     [Fact]
     public void Rewrite_GeneratedStreamsWithJunk_NoMarkerOutsideReasoning()
@@ -43,10 +63,36 @@ public sealed class ThoughtLeakPropertyTests
             .Sample(CheckAnswer, iter: 500, print: s => s.ToString());
     }
 
+    [Fact]
+    public void Rewrite_GeneratedStreamsMergeMode_ThoughtOnlyInLeadingThinkBlocks()
+    {
+        s_scenarios.Where(s => s.Framing != ResponseFraming.JsonBody).Select(s => s with { Junk = 0, Separated = false })
+            .Sample(CheckMerged, iter: 500, print: s => s.ToString());
+    }
+
+    /// <summary>Merge mode: each choice's text is &lt;think&gt;…&lt;/think&gt; blocks, then exactly the answer (and, anywhere, blocks where later thoughts stood).</summary>
+    private static void CheckMerged(Scenario scenario)
+    {
+        Generated generated = Generate(scenario);
+        var random = new Random(scenario.Seed);
+        byte[] output = Run(scenario with { Label = Labelling.Factory }, Options(scenario, ThinkMode.Merge), generated.Body, random.Next(0, 2) == 0 ? 1 : -1, random);
+        SortedDictionary<int, string> visible = RewriterHarness.VisibleText(Documents(scenario.Framing, output));
+        for (int choice = 0; choice < generated.Answers.Length; choice++)
+        {
+            int key = scenario.Framing == ResponseFraming.Ndjson && scenario.Choices == 1 ? 0 : choice;
+            string text = visible.GetValueOrDefault(key, "");
+            string blocks = Regex.Match(text, "^(?:<think>(?:(?!</think>).)*</think>)*", RegexOptions.Singleline).Value;
+            Assert.True(blocks.Length > 0, $"{scenario}: no leading <think> block in {text}");
+            // With think_tags_anywhere=true a later thought stays where it stood, in its own block.
+            string answer = scenario.Anywhere ? Regex.Replace(text[blocks.Length..], "<think>(?:(?!</think>).)*</think>", "", RegexOptions.Singleline) : text[blocks.Length..];
+            Assert.Equal(generated.Answers[choice], answer);
+        }
+    }
+
     private static void Check(Scenario scenario)
     {
         Generated generated = Generate(scenario);
-        var options = new ResponseRewriteOptions { Mode = scenario.Split ? ThinkMode.Split : ThinkMode.Strip, StartsOpen = scenario.StartsOpen };
+        var options = Options(scenario, scenario.Split ? ThinkMode.Split : ThinkMode.Strip);
         var random = new Random(scenario.Seed);
         foreach (int cut in new[] { 0, 1, random.Next(2, 64), -1 })
         {
@@ -62,7 +108,7 @@ public sealed class ThoughtLeakPropertyTests
     private static void CheckAnswer(Scenario scenario)
     {
         Generated generated = Generate(scenario);
-        var options = new ResponseRewriteOptions { StartsOpen = scenario.StartsOpen };
+        var options = Options(scenario, ThinkMode.Strip);
         byte[] output = Run(scenario, options, generated.Body, 0, new Random(scenario.Seed));
         SortedDictionary<int, string> visible = RewriterHarness.VisibleText(Documents(scenario.Framing, output));
         for (int choice = 0; choice < generated.Answers.Length; choice++)
@@ -71,6 +117,14 @@ public sealed class ThoughtLeakPropertyTests
             Assert.Equal(generated.Answers[choice], visible.GetValueOrDefault(key, ""));
         }
     }
+
+    private static ResponseRewriteOptions Options(Scenario scenario, ThinkMode mode) => new()
+    {
+        Mode = mode,
+        StartsOpen = scenario.StartsOpen,
+        ThinkTags = scenario.Auto ? null : s_families[scenario.Family].Name,
+        TagsAnywhere = scenario.Anywhere,
+    };
 
     /// <summary>Feeds the body in pieces: whole (0), byte by byte (1), of one size, or of random sizes (-1).</summary>
     private static byte[] Run(Scenario scenario, ResponseRewriteOptions options, byte[] body, int size, Random random)
@@ -147,21 +201,53 @@ public sealed class ThoughtLeakPropertyTests
         bool ollama = scenario.Framing == ResponseFraming.Ndjson && scenario.Choices == 1;
         var texts = new string[scenario.Choices];
         var answers = new string[scenario.Choices];
+        var states = new bool[scenario.Choices][];
+        var family = s_families[scenario.Family];
         for (int choice = 0; choice < scenario.Choices; choice++)
         {
+            var text = new ThoughtText(scenario.StartsOpen);
             string answer = Words(random, "answer", random.Next(1, 8));
-            string thought = Words(random, Marker, random.Next(1, 12));
-            string text = scenario.StartsOpen
-                ? thought + "</think>\n\n" + answer
-                : (random.Next(3) == 0 ? "\n" : "") + "<think>" + thought + "</think>\n\n" + answer;
+            if (!scenario.StartsOpen)
+            {
+                text.Add(random.Next(3) == 0 ? "\n" : "", thought: false);
+                text.Tag(family.Start, opens: true);
+            }
+
+            text.Add(Words(random, Marker, random.Next(1, 12)), thought: true);
+            text.Tag(family.End, opens: false);
+            if (!scenario.Anywhere && random.Next(3) == 0)
+            {
+                // Right after a block ends, another one still counts.
+                text.Add("\n", thought: false);
+                text.Tag(family.Next, opens: true);
+                text.Add(Words(random, Marker, random.Next(1, 4)), thought: true);
+                text.Tag(family.End, opens: false);
+            }
+
+            text.Add(family.AnswerHead, thought: false);
+            text.Add(answer, thought: false);
             if (random.Next(3) == 0)
             {
                 string more = Words(random, "tail", random.Next(1, 4));
-                text += "<think>" + Words(random, Marker, random.Next(1, 4)) + "</think>" + more;
-                answer += more;
+                if (scenario.Anywhere)
+                {
+                    text.Tag(family.Next, opens: true);
+                    text.Add(Words(random, Marker, random.Next(1, 4)), thought: true);
+                    text.Tag(family.End, opens: false);
+                    text.Add(more, thought: false);
+                    answer += more;
+                }
+                else
+                {
+                    // Start-anchored: a block inside the answer is the answer's own text (Harmony's end marker would be removed).
+                    string literal = " " + family.Start + more + (family.Name == "harmony" ? "" : family.End);
+                    text.Add(literal, thought: false);
+                    answer += literal;
+                }
             }
 
-            texts[choice] = text;
+            texts[choice] = text.Text;
+            states[choice] = text.States;
             answers[choice] = answer;
         }
 
@@ -183,8 +269,7 @@ public sealed class ThoughtLeakPropertyTests
 
             int c = open[random.Next(open.Length)];
             int length = Math.Min(random.Next(1, 9), texts[c].Length - cursors[c]);
-            string before = texts[c][..cursors[c]];
-            pieces.Add((c, texts[c].Substring(cursors[c], length), InThought(scenario, before)));
+            pieces.Add((c, texts[c].Substring(cursors[c], length), states[c][cursors[c]]));
             cursors[c] += length;
         }
 
@@ -229,19 +314,6 @@ public sealed class ThoughtLeakPropertyTests
 
         Flush();
         return new Generated([.. bytes], answers);
-    }
-
-    /// <summary>Inside the thought the upstream wrote: after a whole start tag (or from the start when the template opened it), before a whole end tag.</summary>
-    private static bool InThought(Scenario scenario, string before)
-    {
-        int end = before.LastIndexOf("</think>", StringComparison.Ordinal);
-        int start = before.LastIndexOf("<think>", StringComparison.Ordinal);
-        if (end < 0)
-        {
-            return scenario.StartsOpen || start >= 0;
-        }
-
-        return start > end;
     }
 
     private static byte[] Body(Scenario scenario, Random random, string[] texts)
@@ -339,9 +411,43 @@ public sealed class ThoughtLeakPropertyTests
 
     private sealed record Scenario(ResponseFraming Framing, bool Split, bool StartsOpen, bool Escaped, int Choices, int Junk, bool Separated, int Seed, Labelling Label)
     {
+        public int Family { get; init; }
+
+        public bool Auto { get; init; }
+
+        public bool Anywhere { get; init; }
+
         public override string ToString() =>
-            $"{Framing} {(Split ? "split" : "strip")}{(StartsOpen ? " starts-open" : "")}{(Escaped ? " escaped" : "")} choices={Choices} junk={Junk}{(Separated ? " separated" : "")} label={Label} seed={Seed}";
+            $"{Framing} {(Split ? "split" : "strip")}{(StartsOpen ? " starts-open" : "")}{(Escaped ? " escaped" : "")} choices={Choices} junk={Junk}{(Separated ? " separated" : "")}"
+            + $" tags={s_families[Family].Name}{(Auto ? " (auto)" : "")}{(Anywhere ? " anywhere" : "")} label={Label} seed={Seed}";
     }
 
     private sealed record Generated(byte[] Body, string[] Answers);
+
+    /// <summary>
+    /// A choice's text and, for every prefix length, whether the upstream is inside a thought there: after a whole start
+    /// tag (or from the start when the template opened it), before a whole end tag.
+    /// </summary>
+    private sealed class ThoughtText(bool startsOpen)
+    {
+        private readonly StringBuilder _text = new();
+        private readonly List<bool> _states = [startsOpen];
+
+        public string Text => _text.ToString();
+
+        public bool[] States => [.. _states];
+
+        public void Add(string text, bool thought)
+        {
+            _text.Append(text);
+            _states.AddRange(Enumerable.Repeat(thought, text.Length));
+        }
+
+        public void Tag(string tag, bool opens)
+        {
+            _text.Append(tag);
+            _states.AddRange(Enumerable.Repeat(!opens, tag.Length - 1));
+            _states.Add(opens);
+        }
+    }
 }

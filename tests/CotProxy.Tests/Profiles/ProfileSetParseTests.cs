@@ -241,9 +241,42 @@ public sealed class ProfileSetParseTests
     [InlineData("strip")]
     [InlineData("split")]
     [InlineData("keep")]
+    [InlineData("merge")]
     public void Parse_ThinkMode_EachValueAccepted(string mode)
     {
         Assert.Equal(mode, Single($"model=m,think_mode={mode}").ThinkMode);
+    }
+
+    [Theory]
+    [InlineData("auto")]
+    [InlineData("think")]
+    [InlineData("thinking")]
+    [InlineData("thought")]
+    [InlineData("reasoning")]
+    [InlineData("seed")]
+    [InlineData("mistral")]
+    [InlineData("harmony")]
+    public void Parse_ThinkTags_EachFamilyAccepted(string family)
+    {
+        ModelProfile profile = Single($"model=m,think_tags={family},think_tags_anywhere=true");
+        Assert.Equal(family, profile.ThinkTags);
+        Assert.True(profile.ThinkTagsAnywhere);
+        Assert.False(profile.RewritesRequest);
+    }
+
+    [Fact]
+    public void Parse_ThinkTagsUnknown_FailsNamingTheValues()
+    {
+        var ex = Assert.Throws<ProfileParseException>(() => Parse("model=m,think_tags=qwen"));
+        Assert.Contains("think_tags", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("auto, think, thinking, thought, reasoning, seed, mistral, harmony", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ThinkTagsValues_SameAsTheFilterFamilies()
+    {
+        // Profiles may not depend on Filtering: the list the parser accepts is kept equal to the families here.
+        Assert.Equal(CotProxy.Filtering.ThinkTagFamily.AcceptedNames, string.Join(", ", ProfileKeys.ThinkTagsValues));
     }
 
     [Fact]
@@ -335,7 +368,7 @@ public sealed class ProfileSetParseTests
     [InlineData("model=m,echo=1", "LLM_PARAMS: profile 1 (model=m), key \"echo\": expects true or false, got \"1\"")]
     [InlineData("model=m,mirostat=true", "LLM_PARAMS: profile 1 (model=m), key \"mirostat\": expects 0, 1 or 2 (0 off, 1 Mirostat, 2 Mirostat 2.0; false is taken as 0), got \"true\"")]
     [InlineData("model=m,mirostat=3", "LLM_PARAMS: profile 1 (model=m), key \"mirostat\": expects 0, 1 or 2 (0 off, 1 Mirostat, 2 Mirostat 2.0; false is taken as 0), got \"3\"")]
-    [InlineData("model=m,think_mode=hide", "LLM_PARAMS: profile 1 (model=m), key \"think_mode\": expects strip, split or keep, got \"hide\"")]
+    [InlineData("model=m,think_mode=hide", "LLM_PARAMS: profile 1 (model=m), key \"think_mode\": expects strip, split, merge or keep, got \"hide\"")]
     [InlineData("model=m,think_starts_open=maybe", "LLM_PARAMS: profile 1 (model=m), key \"think_starts_open\": expects true or false, got \"maybe\"")]
     [InlineData("model=m,enable_think_tag_filtering=on", "LLM_PARAMS: profile 1 (model=m), key \"enable_think_tag_filtering\": expects true or false, got \"on\"")]
     [InlineData("model=m,upstream_model_name=", "LLM_PARAMS: profile 1 (model=m), key \"upstream_model_name\": is empty")]
