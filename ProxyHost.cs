@@ -4,6 +4,7 @@ using CotProxy.Configuration;
 using CotProxy.Demo;
 using CotProxy.Http.Forwarding;
 using CotProxy.Http.Server;
+using CotProxy.Logging;
 using CotProxy.Profiles;
 
 namespace CotProxy;
@@ -14,6 +15,9 @@ namespace CotProxy;
 /// </summary>
 internal sealed class ProxyHost : IAsyncDisposable
 {
+    /// <summary>The <c>upstream</c> label of TARGET_BASE_URL (or the demo model): the one upstream there is.</summary>
+    public const string DefaultUpstreamName = "default";
+
     private readonly HttpServer _server;
     private readonly ProxyHandler _handler;
     private readonly HttpServer? _demo;
@@ -84,13 +88,14 @@ internal sealed class ProxyHost : IAsyncDisposable
             Credentials = Credentials(settings),
         };
         var invoker = UpstreamClient.Create(settings.ConnectTimeout);
-        var forwarder = new Forwarder(invoker, options, OpenAiErrorWriter.Instance);
+        var metrics = new ProxyMetrics(ModelLabels(profiles));
+        var forwarder = new Forwarder(invoker, options, OpenAiErrorWriter.Instance, metrics.Upstream(DefaultUpstreamName));
         var cors = settings.CorsAllowOrigins.Count > 0 ? new CorsPolicy(settings.CorsAllowOrigins) : null;
         var keys = settings.AllProxyApiKeys.Count > 0 ? new ApiKeys(settings.AllProxyApiKeys) : null;
-        var handler = new ProxyHandler(forwarder, profiles, responses, thinkKeepAlive ?? TimeSpan.FromSeconds(settings.ThinkKeepAliveSeconds), settings.MaxFilteredBodyBytes, cors, keys);
+        var handler = new ProxyHandler(forwarder, profiles, responses, thinkKeepAlive ?? TimeSpan.FromSeconds(settings.ThinkKeepAliveSeconds), settings.MaxFilteredBodyBytes, cors, keys, metrics);
         try
         {
-            var server = new HttpServer(endpoint, handler, limits, OpenAiErrorWriter.Instance);
+            var server = new HttpServer(endpoint, handler, limits, OpenAiErrorWriter.Instance, metrics: metrics);
             server.Start();
             return new ProxyHost(server, handler, demo, invoker, target);
         }
@@ -99,6 +104,26 @@ internal sealed class ProxyHost : IAsyncDisposable
             invoker.Dispose();
             demo?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The <c>model</c> labels of the metrics: every profile's name that is one model (not the <c>*</c> profile, not a
+    /// glob) and every upstream model a profile maps to. Any other name is counted as <c>other</c>.
+    /// </summary>
+    private static IEnumerable<string> ModelLabels(ProfileSet profiles)
+    {
+        foreach (var profile in profiles.Profiles)
+        {
+            if (profile.Name.AsSpan().IndexOfAny('*', '?') < 0)
+            {
+                yield return profile.Name;
+            }
+
+            if (profile.UpstreamModelName is { } upstreamModel)
+            {
+                yield return upstreamModel;
+            }
         }
     }
 
