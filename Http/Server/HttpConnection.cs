@@ -310,6 +310,13 @@ internal sealed class HttpConnection : IDisposable
         finally
         {
             Log.Access(_name, context.Request.Method.Length > 0 ? context.Request.Method : "-", context.Request.Target.Length > 0 ? context.Request.Target : "-", null, rejection.StatusCode, context.Response.BodyBytes, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            if (context.Stats is { } stats)
+            {
+                // A head that could not be read has no route: counted as other, with no model.
+                stats.Reset(start);
+                _metrics!.RequestStarted();
+                _metrics.RequestEnded(stats, null, rejection.StatusCode);
+            }
         }
     }
 

@@ -23,18 +23,20 @@ public sealed class MetricsTests
         Assert.Equal(200, response.Status);
         Assert.DoesNotContain("abc", response.Body, StringComparison.Ordinal);
 
-        var metrics = await ScrapeAsync(pair.Proxy.LocalEndPoint);
-        Assert.Equal(1, metrics.Value("""cot_proxy_requests_total{route="chat_completions",model="qwen3",status="200",stream="false"}"""));
-        Assert.Equal(Thought.Length, metrics.Value("""cot_proxy_thinking_chars_total{mode="strip"}"""));
-        Assert.Equal(0, metrics.Value("""cot_proxy_thinking_chars_total{mode="split"}"""));
-        Assert.Equal(11, metrics.Value("""cot_proxy_tokens_total{model="qwen3",direction="prompt"}"""));
-        Assert.Equal(7, metrics.Value("""cot_proxy_tokens_total{model="qwen3",direction="completion"}"""));
-        Assert.Equal(1, metrics.Value("cot_proxy_first_answer_token_seconds_count{}"));
-        Assert.Equal(1, metrics.Value("""cot_proxy_upstream_ttfb_seconds_count{upstream="default"}"""));
-        Assert.Equal(1, metrics.Value("""cot_proxy_upstream_duration_seconds_count{upstream="default"}"""));
-        Assert.Equal(1, metrics.Value("cot_proxy_requests_in_flight{}"));
-        Assert.Equal(0, metrics.Value("cot_proxy_heartbeats_total{}"));
-        Assert.Equal(0, metrics.Value("cot_proxy_filter_events_dropped_total{}"));
+        await ExpectAsync(pair.Proxy.LocalEndPoint, metrics =>
+        {
+            Assert.Equal(1, metrics.Value("""cot_proxy_requests_total{route="chat_completions",model="qwen3",status="200",stream="false"}"""));
+            Assert.Equal(Thought.Length, metrics.Value("""cot_proxy_thinking_chars_total{mode="strip"}"""));
+            Assert.Equal(0, metrics.Value("""cot_proxy_thinking_chars_total{mode="split"}"""));
+            Assert.Equal(11, metrics.Value("""cot_proxy_tokens_total{model="qwen3",direction="prompt"}"""));
+            Assert.Equal(7, metrics.Value("""cot_proxy_tokens_total{model="qwen3",direction="completion"}"""));
+            Assert.Equal(1, metrics.Value("cot_proxy_first_answer_token_seconds_count{}"));
+            Assert.Equal(1, metrics.Value("""cot_proxy_upstream_ttfb_seconds_count{upstream="default"}"""));
+            Assert.Equal(1, metrics.Value("""cot_proxy_upstream_duration_seconds_count{upstream="default"}"""));
+            Assert.Equal(1, metrics.Value("cot_proxy_requests_in_flight{}"));
+            Assert.Equal(0, metrics.Value("cot_proxy_heartbeats_total{}"));
+            Assert.Equal(0, metrics.Value("cot_proxy_filter_events_dropped_total{}"));
+        });
     }
 
     [Fact]
@@ -59,12 +61,14 @@ public sealed class MetricsTests
         Assert.Contains("Paris", response.Body, StringComparison.Ordinal);
         Assert.DoesNotContain("abc", response.Body, StringComparison.Ordinal);
 
-        var metrics = await ScrapeAsync(pair.Proxy.LocalEndPoint);
-        Assert.Equal(1, metrics.Value("""cot_proxy_requests_total{route="chat_completions",model="qwen3",status="200",stream="true"}"""));
-        Assert.Equal(Thought.Length, metrics.Value("""cot_proxy_thinking_chars_total{mode="strip"}"""));
-        Assert.Equal(5, metrics.Value("""cot_proxy_tokens_total{model="qwen3",direction="prompt"}"""));
-        Assert.Equal(9, metrics.Value("""cot_proxy_tokens_total{model="qwen3",direction="completion"}"""));
-        Assert.Equal(1, metrics.Value("cot_proxy_first_answer_token_seconds_count{}"));
+        await ExpectAsync(pair.Proxy.LocalEndPoint, metrics =>
+        {
+            Assert.Equal(1, metrics.Value("""cot_proxy_requests_total{route="chat_completions",model="qwen3",status="200",stream="true"}"""));
+            Assert.Equal(Thought.Length, metrics.Value("""cot_proxy_thinking_chars_total{mode="strip"}"""));
+            Assert.Equal(5, metrics.Value("""cot_proxy_tokens_total{model="qwen3",direction="prompt"}"""));
+            Assert.Equal(9, metrics.Value("""cot_proxy_tokens_total{model="qwen3",direction="completion"}"""));
+            Assert.Equal(1, metrics.Value("cot_proxy_first_answer_token_seconds_count{}"));
+        });
     }
 
     [Fact]
@@ -77,12 +81,14 @@ public sealed class MetricsTests
         Assert.Equal(200, (await pair.PostAsync("""{"model":"llama3","messages":[]}""", "/api/chat")).Status);
         Assert.Equal(200, (await pair.PostAsync("""{"model":"some-client-invented-name"}""", "/api/chat")).Status);
 
-        var metrics = await ScrapeAsync(pair.Proxy.LocalEndPoint);
-        Assert.Equal(2, metrics.Value("""cot_proxy_requests_total{route="ollama_chat",model="other",status="200",stream="false"}"""));
-        Assert.Equal(52, metrics.Value("""cot_proxy_tokens_total{model="other",direction="prompt"}"""));
-        Assert.Equal(580, metrics.Value("""cot_proxy_tokens_total{model="other",direction="completion"}"""));
-        Assert.DoesNotContain(metrics.Samples, s => s.Contains("llama3", StringComparison.Ordinal) || s.Contains("invented", StringComparison.Ordinal));
-        Assert.Equal(0, metrics.Value("cot_proxy_first_answer_token_seconds_count{}"));
+        await ExpectAsync(pair.Proxy.LocalEndPoint, metrics =>
+        {
+            Assert.Equal(2, metrics.Value("""cot_proxy_requests_total{route="ollama_chat",model="other",status="200",stream="false"}"""));
+            Assert.Equal(52, metrics.Value("""cot_proxy_tokens_total{model="other",direction="prompt"}"""));
+            Assert.Equal(580, metrics.Value("""cot_proxy_tokens_total{model="other",direction="completion"}"""));
+            Assert.DoesNotContain(metrics.Samples, s => s.Contains("llama3", StringComparison.Ordinal) || s.Contains("invented", StringComparison.Ordinal));
+            Assert.Equal(0, metrics.Value("cot_proxy_first_answer_token_seconds_count{}"));
+        });
     }
 
     [Fact]
@@ -93,11 +99,13 @@ public sealed class MetricsTests
         Assert.Equal(502, (await proxy.PostJsonAsync("/v1/chat/completions", """{"model":"m"}""")).Status);
         Assert.Equal(502, (await proxy.PostJsonAsync("/v1/completions", """{"model":"m"}""")).Status);
 
-        var metrics = await ScrapeAsync(proxy.EndPoint);
-        Assert.Equal(2, metrics.Value("""cot_proxy_upstream_errors_total{upstream="default",kind="connection_refused"}"""));
-        Assert.Equal(1, metrics.Value("""cot_proxy_requests_total{route="chat_completions",model="m",status="502",stream="false"}"""));
-        Assert.Equal(1, metrics.Value("""cot_proxy_requests_total{route="completions",model="m",status="502",stream="false"}"""));
-        Assert.Equal(0, metrics.Value("""cot_proxy_upstream_ttfb_seconds_count{upstream="default"}"""));
+        await ExpectAsync(proxy.EndPoint, metrics =>
+        {
+            Assert.Equal(2, metrics.Value("""cot_proxy_upstream_errors_total{upstream="default",kind="connection_refused"}"""));
+            Assert.Equal(1, metrics.Value("""cot_proxy_requests_total{route="chat_completions",model="m",status="502",stream="false"}"""));
+            Assert.Equal(1, metrics.Value("""cot_proxy_requests_total{route="completions",model="m",status="502",stream="false"}"""));
+            Assert.Equal(0, metrics.Value("""cot_proxy_upstream_ttfb_seconds_count{upstream="default"}"""));
+        });
     }
 
     [Fact]
@@ -112,11 +120,27 @@ public sealed class MetricsTests
         Assert.Equal("text/plain; version=0.0.4; charset=utf-8", head.Header("Content-Type"));
         Assert.Equal(405, (await proxy.SendAsync("POST /metrics HTTP/1.1\r\nHost: proxy.test\r\nContent-Length: 0\r\n\r\n")).Status);
 
-        var metrics = await ScrapeAsync(proxy.EndPoint);
-        Assert.Equal(1, metrics.Value("""cot_proxy_requests_total{route="health",model="none",status="200",stream="false"}"""));
-        Assert.Equal(1, metrics.Value("""cot_proxy_requests_total{route="metrics",model="none",status="200",stream="false"}"""));
-        Assert.Equal(1, metrics.Value("""cot_proxy_requests_total{route="metrics",model="none",status="405",stream="false"}"""));
-        Assert.Equal(1, metrics.Value("cot_proxy_connections_open{}"));
+        await ExpectAsync(proxy.EndPoint, (metrics, scrapesBefore) =>
+        {
+            Assert.Equal(1, metrics.Value("""cot_proxy_requests_total{route="health",model="none",status="200",stream="false"}"""));
+            Assert.Equal(1 + scrapesBefore, metrics.Value("""cot_proxy_requests_total{route="metrics",model="none",status="200",stream="false"}"""));
+            Assert.Equal(1, metrics.Value("""cot_proxy_requests_total{route="metrics",model="none",status="405",stream="false"}"""));
+            Assert.Equal(1, metrics.Value("cot_proxy_connections_open{}"));
+        });
+    }
+
+    [Fact]
+    public async Task UnreadableHead_CountedAsOtherWithItsStatus()
+    {
+        await using var server = new TestServer(new RecordingHandler());
+        await using var proxy = new ProxyFixture(server.BaseUrl);
+
+        Assert.Equal(400, (await proxy.SendAsync("GET / HTTP/1.1\r\nBad Header\r\n\r\n")).Status);
+
+        await ExpectAsync(proxy.EndPoint, metrics =>
+        {
+            Assert.Equal(1, metrics.Value("""cot_proxy_requests_total{route="other",model="none",status="400",stream="false"}"""));
+        });
     }
 
     [Fact]
@@ -140,8 +164,10 @@ public sealed class MetricsTests
         var sent = CountOf(response.Body, ": thinking");
         Assert.True(sent > 0, response.Body);
 
-        var metrics = await ScrapeAsync(pair.Proxy.LocalEndPoint);
-        Assert.Equal(sent, metrics.Value("cot_proxy_heartbeats_total{}"));
+        await ExpectAsync(pair.Proxy.LocalEndPoint, metrics =>
+        {
+            Assert.Equal(sent, metrics.Value("cot_proxy_heartbeats_total{}"));
+        });
     }
 
     private static int CountOf(string text, string part)
@@ -153,6 +179,31 @@ public sealed class MetricsTests
         }
 
         return count;
+    }
+
+    /// <summary>
+    /// Scrapes until <paramref name="check"/> passes, for up to 10 s: a request is counted as its access line is written,
+    /// just after its last byte went out, so a scrape right after a response may come a moment too early.
+    /// </summary>
+    internal static Task ExpectAsync(IPEndPoint proxy, Action<PrometheusText> check) => ExpectAsync(proxy, (metrics, _) => check(metrics));
+
+    /// <summary>The same, telling <paramref name="check"/> how many scrapes came before (each is counted under route metrics).</summary>
+    internal static async Task ExpectAsync(IPEndPoint proxy, Action<PrometheusText, int> check)
+    {
+        var deadline = Environment.TickCount64 + 10_000;
+        for (var scrapes = 0; ; scrapes++)
+        {
+            var metrics = await ScrapeAsync(proxy);
+            try
+            {
+                check(metrics, scrapes);
+                return;
+            }
+            catch (Exception) when (Environment.TickCount64 < deadline)
+            {
+                await Task.Delay(20);
+            }
+        }
     }
 
     internal static async Task<PrometheusText> ScrapeAsync(IPEndPoint proxy)
