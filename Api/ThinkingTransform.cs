@@ -72,7 +72,7 @@ internal sealed class ThinkingTransform : ResponseTransform, IBodyRewriter, IDis
     {
         if (_context.Stats is { } stats)
         {
-            UsageScanner.Scan(stats, input);
+            UsageScanner.Append(stats, input);
         }
 
         var before = output is PooledByteBuffer buffer ? buffer.Length : 0;

@@ -3,7 +3,10 @@ using CotProxy.Http.Server;
 
 namespace CotProxy.Api;
 
-/// <summary>Reads the usage of a generation response that passes unfiltered (<see cref="UsageScanner"/>); one for all requests.</summary>
+/// <summary>
+/// Reads the usage of a generation response (<see cref="UsageScanner"/>): its body as it passes unfiltered (a filtered one
+/// is fed by <see cref="ThinkingTransform"/>), and the kept end when it is over. One for all requests.
+/// </summary>
 internal sealed class UsageObserver : IBodyObserver
 {
     public static readonly UsageObserver Instance = new();
@@ -16,7 +19,15 @@ internal sealed class UsageObserver : IBodyObserver
     {
         if (context.Stats is { } stats)
         {
-            UsageScanner.Scan(stats, data);
+            UsageScanner.Append(stats, data);
+        }
+    }
+
+    public void Complete(HttpContext context)
+    {
+        if (context.Stats is { } stats)
+        {
+            UsageScanner.Finish(stats);
         }
     }
 }

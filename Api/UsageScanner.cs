@@ -7,49 +7,27 @@ namespace CotProxy.Api;
 /// Finds the token counts a response reports, in its raw bytes as they pass: OpenAI's <c>prompt_tokens</c> and
 /// <c>completion_tokens</c> (a body's usage, a stream's last chunk), the Responses and Messages APIs' <c>input_tokens</c>
 /// and <c>output_tokens</c>, Ollama's <c>prompt_eval_count</c> and <c>eval_count</c>. The last value seen wins (some
-/// servers repeat a running usage in every chunk). Two vectorized searches per read; a name split across reads is found
-/// through the few bytes carried over.
+/// servers repeat a running usage in every chunk). Each read only adds to the kept last KiB of the body (one copy), and
+/// that is searched once, when the body ends, so a long stream costs no search per event and a split read changes nothing.
 /// </summary>
 internal static class UsageScanner
 {
-    public static void Scan(RequestStats stats, ReadOnlySpan<byte> data)
+    /// <summary>One read of the body: only its end is kept, as usage comes at (or near) the end of a body or stream.</summary>
+    public static void Append(RequestStats stats, ReadOnlySpan<byte> data) => stats.AppendTail(data);
+
+    /// <summary>The body is over: reads the usage from the kept end, the last value of each field winning.</summary>
+    public static void Finish(RequestStats stats)
     {
-        var carried = stats.CarryLength;
-        if (carried > 0)
+        Span<byte> tail = stackalloc byte[RequestStats.TailBytes];
+        var length = stats.CopyTail(tail);
+        if (length > 0)
         {
-            // Only a name that begins in the carried bytes is looked for here; the rest is found in data itself.
-            Span<byte> joined = stackalloc byte[RequestStats.CarryBytes * 2];
-            var take = Math.Min(data.Length, RequestStats.CarryBytes);
-            stats.Carry[..carried].CopyTo(joined);
-            data[..take].CopyTo(joined[carried..]);
-            ScanText(stats, joined[..(carried + take)], carried);
-        }
-
-        ScanText(stats, data, int.MaxValue);
-
-        // Keep the last bytes seen, whichever read they came from.
-        var carry = stats.Carry;
-        if (data.Length >= RequestStats.CarryBytes)
-        {
-            data[^RequestStats.CarryBytes..].CopyTo(carry);
-            stats.CarryLength = RequestStats.CarryBytes;
-        }
-        else
-        {
-            var keep = Math.Min(carried, RequestStats.CarryBytes - data.Length);
-            carry.Slice(carried - keep, keep).CopyTo(carry);
-            data.CopyTo(carry[keep..]);
-            stats.CarryLength = keep + data.Length;
+            Find(stats, tail[..length], "_tokens\""u8);
+            Find(stats, tail[..length], "eval_count\""u8);
         }
     }
 
-    private static void ScanText(RequestStats stats, ReadOnlySpan<byte> text, int startsBefore)
-    {
-        Find(stats, text, "_tokens\""u8, startsBefore);
-        Find(stats, text, "eval_count\""u8, startsBefore);
-    }
-
-    private static void Find(RequestStats stats, ReadOnlySpan<byte> text, ReadOnlySpan<byte> suffix, int startsBefore)
+    private static void Find(RequestStats stats, ReadOnlySpan<byte> text, ReadOnlySpan<byte> suffix)
     {
         var from = 0;
         while (true)
@@ -92,11 +70,6 @@ internal static class UsageScanner
             else
             {
                 continue;
-            }
-
-            if (end - nameLength >= startsBefore)
-            {
-                return;
             }
 
             if (TryReadNumber(text[end..], out var value))

@@ -6,10 +6,13 @@ namespace CotProxy.Logging;
 /// </summary>
 internal sealed class RequestStats
 {
-    /// <summary>The longest usage field name looked for, and its digits: what a read boundary can split.</summary>
-    public const int CarryBytes = 48;
+    /// <summary>How much of a response's end is kept to read its usage from (it comes last, or nearly).</summary>
+    public const int TailBytes = 1024;
 
-    private readonly byte[] _carry = new byte[CarryBytes];
+    // The last bytes of the response body, a ring: made on a connection's first generation response.
+    private byte[]? _tail;
+    private int _tailNext;
+    private int _tailFilled;
 
     /// <summary>When the request's first byte arrived (<see cref="System.Diagnostics.Stopwatch"/> ticks), as the access log counts.</summary>
     public long Start { get; set; }
@@ -27,10 +30,44 @@ internal sealed class RequestStats
 
     public long CompletionTokens { get; set; }
 
-    /// <summary>The end of the previous read of the response body, for a usage field split across reads.</summary>
-    public Span<byte> Carry => _carry;
+    /// <summary>Keeps the last <see cref="TailBytes"/> of the body so far: at most one copy of each read's bytes.</summary>
+    public void AppendTail(ReadOnlySpan<byte> data)
+    {
+        var tail = _tail ??= new byte[TailBytes];
+        if (data.Length >= TailBytes)
+        {
+            data[^TailBytes..].CopyTo(tail);
+            _tailNext = 0;
+            _tailFilled = TailBytes;
+            return;
+        }
 
-    public int CarryLength { get; set; }
+        var first = Math.Min(data.Length, TailBytes - _tailNext);
+        data[..first].CopyTo(tail.AsSpan(_tailNext));
+        data[first..].CopyTo(tail);
+        _tailNext = (_tailNext + data.Length) % TailBytes;
+        _tailFilled = Math.Min(_tailFilled + data.Length, TailBytes);
+    }
+
+    /// <summary>The kept end of the body, in order, copied into <paramref name="destination"/> (at least <see cref="TailBytes"/> long).</summary>
+    public int CopyTail(Span<byte> destination)
+    {
+        if (_tail is null || _tailFilled == 0)
+        {
+            return 0;
+        }
+
+        if (_tailFilled < TailBytes)
+        {
+            _tail.AsSpan(0, _tailFilled).CopyTo(destination);
+            return _tailFilled;
+        }
+
+        var older = _tail.AsSpan(_tailNext);
+        older.CopyTo(destination);
+        _tail.AsSpan(0, _tailNext).CopyTo(destination[older.Length..]);
+        return TailBytes;
+    }
 
     public void Reset(long start)
     {
@@ -40,6 +77,7 @@ internal sealed class RequestStats
         AnswerSeen = false;
         PromptTokens = -1;
         CompletionTokens = -1;
-        CarryLength = 0;
+        _tailNext = 0;
+        _tailFilled = 0;
     }
 }

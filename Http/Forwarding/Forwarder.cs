@@ -135,7 +135,8 @@ internal sealed class Forwarder
                 var readSize = BodyCopier.ReadSizeFor(isEventStream);
                 if (rewriter is null)
                 {
-                    var plain = observer is not null && ContentDecoding.IsIdentity(upstreamResponse.Content.Headers.ContentEncoding);
+                    // Raw lookup: the parsed Content-Encoding collection costs an allocation and a parse per response.
+                    var plain = observer is not null && !upstreamResponse.Content.Headers.NonValidated.Contains("Content-Encoding");
                     await BodyCopier.CopyUnchangedAsync(context, body, timeout, _options.ApiRequestTimeout, readSize, waitBeforeRenting: isEventStream, plain ? observer : null);
                 }
                 else
@@ -159,6 +160,7 @@ internal sealed class Forwarder
             finally
             {
                 transform?.EndBody();
+                observer?.Complete(context);
                 _metrics?.Duration.ObserveSince(sent);
             }
         }

@@ -21,18 +21,48 @@ public sealed class UsageScannerTests
         for (var cut = 0; cut <= bytes.Length; cut++)
         {
             var stats = Fresh();
-            UsageScanner.Scan(stats, bytes.AsSpan(0, cut));
-            UsageScanner.Scan(stats, bytes.AsSpan(cut));
+            UsageScanner.Append(stats, bytes.AsSpan(0, cut));
+            UsageScanner.Append(stats, bytes.AsSpan(cut));
+            UsageScanner.Finish(stats);
             Assert.True((prompt, completion) == (stats.PromptTokens, stats.CompletionTokens), $"split at {cut}: {stats.PromptTokens}, {stats.CompletionTokens}");
         }
 
         var bytewise = Fresh();
         foreach (var b in bytes)
         {
-            UsageScanner.Scan(bytewise, [b]);
+            UsageScanner.Append(bytewise, [b]);
         }
 
+        UsageScanner.Finish(bytewise);
         Assert.Equal((prompt, completion), (bytewise.PromptTokens, bytewise.CompletionTokens));
+    }
+
+    [Theory]
+    [InlineData(900)]
+    [InlineData(5000)]
+    public void Scan_LongBody_UsageAtTheEndFound_AnyReadSize(int padding)
+    {
+        var body = Encoding.UTF8.GetBytes($$$"""{"content":"{{{new string('x', padding)}}}","usage":{"prompt_tokens":3,"completion_tokens":4}}""");
+        foreach (var size in new[] { 1, 7, 100, 1023, 1024, 1025, 4096, body.Length })
+        {
+            var stats = Fresh();
+            for (var at = 0; at < body.Length; at += size)
+            {
+                UsageScanner.Append(stats, body.AsSpan(at, Math.Min(size, body.Length - at)));
+            }
+
+            UsageScanner.Finish(stats);
+            Assert.True((3L, 4L) == (stats.PromptTokens, stats.CompletionTokens), $"reads of {size}");
+        }
+    }
+
+    [Fact]
+    public void Scan_UsageFartherThanTheKeptEnd_NotCounted()
+    {
+        var stats = Fresh();
+        UsageScanner.Append(stats, Encoding.UTF8.GetBytes("""{"usage":{"prompt_tokens":3,"completion_tokens":4},"timings":""" + new string(' ', RequestStats.TailBytes) + "}"));
+        UsageScanner.Finish(stats);
+        Assert.Equal((-1L, -1L), (stats.PromptTokens, stats.CompletionTokens));
     }
 
     private static RequestStats Fresh()
