@@ -8,7 +8,8 @@ namespace CotProxy.Api;
 /// <c>completion_tokens</c> (a body's usage, a stream's last chunk), the Responses and Messages APIs' <c>input_tokens</c>
 /// and <c>output_tokens</c>, Ollama's <c>prompt_eval_count</c> and <c>eval_count</c>. The last value seen wins (some
 /// servers repeat a running usage in every chunk). Each read only adds to the kept last KiB of the body (one copy), and
-/// that is searched once, when the body ends, so a long stream costs no search per event and a split read changes nothing.
+/// that is searched once, when the body ends, from the last <c>"usage"</c> on, so a long stream costs no search per event
+/// and a split read changes nothing.
 /// </summary>
 internal static class UsageScanner
 {
@@ -18,12 +19,22 @@ internal static class UsageScanner
     /// <summary>The body is over: reads the usage from the kept end, the last value of each field winning.</summary>
     public static void Finish(RequestStats stats)
     {
-        Span<byte> tail = stackalloc byte[RequestStats.TailBytes];
-        var length = stats.CopyTail(tail);
-        if (length > 0)
+        var tail = stats.Tail();
+        if (tail.IsEmpty)
         {
-            Find(stats, tail[..length], "_tokens\""u8);
-            Find(stats, tail[..length], "eval_count\""u8);
+            return;
+        }
+
+        // The last "usage" object, searched from the end where it is (OpenAI, Anthropic, the Responses API); only what
+        // follows it is read. Ollama's counts stand at the root, without one.
+        var usage = tail.LastIndexOf("\"usage\""u8);
+        if (usage >= 0)
+        {
+            Find(stats, tail[usage..], "_tokens\""u8);
+        }
+        else
+        {
+            Find(stats, tail, "eval_count\""u8);
         }
     }
 

@@ -13,6 +13,7 @@ internal sealed class RequestStats
     private byte[]? _tail;
     private int _tailNext;
     private int _tailFilled;
+    private byte[]? _ordered;
 
     /// <summary>When the request's first byte arrived (<see cref="System.Diagnostics.Stopwatch"/> ticks), as the access log counts.</summary>
     public long Start { get; set; }
@@ -49,24 +50,19 @@ internal sealed class RequestStats
         _tailFilled = Math.Min(_tailFilled + data.Length, TailBytes);
     }
 
-    /// <summary>The kept end of the body, in order, copied into <paramref name="destination"/> (at least <see cref="TailBytes"/> long).</summary>
-    public int CopyTail(Span<byte> destination)
+    /// <summary>The kept end of the body, in order: the ring itself until it wraps, then a copy put in order.</summary>
+    public ReadOnlySpan<byte> Tail()
     {
-        if (_tail is null || _tailFilled == 0)
+        if (_tail is null || _tailFilled < TailBytes)
         {
-            return 0;
+            return _tail.AsSpan(0, _tailFilled);
         }
 
-        if (_tailFilled < TailBytes)
-        {
-            _tail.AsSpan(0, _tailFilled).CopyTo(destination);
-            return _tailFilled;
-        }
-
+        var ordered = _ordered ??= new byte[TailBytes];
         var older = _tail.AsSpan(_tailNext);
-        older.CopyTo(destination);
-        _tail.AsSpan(0, _tailNext).CopyTo(destination[older.Length..]);
-        return TailBytes;
+        older.CopyTo(ordered);
+        _tail.AsSpan(0, _tailNext).CopyTo(ordered.AsSpan(older.Length));
+        return ordered;
     }
 
     public void Reset(long start)
