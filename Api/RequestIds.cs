@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using CotProxy.Http.Server;
 
@@ -23,8 +24,19 @@ internal static class RequestIds
     private static long s_counter;
 
     /// <summary>The client's X-Request-Id when it is 1 to <see cref="MaxLength"/> allowed characters, else a new id.</summary>
-    public static string For(HttpRequest request) =>
-        request.GetHeader(HeaderNames.RequestId) is { } sent && IsUsable(sent) ? sent : Next();
+    public static string For(HttpRequest request)
+    {
+        // A walk over the fields as a span, the name's length checked first: this runs for every request.
+        foreach (var (name, value) in CollectionsMarshal.AsSpan(request.Headers))
+        {
+            if (name.Length == HeaderNames.RequestId.Length && name.Equals(HeaderNames.RequestId, StringComparison.OrdinalIgnoreCase))
+            {
+                return IsUsable(value) ? value : Next();
+            }
+        }
+
+        return Next();
+    }
 
     public static bool IsUsable(string id) => id.Length is > 0 and <= MaxLength && !id.AsSpan().ContainsAnyExcept(s_allowed);
 
@@ -32,12 +44,10 @@ internal static class RequestIds
     public static string Next()
     {
         var number = Interlocked.Increment(ref s_counter);
-        var digits = number < 10 ? 1 : (int)Math.Floor(Math.Log10(number)) + 1;
-        return string.Create(s_prefix.Length + 1 + digits, number, static (span, n) =>
-        {
-            s_prefix.CopyTo(span);
-            span[s_prefix.Length] = '-';
-            n.TryFormat(span[(s_prefix.Length + 1)..], out _, default, CultureInfo.InvariantCulture);
-        });
+        Span<char> id = stackalloc char[32];
+        s_prefix.CopyTo(id);
+        id[s_prefix.Length] = '-';
+        number.TryFormat(id[(s_prefix.Length + 1)..], out var digits, default, CultureInfo.InvariantCulture);
+        return new string(id[..(s_prefix.Length + 1 + digits)]);
     }
 }
