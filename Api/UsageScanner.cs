@@ -25,16 +25,19 @@ internal static class UsageScanner
             return;
         }
 
+        // Ollama's native API puts its counts at the root, with no "usage" object.
+        if (stats.Route is MetricsRoute.OllamaChat or MetricsRoute.OllamaGenerate)
+        {
+            Find(stats, tail, "eval_count\""u8);
+            return;
+        }
+
         // The last "usage" object, searched from the end where it is (OpenAI, Anthropic, the Responses API); only what
-        // follows it is read. Ollama's counts stand at the root, without one.
+        // follows it is read.
         var usage = tail.LastIndexOf("\"usage\""u8);
         if (usage >= 0)
         {
             Find(stats, tail[usage..], "_tokens\""u8);
-        }
-        else
-        {
-            Find(stats, tail, "eval_count\""u8);
         }
     }
 

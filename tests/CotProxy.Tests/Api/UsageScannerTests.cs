@@ -10,7 +10,6 @@ public sealed class UsageScannerTests
     [Theory]
     [InlineData("""{"usage":{"prompt_tokens":11,"completion_tokens":7,"total_tokens":18}}""", 11, 7)]
     [InlineData("""{"usage": {"prompt_tokens" : 11 ,"completion_tokens_details":{"reasoning_tokens":3},"completion_tokens":	7}}""", 11, 7)]
-    [InlineData("""{"done":true,"prompt_eval_count":26,"eval_count":290}""", 26, 290)]
     [InlineData("""{"usage":{"input_tokens":4,"output_tokens":5}}""", 4, 5)]
     [InlineData("data: {\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1}}\n\ndata: {\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\n\n", 1, 2)]
     [InlineData("""{"content":"say \"prompt_tokens\":5 please"}""", -1, -1)]
@@ -35,6 +34,24 @@ public sealed class UsageScannerTests
 
         UsageScanner.Finish(bytewise);
         Assert.Equal((prompt, completion), (bytewise.PromptTokens, bytewise.CompletionTokens));
+    }
+
+    [Fact]
+    public void Scan_OllamaNative_EvalCountsOnItsRoutesOnly()
+    {
+        var body = Encoding.UTF8.GetBytes("""{"done":true,"prompt_eval_count":26,"eval_count":290}""");
+        foreach (var (route, expected) in new[] { (MetricsRoute.OllamaChat, (26L, 290L)), (MetricsRoute.OllamaGenerate, (26L, 290L)), (MetricsRoute.ChatCompletions, (-1L, -1L)) })
+        {
+            for (var cut = 0; cut <= body.Length; cut++)
+            {
+                var stats = Fresh();
+                stats.Route = route;
+                UsageScanner.Append(stats, body.AsSpan(0, cut));
+                UsageScanner.Append(stats, body.AsSpan(cut));
+                UsageScanner.Finish(stats);
+                Assert.True(expected == (stats.PromptTokens, stats.CompletionTokens), $"{route}, split at {cut}");
+            }
+        }
     }
 
     [Theory]
