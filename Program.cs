@@ -79,7 +79,7 @@ internal static class Program
 
     private static async Task<int> ServeAsync(string[] args, ProxySettings settings, ProfileSet profiles, ResponsePolicy responses, List<string> warnings)
     {
-        Log.Configure(Console.OpenStandardOutput(), settings.Debug);
+        Log.Configure(Console.OpenStandardOutput(), settings.Debug, settings.LogJson);
         ProxyHost host;
         try
         {

@@ -15,15 +15,20 @@ namespace CotProxy;
 /// </summary>
 internal sealed class ProxyHost : IAsyncDisposable
 {
+    /// <summary>The <c>upstream</c> label of TARGET_BASE_URL (or the demo model): the one upstream there is.</summary>
+    public const string DefaultUpstreamName = "default";
+
     private readonly HttpServer _server;
     private readonly SwitchingHandler _handler;
     private readonly HttpServer? _demo;
     private readonly HttpMessageInvoker _invoker;
     private readonly TimeSpan? _healthTimeout;
     private readonly TimeSpan? _thinkKeepAlive;
+    private readonly ProxyMetrics _metrics;
 
-    private ProxyHost(HttpServer server, SwitchingHandler handler, HttpServer? demo, HttpMessageInvoker invoker, Uri target, TimeSpan? healthTimeout, TimeSpan? thinkKeepAlive)
+    private ProxyHost(HttpServer server, SwitchingHandler handler, HttpServer? demo, HttpMessageInvoker invoker, Uri target, TimeSpan? healthTimeout, TimeSpan? thinkKeepAlive, ProxyMetrics metrics)
     {
+        _metrics = metrics;
         _healthTimeout = healthTimeout;
         _thinkKeepAlive = thinkKeepAlive;
         _server = server;
@@ -81,12 +86,14 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
 
         var invoker = UpstreamClient.Create(settings.ConnectTimeout, settings.Demo ? null : Proxy(settings), TrustedRoots(settings));
-        var handler = new SwitchingHandler(BuildHandler(settings, profiles, responses, invoker, target, healthTimeout, thinkKeepAlive));
+        // One set of metrics for the process: a reload keeps counting into it (its model labels are those at start).
+        var metrics = new ProxyMetrics(ModelLabels(profiles));
+        var handler = new SwitchingHandler(BuildHandler(settings, profiles, responses, invoker, target, healthTimeout, thinkKeepAlive, metrics));
         try
         {
-            var server = new HttpServer(endpoint, handler, limits, OpenAiErrorWriter.Instance);
+            var server = new HttpServer(endpoint, handler, limits, OpenAiErrorWriter.Instance, metrics: metrics);
             server.Start();
-            return new ProxyHost(server, handler, demo, invoker, target, healthTimeout, thinkKeepAlive);
+            return new ProxyHost(server, handler, demo, invoker, target, healthTimeout, thinkKeepAlive, metrics);
         }
         catch
         {
@@ -104,11 +111,11 @@ internal sealed class ProxyHost : IAsyncDisposable
     public void Reload(ProxySettings settings, ProfileSet profiles, ResponsePolicy responses)
     {
         var target = _demo is null ? settings.TargetBaseUrl : Target;
-        _handler.Swap(BuildHandler(settings, profiles, responses, _invoker, target, _healthTimeout, _thinkKeepAlive));
+        _handler.Swap(BuildHandler(settings, profiles, responses, _invoker, target, _healthTimeout, _thinkKeepAlive, _metrics));
     }
 
     /// <summary>The handler of one configuration: its forwarder (target, key, timeouts), profiles, CORS and keys.</summary>
-    private static ProxyHandler BuildHandler(ProxySettings settings, ProfileSet profiles, ResponsePolicy responses, HttpMessageInvoker invoker, Uri target, TimeSpan? healthTimeout, TimeSpan? thinkKeepAlive)
+    private static ProxyHandler BuildHandler(ProxySettings settings, ProfileSet profiles, ResponsePolicy responses, HttpMessageInvoker invoker, Uri target, TimeSpan? healthTimeout, TimeSpan? thinkKeepAlive, ProxyMetrics metrics)
     {
         var options = new UpstreamOptions
         {
@@ -119,10 +126,10 @@ internal sealed class ProxyHost : IAsyncDisposable
             TrustedProxies = new TrustedProxies(settings.TrustedProxies),
             Credentials = Credentials(settings),
         };
-        var forwarder = new Forwarder(invoker, options, OpenAiErrorWriter.Instance);
+        var forwarder = new Forwarder(invoker, options, OpenAiErrorWriter.Instance, metrics.Upstream(DefaultUpstreamName));
         var cors = settings.CorsAllowOrigins.Count > 0 ? new CorsPolicy(settings.CorsAllowOrigins) : null;
         var keys = settings.AllProxyApiKeys.Count > 0 ? new ApiKeys(settings.AllProxyApiKeys) : null;
-        return new ProxyHandler(forwarder, profiles, responses, thinkKeepAlive ?? TimeSpan.FromSeconds(settings.ThinkKeepAliveSeconds), settings.MaxFilteredBodyBytes, cors, keys, ServerKindSetting(settings));
+        return new ProxyHandler(forwarder, profiles, responses, thinkKeepAlive ?? TimeSpan.FromSeconds(settings.ThinkKeepAliveSeconds), settings.MaxFilteredBodyBytes, cors, keys, ServerKindSetting(settings), metrics);
     }
 
     /// <summary>
@@ -158,6 +165,26 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// <summary>SERVER_KIND, checked by the settings loader: the upstream's kind for the thinking switch, else detected.</summary>
     private static ServerKind? ServerKindSetting(ProxySettings settings) =>
         settings.ServerKind is { } text && ThinkingNames.TryParseServerKind(text, out var kind) ? kind : null;
+
+    /// <summary>
+    /// The <c>model</c> labels of the metrics: every profile's name that is one model (not the <c>*</c> profile, not a
+    /// glob) and every upstream model a profile maps to. Any other name is counted as <c>other</c>.
+    /// </summary>
+    private static IEnumerable<string> ModelLabels(ProfileSet profiles)
+    {
+        foreach (var profile in profiles.Profiles)
+        {
+            if (profile.Name.AsSpan().IndexOfAny('*', '?') < 0)
+            {
+                yield return profile.Name;
+            }
+
+            if (profile.UpstreamModelName is { } upstreamModel)
+            {
+                yield return upstreamModel;
+            }
+        }
+    }
 
     /// <summary>TARGET_API_KEY in its header (Authorization as "Bearer KEY"); with PROXY_API_KEYS, the client's keys stay here.</summary>
     private static UpstreamCredentials Credentials(ProxySettings settings)
@@ -206,6 +233,9 @@ internal sealed class ProxyHost : IAsyncDisposable
         private bool _draining;
 
         public ValueTask HandleAsync(HttpContext context) => Volatile.Read(ref _current).HandleAsync(context);
+
+        // The request id and the metrics labels are given by the handler (IHttpHandler's default does nothing).
+        public void BeginRequest(HttpContext context) => Volatile.Read(ref _current).BeginRequest(context);
 
         public void Swap(ProxyHandler next)
         {

@@ -8,7 +8,7 @@ namespace CotProxy.Api;
 /// <summary>
 /// PROXY_API_KEYS: when set, every request needs one of the keys, as <c>Authorization: Bearer KEY</c> (as OpenAI's
 /// clients send it) or <c>x-api-key: KEY</c> (as Anthropic's do), compared in constant time. The health endpoints
-/// need none: probes carry no key. (The proxy serves no /metrics yet: that path is forwarded, so it needs a key too.)
+/// and <c>/metrics</c> need none: probes and scrapers carry no key.
 /// </summary>
 internal sealed class ApiKeys
 {
@@ -24,7 +24,7 @@ internal sealed class ApiKeys
     /// <summary>True when <paramref name="request"/> carries one of the keys, or asks a path that needs none.</summary>
     public bool Admits(HttpRequest request)
     {
-        if (HealthEndpoint.Answers(request.Path))
+        if (HealthEndpoint.Answers(request.Path) || MetricsEndpoint.Answers(request.Path))
         {
             return true;
         }

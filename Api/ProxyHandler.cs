@@ -24,12 +24,16 @@ internal sealed class ProxyHandler : IHttpHandler
     private readonly int _maxFilteredBodyBytes;
     private readonly CorsPolicy? _cors;
     private readonly ApiKeys? _keys;
+    private readonly ProxyMetrics? _metrics;
+    private readonly MetricsEndpoint? _metricsEndpoint;
 
     private readonly ServerKindDetector _serverKind;
 
-    public ProxyHandler(Forwarder forwarder, ProfileSet profiles, ResponsePolicy responses, TimeSpan thinkKeepAlive = default, int maxFilteredBodyBytes = ResponseRewriterFactory.DefaultMaxBufferedBytes, CorsPolicy? cors = null, ApiKeys? keys = null, ServerKind? serverKind = null)
+    public ProxyHandler(Forwarder forwarder, ProfileSet profiles, ResponsePolicy responses, TimeSpan thinkKeepAlive = default, int maxFilteredBodyBytes = ResponseRewriterFactory.DefaultMaxBufferedBytes, CorsPolicy? cors = null, ApiKeys? keys = null, ServerKind? serverKind = null, ProxyMetrics? metrics = null)
     {
         _serverKind = new ServerKindDetector(forwarder, serverKind);
+        _metrics = metrics;
+        _metricsEndpoint = metrics is null ? null : new MetricsEndpoint(metrics);
         _keys = keys;
         _maxFilteredBodyBytes = maxFilteredBodyBytes;
         _cors = cors;
@@ -39,6 +43,16 @@ internal sealed class ProxyHandler : IHttpHandler
         _profiles = profiles;
         _responses = responses;
         _thinkKeepAlive = thinkKeepAlive;
+    }
+
+    /// <summary>Every request gets its id (the client's X-Request-Id when usable) and its route label first, whatever follows.</summary>
+    public void BeginRequest(HttpContext context)
+    {
+        context.RequestId = RequestIds.For(context.Request);
+        if (context.Stats is { } stats)
+        {
+            stats.Route = MetricsEndpoint.RouteOf(context.Request.Path);
+        }
     }
 
     /// <summary>Shutdown began: <c>/health/ready</c> answers 503 from now on.</summary>
@@ -69,6 +83,11 @@ internal sealed class ProxyHandler : IHttpHandler
         if (HealthEndpoint.Answers(request.Path))
         {
             return request.Method is "GET" or "HEAD" ? new ValueTask(_health.HandleAsync(context)) : MethodNotAllowedAsync(context);
+        }
+
+        if (_metricsEndpoint is not null && MetricsEndpoint.Answers(request.Path))
+        {
+            return request.Method is "GET" or "HEAD" ? new ValueTask(_metricsEndpoint.HandleAsync(context)) : MethodNotAllowedAsync(context);
         }
 
         if (_models is not null && _models.Answers(request.Path))
@@ -130,7 +149,7 @@ internal sealed class ProxyHandler : IHttpHandler
         var bytes = body.WrittenSpan.TrimStart(" \t\r\n"u8);
         if (!bytes.IsEmpty && bytes[0] == (byte)'{' && JsonRequestInspector.TryInspect(body.WrittenSpan, out _, out _, out _))
         {
-            Log.Debug($"{context.Request.Method} {Log.Target(context.Request.Target)}: the body is labelled {context.Request.ContentType} but is a JSON object: handled as JSON, sent on as {JsonOutput.ContentType}");
+            Log.Debug($"{context.Request.Method} {Log.Target(context.Request.Target)}: the body is labelled {context.Request.ContentType} but is a JSON object: handled as JSON, sent on as {JsonOutput.ContentType}", context.RequestId);
             var headers = context.Request.Headers;
             headers.RemoveAll(static h => h.Key.Equals(HeaderNames.ContentType, StringComparison.OrdinalIgnoreCase));
             headers.Add(new(HeaderNames.ContentType, JsonOutput.ContentType));
@@ -191,7 +210,7 @@ internal sealed class ProxyHandler : IHttpHandler
         }
 
         var rewrite = generation ? _responses.For(profile, model, requestedMode) : null;
-        using var transform = rewrite is null ? null : new ThinkingTransform(rewrite, context.Request, _maxFilteredBodyBytes) { KeepAliveInterval = _thinkKeepAlive };
+        using var transform = rewrite is null ? null : new ThinkingTransform(rewrite, context, _maxFilteredBodyBytes, _metrics) { KeepAliveInterval = _thinkKeepAlive };
 
         // 4. Rewrite the request, or send the client's bytes exactly as they came (never re-serialized): the profile, the
         // thinking switch (X-Thinking, else the profile's) and history hygiene.
@@ -228,14 +247,15 @@ internal sealed class ProxyHandler : IHttpHandler
 
             if (changes is not null)
             {
-                Log.Debug($"profile '{profile.Name}' applied to model={Log.SafeText(model ?? "(none)", 100)}: {(changes.Count == 0 ? "no change" : string.Join("; ", changes))}");
+                Log.Debug($"profile '{profile.Name}' applied to model={Log.SafeText(model ?? "(none)", 100)}: {(changes.Count == 0 ? "no change" : string.Join("; ", changes))}", context.RequestId);
             }
         }
 
         // 5. Forward, and copy the response back through the rewrite.
         using (rewritten)
         {
-            await _forwarder.ForwardAsync(context, upstreamBody, transform);
+            // A generation response's usage is counted as it passes: by the transform when it rewrites, else by the observer.
+            await _forwarder.ForwardAsync(context, upstreamBody, transform, generation && _metrics is not null ? UsageObserver.Instance : null);
         }
     }
 

@@ -8,23 +8,27 @@ namespace CotProxy.Api;
 
 /// <summary>
 /// One response's rewrite (the thinking filter, the model name put back) as the forwarder sees it: picks the filter's
-/// rewriter by the upstream's Content-Type and hands it the body. One per filtered request.
+/// rewriter by the upstream's Content-Type and hands it the body. One per filtered request. It also reports what the
+/// filter did to the metrics: heartbeats, dropped events, thinking characters, the first answer byte, the usage.
 /// </summary>
 internal sealed class ThinkingTransform : ResponseTransform, IBodyRewriter, IDisposable
 {
     private readonly ResponseRewriteOptions _options;
-    private readonly HttpRequest _request;
+    private readonly HttpContext _context;
     private readonly int _maxBufferedBytes;
+    private readonly ProxyMetrics? _metrics;
     private IResponseRewriter? _rewriter;
 
     /// <param name="options">What the filter does to this response.</param>
-    /// <param name="request">The client's request, named in log lines.</param>
+    /// <param name="context">The client's request, named in log lines, and its metrics.</param>
     /// <param name="maxBufferedBytes">MAX_FILTERED_BODY_MB: the largest body, event or line the filter holds.</param>
-    public ThinkingTransform(ResponseRewriteOptions options, HttpRequest request, int maxBufferedBytes)
+    /// <param name="metrics">Where the filter's numbers go, if anywhere.</param>
+    public ThinkingTransform(ResponseRewriteOptions options, HttpContext context, int maxBufferedBytes, ProxyMetrics? metrics = null)
     {
         _options = options;
-        _request = request;
+        _context = context;
         _maxBufferedBytes = maxBufferedBytes;
+        _metrics = metrics;
     }
 
     public override IBodyRewriter? BeginBody(string? contentType, out bool wholeBody)
@@ -44,10 +48,17 @@ internal sealed class ThinkingTransform : ResponseTransform, IBodyRewriter, IDis
 
     public override void EndBody()
     {
-        if (_rewriter is { DroppedEvents: > 0 } rewriter)
+        if (_rewriter is { } rewriter)
         {
-            // Failing closed is silent to the client by design; the log says it happened, and how often.
-            Log.Warn($"{_request.Method} {Log.Target(_request.Target)}: {rewriter.DroppedEvents} unreadable event(s) dropped inside a thought (the filter fails closed)");
+            if (rewriter.DroppedEvents > 0)
+            {
+                // Failing closed is silent to the client by design; the log says it happened, and how often.
+                var request = _context.Request;
+                Log.Warn($"{request.Method} {Log.Target(request.Target)}: {rewriter.DroppedEvents} unreadable event(s) dropped inside a thought (the filter fails closed)", _context.RequestId);
+                _metrics?.FilterEventsDropped(rewriter.DroppedEvents);
+            }
+
+            _metrics?.ThinkingChars(_options.Mode == ThinkMode.Split, rewriter.ThinkingChars);
         }
 
         _rewriter?.Dispose();
@@ -57,13 +68,78 @@ internal sealed class ThinkingTransform : ResponseTransform, IBodyRewriter, IDis
     /// <summary>The forwarder ends every body it began; this is for a transform that never reached the forwarder.</summary>
     public void Dispose() => EndBody();
 
-    public void Write(ReadOnlySpan<byte> input, IBufferWriter<byte> output) => _rewriter!.Write(input, output);
+    public void Write(ReadOnlySpan<byte> input, IBufferWriter<byte> output)
+    {
+        if (_context.Stats is { } stats)
+        {
+            UsageScanner.Append(stats, input);
+        }
 
-    public void Complete(IBufferWriter<byte> output) => _rewriter!.Complete(output);
+        var before = output is PooledByteBuffer buffer ? buffer.Length : 0;
+        _rewriter!.Write(input, output);
+        NoteAnswer(output, before);
+    }
 
-    public bool TryWriteKeepAlive(IBufferWriter<byte> output) => _rewriter!.TryWriteKeepAlive(output);
+    public void Complete(IBufferWriter<byte> output)
+    {
+        var before = output is PooledByteBuffer buffer ? buffer.Length : 0;
+        _rewriter!.Complete(output);
+        NoteAnswer(output, before);
+    }
+
+    public bool TryWriteKeepAlive(IBufferWriter<byte> output)
+    {
+        if (!_rewriter!.TryWriteKeepAlive(output))
+        {
+            return false;
+        }
+
+        _metrics?.HeartbeatSent();
+        return true;
+    }
 
     public void ReleaseIdleBuffers() => _rewriter?.ReleaseIdleBuffers();
 
     public string? FailureReason => _rewriter?.FailureReason;
+
+    /// <summary>
+    /// first_answer_token_seconds: the first time the filter's output carries answer text (a non-empty "content", "text"
+    /// or Ollama "response" string), measured from the request's first byte, once per request. The thought never
+    /// reaches these fields in strip mode, and goes to the reasoning field in split mode.
+    /// </summary>
+    private void NoteAnswer(IBufferWriter<byte> output, int before)
+    {
+        if (_metrics is null || _context.Stats is not { AnswerSeen: false } stats || !_options.FiltersThinking || output is not PooledByteBuffer buffer)
+        {
+            return;
+        }
+
+        var written = buffer.WrittenSpan[before..];
+        if (HasText(written, "\"content\""u8) || HasText(written, "\"text\""u8) || HasText(written, "\"response\""u8))
+        {
+            stats.AnswerSeen = true;
+            _metrics.FirstAnswer.ObserveSince(stats.Start);
+        }
+    }
+
+    /// <summary>Some <paramref name="name"/> in <paramref name="json"/> is followed by a non-empty string value.</summary>
+    private static bool HasText(ReadOnlySpan<byte> json, ReadOnlySpan<byte> name)
+    {
+        int found;
+        while ((found = json.IndexOf(name)) >= 0)
+        {
+            json = json[(found + name.Length)..];
+            var value = json.TrimStart(" \t\r\n"u8);
+            if (value.Length > 0 && value[0] == (byte)':')
+            {
+                value = value[1..].TrimStart(" \t\r\n"u8);
+                if (value.Length > 1 && value[0] == (byte)'"' && value[1] != (byte)'"')
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
 }

@@ -87,6 +87,9 @@ internal sealed class ProxySettings
     /// <summary>DEBUG: log headers and bodies (truncated, secrets redacted).</summary>
     public bool Debug { get; init; }
 
+    /// <summary>LOG_FORMAT=json: one JSON object per log line; false (text) is the default.</summary>
+    public bool LogJson { get; init; }
+
     /// <summary>API_REQUEST_TIMEOUT: wait for upstream response headers and each silence between body reads.</summary>
     public TimeSpan ApiRequestTimeout
     {

@@ -8,6 +8,7 @@ internal static class SettingNames
     public const string TargetBaseUrl = "TARGET_BASE_URL";
     public const string Demo = "DEMO";
     public const string Debug = "DEBUG";
+    public const string LogFormat = "LOG_FORMAT";
     public const string ApiRequestTimeout = "API_REQUEST_TIMEOUT";
     public const string ConnectTimeout = "CONNECT_TIMEOUT";
     public const string MaxRequestBodyMb = "MAX_REQUEST_BODY_MB";

@@ -42,6 +42,15 @@ internal static class SettingValueParser
         return known;
     }
 
+    public const string LogFormatSyntax = "expected text or json";
+
+    /// <summary>LOG_FORMAT: text or json, in lower case; true for json.</summary>
+    public static bool TryParseLogFormat(string text, out bool json)
+    {
+        json = text == "json";
+        return json || text == "text";
+    }
+
     /// <summary>true/false, 1/0, yes/no, case-insensitive; nothing else (no spaces, no "on").</summary>
     public static bool TryParseBoolean(string text, out bool value)
     {

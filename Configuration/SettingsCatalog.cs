@@ -15,6 +15,8 @@ internal static class SettingsCatalog
             "Serve an embedded fake reasoning model on loopback and target it."),
         new(SettingNames.Debug, null, "false",
             "Log headers and bodies (truncated; Authorization and API keys redacted)."),
+        new(SettingNames.LogFormat, null, "text",
+            "Log line format: text, or json (one JSON object per line)."),
         new(SettingNames.ApiRequestTimeout, null, "3000",
             "Seconds to wait for upstream response headers and for each silence in its body."),
         new(SettingNames.ConnectTimeout, null, "10",

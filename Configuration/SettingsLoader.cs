@@ -71,6 +71,7 @@ internal static class SettingsLoader
 
         if (!layers.TryRead(SettingNames.Demo, false, SettingValueParser.TryParseBoolean, SettingValueParser.BooleanSyntax, out bool demo, out error)
             || !layers.TryRead(SettingNames.Debug, false, SettingValueParser.TryParseBoolean, SettingValueParser.BooleanSyntax, out bool debug, out error)
+            || !layers.TryRead(SettingNames.LogFormat, false, SettingValueParser.TryParseLogFormat, SettingValueParser.LogFormatSyntax, out bool logJson, out error)
             || !layers.TryRead(SettingNames.ApiRequestTimeout, ProxySettings.DefaultApiRequestTimeout, SettingValueParser.TryParseSeconds, SettingValueParser.DurationSyntax, out TimeSpan apiRequestTimeout, out error)
             || !layers.TryRead(SettingNames.ConnectTimeout, ProxySettings.DefaultConnectTimeout, SettingValueParser.TryParseSeconds, SettingValueParser.DurationSyntax, out TimeSpan connectTimeout, out error)
             || !layers.TryRead(SettingNames.MaxRequestBodyMb, ProxySettings.DefaultMaxRequestBodyMegabytes, WholeNumber(ProxySettings.MinMaxRequestBodyMegabytes, ProxySettings.MaxMaxRequestBodyMegabytes), "expected a whole number of MiB from 1 to 4096", out int bodyMegabytes, out error)
@@ -222,6 +223,7 @@ internal static class SettingsLoader
             TargetBaseUrl = target,
             Demo = demo,
             Debug = debug,
+            LogJson = logJson,
             ApiRequestTimeout = apiRequestTimeout,
             ConnectTimeout = connectTimeout,
             MaxRequestBodyBytes = bodyMegabytes * 1024L * 1024L,

@@ -64,6 +64,7 @@ internal static class SettingsText
                 SettingNames.TargetBaseUrl => SecretRedactor.RedactUrlUserInfo(s.TargetBaseUrl.AbsoluteUri),
                 SettingNames.Demo => Boolean(s.Demo),
                 SettingNames.Debug => Boolean(s.Debug),
+                SettingNames.LogFormat => s.LogJson ? "json" : "text",
                 SettingNames.ApiRequestTimeout => Seconds(s.ApiRequestTimeout),
                 SettingNames.ConnectTimeout => Seconds(s.ConnectTimeout),
                 SettingNames.MaxRequestBodyMb => (s.MaxRequestBodyBytes / (1024 * 1024)).ToString(CultureInfo.InvariantCulture),

@@ -34,6 +34,12 @@ internal static class AnswerTextFilter
         }
 
         ReadOnlySpan<byte> result = fieldOut.WrittenSpan;
+        if (context.Filters && result.Length != text.Length)
+        {
+            // Strip: what the stripper removed (thought and tags); split: what it moved (thought and tags, the tags dropped).
+            context.CountThinking(JsonRewriteContext.CharCount(text) - JsonRewriteContext.CharCount(result));
+        }
+
         if (result.Length > 0)
         {
             context.Visible = true;

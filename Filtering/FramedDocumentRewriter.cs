@@ -37,6 +37,8 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
 
     public int DroppedEvents => _droppedEvents;
 
+    public long ThinkingChars => _json.ThinkingChars;
+
     public string? FailureReason => _failureReason;
 
     /// <summary>Documents that took the fast path (sent as their own bytes, at most the model name spliced).</summary>

@@ -27,6 +27,12 @@ internal interface IResponseRewriter : IDisposable
     int DroppedEvents { get; }
 
     /// <summary>
+    /// Characters of thinking taken out of the answer so far (tags included) or out of reasoning fields: dropped in
+    /// strip mode, moved to the reasoning field in split mode; for the metrics.
+    /// </summary>
+    long ThinkingChars { get; }
+
+    /// <summary>
     /// Set when the response could not be filtered and was cut: a whole JSON body over the limit or
     /// unreadable in a filtering mode (nothing was written: answer 502 with this message), or a
     /// stream frame over the limit (the stream already ended with an error event carrying it).

@@ -30,6 +30,9 @@ internal sealed class JsonPayloadRewriter : IDisposable
     /// <summary>True while any unfinished choice is inside thinking the client does not see.</summary>
     public bool InHiddenThought => _context.InHiddenThought();
 
+    /// <summary>Characters of thinking removed or moved so far (see <see cref="IResponseRewriter.ThinkingChars"/>).</summary>
+    public long ThinkingChars => _context.ThinkingChars;
+
     /// <summary>Rewrites <paramref name="json"/>; when the result is Rewritten the new document is in <paramref name="output"/>.</summary>
     public JsonRewriteResult Rewrite(ReadOnlySpan<byte> json, PooledByteBuffer output)
     {
@@ -86,6 +89,15 @@ internal sealed class JsonPayloadRewriter : IDisposable
     /// <summary>The fast path's output: the document's own bytes, spliced where the probe said.</summary>
     private JsonRewriteResult WriteProbed(ProbeVerdict verdict, ReadOnlySpan<byte> json, int at, int length, PooledByteBuffer output)
     {
+        if (verdict == ProbeVerdict.DropThought)
+        {
+            _context.CountThinking(DroppedThought(json));
+        }
+        else if (verdict is ProbeVerdict.MoveThought or ProbeVerdict.MoveOllamaThought)
+        {
+            _context.CountThinking(JsonRewriteContext.CharCount(json.Slice(at + 1, length - 2)));
+        }
+
         if (verdict == ProbeVerdict.DropThought || length == 0)
         {
             return verdict == ProbeVerdict.DropThought ? JsonRewriteResult.Dropped : JsonRewriteResult.Unchanged;
@@ -108,6 +120,24 @@ internal sealed class JsonPayloadRewriter : IDisposable
         }
 
         return JsonRewriteResult.Rewritten;
+    }
+
+    /// <summary>
+    /// The characters of the one "content" string of a document the probe found wholly thought: it holds no escaped
+    /// quote (the probe sends every such document down the full path), so the next quote ends it.
+    /// </summary>
+    private static long DroppedThought(ReadOnlySpan<byte> json)
+    {
+        int name = json.IndexOf("\"content\""u8);
+        if (name < 0)
+        {
+            return 0;
+        }
+
+        ReadOnlySpan<byte> rest = json[(name + 9)..];
+        int open = rest.IndexOf((byte)'"');
+        int close = open < 0 ? -1 : rest[(open + 1)..].IndexOf((byte)'"');
+        return close < 0 ? 0 : JsonRewriteContext.CharCount(rest.Slice(open + 1, close));
     }
 
     private Utf8JsonWriter StartWriting(PooledByteBuffer output)

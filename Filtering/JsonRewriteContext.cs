@@ -67,6 +67,28 @@ internal sealed class JsonRewriteContext : IDisposable
     /// <summary>Text or reasoning was removed from the current document.</summary>
     public bool Removed { get; set; }
 
+    /// <summary>Characters of thinking removed or moved in this response so far (for the metrics).</summary>
+    public long ThinkingChars { get; private set; }
+
+    public void CountThinking(long chars) => ThinkingChars += chars;
+
+    /// <summary>Characters (code points) in UTF-8 text: every byte but the continuation bytes 10xxxxxx.</summary>
+    public static long CharCount(ReadOnlySpan<byte> utf8)
+    {
+        if (System.Text.Ascii.IsValid(utf8))
+        {
+            return utf8.Length;
+        }
+
+        long count = 0;
+        foreach (byte b in utf8)
+        {
+            count += (b & 0xC0) != 0x80 ? 1 : 0;
+        }
+
+        return count;
+    }
+
     /// <summary>Filters a whole text with no state carried over (non-streaming bodies, cumulative message.content).</summary>
     public ThinkTagStripper WholeStripper => _wholeStripper!;
 

@@ -26,6 +26,9 @@ internal sealed class RawTextResponseRewriter : IResponseRewriter
 
     public int DroppedEvents => 0;
 
+    // Plain-text bodies are not counted: the stripper alone sees them, and it keeps no count.
+    public long ThinkingChars => 0;
+
     public string? FailureReason => null;
 
     public void Dispose() => _stripper.Dispose();

@@ -38,6 +38,12 @@ internal static class ReasoningFields
 
         context.Changed = true;
         context.Removed = true;
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            // As it came, escapes and all: the value is skipped, never decoded.
+            context.CountThinking(JsonRewriteContext.CharCount(reader.ValueSpan));
+        }
+
         reader.Skip();
     }
 

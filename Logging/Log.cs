@@ -23,8 +23,8 @@ internal static class Log
     private const int MaxModelChars = 100;
 
     // The longest access line: every capped part at 3 UTF-8 bytes per character (a surrogate pair is 4 bytes for 2) plus
-    // its '…', and the fixed text and numbers.
-    private const int MaxAccessLineBytes = 160 + (3 * (MaxServerChars + MaxMethodChars + MaxTargetChars + MaxModelChars + 4));
+    // its '…', and the fixed text and numbers (JSON's member names and escapes included: an escaped quote is 2 bytes).
+    private const int MaxAccessLineBytes = 320 + (3 * (MaxServerChars + MaxMethodChars + MaxTargetChars + MaxModelChars + MaxRequestIdChars + 5));
 
     private static readonly LogBuffer s_pending = new();
     private static readonly SemaphoreSlim s_wake = new(0);
@@ -35,8 +35,14 @@ internal static class Log
 
     public static bool DebugEnabled { get; private set; }
 
-    /// <summary>Starts writing to <paramref name="sink"/>; null flushes what is pending and discards everything after (tests).</summary>
-    public static void Configure(Stream? sink, bool debug)
+    /// <summary>LOG_FORMAT=json: one JSON object per line instead of text.</summary>
+    public static bool JsonEnabled { get; private set; }
+
+    /// <summary>
+    /// Starts writing to <paramref name="sink"/>; null flushes what is pending and discards everything after (tests).
+    /// <paramref name="json"/> writes each line as one JSON object (LOG_FORMAT=json).
+    /// </summary>
+    public static void Configure(Stream? sink, bool debug, bool json = false)
     {
         if (sink is null)
         {
@@ -44,6 +50,7 @@ internal static class Log
         }
 
         DebugEnabled = debug;
+        JsonEnabled = json;
         lock (s_writeGate)
         {
             s_sink = sink;
@@ -55,22 +62,33 @@ internal static class Log
         }
     }
 
-    public static void Info(string message) => Write("info", message);
+    // The request id is bounded and of a safe charset (Api/RequestIds), so it is written as it is.
+    private const int MaxRequestIdChars = 128;
 
-    public static void Warn(string message) => Write("warn", message);
+    /// <param name="message">The line's text.</param>
+    /// <param name="requestId">The request the line is about, if any: said as <c>request_id=…</c> (text) or a member (JSON).</param>
+    public static void Info(string message, string? requestId = null) => Write("info", message, requestId);
 
-    public static void Error(string message) => Write("error", message);
+    /// <inheritdoc cref="Info"/>
+    public static void Warn(string message, string? requestId = null) => Write("warn", message, requestId);
 
-    public static void Debug(string message)
+    /// <inheritdoc cref="Info"/>
+    public static void Error(string message, string? requestId = null) => Write("error", message, requestId);
+
+    /// <inheritdoc cref="Info"/>
+    public static void Debug(string message, string? requestId = null)
     {
         if (DebugEnabled)
         {
-            Write("debug", message);
+            Write("debug", message, requestId);
         }
     }
 
-    /// <summary>One access line: <c>{time} [server ]access METHOD target model=… status=… bytes=… ms=…</c>.</summary>
-    public static void Access(string? server, string method, string target, string? model, int status, long bytes, double milliseconds)
+    /// <summary>
+    /// One access line: <c>{time} [server ]access METHOD target model=… status=… bytes=… ms=…[ request_id=…]</c>, or with
+    /// LOG_FORMAT=json <c>{"ts","level":"info","msg":"access","request_id","server","method","target","model","status","bytes","ms"}</c>.
+    /// </summary>
+    public static void Access(string? server, string method, string target, string? model, int status, long bytes, double milliseconds, string? requestId = null)
     {
         if (s_sink is null)
         {
@@ -79,6 +97,37 @@ internal static class Log
 
         Span<byte> buffer = stackalloc byte[MaxAccessLineBytes];
         var line = new LogLine(buffer);
+        if (JsonEnabled)
+        {
+            line.JsonTimestamp(DateTime.UtcNow);
+            line.Ascii(",\"level\":\"info\",\"msg\":\"access\""u8);
+            if (requestId is not null)
+            {
+                line.JsonMember("request_id"u8, requestId, MaxRequestIdChars);
+            }
+
+            if (server is not null)
+            {
+                line.JsonMember("server"u8, server, MaxServerChars);
+            }
+
+            line.JsonMember("method"u8, method, MaxMethodChars);
+            line.JsonMember("target"u8, LogRedaction.Target(target), MaxTargetChars);
+            if (model is not null)
+            {
+                line.JsonMember("model"u8, model, MaxModelChars);
+            }
+
+            line.JsonNumber("status"u8, status);
+            line.JsonNumber("bytes"u8, bytes);
+            line.Ascii(",\"ms\":"u8);
+            line.Tenths(milliseconds);
+            line.Byte((byte)'}');
+            line.End();
+            Append(line.Written);
+            return;
+        }
+
         line.Timestamp(DateTime.UtcNow);
         if (server is not null)
         {
@@ -106,6 +155,12 @@ internal static class Log
         line.Number(bytes);
         line.Ascii(" ms="u8);
         line.Tenths(milliseconds);
+        if (requestId is not null)
+        {
+            line.Ascii(" request_id="u8);
+            line.SafeText(requestId, MaxRequestIdChars);
+        }
+
         line.End();
         Append(line.Written);
     }
@@ -134,23 +189,45 @@ internal static class Log
         return text.Length > maxLength ? builder.Append('…').ToString() : builder.ToString();
     }
 
-    private static void Write(string level, string message)
+    private static void Write(string level, string message, string? requestId)
     {
         if (s_sink is null)
         {
             return;
         }
 
-        var size = LogLine.MaxBytesFor(level.Length + message.Length);
+        var textChars = level.Length + message.Length + (requestId?.Length ?? 0);
+        var size = JsonEnabled ? LogLine.MaxJsonBytesFor(textChars) : LogLine.MaxBytesFor(textChars);
         byte[]? rented = null;
         var buffer = size <= StackLineBytes ? stackalloc byte[StackLineBytes] : (rented = ArrayPool<byte>.Shared.Rent(size));
         try
         {
             var line = new LogLine(buffer);
-            line.Timestamp(DateTime.UtcNow);
-            line.Text(level);
-            line.Byte((byte)' ');
-            line.Text(message);
+            if (JsonEnabled)
+            {
+                line.JsonTimestamp(DateTime.UtcNow);
+                line.JsonMember("level"u8, level);
+                line.JsonMember("msg"u8, message);
+                if (requestId is not null)
+                {
+                    line.JsonMember("request_id"u8, requestId, MaxRequestIdChars);
+                }
+
+                line.Byte((byte)'}');
+            }
+            else
+            {
+                line.Timestamp(DateTime.UtcNow);
+                line.Text(level);
+                line.Byte((byte)' ');
+                line.Text(message);
+                if (requestId is not null)
+                {
+                    line.Ascii(" request_id="u8);
+                    line.SafeText(requestId, MaxRequestIdChars);
+                }
+            }
+
             line.End();
             Append(line.Written);
         }
@@ -223,10 +300,21 @@ internal static class Log
     {
         Span<byte> buffer = stackalloc byte[128];
         var line = new LogLine(buffer);
-        line.Timestamp(DateTime.UtcNow);
-        line.Ascii("warn log output fell behind: "u8);
-        line.Number(dropped);
-        line.Ascii(" lines dropped"u8);
+        if (JsonEnabled)
+        {
+            line.JsonTimestamp(DateTime.UtcNow);
+            line.Ascii(",\"level\":\"warn\",\"msg\":\"log output fell behind: "u8);
+            line.Number(dropped);
+            line.Ascii(" lines dropped\"}"u8);
+        }
+        else
+        {
+            line.Timestamp(DateTime.UtcNow);
+            line.Ascii("warn log output fell behind: "u8);
+            line.Number(dropped);
+            line.Ascii(" lines dropped"u8);
+        }
+
         line.End();
         sink.Write(line.Written);
     }

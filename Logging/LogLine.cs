@@ -15,6 +15,10 @@ internal ref struct LogLine
     [ThreadStatic]
     private static long t_stampMs;
 
+    // What a JSON string cannot hold as it is: the quote, the backslash and the C0 controls (RFC 8259 §7).
+    private static readonly System.Buffers.SearchValues<char> s_jsonSpecial = System.Buffers.SearchValues.Create(
+        "\"\\\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000a\u000b\u000c\u000d\u000e\u000f\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001a\u001b\u001c\u001d\u001e\u001f");
+
     private readonly Span<byte> _destination;
     private int _length;
 
@@ -117,6 +121,126 @@ internal ref struct LogLine
     }
 
     public void Byte(byte value) => _destination[_length++] = value;
+
+    /// <summary>The time as a JSON string member: <c>"ts":"yyyy-MM-ddTHH:mm:ss.fffZ"</c>.</summary>
+    public void JsonTimestamp(DateTime utc)
+    {
+        Ascii("{\"ts\":\""u8);
+        var start = _length;
+        Timestamp(utc);
+        _length = start + StampLength - 1;
+        Byte((byte)'"');
+    }
+
+    /// <summary>
+    /// <c>,"name":"value"</c>, the value a JSON string (RFC 8259 §7): quote and backslash escaped, control characters as
+    /// <c>\u00XX</c>. With <paramref name="maxChars"/> the value is client-supplied text, capped and made safe as
+    /// <see cref="SafeText"/> does; without, the proxy's own text as it is.
+    /// </summary>
+    public void JsonMember(ReadOnlySpan<byte> name, ReadOnlySpan<char> value, int maxChars = -1)
+    {
+        Ascii(",\""u8);
+        Ascii(name);
+        Ascii("\":\""u8);
+        if (maxChars >= 0)
+        {
+            var start = _length;
+            SafeText(value, maxChars);
+            EscapeJsonInPlace(start);
+        }
+        else
+        {
+            JsonEscaped(value);
+        }
+
+        Byte((byte)'"');
+    }
+
+    /// <summary><c>,"name":number</c>.</summary>
+    public void JsonNumber(ReadOnlySpan<byte> name, long value)
+    {
+        Ascii(",\""u8);
+        Ascii(name);
+        Ascii("\":"u8);
+        Number(value);
+    }
+
+    /// <summary>Bytes a JSON line needs at most for <paramref name="textChars"/> characters of text besides its fixed parts.</summary>
+    public static int MaxJsonBytesFor(int textChars) => 160 + (6 * textChars);
+
+    private void JsonEscaped(ReadOnlySpan<char> text)
+    {
+        var i = 0;
+        while (i < text.Length)
+        {
+            var rest = text[i..];
+            var special = rest.IndexOfAny(s_jsonSpecial);
+            var run = special < 0 ? rest : rest[..special];
+            _length += Encoding.UTF8.GetBytes(run, _destination[_length..]);
+            i += run.Length;
+            if (special < 0)
+            {
+                break;
+            }
+
+            EscapeAscii(text[i]);
+            i++;
+        }
+    }
+
+    /// <summary>Escapes the JSON specials among the bytes written since <paramref name="start"/> (safe text: no controls, so only quote and backslash).</summary>
+    private void EscapeJsonInPlace(int start)
+    {
+        var written = _destination[start.._length];
+        var specials = 0;
+        foreach (var b in written)
+        {
+            if (b is (byte)'"' or (byte)'\\')
+            {
+                specials++;
+            }
+        }
+
+        if (specials == 0)
+        {
+            return;
+        }
+
+        // Shift right from the end, doubling each special into its escape.
+        var from = _length - 1;
+        _length += specials;
+        var to = _length - 1;
+        while (from >= start)
+        {
+            var b = _destination[from--];
+            _destination[to--] = b;
+            if (b is (byte)'"' or (byte)'\\')
+            {
+                _destination[to--] = (byte)'\\';
+            }
+        }
+    }
+
+    private void EscapeAscii(char c)
+    {
+        switch (c)
+        {
+            case '"':
+                Ascii("\\\""u8);
+                break;
+            case '\\':
+                Ascii("\\\\"u8);
+                break;
+            case '\n':
+                Ascii("\\n"u8);
+                break;
+            default:
+                Ascii("\\u00"u8);
+                Byte((byte)"0123456789abcdef"[c >> 4]);
+                Byte((byte)"0123456789abcdef"[c & 0xF]);
+                break;
+        }
+    }
 
     public void End() => Byte((byte)'\n');
 

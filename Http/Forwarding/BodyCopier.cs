@@ -25,7 +25,7 @@ internal static class BodyCopier
     /// start small and grow while the upstream has more ready than they hold (a burst), then shrink again.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public static async ValueTask CopyUnchangedAsync(HttpContext context, Stream body, Deadline timeout, TimeSpan readTimeout, int readSize, bool waitBeforeRenting)
+    public static async ValueTask CopyUnchangedAsync(HttpContext context, Stream body, Deadline timeout, TimeSpan readTimeout, int readSize, bool waitBeforeRenting, IBodyObserver? observer = null)
     {
         var response = context.Response;
         var size = readSize;
@@ -48,6 +48,7 @@ internal static class BodyCopier
                 return;
             }
 
+            observer?.Observe(context, memory.Span[..read]);
             response.AdvanceBody(read);
             if (response.IsBodyComplete)
             {
@@ -124,7 +125,7 @@ internal static class BodyCopier
                 if (rewriter.FailureReason is { } reason)
                 {
                     // The rewriter ended the stream with its own error event; nothing after it may reach the client.
-                    Log.Warn($"{context.Request.Method} {Log.Target(context.Request.Target)}: {reason}");
+                    Log.Warn($"{context.Request.Method} {Log.Target(context.Request.Target)}: {reason}", context.RequestId);
                     return;
                 }
 
@@ -236,7 +237,7 @@ internal static class BodyCopier
         }
         catch (OperationCanceledException) when (!context.Aborted.IsCancellationRequested)
         {
-            Log.Warn($"{context.Request.Method} {Log.Target(context.Request.Target)}: upstream went silent longer than API_REQUEST_TIMEOUT mid-body; closing the client connection.");
+            Log.Warn($"{context.Request.Method} {Log.Target(context.Request.Target)}: upstream went silent longer than API_REQUEST_TIMEOUT mid-body; closing the client connection.", context.RequestId);
             throw;
         }
     }

@@ -26,7 +26,7 @@ internal static class DebugLog
             text.Append(" body(").Append(body.Length).Append(" bytes): ").Append(Log.SafeText(shown, MaxBodyBytes + 64));
         }
 
-        Log.Debug(text.ToString());
+        Log.Debug(text.ToString(), context.RequestId);
     }
 
     /// <summary>The upstream's status and the headers sent on to the client.</summary>
@@ -35,7 +35,7 @@ internal static class DebugLog
         var text = new StringBuilder(256).Append("response ").Append(context.Request.Method).Append(' ').Append(Log.Target(context.Request.Target))
             .Append(" status=").Append(status).Append(" headers:");
         AppendHeaders(text, headers);
-        Log.Debug(text.ToString());
+        Log.Debug(text.ToString(), context.RequestId);
     }
 
     private static void AppendHeaders(StringBuilder text, List<KeyValuePair<string, string>> headers)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using CotProxy.Http.Server;
 using CotProxy.Logging;
@@ -15,9 +16,15 @@ internal sealed class Forwarder
     private readonly UpstreamOptions _options;
     private readonly IErrorResponseWriter _errors;
     private readonly UpstreamUriCache _uris;
+    private readonly UpstreamMetrics? _metrics;
 
-    public Forwarder(HttpMessageInvoker invoker, UpstreamOptions options, IErrorResponseWriter errors)
+    /// <param name="invoker">The one shared handler.</param>
+    /// <param name="options">Where the upstream is and how long to wait for it.</param>
+    /// <param name="errors">The shape of the errors the client gets.</param>
+    /// <param name="metrics">This upstream's numbers (time to the head and to the body's end, failures), if kept.</param>
+    public Forwarder(HttpMessageInvoker invoker, UpstreamOptions options, IErrorResponseWriter errors, UpstreamMetrics? metrics = null)
     {
+        _metrics = metrics;
         _invoker = invoker;
         _options = options;
         _errors = errors;
@@ -32,10 +39,11 @@ internal sealed class Forwarder
     /// <summary>
     /// Forwards the request and copies the response. <paramref name="bufferedBody"/> replaces the client's body when the
     /// layer above already read (and perhaps rewrote) it; otherwise the body streams through byte for byte.
-    /// <paramref name="transform"/>, when given, may rewrite a successful response's body.
+    /// <paramref name="transform"/>, when given, may rewrite a successful response's body; <paramref name="observer"/>, when
+    /// given, reads a body that passes unchanged and unencoded.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask ForwardAsync(HttpContext context, ReadOnlyMemory<byte>? bufferedBody = null, ResponseTransform? transform = null)
+    public async ValueTask ForwardAsync(HttpContext context, ReadOnlyMemory<byte>? bufferedBody = null, ResponseTransform? transform = null, IBodyObserver? observer = null)
     {
         // 1. The upstream request: the client's method, target and end-to-end headers, and its body.
         var target = _uris.Get(context.Request.Target);
@@ -47,6 +55,7 @@ internal sealed class Forwarder
         var timeout = context.ResetUpstreamTimeout();
         timeout.CancelAfter(_options.ApiRequestTimeout);
         HttpResponseMessage upstreamResponse;
+        var sent = Stopwatch.GetTimestamp();
         try
         {
             upstreamResponse = await _invoker.SendAsync(upstreamRequest, timeout.Token);
@@ -57,6 +66,7 @@ internal sealed class Forwarder
             return;
         }
 
+        _metrics?.TimeToFirstByte.ObserveSince(sent);
         using (upstreamResponse)
         {
             if (IsSwitchingProtocols(upstreamResponse))
@@ -77,6 +87,11 @@ internal sealed class Forwarder
             {
                 var contentType = head.ContentType;
                 var isEventStream = MediaType.Is(contentType, "text/event-stream");
+                if (context.Stats is { } stats)
+                {
+                    stats.Stream = isEventStream || MediaType.Is(contentType, "application/x-ndjson");
+                }
+
                 if (isEventStream)
                 {
                     // Intermediaries (nginx among them) must not buffer or cache an event stream.
@@ -123,22 +138,49 @@ internal sealed class Forwarder
                 var readSize = BodyCopier.ReadSizeFor(isEventStream);
                 if (rewriter is null)
                 {
-                    await BodyCopier.CopyUnchangedAsync(context, body, timeout, _options.ApiRequestTimeout, readSize, waitBeforeRenting: isEventStream);
+                    // Raw lookup: the parsed Content-Encoding collection costs an allocation and a parse per response.
+                    var plain = observer is not null && !upstreamResponse.Content.Headers.NonValidated.Contains("Content-Encoding");
+                    await BodyCopier.CopyUnchangedAsync(context, body, timeout, _options.ApiRequestTimeout, readSize, waitBeforeRenting: isEventStream, plain ? observer : null);
                 }
                 else
                 {
                     var keepAlive = isEventStream ? transform!.KeepAliveInterval : TimeSpan.Zero;
                     await BodyCopier.CopyRewrittenAsync(context, body, rewriter, timeout, _options.ApiRequestTimeout, readSize, keepAlive);
+                    if (rewriter.FailureReason is not null)
+                    {
+                        _metrics?.CountError(UpstreamFailure.KindOf(ForwarderError.ResponseBodyUnfilterable));
+                    }
                 }
 
                 // 6. A clean end: the final chunk. (A failure above throws instead, and the connection closes without it.)
                 await response.CompleteAsync(context.Aborted);
             }
+            catch (Exception ex) when (CountBodyFailure(context, ex, target, timeout))
+            {
+                // Never taken: the filter only counts a failure of the upstream's body on its way out.
+                throw;
+            }
             finally
             {
                 transform?.EndBody();
+                observer?.Complete(context);
+                _metrics?.Duration.ObserveSince(sent);
             }
         }
+    }
+
+    /// <summary>
+    /// Counts a failure of the upstream's body after the response started (the client sees a truncated body), under the
+    /// kind the failure map gives it; returns false, so the exception goes on as it was.
+    /// </summary>
+    private bool CountBodyFailure(HttpContext context, Exception ex, Uri target, Deadline timeout)
+    {
+        if (_metrics is not null && !context.Aborted.IsCancellationRequested && ex is HttpRequestException or OperationCanceledException or IOException)
+        {
+            _metrics.CountError(UpstreamFailure.KindOf(UpstreamFailure.FromException(ex, target, timedOut: timeout.IsCancellationRequested, readingBody: true).Error));
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -261,7 +303,8 @@ internal sealed class Forwarder
     private ValueTask AnswerFailureAsync(HttpContext context, HttpMethod method, UpstreamFailure failure)
     {
         var (status, message, code) = failure.Describe(_options);
-        Log.Warn($"{method} {LogRedaction.Url(failure.Target)}: {message}");
+        _metrics?.CountError(UpstreamFailure.KindOf(failure.Error));
+        Log.Warn($"{method} {LogRedaction.Url(failure.Target)}: {message}", context.RequestId);
         return _errors.WriteErrorAsync(context.Response, status, message, code, context.Aborted);
     }
 

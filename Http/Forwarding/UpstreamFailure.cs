@@ -101,6 +101,29 @@ internal sealed class UpstreamFailure
         };
     }
 
+    /// <summary>
+    /// The <c>kind</c> label of cot_proxy_upstream_errors_total: the failure's class in this map, in snake case
+    /// (<c>connection_refused</c>, <c>response_timeout</c>…), one constant string per class.
+    /// </summary>
+    public static string KindOf(ForwarderError error) => error switch
+    {
+        ForwarderError.ConnectionRefused => "connection_refused",
+        ForwarderError.NameResolution => "name_resolution",
+        ForwarderError.Tls => "tls",
+        ForwarderError.ConnectTimeout => "connect_timeout",
+        ForwarderError.Connection => "connection",
+        ForwarderError.ResponseTimeout => "response_timeout",
+        ForwarderError.AmbiguousFraming => "ambiguous_framing",
+        ForwarderError.UnsolicitedUpgrade => "unsolicited_upgrade",
+        ForwarderError.UndecodableBody => "undecodable_body",
+        ForwarderError.ResponseBodyTimeout => "response_body_timeout",
+        ForwarderError.ResponseBody => "response_body",
+        ForwarderError.ResponseBodyTooLarge => "response_body_too_large",
+        ForwarderError.ResponseBodyUnfilterable => "response_body_unfilterable",
+        ForwarderError.UnsupportedEncoding => "unsupported_encoding",
+        _ => "request",
+    };
+
     private static T? Find<T>(Exception? ex)
         where T : Exception
     {

@@ -81,6 +81,7 @@ internal static class UpstreamRequest
                     headers.TryAddWithoutValidation(name, value);
                     break;
                 case RequestField.AcceptEncoding when !identityEncoding:
+                case RequestField.RequestId when context.RequestId is null:
                 case RequestField.Request:
                     // The parser already refused CR, LF and NUL in values (RFC 9110 §5.5), so nothing can be injected here.
                     headers.TryAddWithoutValidation(name, value);
@@ -124,6 +125,13 @@ internal static class UpstreamRequest
             headers.TryAddWithoutValidation("X-Real-IP", address);
         }
 
+        // The proxy's request id replaces the client's (it is the client's, once checked: Api/RequestIds), so the upstream
+        // logs the id the proxy logged.
+        if (context.RequestId is { } requestId)
+        {
+            headers.TryAddWithoutValidation(HeaderNames.RequestId, requestId);
+        }
+
         if (credentials.Header is { } keyHeader)
         {
             headers.TryAddWithoutValidation(keyHeader, credentials.Value);
@@ -148,6 +156,9 @@ internal static class UpstreamRequest
         ForwardedHost,
         RealIp,
         AcceptEncoding,
+
+        /// <summary>X-Request-Id: sent as the proxy's own (the client's when valid) when the request has one.</summary>
+        RequestId,
         Content,
         Request,
     }
@@ -165,6 +176,7 @@ internal static class UpstreamRequest
         // The client's choice of thinking mode for the proxy (Api/ResponsePolicy.cs): consumed here, never the upstream's.
         16 when name.Equals("X-Reasoning-Mode", StringComparison.OrdinalIgnoreCase) => RequestField.Skip,
         17 when name.Equals("X-Forwarded-Proto", StringComparison.OrdinalIgnoreCase) => RequestField.ForwardedProto,
+        12 when name.Equals(HeaderNames.RequestId, StringComparison.OrdinalIgnoreCase) => RequestField.RequestId,
         _ when HopByHop.IsHopByHop(name) => RequestField.Skip,
         _ when name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) => RequestField.Content,
         _ => RequestField.Request,

@@ -7,6 +7,12 @@ internal static class HeaderNames
 {
     public const string ContentType = "Content-Type";
 
+    /// <summary>The request id a client may send and every response carries.</summary>
+    public const string RequestId = "X-Request-Id";
+
+    /// <summary>The upstream's own request id, when it differs from the proxy's.</summary>
+    public const string UpstreamRequestId = "X-Upstream-Request-Id";
+
     private static readonly string[] s_common =
     [
         "Host", "User-Agent", "Accept", "Accept-Encoding", "Accept-Language", "Authorization", "Content-Type",

@@ -27,6 +27,7 @@ internal sealed class HttpConnection : IDisposable
     private readonly CancellationToken _stopping;
     private readonly CancellationTokenSource _abort = new();
     private readonly string? _name;
+    private readonly ProxyMetrics? _metrics;
     private ConnectionInput? _input;
     private HttpContext? _context;
     private Action? _onClientClosed;
@@ -36,8 +37,9 @@ internal sealed class HttpConnection : IDisposable
     // began waiting for it, so the idle time of a keep-alive connection is not counted.
     private long _requestStart;
 
-    public HttpConnection(Socket socket, IHttpHandler handler, IErrorResponseWriter errors, HttpLimits limits, Heartbeat heartbeat, CancellationToken stopping, string? name = null)
+    public HttpConnection(Socket socket, IHttpHandler handler, IErrorResponseWriter errors, HttpLimits limits, Heartbeat heartbeat, CancellationToken stopping, string? name = null, ProxyMetrics? metrics = null)
     {
+        _metrics = metrics;
         _heartbeat = heartbeat;
         _name = name;
         _socket = socket;
@@ -87,6 +89,7 @@ internal sealed class HttpConnection : IDisposable
         {
             RemoteEndPoint = _socket.RemoteEndPoint as IPEndPoint,
             Aborted = _abort.Token,
+            Stats = _metrics is null ? null : new RequestStats(),
         };
         _context = context;
         body.Completed = StartWatchingClient;
@@ -239,6 +242,11 @@ internal sealed class HttpConnection : IDisposable
         context.Body.Reset(request, response);
         context.Model = null;
         context.ClientDisconnected = false;
+        context.RequestId = null;
+        context.Stats?.Reset(start);
+        _metrics?.RequestStarted();
+        _handler.BeginRequest(context);
+        response.RequestId = context.RequestId;
         try
         {
             if (request.ContentLength > _limits.MaxRequestBodyBytes)
@@ -270,7 +278,7 @@ internal sealed class HttpConnection : IDisposable
         }
         catch (Exception ex) when (!response.HasStarted && !_abort.IsCancellationRequested && ex is not (IOException or SocketException))
         {
-            Log.Error($"{request.Method} {Log.Target(request.Target)}: {ExceptionText.Describe(ex)}");
+            Log.Error($"{request.Method} {Log.Target(request.Target)}: {ExceptionText.Describe(ex)}", context.RequestId);
             response.KeepAlive = false;
             await _errors.WriteErrorAsync(response, 500, "The proxy failed while handling the request.", null, CancellationToken.None);
         }
@@ -282,8 +290,12 @@ internal sealed class HttpConnection : IDisposable
         }
         finally
         {
-            var status = response.HasStarted ? response.StatusCode : 499;
-            Log.Access(_name, request.Method, request.Target, context.Model, context.ClientDisconnected ? 499 : status, response.BodyBytes, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            var status = context.ClientDisconnected ? 499 : response.HasStarted ? response.StatusCode : 499;
+            Log.Access(_name, request.Method, request.Target, context.Model, status, response.BodyBytes, Stopwatch.GetElapsedTime(start).TotalMilliseconds, context.RequestId);
+            if (context.Stats is { } stats)
+            {
+                _metrics!.RequestEnded(stats, context.Model, status);
+            }
         }
     }
 
@@ -298,6 +310,13 @@ internal sealed class HttpConnection : IDisposable
         finally
         {
             Log.Access(_name, context.Request.Method.Length > 0 ? context.Request.Method : "-", context.Request.Target.Length > 0 ? context.Request.Target : "-", null, rejection.StatusCode, context.Response.BodyBytes, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            if (context.Stats is { } stats)
+            {
+                // A head that could not be read has no route: counted as other, with no model.
+                stats.Reset(start);
+                _metrics!.RequestStarted();
+                _metrics.RequestEnded(stats, null, rejection.StatusCode);
+            }
         }
     }
 

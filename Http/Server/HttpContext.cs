@@ -1,4 +1,5 @@
 using System.Net;
+using CotProxy.Logging;
 
 namespace CotProxy.Http.Server;
 
@@ -42,6 +43,12 @@ internal sealed class HttpContext
 
     /// <summary>Cancelled when the client goes away or the server stops hard; every upstream call takes it.</summary>
     public CancellationToken Aborted { get; set; }
+
+    /// <summary>The request's id (X-Request-Id), when the handler gave it one: in its response head and its log lines.</summary>
+    public string? RequestId { get; set; }
+
+    /// <summary>What the current request contributes to the metrics, when the server keeps them; reset per request.</summary>
+    public RequestStats? Stats { get; init; }
 
     /// <summary>The model named by the request body, once a handler has read it (for the access log).</summary>
     public string? Model { get; set; }

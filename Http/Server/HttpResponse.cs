@@ -59,6 +59,9 @@ internal sealed class HttpResponse
     /// <summary>Called once, just before the head is written, whoever starts the response (as Kestrel's OnStarting); cleared per request.</summary>
     public IResponseStartingHook? StartingHook { get; set; }
 
+    /// <summary>When set, sent as <c>X-Request-Id</c> in the head, in place of any the handler's headers carry.</summary>
+    public string? RequestId { get; set; }
+
     public void Reset(HttpRequest request, RequestBody body, bool keepAlive)
     {
         _request = request;
@@ -71,6 +74,7 @@ internal sealed class HttpResponse
         BodyBytes = 0;
         KeepAlive = keepAlive;
         StartingHook = null;
+        RequestId = null;
         Headers.Clear();
     }
 
@@ -96,6 +100,10 @@ internal sealed class HttpResponse
         HasStarted = true;
         StatusCode = statusCode;
         StartingHook?.OnStarting(_request, this);
+        if (RequestId is { } requestId)
+        {
+            SetRequestId(requestId);
+        }
 
         // An unread request body leaves the connection unusable for the next request.
         if (!_body.IsComplete || CloseRequested)
@@ -148,6 +156,25 @@ internal sealed class HttpResponse
         }
 
         _writer.Write(HttpConstants.CrLf);
+    }
+
+    /// <summary>
+    /// One X-Request-Id per response, the one the proxy logged. A handler's (the upstream's) own id goes back as
+    /// X-Upstream-Request-Id when it differs, so an upstream's id for a support ticket is not lost; the same one is dropped.
+    /// </summary>
+    private void SetRequestId(string requestId)
+    {
+        var headers = CollectionsMarshal.AsSpan(Headers);
+        for (var i = 0; i < headers.Length; i++)
+        {
+            var (name, value) = headers[i];
+            if (name.Equals(HeaderNames.RequestId, StringComparison.OrdinalIgnoreCase))
+            {
+                headers[i] = new(value == requestId ? "" : HeaderNames.UpstreamRequestId, value);
+            }
+        }
+
+        Headers.Add(new(HeaderNames.RequestId, requestId));
     }
 
     /// <summary>Writes a run of body bytes and flushes them to the client at once.</summary>

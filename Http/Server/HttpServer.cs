@@ -30,6 +30,7 @@ internal sealed class HttpServer : IAsyncDisposable
     private readonly Socket _listener;
     private readonly string? _name;
     private readonly Heartbeat _heartbeat;
+    private readonly ProxyMetrics? _metrics;
     private Task? _acceptLoop;
 
     /// <param name="endpoint">Where to listen; port 0 picks a free one (<see cref="LocalEndPoint"/> says which).</param>
@@ -37,8 +38,10 @@ internal sealed class HttpServer : IAsyncDisposable
     /// <param name="limits">Sizes and timeouts every connection enforces.</param>
     /// <param name="errors">The shape of the errors the server writes itself (rejections, a failed handler); plain text when null.</param>
     /// <param name="name">Tells this server's access-log lines apart from another's in the same process.</param>
-    public HttpServer(IPEndPoint endpoint, IHttpHandler handler, HttpLimits limits, IErrorResponseWriter? errors = null, string? name = null)
+    /// <param name="metrics">Where connections and requests are counted, if anywhere.</param>
+    public HttpServer(IPEndPoint endpoint, IHttpHandler handler, HttpLimits limits, IErrorResponseWriter? errors = null, string? name = null, ProxyMetrics? metrics = null)
     {
+        _metrics = metrics;
         _name = name;
         _handler = handler;
         _errors = errors ?? PlainTextErrorWriter.Instance;
@@ -159,8 +162,9 @@ internal sealed class HttpServer : IAsyncDisposable
             }
 
             socket.NoDelay = true;
-            var connection = new HttpConnection(socket, _handler, _errors, _limits, _heartbeat, _stopping.Token, _name);
+            var connection = new HttpConnection(socket, _handler, _errors, _limits, _heartbeat, _stopping.Token, _name, _metrics);
             _connections.TryAdd(connection, 0);
+            _metrics?.ConnectionOpened();
             _ = RunConnectionAsync(connection);
         }
     }
@@ -196,6 +200,7 @@ internal sealed class HttpServer : IAsyncDisposable
         finally
         {
             _connections.TryRemove(connection, out _);
+            _metrics?.ConnectionClosed();
             connection.Dispose();
         }
     }

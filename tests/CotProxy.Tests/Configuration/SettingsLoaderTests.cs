@@ -37,6 +37,7 @@ public sealed class SettingsLoaderTests : IDisposable
         "TARGET_BASE_URL" => s.TargetBaseUrl.AbsoluteUri,
         "DEMO" => s.Demo.ToString(),
         "DEBUG" => s.Debug.ToString(),
+        "LOG_FORMAT" => s.LogJson ? "json" : "text",
         "API_REQUEST_TIMEOUT" => s.ApiRequestTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
         "CONNECT_TIMEOUT" => s.ConnectTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
         "MAX_REQUEST_BODY_MB" => s.MaxRequestBodyBytes.ToString(CultureInfo.InvariantCulture),
@@ -102,6 +103,7 @@ public sealed class SettingsLoaderTests : IDisposable
         { "TARGET_BASE_URL", "--target", "http://file:1/v1", "http://env:2", "https://flag:3/api/v1", "http://file:1/v1/", "http://env:2/", "https://flag:3/api/v1/" },
         { "DEMO", "--demo", "yes", "0", "true", "True", "False", "True" },
         { "DEBUG", "", "true", "no", "", "True", "False", "" },
+        { "LOG_FORMAT", "", "json", "text", "", "json", "text", "" },
         { "API_REQUEST_TIMEOUT", "", "60", "0.5", "", "60000", "500", "" },
         { "CONNECT_TIMEOUT", "", "1", "2.25", "", "1000", "2250", "" },
         { "MAX_REQUEST_BODY_MB", "", "1", "4096", "", "1048576", "4294967296", "" },
@@ -326,6 +328,7 @@ public sealed class SettingsLoaderTests : IDisposable
     [InlineData("THINK_MODE", "Split", "invalid THINK_MODE \"Split\" (from the environment): expected strip, split, merge or keep (the values of a profile's think_mode)")]
     [InlineData("THINK_MODE", "hide", "invalid THINK_MODE \"hide\" (from the environment): expected strip, split, merge or keep (the values of a profile's think_mode)")]
     [InlineData("DEBUG", "maybe", "invalid DEBUG \"maybe\" (from the environment): expected true/false, 1/0 or yes/no")]
+    [InlineData("LOG_FORMAT", "JSON", "invalid LOG_FORMAT \"JSON\" (from the environment): expected text or json")]
     [InlineData("API_REQUEST_TIMEOUT", "0", "invalid API_REQUEST_TIMEOUT \"0\" (from the environment): expected seconds greater than 0 and at most 2147483, ASCII digits with up to 3 decimals (e.g. 30 or 0.5)")]
     [InlineData("CONNECT_TIMEOUT", "10s", "invalid CONNECT_TIMEOUT \"10s\" (from the environment): expected seconds greater than 0 and at most 2147483, ASCII digits with up to 3 decimals (e.g. 30 or 0.5)")]
     [InlineData("MAX_REQUEST_BODY_MB", "0", "invalid MAX_REQUEST_BODY_MB \"0\" (from the environment): expected a whole number of MiB from 1 to 4096")]

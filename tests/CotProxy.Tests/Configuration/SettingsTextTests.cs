@@ -13,6 +13,7 @@ public sealed class SettingsTextTests
         { "TARGET_BASE_URL", "https://api.openai.com/v1/" },
         { "DEMO", "false" },
         { "DEBUG", "false" },
+        { "LOG_FORMAT", "text" },
         { "API_REQUEST_TIMEOUT", "3000" },
         { "CONNECT_TIMEOUT", "10" },
         { "MAX_REQUEST_BODY_MB", "32" },

@@ -137,6 +137,7 @@ internal sealed partial record ReadmeExample(string Title, string Command, strin
     {
         text = CompletionId().Replace(text, "chatcmpl-demo#");
         text = Created().Replace(text, "\"created\":#");
+        text = MadeRequestId().Replace(text, "X-Request-Id: #");
         return LoopbackPort().Replace(text, "127.0.0.1:#");
     }
 
@@ -145,6 +146,9 @@ internal sealed partial record ReadmeExample(string Title, string Command, strin
 
     [GeneratedRegex("--target (\\S+)")]
     private static partial Regex TargetFlag();
+
+    [GeneratedRegex("X-Request-Id: [0-9a-f]{8}-[0-9]+")]
+    private static partial Regex MadeRequestId();
 
     [GeneratedRegex("chatcmpl-demo\\d+")]
     private static partial Regex CompletionId();

@@ -62,7 +62,7 @@ public sealed class ApiKeyTests
         await using var server = new TestServer(upstream);
         await using var proxy = Start(new ProxySettings { TargetBaseUrl = server.BaseUrl, ProxyApiKeys = ["team-key-1"] });
 
-        Assert.Equal(401, (await SendAsync(proxy, "GET /metrics HTTP/1.1\r\nHost: proxy.test\r\n\r\n")).Status);
+        Assert.Equal(401, (await SendAsync(proxy, "GET /metricsz HTTP/1.1\r\nHost: proxy.test\r\n\r\n")).Status);
         Assert.Equal(401, (await SendAsync(proxy, "GET /v1/models HTTP/1.1\r\nHost: proxy.test\r\n\r\n")).Status);
         Assert.Equal(401, (await SendAsync(proxy, "GET /healthz HTTP/1.1\r\nHost: proxy.test\r\n\r\n")).Status);
         Assert.Equal(0, upstream.Count);
@@ -72,7 +72,8 @@ public sealed class ApiKeyTests
     [InlineData("/health")]
     [InlineData("/health/live")]
     [InlineData("/health/ready")]
-    public async Task HealthEndpoints_NeedNoKey(string path)
+    [InlineData("/metrics")]
+    public async Task HealthAndMetricsEndpoints_NeedNoKey(string path)
     {
         await using var server = new TestServer(new RecordingHandler());
         await using var proxy = Start(new ProxySettings { TargetBaseUrl = server.BaseUrl, ProxyApiKeys = ["team-key-1"] });

@@ -214,7 +214,7 @@ public sealed class HeaderForwardingTests
 
         Assert.Equal(201, response.Status);
         Assert.Equal("text/csv; charset=utf-8", response.Header("Content-Type"));
-        Assert.Equal("req-42", response.Header("X-Request-Id"));
+        Assert.Equal("req-42", response.Header("X-Upstream-Request-Id"));
         Assert.Equal("17", response.Header("OpenAI-Processing-Ms"));
         Assert.Equal(["a=1; Path=/", "b=2; Path=/"], response.HeaderValues("Set-Cookie"));
         Assert.Equal("a,b\n1,2\n", response.Body);
