@@ -33,6 +33,12 @@ internal sealed class UpstreamFailure
     /// <summary>For <see cref="ForwarderError.UnsupportedEncoding"/> and <see cref="ForwarderError.UndecodableBody"/>: the Content-Encoding the upstream sent; for <see cref="ForwarderError.ResponseBodyUnfilterable"/>: why.</summary>
     public string? Detail { get; }
 
+    /// <summary>
+    /// The connection never opened (refused, timed out, name not resolved), so no byte of the request was sent: another
+    /// upstream serving the same model may take it.
+    /// </summary>
+    public bool IsConnectFailure => Error is ForwarderError.ConnectionRefused or ForwarderError.ConnectTimeout or ForwarderError.NameResolution;
+
     /// <summary>Classifies an exception from SocketsHttpHandler; <paramref name="timedOut"/> says our own deadline fired.</summary>
     public static UpstreamFailure FromException(Exception ex, Uri target, bool timedOut, bool readingBody = false)
     {

@@ -8,6 +8,15 @@ internal sealed class UpstreamOptions
 
     public required Uri TargetBaseUrl { get; init; }
 
+    /// <summary>The upstream's name in the config file; <c>default</c> for TARGET_BASE_URL alone.</summary>
+    public string Name { get; init; } = "default";
+
+    /// <summary>max_concurrent: the most requests it gets at once; null = no cap.</summary>
+    public int? MaxConcurrent { get; init; }
+
+    /// <summary>How many more may wait for a slot; null = <see cref="ConcurrencyGate.DefaultQueueFactor"/> × max_concurrent.</summary>
+    public int? MaxQueued { get; init; }
+
     /// <summary>Bounds the wait for response headers and every silence between body reads, not a healthy stream's length.</summary>
     public TimeSpan ApiRequestTimeout { get; init; } = TimeSpan.FromSeconds(3000);
 
