@@ -35,8 +35,8 @@ internal sealed class ProxyHandler : IHttpHandler
         _defaultRoute = new UpstreamRoute(upstreams.Default);
         _routes = Routes(upstreams, profiles);
         _serverKinds = upstreams.All.ToDictionary(f => f, f => new ServerKindDetector(f, serverKind));
-        _health = new HealthEndpoint(upstreams.Default);
-        _models = profiles.Profiles.Any(p => p.IsPseudoModel) ? new ModelsEndpoint(upstreams.Default, profiles) : null;
+        _health = new HealthEndpoint(upstreams);
+        _models = profiles.Profiles.Any(p => p.IsPseudoModel) || upstreams.All.Count > 1 ? new ModelsEndpoint(upstreams, profiles) : null;
         _profiles = profiles;
         _responses = responses;
         _thinkKeepAlive = thinkKeepAlive;

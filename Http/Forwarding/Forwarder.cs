@@ -33,6 +33,9 @@ internal sealed class Forwarder
     /// <summary>max_concurrent's slots and queue; null = no cap.</summary>
     public ConcurrencyGate? Gate { get; }
 
+    /// <summary>The upstream URL of a client's request target (base URL joined as for forwarding).</summary>
+    public Uri UriFor(string target) => _uris.Get(target);
+
     /// <summary>The one shared handler, for the proxy's own probes of the upstream (<see cref="UpstreamProbe"/>).</summary>
     public HttpMessageInvoker Invoker => _invoker;
 

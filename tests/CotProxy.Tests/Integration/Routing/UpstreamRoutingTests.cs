@@ -192,6 +192,105 @@ public sealed class UpstreamRoutingTests : IDisposable
         Assert.Equal(5, upstream.Count);
     }
 
+    [Fact]
+    public async Task Models_SeveralUpstreams_ListsMergedEachModelOnceWithThePseudoModels()
+    {
+        var a = new RecordingHandler { Respond = (context, _) => RecordingHandler.WriteAsync(context, 200, "application/json", """{"object":"list","data":[{"id":"m1","object":"model","owned_by":"a"},{"id":"shared","object":"model","owned_by":"a"}]}""") };
+        var b = new RecordingHandler { Respond = (context, _) => RecordingHandler.WriteAsync(context, 200, "application/json", """{"object":"list","data":[{"id":"shared","object":"model","owned_by":"b"},{"id":"m2","object":"model","owned_by":"b"}]}""") };
+        await using var aServer = new TestServer(a);
+        await using var bServer = new TestServer(b);
+        await using var host = Start($$"""
+            upstreams:
+              a: { base_url: {{aServer.BaseUrl}}v1 }
+              b: { base_url: {{bServer.BaseUrl}}v1, api_key: sk-b }
+            profiles:
+              "m*": { temperature: 0.5 }
+            """);
+
+        var response = await SendAsync(host, "GET /v1/models HTTP/1.1\r\nHost: proxy.test\r\n\r\n");
+
+        Assert.Equal(200, response.Status);
+        var data = ResponseBytes.Json(response).GetProperty("data").EnumerateArray().Select(m => (m.GetProperty("id").GetString(), m.GetProperty("owned_by").GetString()));
+        Assert.Equal([("m1", "a"), ("shared", "a"), ("m2", "b")], data);
+        var asked = await b.NextAsync();
+        Assert.Equal(("/v1/models", "Bearer sk-b"), (asked.Target, asked.Header("Authorization")));
+    }
+
+    [Fact]
+    public async Task Models_OneUpstreamDown_TheOthersListedWithThePseudoModels()
+    {
+        var alive = new RecordingHandler { Respond = (context, _) => RecordingHandler.WriteAsync(context, 200, "application/json", """{"object":"list","data":[{"id":"m1","object":"model"}]}""") };
+        await using var aliveServer = new TestServer(alive);
+        await using var host = Start($$"""
+            upstreams:
+              dead: { base_url: http://127.0.0.1:{{ProxyFixture.UnusedPort()}}/v1 }
+              alive: { base_url: {{aliveServer.BaseUrl}}v1 }
+            profiles:
+              clean: { upstream: alive, upstream_model_name: m1 }
+            """);
+
+        var response = await SendAsync(host, "GET /v1/models HTTP/1.1\r\nHost: proxy.test\r\n\r\n");
+
+        Assert.Equal(200, response.Status);
+        var ids = ResponseBytes.Json(response).GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString());
+        Assert.Equal(["m1", "clean"], ids);
+    }
+
+    [Fact]
+    public async Task Models_NoUpstreamAnswers_502NamingEach()
+    {
+        await using var host = Start($$"""
+            upstreams:
+              one: { base_url: http://127.0.0.1:{{ProxyFixture.UnusedPort()}}/v1 }
+              two: { base_url: http://127.0.0.1:{{ProxyFixture.UnusedPort()}}/v1 }
+            """);
+
+        var response = await SendAsync(host, "GET /v1/models HTTP/1.1\r\nHost: proxy.test\r\n\r\n");
+
+        Assert.Equal(502, response.Status);
+        Assert.Contains("No upstream gave its models list (/v1/models): `one` did not answer; `two` did not answer.", response.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Health_OneOfTwoUpstreamsDown_HealthyAndReadyWithAnEntryEach()
+    {
+        var deadPort = ProxyFixture.UnusedPort();
+        await using var aliveServer = new TestServer(new RecordingHandler());
+        await using var host = Start($$"""
+            upstreams:
+              dead: { base_url: http://user:secret@127.0.0.1:{{deadPort}}/v1 }
+              alive: { base_url: {{aliveServer.BaseUrl}}v1 }
+            """);
+
+        var health = await SendAsync(host, "GET /health HTTP/1.1\r\nHost: proxy.test\r\n\r\n");
+        var ready = await SendAsync(host, "GET /health/ready HTTP/1.1\r\nHost: proxy.test\r\n\r\n");
+
+        Assert.Equal((200, 200), (health.Status, ready.Status));
+        var json = ResponseBytes.Json(health);
+        Assert.Equal("healthy", json.GetProperty("status").GetString());
+        Assert.Equal($"http://***@127.0.0.1:{deadPort}/v1/", json.GetProperty("target_url").GetString());
+        var entries = json.GetProperty("upstreams").EnumerateArray().Select(u => (u.GetProperty("name").GetString(), u.GetProperty("url").GetString(), u.GetProperty("status").GetString())).ToList();
+        Assert.Equal([("dead", $"http://***@127.0.0.1:{deadPort}/v1/", "unhealthy"), ("alive", $"{aliveServer.BaseUrl}v1/", "healthy")], entries);
+        Assert.DoesNotContain("secret", health.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Health_AllUpstreamsDown_503NotReadyNamingEach()
+    {
+        await using var host = Start($$"""
+            upstreams:
+              one: { base_url: http://127.0.0.1:{{ProxyFixture.UnusedPort()}}/v1 }
+              two: { base_url: http://127.0.0.1:{{ProxyFixture.UnusedPort()}}/v1 }
+            """);
+
+        var health = await SendAsync(host, "GET /health HTTP/1.1\r\nHost: proxy.test\r\n\r\n");
+        var ready = await SendAsync(host, "GET /health/ready HTTP/1.1\r\nHost: proxy.test\r\n\r\n");
+
+        Assert.Equal((503, 503), (health.Status, ready.Status));
+        Assert.Equal("unhealthy", ResponseBytes.Json(health).GetProperty("status").GetString());
+        Assert.StartsWith("No upstream answers: `one`: Could not connect", ResponseBytes.Json(ready).GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
     private ProxyHost Start(string yaml)
     {
         var file = _directory.Write("cot.yaml", yaml);
