@@ -118,18 +118,18 @@ internal sealed class ProxyHost : IAsyncDisposable
 
     /// <summary>
     /// One forwarder per upstream, all over the one shared handler. TARGET_BASE_URL alone (or the demo model) is the one
-    /// upstream, named <c>default</c>; the settings loader made the config file's default upstream the target, so that
-    /// one keeps TARGET_*'s values and the others take their own from the file.
+    /// upstream, named <c>default</c>, as is a config file's only upstream (the settings loader made it TARGET_*); of
+    /// several, each takes its own base URL, key and timeout from the file.
     /// </summary>
     private static UpstreamSet BuildUpstreams(ProxySettings settings, HttpMessageInvoker invoker, Uri target, TimeSpan? healthTimeout)
     {
         var dropClientKeys = settings.AllProxyApiKeys.Count > 0;
         var configured = settings.Demo ? [] : settings.Upstreams;
         var chosen = configured.Count > 0 ? SettingsLoader.DefaultUpstream(configured) : null;
-        var defaultOptions = Options(chosen?.Name ?? SettingsLoader.DefaultUpstreamName, target, settings.ApiRequestTimeout, Credentials(settings.TargetApiKey, settings.TargetApiKeyHeader, dropClientKeys), chosen?.MaxConcurrent);
         if (configured.Count <= 1)
         {
-            var only = new Forwarder(invoker, defaultOptions, OpenAiErrorWriter.Instance);
+            var onlyOptions = Options(chosen?.Name ?? SettingsLoader.DefaultUpstreamName, target, settings.ApiRequestTimeout, Credentials(settings.TargetApiKey, settings.TargetApiKeyHeader, dropClientKeys), chosen?.MaxConcurrent);
+            var only = new Forwarder(invoker, onlyOptions, OpenAiErrorWriter.Instance);
             return new UpstreamSet([only], only);
         }
 
@@ -137,9 +137,11 @@ internal sealed class ProxyHost : IAsyncDisposable
         Forwarder? defaultUpstream = null;
         foreach (var upstream in configured)
         {
-            var options = upstream == chosen
-                ? defaultOptions
-                : Options(upstream.Name, upstream.BaseUrl, upstream.Timeout ?? settings.ApiRequestTimeout, Credentials(upstream.ApiKey, upstream.ApiKeyHeader, dropClientKeys), upstream.MaxConcurrent);
+            var options = Options(upstream.Name, upstream.BaseUrl, upstream.Timeout ?? settings.ApiRequestTimeout, Credentials(upstream.ApiKey, upstream.ApiKeyHeader, dropClientKeys), upstream.MaxConcurrent) with
+            {
+                BaseUrlSetting = $"upstream `{upstream.Name}`'s base_url",
+                TimeoutSetting = upstream.Timeout is null ? UpstreamOptions.DefaultTimeoutSetting : $"upstream `{upstream.Name}`'s timeout",
+            };
             var forwarder = new Forwarder(invoker, options, OpenAiErrorWriter.Instance);
             all.Add(forwarder);
             if (upstream == chosen)

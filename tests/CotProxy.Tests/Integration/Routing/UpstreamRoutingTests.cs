@@ -81,7 +81,45 @@ public sealed class UpstreamRoutingTests : IDisposable
         release.SetResult();
 
         Assert.Equal(504, response.Status);
-        Assert.Contains("sent no response within 0.2 s (API_REQUEST_TIMEOUT)", response.Body, StringComparison.Ordinal);
+        Assert.Contains("sent no response within 0.2 s (upstream `slow`'s timeout)", response.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Route_DefaultUpstreamWithItsOwnTimeout_ModelsWithoutProfileWaitThatLong()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var slowServer = new TestServer(new RecordingHandler { Respond = async (context, _) => await release.Task });
+        await using var otherServer = new TestServer(new RecordingHandler());
+        await using var host = Start($$"""
+            upstreams:
+              slow: { base_url: {{slowServer.BaseUrl}}v1, timeout: 0.2 }
+              other: { base_url: {{otherServer.BaseUrl}}v1 }
+            profiles:
+              m: { upstream: other }
+            """);
+
+        var response = await PostChatAsync(host, "no-profile");
+        release.SetResult();
+
+        Assert.Equal(504, response.Status);
+        Assert.Contains("sent no response within 0.2 s (upstream `slow`'s timeout)", response.Body, StringComparison.Ordinal);
+        Assert.Equal(200, (await PostChatAsync(host, "m")).Status);
+    }
+
+    [Fact]
+    public async Task Route_DefaultUpstreamRefuses_TheMessageNamesItsBaseUrlSetting()
+    {
+        var port = ProxyFixture.UnusedPort();
+        await using var host = Start($$"""
+            upstreams:
+              local: { base_url: http://127.0.0.1:{{port}}/v1 }
+              hosted: { base_url: http://127.0.0.1:{{port}}/v2 }
+            """);
+
+        var response = await PostChatAsync(host, "m");
+
+        Assert.Equal(502, response.Status);
+        Assert.Contains($"Could not connect to the upstream at http://127.0.0.1:{port}: connection refused. Is the model server running, and is upstream `local`'s base_url right?", response.Body, StringComparison.Ordinal);
     }
 
     [Fact]
