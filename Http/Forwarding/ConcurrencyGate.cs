@@ -49,7 +49,9 @@ internal sealed class ConcurrencyGate
 
         try
         {
-            return await _slots.WaitAsync(maxWait, cancellationToken);
+            // SemaphoreSlim takes at most int.MaxValue ms (24.8 days); a longer timeout is as good as none.
+            var wait = maxWait.TotalMilliseconds >= int.MaxValue ? Timeout.InfiniteTimeSpan : maxWait;
+            return await _slots.WaitAsync(wait, cancellationToken);
         }
         finally
         {
