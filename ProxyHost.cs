@@ -15,9 +15,6 @@ namespace CotProxy;
 /// </summary>
 internal sealed class ProxyHost : IAsyncDisposable
 {
-    /// <summary>The <c>upstream</c> label of TARGET_BASE_URL (or the demo model): the one upstream there is.</summary>
-    public const string DefaultUpstreamName = "default";
-
     private readonly HttpServer _server;
     private readonly SwitchingHandler _handler;
     private readonly HttpServer? _demo;
@@ -114,22 +111,63 @@ internal sealed class ProxyHost : IAsyncDisposable
         _handler.Swap(BuildHandler(settings, profiles, responses, _invoker, target, _healthTimeout, _thinkKeepAlive, _metrics));
     }
 
-    /// <summary>The handler of one configuration: its forwarder (target, key, timeouts), profiles, CORS and keys.</summary>
+    /// <summary>The handler of one configuration: its upstreams (target, key, timeouts), profiles, CORS and keys.</summary>
     private static ProxyHandler BuildHandler(ProxySettings settings, ProfileSet profiles, ResponsePolicy responses, HttpMessageInvoker invoker, Uri target, TimeSpan? healthTimeout, TimeSpan? thinkKeepAlive, ProxyMetrics metrics)
     {
-        var options = new UpstreamOptions
+        var upstreams = BuildUpstreams(settings, invoker, target, healthTimeout, metrics);
+        var cors = settings.CorsAllowOrigins.Count > 0 ? new CorsPolicy(settings.CorsAllowOrigins) : null;
+        var keys = settings.AllProxyApiKeys.Count > 0 ? new ApiKeys(settings.AllProxyApiKeys) : null;
+        return new ProxyHandler(upstreams, profiles, responses, thinkKeepAlive ?? TimeSpan.FromSeconds(settings.ThinkKeepAliveSeconds), settings.MaxFilteredBodyBytes, cors, keys, ServerKindSetting(settings), metrics);
+    }
+
+    /// <summary>
+    /// One forwarder per upstream, all over the one shared handler. TARGET_BASE_URL alone (or the demo model) is the one
+    /// upstream, named <c>default</c>, as is a config file's only upstream (the settings loader made it TARGET_*); of
+    /// several, each takes its own base URL, key and timeout from the file.
+    /// </summary>
+    private static UpstreamSet BuildUpstreams(ProxySettings settings, HttpMessageInvoker invoker, Uri target, TimeSpan? healthTimeout, ProxyMetrics metrics)
+    {
+        var dropClientKeys = settings.AllProxyApiKeys.Count > 0;
+        var configured = settings.Demo ? [] : settings.Upstreams;
+        var chosen = configured.Count > 0 ? SettingsLoader.DefaultUpstream(configured) : null;
+        if (configured.Count <= 1)
         {
-            TargetBaseUrl = target,
-            ApiRequestTimeout = settings.ApiRequestTimeout,
+            var onlyOptions = Options(chosen?.Name ?? SettingsLoader.DefaultUpstreamName, target, settings.ApiRequestTimeout, Credentials(settings.TargetApiKey, settings.TargetApiKeyHeader, dropClientKeys), chosen?.MaxConcurrent);
+            var only = new Forwarder(invoker, onlyOptions, OpenAiErrorWriter.Instance, metrics.Upstream(onlyOptions.Name));
+            return new UpstreamSet([only], only);
+        }
+
+        var all = new List<Forwarder>(configured.Count);
+        Forwarder? defaultUpstream = null;
+        foreach (var upstream in configured)
+        {
+            var options = Options(upstream.Name, upstream.BaseUrl, upstream.Timeout ?? settings.ApiRequestTimeout, Credentials(upstream.ApiKey, upstream.ApiKeyHeader, dropClientKeys), upstream.MaxConcurrent) with
+            {
+                BaseUrlSetting = $"upstream `{upstream.Name}`'s base_url",
+                TimeoutSetting = upstream.Timeout is null ? UpstreamOptions.DefaultTimeoutSetting : $"upstream `{upstream.Name}`'s timeout",
+            };
+            var forwarder = new Forwarder(invoker, options, OpenAiErrorWriter.Instance, metrics.Upstream(upstream.Name));
+            all.Add(forwarder);
+            if (upstream == chosen)
+            {
+                defaultUpstream = forwarder;
+            }
+        }
+
+        Log.Info($"{all.Count} upstreams ({string.Join(", ", configured.Select(u => u.Name))}); the default, for models no profile routes and paths without a model: `{chosen!.Name}` at {LogRedaction.Url(chosen.BaseUrl)} ({(chosen.Name == SettingsLoader.DefaultUpstreamName ? "named default" : "the first in the file")})");
+        return new UpstreamSet(all, defaultUpstream!);
+
+        UpstreamOptions Options(string name, Uri baseUrl, TimeSpan timeout, UpstreamCredentials credentials, int? maxConcurrent) => new()
+        {
+            Name = name,
+            TargetBaseUrl = baseUrl,
+            ApiRequestTimeout = timeout,
             ConnectTimeout = settings.ConnectTimeout,
             HealthTimeout = healthTimeout ?? UpstreamOptions.DefaultHealthTimeout,
             TrustedProxies = new TrustedProxies(settings.TrustedProxies),
-            Credentials = Credentials(settings),
+            Credentials = credentials,
+            MaxConcurrent = maxConcurrent,
         };
-        var forwarder = new Forwarder(invoker, options, OpenAiErrorWriter.Instance, metrics.Upstream(DefaultUpstreamName));
-        var cors = settings.CorsAllowOrigins.Count > 0 ? new CorsPolicy(settings.CorsAllowOrigins) : null;
-        var keys = settings.AllProxyApiKeys.Count > 0 ? new ApiKeys(settings.AllProxyApiKeys) : null;
-        return new ProxyHandler(forwarder, profiles, responses, thinkKeepAlive ?? TimeSpan.FromSeconds(settings.ThinkKeepAliveSeconds), settings.MaxFilteredBodyBytes, cors, keys, ServerKindSetting(settings), metrics);
     }
 
     /// <summary>
@@ -186,16 +224,14 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
     }
 
-    /// <summary>TARGET_API_KEY in its header (Authorization as "Bearer KEY"); with PROXY_API_KEYS, the client's keys stay here.</summary>
-    private static UpstreamCredentials Credentials(ProxySettings settings)
+    /// <summary>An upstream's key in its header (Authorization as "Bearer KEY"); with PROXY_API_KEYS, the client's keys stay here.</summary>
+    private static UpstreamCredentials Credentials(string? key, string header, bool dropClientKeys)
     {
-        var dropClientKeys = settings.AllProxyApiKeys.Count > 0;
-        if (settings.TargetApiKey is not { Length: > 0 } key)
+        if (key is not { Length: > 0 })
         {
             return dropClientKeys ? new UpstreamCredentials(null, null, dropClientKeys: true) : UpstreamCredentials.None;
         }
 
-        var header = settings.TargetApiKeyHeader;
         var value = header.Equals("Authorization", StringComparison.OrdinalIgnoreCase) ? "Bearer " + key : key;
         return new UpstreamCredentials(header, value, dropClientKeys);
     }

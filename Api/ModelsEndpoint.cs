@@ -1,24 +1,30 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using CotProxy.Http.Forwarding;
 using CotProxy.Http.Server;
+using CotProxy.Logging;
 using CotProxy.Profiles;
 
 namespace CotProxy.Api;
 
 /// <summary>
-/// <c>GET /v1/models</c> (and <c>/models</c>; HEAD too, every other method 405) when profiles define pseudo-models: the upstream's list with the
-/// pseudo-models merged in, and <c>/v1/models/{pseudo}</c> for one of them.
+/// <c>GET /v1/models</c> (and <c>/models</c>; HEAD too, every other method 405) when profiles define pseudo-models or
+/// there are several upstreams: the upstream's list (every upstream's, merged, each model once) with the pseudo-models
+/// merged in, and <c>/v1/models/{pseudo}</c> for one of them.
 /// </summary>
 internal sealed class ModelsEndpoint
 {
     // A models list is small; this bounds what the proxy buffers to merge one.
     private const int MaxModelsListBytes = 8 * 1024 * 1024;
 
+    private readonly UpstreamSet _upstreams;
     private readonly Forwarder _forwarder;
     private readonly ProfileSet _profiles;
 
-    public ModelsEndpoint(Forwarder forwarder, ProfileSet profiles)
+    public ModelsEndpoint(UpstreamSet upstreams, ProfileSet profiles)
     {
-        _forwarder = forwarder;
+        _upstreams = upstreams;
+        _forwarder = upstreams.Default;
         _profiles = profiles;
     }
 
@@ -30,6 +36,12 @@ internal sealed class ModelsEndpoint
     public async Task AnswerAsync(HttpContext context)
     {
         var listPath = ModelsListPath(context.Request.Path, out var id)!;
+        if (_upstreams.All.Count > 1)
+        {
+            await AnswerMergedAsync(context, listPath, id);
+            return;
+        }
+
         var upstream = await _forwarder.FetchAsync(context, listPath, MaxModelsListBytes);
         if (upstream is null)
         {
@@ -53,6 +65,65 @@ internal sealed class ModelsEndpoint
         }
 
         await context.Response.WriteCompleteAsync(200, JsonOutput.ContentType, answer, context.Aborted);
+    }
+
+    /// <summary>
+    /// Every upstream's list, asked at once on the proxy's own behalf (each with its key), merged in the config file's
+    /// order: each model once, its first upstream's entry kept. An upstream that fails or answers no list is left out
+    /// and logged; when none answers one, 502.
+    /// </summary>
+    private async Task AnswerMergedAsync(HttpContext context, string listPath, string? id)
+    {
+        var upstreams = _upstreams.All;
+        var answers = await Task.WhenAll(upstreams.Select(u =>
+            UpstreamProbe.GetAsync(u.Invoker, u.UriFor(listPath), u.Options.Credentials, u.Options.ApiRequestTimeout, MaxModelsListBytes, context.Aborted)));
+        context.Aborted.ThrowIfCancellationRequested();
+
+        var merged = new JsonArray();
+        var missing = new List<string>();
+        for (var i = 0; i < upstreams.Count; i++)
+        {
+            if (answers[i] is { Status: 200 } answer && ModelsData(answer.Body) is { } data)
+            {
+                foreach (var model in data)
+                {
+                    merged.Add(model?.DeepClone());
+                }
+
+                continue;
+            }
+
+            var why = answers[i] is { } failed ? $"answered {failed.Status} without a models list" : "did not answer";
+            missing.Add($"`{upstreams[i].Name}` {why}");
+        }
+
+        if (missing.Count == upstreams.Count)
+        {
+            await OpenAiErrorWriter.WriteAsync(context.Response, 502, $"No upstream gave its models list ({listPath}): {string.Join("; ", missing)}.", "upstream_error", context.Aborted);
+            return;
+        }
+
+        if (missing.Count > 0)
+        {
+            Log.Warn($"GET {listPath}: the merged list leaves out {string.Join("; ", missing)}");
+        }
+
+        var list = JsonText.ToUtf8(new JsonObject { ["object"] = "list", ["data"] = merged });
+        var answerBytes = id is null ? ModelsList.Merge(list, _profiles) : ModelsList.Describe(id, list, _profiles);
+        await context.Response.WriteCompleteAsync(200, JsonOutput.ContentType, answerBytes ?? list, context.Aborted);
+    }
+
+    /// <summary>The <c>data</c> array of an OpenAI-style list, or null.</summary>
+    private static JsonArray? ModelsData(byte[] body)
+    {
+        try
+        {
+            return JsonNode.Parse(body) is JsonObject { } root && root["data"] is JsonArray data ? data : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The upstream path of the models list for <c>/v1/models</c>, <c>/models</c> and their <c>/{id}</c> forms.</summary>

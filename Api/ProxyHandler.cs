@@ -15,7 +15,9 @@ namespace CotProxy.Api;
 /// </summary>
 internal sealed class ProxyHandler : IHttpHandler
 {
-    private readonly Forwarder _forwarder;
+    private readonly UpstreamRoute _defaultRoute;
+    private readonly Dictionary<string, UpstreamRoute> _routes;
+    private readonly Dictionary<Forwarder, ServerKindDetector> _serverKinds;
     private readonly HealthEndpoint _health;
     private readonly ModelsEndpoint? _models;
     private readonly ProfileSet _profiles;
@@ -27,19 +29,18 @@ internal sealed class ProxyHandler : IHttpHandler
     private readonly ProxyMetrics? _metrics;
     private readonly MetricsEndpoint? _metricsEndpoint;
 
-    private readonly ServerKindDetector _serverKind;
-
-    public ProxyHandler(Forwarder forwarder, ProfileSet profiles, ResponsePolicy responses, TimeSpan thinkKeepAlive = default, int maxFilteredBodyBytes = ResponseRewriterFactory.DefaultMaxBufferedBytes, CorsPolicy? cors = null, ApiKeys? keys = null, ServerKind? serverKind = null, ProxyMetrics? metrics = null)
+    public ProxyHandler(UpstreamSet upstreams, ProfileSet profiles, ResponsePolicy responses, TimeSpan thinkKeepAlive = default, int maxFilteredBodyBytes = ResponseRewriterFactory.DefaultMaxBufferedBytes, CorsPolicy? cors = null, ApiKeys? keys = null, ServerKind? serverKind = null, ProxyMetrics? metrics = null)
     {
-        _serverKind = new ServerKindDetector(forwarder, serverKind);
         _metrics = metrics;
         _metricsEndpoint = metrics is null ? null : new MetricsEndpoint(metrics);
         _keys = keys;
         _maxFilteredBodyBytes = maxFilteredBodyBytes;
         _cors = cors;
-        _forwarder = forwarder;
-        _health = new HealthEndpoint(forwarder);
-        _models = profiles.Profiles.Any(p => p.IsPseudoModel) ? new ModelsEndpoint(forwarder, profiles) : null;
+        _defaultRoute = new UpstreamRoute(upstreams.Default);
+        _routes = Routes(upstreams, profiles);
+        _serverKinds = upstreams.All.ToDictionary(f => f, f => new ServerKindDetector(f, serverKind));
+        _health = new HealthEndpoint(upstreams);
+        _models = profiles.Profiles.Any(p => p.IsPseudoModel) || upstreams.All.Count > 1 ? new ModelsEndpoint(upstreams, profiles) : null;
         _profiles = profiles;
         _responses = responses;
         _thinkKeepAlive = thinkKeepAlive;
@@ -54,6 +55,29 @@ internal sealed class ProxyHandler : IHttpHandler
             stats.Route = MetricsEndpoint.RouteOf(context.Request.Path);
         }
     }
+
+    /// <summary>
+    /// The route of every profile that names upstreams (<c>upstream: local</c> or <c>upstream: [a, b]</c>); a name the
+    /// set does not hold (a profile of LLM_PARAMS has none) is left out, and a profile left with none takes the default.
+    /// </summary>
+    private static Dictionary<string, UpstreamRoute> Routes(UpstreamSet upstreams, ProfileSet profiles)
+    {
+        var routes = new Dictionary<string, UpstreamRoute>(StringComparer.Ordinal);
+        foreach (var profile in profiles.Profiles)
+        {
+            var members = profile.Upstreams.Select(upstreams.Get).OfType<Forwarder>().Distinct().ToArray();
+            if (members.Length > 0)
+            {
+                routes[profile.Name] = new UpstreamRoute(members);
+            }
+        }
+
+        return routes;
+    }
+
+    /// <summary>Where a request for a model with <paramref name="profile"/> goes: its upstreams, else the default one.</summary>
+    private UpstreamRoute RouteFor(ModelProfile? profile) =>
+        profile is not null && _routes.TryGetValue(profile.Name, out var route) ? route : _defaultRoute;
 
     /// <summary>Shutdown began: <c>/health/ready</c> answers 503 from now on.</summary>
     public void BeginDraining() => _health.BeginDraining();
@@ -134,7 +158,7 @@ internal sealed class ProxyHandler : IHttpHandler
             DebugLog.Request(context, default, buffered: false);
         }
 
-        return _forwarder.ForwardAsync(context);
+        return _defaultRoute.ForwardAsync(context);
     }
 
     /// <summary>
@@ -163,7 +187,7 @@ internal sealed class ProxyHandler : IHttpHandler
             DebugLog.Request(context, body.WrittenSpan, buffered: true);
         }
 
-        await _forwarder.ForwardAsync(context, body.WrittenMemory, null);
+        await _defaultRoute.ForwardAsync(context, body.WrittenMemory, null);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -195,6 +219,10 @@ internal sealed class ProxyHandler : IHttpHandler
         var generation = IsGenerationEndpoint(context.Request.Path);
         var profile = generation ? _profiles.Find(model) : null;
 
+        // Where it goes: the upstreams the model's profile names, for any endpoint (an embeddings call for a model is
+        // that model's server's too), else the default upstream.
+        var route = _routes.Count == 0 ? _defaultRoute : RouteFor(generation ? profile : _profiles.Find(model));
+
         // 3. How the response is rewritten, if at all: the thinking filter and the model name put back; the client's
         // X-Reasoning-Mode where the profile allows it (a value we do not know is a 400, as for any field of ours).
         ThinkMode? requestedMode = null;
@@ -220,7 +248,7 @@ internal sealed class ProxyHandler : IHttpHandler
             var thinking = thinkingHeader ?? profile?.Thinking;
             extras = new RequestExtras
             {
-                Thinking = thinking is { } value ? await ThinkingFieldsAsync(context.Request.Path.ToString(), profile, value) : null,
+                Thinking = thinking is { } value ? await ThinkingFieldsAsync(route, context.Request.Path.ToString(), profile, value) : null,
                 ThinkingFromHeader = thinkingHeader is not null,
                 History = _responses.HistoryFor(profile, rewrite),
             };
@@ -255,14 +283,14 @@ internal sealed class ProxyHandler : IHttpHandler
         using (rewritten)
         {
             // A generation response's usage is counted as it passes: by the transform when it rewrites, else by the observer.
-            await _forwarder.ForwardAsync(context, upstreamBody, transform, generation && _metrics is not null ? UsageObserver.Instance : null);
+            await route.ForwardAsync(context, upstreamBody, transform, generation && _metrics is not null ? UsageObserver.Instance : null);
         }
     }
 
     /// <summary>The thinking switch in the upstream's words: the profile's server_kind, else SERVER_KIND, else detected.</summary>
-    private async ValueTask<ThinkingFields?> ThinkingFieldsAsync(string path, ModelProfile? profile, ThinkingSwitch value)
+    private async ValueTask<ThinkingFields?> ThinkingFieldsAsync(UpstreamRoute route, string path, ModelProfile? profile, ThinkingSwitch value)
     {
-        var kind = profile?.ServerKind ?? (ThinkingTranslation.NeedsServerKind(path) ? await _serverKind.GetAsync() : ServerKind.OpenAi);
+        var kind = profile?.ServerKind ?? (ThinkingTranslation.NeedsServerKind(path) ? await _serverKinds[route.Primary].GetAsync() : ServerKind.OpenAi);
         return kind is { } known ? ThinkingTranslation.For(value, known, path) : null;
     }
 

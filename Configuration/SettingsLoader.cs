@@ -142,17 +142,9 @@ internal static class SettingsLoader
             targetApiKeyHeader = text;
         }
 
-        if (config is { Upstreams.Count: 1 })
+        if (config is { Upstreams.Count: > 0 })
         {
-            UseTheOneUpstream(config, layers, warnings, ref target, ref targetApiKey, ref targetApiKeyHeader, ref apiRequestTimeout);
-        }
-        else if (config is { Upstreams.Count: > 1 } && commandLine.Command != ProxyCommand.Config)
-        {
-            // Routing by model between several upstreams is not built yet: serving them all from one would be a silent lie.
-            error = $"{config.Path}: {config.Upstreams.Count} upstreams ({string.Join(", ", config.Upstreams.Select(u => u.Name))}): "
-                + "routing requests between several upstreams is not supported yet; keep one upstream in the file for now "
-                + "(cot-proxy config prints them all)";
-            return false;
+            UseTheDefaultUpstream(config, layers, warnings, ref target, ref targetApiKey, ref targetApiKeyHeader, ref apiRequestTimeout);
         }
 
         IReadOnlyList<string> corsOrigins = [];
@@ -362,13 +354,25 @@ internal static class SettingsLoader
     }
 
     /// <summary>
-    /// With one upstream, the file's upstream is the target: its base_url, api_key, api_key_header and timeout take
-    /// the place of TARGET_BASE_URL, TARGET_API_KEY, TARGET_API_KEY_HEADER and API_REQUEST_TIMEOUT (the file wins for
-    /// what it names; the upstream's key goes with its URL, never another layer's).
+    /// The upstream requests go to when no profile names one: the only one; of several, the one named <c>default</c>,
+    /// else the first in the file.
     /// </summary>
-    private static void UseTheOneUpstream(ConfigFile config, Layers layers, List<string> warnings, ref Uri target, ref string? apiKey, ref string header, ref TimeSpan timeout)
+    public static UpstreamSettings DefaultUpstream(IReadOnlyList<UpstreamSettings> upstreams) =>
+        upstreams.FirstOrDefault(u => u.Name == DefaultUpstreamName) ?? upstreams[0];
+
+    /// <summary>The upstream name that makes an upstream the default one among several.</summary>
+    public const string DefaultUpstreamName = "default";
+
+    /// <summary>
+    /// The file's default upstream (<see cref="DefaultUpstream"/>) is the target: its base_url, api_key and
+    /// api_key_header take the place of TARGET_BASE_URL, TARGET_API_KEY and TARGET_API_KEY_HEADER (the file wins for
+    /// what it names; the upstream's key goes with its URL, never another layer's). With one upstream its timeout is
+    /// API_REQUEST_TIMEOUT too; with several, each upstream keeps its own timeout and API_REQUEST_TIMEOUT serves those
+    /// that name none.
+    /// </summary>
+    private static void UseTheDefaultUpstream(ConfigFile config, Layers layers, List<string> warnings, ref Uri target, ref string? apiKey, ref string header, ref TimeSpan timeout)
     {
-        UpstreamSettings upstream = config.Upstreams[0];
+        UpstreamSettings upstream = DefaultUpstream(config.Upstreams);
         foreach (string name in new[] { SettingNames.TargetBaseUrl, SettingNames.TargetApiKey, SettingNames.TargetApiKeyHeader })
         {
             if (layers.Sources.Remove(name, out SettingSource source))
@@ -388,7 +392,7 @@ internal static class SettingsLoader
             layers.Sources[SettingNames.TargetApiKey] = SettingSource.ConfigFile;
         }
 
-        if (upstream.Timeout is { } seconds)
+        if (config.Upstreams.Count == 1 && upstream.Timeout is { } seconds)
         {
             timeout = seconds;
             layers.Sources[SettingNames.ApiRequestTimeout] = SettingSource.ConfigFile;

@@ -29,9 +29,19 @@ internal sealed class Forwarder
         _options = options;
         _errors = errors;
         _uris = new UpstreamUriCache(options.TargetBaseUrl);
+        Gate = options.MaxConcurrent is { } max ? new ConcurrencyGate(max, options.MaxQueued ?? ConcurrencyGate.DefaultQueueFactor * max) : null;
     }
 
     public UpstreamOptions Options => _options;
+
+    /// <summary>The upstream's name in the config file (<c>default</c> for TARGET_BASE_URL alone).</summary>
+    public string Name => _options.Name;
+
+    /// <summary>max_concurrent's slots and queue; null = no cap.</summary>
+    public ConcurrencyGate? Gate { get; }
+
+    /// <summary>The upstream URL of a client's request target (base URL joined as for forwarding).</summary>
+    public Uri UriFor(string target) => _uris.Get(target);
 
     /// <summary>The one shared handler, for the proxy's own probes of the upstream (<see cref="UpstreamProbe"/>).</summary>
     public HttpMessageInvoker Invoker => _invoker;
@@ -40,10 +50,11 @@ internal sealed class Forwarder
     /// Forwards the request and copies the response. <paramref name="bufferedBody"/> replaces the client's body when the
     /// layer above already read (and perhaps rewrote) it; otherwise the body streams through byte for byte.
     /// <paramref name="transform"/>, when given, may rewrite a successful response's body; <paramref name="observer"/>, when
-    /// given, reads a body that passes unchanged and unencoded.
+    /// given, reads a body that passes unchanged and unencoded. With <paramref name="failover"/>, a failed connect (nothing
+    /// sent yet) is not answered: it is left there for the caller to try another upstream.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask ForwardAsync(HttpContext context, ReadOnlyMemory<byte>? bufferedBody = null, ResponseTransform? transform = null, IBodyObserver? observer = null)
+    public async ValueTask ForwardAsync(HttpContext context, ReadOnlyMemory<byte>? bufferedBody = null, ResponseTransform? transform = null, IBodyObserver? observer = null, ConnectFailover? failover = null)
     {
         // 1. The upstream request: the client's method, target and end-to-end headers, and its body.
         var target = _uris.Get(context.Request.Target);
@@ -62,7 +73,14 @@ internal sealed class Forwarder
         }
         catch (Exception ex) when (!context.Aborted.IsCancellationRequested && ex is HttpRequestException or OperationCanceledException or IOException)
         {
-            await AnswerFailureAsync(context, method, UpstreamFailure.FromException(ex, target, timedOut: timeout.IsCancellationRequested));
+            var failure = UpstreamFailure.FromException(ex, target, timedOut: timeout.IsCancellationRequested);
+            if (failover is not null && failure.IsConnectFailure)
+            {
+                failover.Failure = failure;
+                return;
+            }
+
+            await AnswerFailureAsync(context, method, failure);
             return;
         }
 

@@ -33,6 +33,12 @@ internal sealed class UpstreamFailure
     /// <summary>For <see cref="ForwarderError.UnsupportedEncoding"/> and <see cref="ForwarderError.UndecodableBody"/>: the Content-Encoding the upstream sent; for <see cref="ForwarderError.ResponseBodyUnfilterable"/>: why.</summary>
     public string? Detail { get; }
 
+    /// <summary>
+    /// The connection never opened (refused, timed out, name not resolved), so no byte of the request was sent: another
+    /// upstream serving the same model may take it.
+    /// </summary>
+    public bool IsConnectFailure => Error is ForwarderError.ConnectionRefused or ForwarderError.ConnectTimeout or ForwarderError.NameResolution;
+
     /// <summary>Classifies an exception from SocketsHttpHandler; <paramref name="timedOut"/> says our own deadline fired.</summary>
     public static UpstreamFailure FromException(Exception ex, Uri target, bool timedOut, bool readingBody = false)
     {
@@ -83,16 +89,16 @@ internal sealed class UpstreamFailure
         var where = Target.Scheme + "://" + Target.Authority;
         return Error switch
         {
-            ForwarderError.ResponseTimeout => (504, $"The upstream at {where} sent no response within {options.ApiRequestTimeout.TotalSeconds:0.#} s (API_REQUEST_TIMEOUT).", "upstream_timeout"),
+            ForwarderError.ResponseTimeout => (504, $"The upstream at {where} sent no response within {options.ApiRequestTimeout.TotalSeconds:0.#} s ({options.TimeoutSetting}).", "upstream_timeout"),
             ForwarderError.ConnectTimeout => (504, $"Connecting to the upstream at {where} timed out after {options.ConnectTimeout.TotalSeconds:0.#} s.", "upstream_connect_timeout"),
-            ForwarderError.ConnectionRefused => (502, $"Could not connect to the upstream at {where}: connection refused. Is the model server running, and is TARGET_BASE_URL right?", "upstream_connection_refused"),
-            ForwarderError.NameResolution => (502, $"Could not resolve the upstream host of {where} (DNS). Check TARGET_BASE_URL.", "upstream_dns_error"),
-            ForwarderError.Tls => (502, $"Could not set up TLS with the upstream at {where}: {(Exception is null ? "the handshake did not complete" : ExceptionText.Describe(Exception))}. Check the upstream's certificate, and that TARGET_BASE_URL's scheme is the one it speaks.", "upstream_tls_error"),
+            ForwarderError.ConnectionRefused => (502, $"Could not connect to the upstream at {where}: connection refused. Is the model server running, and is {options.BaseUrlSetting} right?", "upstream_connection_refused"),
+            ForwarderError.NameResolution => (502, $"Could not resolve the upstream host of {where} (DNS). Check {options.BaseUrlSetting}.", "upstream_dns_error"),
+            ForwarderError.Tls => (502, $"Could not set up TLS with the upstream at {where}: {(Exception is null ? "the handshake did not complete" : ExceptionText.Describe(Exception))}. Check the upstream's certificate, and that {options.BaseUrlSetting}'s scheme is the one it speaks.", "upstream_tls_error"),
             ForwarderError.Connection => (502, $"Could not reach the upstream at {where}: {(Exception is null ? "the connection failed" : ExceptionText.Describe(Exception))}.", "upstream_connection_error"),
             ForwarderError.UnsolicitedUpgrade => (502, $"The upstream at {where} answered 101 Switching Protocols, though the proxy asked it for no upgrade; its answer was not passed on.", "upstream_protocol_error"),
             ForwarderError.UndecodableBody => (502, $"The upstream at {where} sent a body that is not valid {Detail}, so it could not be decoded to filter it.", "upstream_bad_encoding"),
             ForwarderError.AmbiguousFraming => (502, $"The upstream at {where} sent a response with ambiguous framing (conflicting Content-Length / Transfer-Encoding).", "upstream_bad_framing"),
-            ForwarderError.ResponseBodyTimeout => (504, $"The upstream at {where} stopped sending its response for longer than {options.ApiRequestTimeout.TotalSeconds:0.#} s (API_REQUEST_TIMEOUT).", "upstream_timeout"),
+            ForwarderError.ResponseBodyTimeout => (504, $"The upstream at {where} stopped sending its response for longer than {options.ApiRequestTimeout.TotalSeconds:0.#} s ({options.TimeoutSetting}).", "upstream_timeout"),
             ForwarderError.ResponseBody => (502, $"The upstream at {where} broke off its response: {(Exception is null ? "it closed the connection" : ExceptionText.Describe(Exception))}.", "upstream_error"),
             ForwarderError.ResponseBodyTooLarge => (502, $"The upstream's answer to {Target.AbsolutePath} is larger than {Limit} bytes.", "upstream_body_too_large"),
             ForwarderError.ResponseBodyUnfilterable => (502, $"The response of the upstream at {where} could not be filtered, so it was not passed on: {Detail}", "upstream_body_unfilterable"),

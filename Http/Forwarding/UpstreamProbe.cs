@@ -26,15 +26,23 @@ internal static class UpstreamProbe
             using var response = await invoker.SendAsync(request, deadline.Token);
             string? server = response.Headers.TryGetValues("Server", out var values) ? string.Join(" ", values) : null;
             await using var body = await response.Content.ReadAsStreamAsync(deadline.Token);
-            var buffer = new byte[maxBytes];
-            int length = 0;
+
+            // Grown as the body comes: maxBytes bounds a models list (megabytes) that is usually a few kilobytes.
+            using var buffer = new PooledByteBuffer(Math.Min(maxBytes, 16 * 1024));
             int read;
-            while (length < maxBytes && (read = await body.ReadAsync(buffer.AsMemory(length), deadline.Token)) > 0)
+            while (buffer.Length < maxBytes)
             {
-                length += read;
+                buffer.EnsureFree(Math.Min(16 * 1024, maxBytes - buffer.Length));
+                var free = buffer.FreeMemory;
+                if ((read = await body.ReadAsync(free[..Math.Min(free.Length, maxBytes - buffer.Length)], deadline.Token)) == 0)
+                {
+                    break;
+                }
+
+                buffer.Advance(read);
             }
 
-            return new ProbeAnswer((int)response.StatusCode, server, buffer[..length]);
+            return new ProbeAnswer((int)response.StatusCode, server, buffer.WrittenSpan.ToArray());
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
         {

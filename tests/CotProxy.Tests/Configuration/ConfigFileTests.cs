@@ -231,13 +231,16 @@ public sealed class ConfigFileTests : IDisposable
     }
 
     [Fact]
-    public void Load_SeveralUpstreams_ServeRefusedSayingRoutingIsNotBuiltButConfigPrintsThem()
+    public void Load_SeveralUpstreams_TheFirstIsTheTargetAndConfigPrintsThemAll()
     {
         string file = _directory.Write("cot.yaml", IssueExample);
         var environment = new Dictionary<string, string> { ["COT_CONFIG"] = file };
 
-        Assert.False(SettingsLoader.TryLoad([], environment, _directory.Path, out _, out string error));
-        Assert.Equal($"{file}: 2 upstreams (local, hosted): routing requests between several upstreams is not supported yet; keep one upstream in the file for now (cot-proxy config prints them all)", error);
+        Assert.True(SettingsLoader.TryLoad([], environment, _directory.Path, out ProxySettings serving, out string error), error);
+        Assert.Equal(("http://localhost:8080/v1/", null), (serving.TargetBaseUrl.AbsoluteUri, serving.TargetApiKey));
+
+        // With several, each keeps its own timeout: API_REQUEST_TIMEOUT stays for those that name none.
+        Assert.Equal(ProxySettings.DefaultApiRequestTimeout, serving.ApiRequestTimeout);
 
         Assert.True(SettingsLoader.TryLoad(["config"], environment, _directory.Path, out ProxySettings settings, out error), error);
         string text = SettingsText.Describe(settings);
@@ -245,6 +248,17 @@ public sealed class ConfigFileTests : IDisposable
         Assert.Contains($"  hosted  https://api.example.com/v1/  key *** in Authorization  timeout 60 s  ({file}:3)\n", text, StringComparison.Ordinal);
         Assert.DoesNotContain("sk-...", text, StringComparison.Ordinal);
         Assert.Contains($"COT_CONFIG                  {file}  (environment)\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_SeveralUpstreamsOneNamedDefault_ThatOneIsTheTargetWithItsKey()
+    {
+        string file = _directory.Write("cot.yaml", "upstreams:\n  a: { base_url: http://127.0.0.1:1/v1 }\n  default: { base_url: http://127.0.0.1:2/v1, api_key: sk-d, api_key_header: x-api-key }\n");
+
+        ProxySettings settings = LoadWith(new Dictionary<string, string> { ["COT_CONFIG"] = file, ["TARGET_BASE_URL"] = "http://127.0.0.1:3/v1" });
+
+        Assert.Equal(("http://127.0.0.1:2/v1/", "sk-d", "x-api-key"), (settings.TargetBaseUrl.AbsoluteUri, settings.TargetApiKey, settings.TargetApiKeyHeader));
+        Assert.Equal("default", SettingsLoader.DefaultUpstream(settings.Upstreams).Name);
     }
 
     [Fact]
@@ -293,7 +307,7 @@ public sealed class ConfigFileTests : IDisposable
         ProxySettings s = LoadWith(new() { ["COT_CONFIG"] = example });
 
         Assert.Empty(s.Warnings);
-        Assert.Equal("local", Assert.Single(s.Upstreams).Name);
+        Assert.Equal(["local", "hosted"], s.Upstreams.Select(u => u.Name));
         Assert.NotEmpty(s.ConfigFile!.Profiles.Profiles);
     }
 

@@ -80,13 +80,13 @@ public sealed class ConfigReloadTests : IDisposable
     }
 
     [Fact]
-    public async Task StartUp_SeveralUpstreams_RefusedWithExitCode2()
+    public async Task StartUp_SeveralUpstreams_ServesAndLogsTheDefaultUpstream()
     {
         string file = _directory.Write("cot.yaml", "upstreams:\n  a: { base_url: http://127.0.0.1:1/v1 }\n  b: { base_url: http://127.0.0.1:2/v1 }\n");
 
-        var error = await Assert.ThrowsAsync<TimeoutException>(() => ProxyProcess.StartAsync(["--port", "0"], new Dictionary<string, string> { ["COT_CONFIG"] = file }));
+        await using var proxy = await ProxyProcess.StartAsync(["--port", "0"], new Dictionary<string, string> { ["COT_CONFIG"] = file });
 
-        Assert.Contains("routing requests between several upstreams is not supported yet", error.Message, StringComparison.Ordinal);
+        await proxy.WaitForLineAsync(new Regex(Regex.Escape(" info 2 upstreams (a, b); the default, for models no profile routes and paths without a model: `a` at http://127.0.0.1:1/v1/ (the first in the file)")), TimeSpan.FromSeconds(10));
     }
 
     [Fact]
