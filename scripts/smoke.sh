@@ -111,7 +111,8 @@ for upstream in "http://127.0.0.1:1/v1" "https://127.0.0.1:$demo_port/v1"; do
   fi
   body="$(curl -s -m 30 -H 'Content-Type: application/json' -d '{"model":"m","messages":[]}' "http://127.0.0.1:$PROXY_PORT/v1/chat/completions")"
   message="$(sed -n 's/^{"error":{"message":"\(.*\)","type":.*/\1/p' <<<"$body")"
-  keys="$( (printf '%s\n' "$message"; grep -v ' access ' "$PROXY_LOG") | grep -Eo '\b[a-z]+_[a-z_]+\b' | sort -u | tr '\n' ' ')"
+  # request_id=… is the proxy's own field on every log line of a request (README, "Metrics"), not a resource key.
+  keys="$( (printf '%s\n' "$message"; grep -v ' access ' "$PROXY_LOG" | sed 's/ request_id=[^ ]*//') | grep -Eo '\b[a-z]+_[a-z_]+\b' | sort -u | tr '\n' ' ')"
   if [ -n "$message" ] && [ -z "$keys" ]; then
     pass "--target $upstream: error in our own words: $message"
   else
