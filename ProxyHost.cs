@@ -38,7 +38,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// <summary>Where the proxy listens (the port the kernel chose when the settings said 0).</summary>
     public IPEndPoint LocalEndPoint => _server.LocalEndPoint;
 
-    /// <summary>The upstream base URL requests go to: TARGET_BASE_URL, or the demo model's.</summary>
+    /// <summary>The default upstream's base URL: TARGET_BASE_URL (or the config file's default upstream), or the demo model's.</summary>
     public Uri Target { get; }
 
     /// <summary>

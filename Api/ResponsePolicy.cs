@@ -79,21 +79,29 @@ internal sealed class ResponsePolicy
         return new HistoryRule(pairs, startsOpen, profile?.KeepToolCallReasoning ?? false);
     }
 
-    /// <summary>The tags of a model whose responses are not filtered, chosen as <see cref="Build"/> chooses them.</summary>
+    /// <summary>The tags of a model whose responses are not filtered, chosen as for one whose responses are.</summary>
     private ThinkTagSet TagsOf(ModelProfile? profile)
     {
-        if (profile is { ThinkTagStart: not null } or { ThinkTagEnd: not null })
-        {
-            return ThinkTagSet.Resolve(null, profile.ThinkTagStart, profile.ThinkTagEnd, anywhere: false);
-        }
-
-        return profile?.ThinkTags is null && (_startTag is not null || _endTag is not null)
-            ? ThinkTagSet.Resolve(null, _startTag, _endTag, anywhere: false)
-            : ThinkTagSet.Resolve(profile?.ThinkTags, null, null, anywhere: false);
+        var (thinkTags, start, end) = TagChoice(profile);
+        return ThinkTagSet.Resolve(thinkTags, start, end, profile?.ThinkTagsAnywhere ?? false);
     }
 
     /// <summary>
-    /// Reads an <c>X-Reasoning-Mode</c> value: <c>strip</c>, <c>split</c> or <c>keep</c> (ASCII case-insensitive, as header
+    /// A profile's own custom tags win over its think_tags; THINK_TAG / THINK_END_TAG only stand in where it names neither.
+    /// Custom tags come back as start and end (names null), else the family's name (null: auto).
+    /// </summary>
+    private (string? ThinkTags, string? StartTag, string? EndTag) TagChoice(ModelProfile? profile)
+    {
+        if (profile is { ThinkTagStart: not null } or { ThinkTagEnd: not null })
+        {
+            return (null, profile.ThinkTagStart, profile.ThinkTagEnd);
+        }
+
+        return profile?.ThinkTags is { } names ? (names, null, null) : (null, _startTag, _endTag);
+    }
+
+    /// <summary>
+    /// Reads an <c>X-Reasoning-Mode</c> value: <c>strip</c>, <c>split</c>, <c>merge</c> or <c>keep</c> (ASCII case-insensitive, as header
     /// tokens are compared, RFC 9110 §5.6.2). Null (no header) is no choice; false for any other value.
     /// </summary>
     public static bool TryParseModeHeader(string? value, out ThinkMode? mode)
@@ -178,13 +186,12 @@ internal sealed class ResponsePolicy
             return null;
         }
 
-        // A profile's own custom tags win over its think_tags; THINK_TAG / THINK_END_TAG only stand in where it names neither.
-        bool profileCustom = profile.ThinkTagStart is not null || profile.ThinkTagEnd is not null;
+        var (thinkTags, startTag, endTag) = TagChoice(profile);
         return WithTags(
             mode,
-            profileCustom ? null : profile.ThinkTags,
-            profileCustom ? profile.ThinkTagStart : profile.ThinkTags is null ? _startTag : null,
-            profileCustom ? profile.ThinkTagEnd : profile.ThinkTags is null ? _endTag : null,
+            thinkTags,
+            startTag,
+            endTag,
             profile.ThinkTagsAnywhere ?? false,
             profile.ThinkStartsOpen ?? false,
             profile.ReasoningField ?? ResponseRewriteOptions.DefaultReasoningField,

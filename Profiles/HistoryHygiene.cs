@@ -241,38 +241,9 @@ internal static class HistoryHygiene
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             int part = j++;
-            if (reader.TokenType != JsonTokenType.StartObject)
+            if (ContentParts.TryReadTextPart(ref reader, offset, out int start, out int end))
             {
-                reader.Skip();
-                continue;
-            }
-
-            bool isText = false;
-            (int Start, int End) text = (-1, -1);
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                if (reader.ValueTextEquals("type"u8))
-                {
-                    reader.Read();
-                    isText = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("text"u8);
-                    reader.Skip();
-                }
-                else if (reader.ValueTextEquals("text"u8))
-                {
-                    reader.Read();
-                    text = reader.TokenType == JsonTokenType.String ? (offset + (int)reader.TokenStartIndex, offset + (int)reader.BytesConsumed) : (-1, -1);
-                    reader.Skip();
-                }
-                else
-                {
-                    reader.Read();
-                    reader.Skip();
-                }
-            }
-
-            if (isText && text.Start >= 0)
-            {
-                changed |= StripString(json, text.Start, text.End, rule, edits, changes, message.Index, part);
+                changed |= StripString(json, start, end, rule, edits, changes, message.Index, part);
             }
         }
 

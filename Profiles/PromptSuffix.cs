@@ -188,45 +188,7 @@ internal static class PromptSuffix
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             int j = count++;
-            if (reader.TokenType != JsonTokenType.StartObject)
-            {
-                reader.Skip();
-                continue;
-            }
-
-            bool isText = false;
-            int textStart = -1;
-            int textEnd = -1;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                if (reader.ValueTextEquals("type"u8))
-                {
-                    reader.Read();
-                    isText = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("text"u8);
-                    reader.Skip();
-                }
-                else if (reader.ValueTextEquals("text"u8))
-                {
-                    reader.Read();
-                    if (reader.TokenType == JsonTokenType.String)
-                    {
-                        textStart = offset + (int)reader.TokenStartIndex;
-                        textEnd = offset + (int)reader.BytesConsumed;
-                    }
-                    else
-                    {
-                        textStart = -1;
-                        reader.Skip();
-                    }
-                }
-                else
-                {
-                    reader.Read();
-                    reader.Skip();
-                }
-            }
-
-            if (isText && textStart >= 0)
+            if (ContentParts.TryReadTextPart(ref reader, offset, out int textStart, out int textEnd))
             {
                 message.TextPart = j;
                 message.TextStart = textStart;
