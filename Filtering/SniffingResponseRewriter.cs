@@ -176,14 +176,17 @@ internal sealed class SniffingResponseRewriter : IResponseRewriter
     }
 
     /// <summary>
-    /// True when <paramref name="start"/> begins with an SSE line (WHATWG HTML §9.2.6: a comment ":" or one of the
-    /// fields data, event, id, retry, followed by ":" or the line's end); null when it may still become one.
+    /// True when <paramref name="start"/> begins with an SSE line (WHATWG HTML §9.2.6: one of the fields data, event, id,
+    /// retry, followed by ":" or the line's end, or, under an event-stream label, a comment ":"); null when it may still
+    /// become one.
     /// </summary>
-    private static bool? SseField(ReadOnlySpan<byte> start)
+    private bool? SseField(ReadOnlySpan<byte> start)
     {
         if (start[0] == (byte)':')
         {
-            return true;
+            // A comment says "event stream" only where the label says so too: any junk line may start with a colon, and
+            // JSON lines after it would pass a stream filter as lines it leaves alone (found by fuzz/run ndjson).
+            return _label == ResponseFraming.EventStream;
         }
 
         var undecided = false;
