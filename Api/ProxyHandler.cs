@@ -148,7 +148,7 @@ internal sealed class ProxyHandler : IHttpHandler
             return ForwardJsonAsync(context, thinking);
         }
 
-        if (request.HasBody && MediaType.Is(request.ContentType, "application/x-www-form-urlencoded") && IsGenerationEndpoint(request.Path))
+        if (request.HasBody && MediaType.Is(request.ContentType, "application/x-www-form-urlencoded") && GenerationEndpoints.Is(request.Path))
         {
             return ForwardFormAsync(context, thinking);
         }
@@ -216,7 +216,7 @@ internal sealed class ProxyHandler : IHttpHandler
         }
 
         // 2. The model's profile, for generation endpoints only: an embeddings call must not receive a temperature.
-        var generation = IsGenerationEndpoint(context.Request.Path);
+        var generation = GenerationEndpoints.Is(context.Request.Path);
         var profile = generation ? _profiles.Find(model) : null;
 
         // Where it goes: the upstreams the model's profile names, for any endpoint (an embeddings call for a model is
@@ -238,7 +238,7 @@ internal sealed class ProxyHandler : IHttpHandler
         }
 
         var rewrite = generation ? _responses.For(profile, model, requestedMode) : null;
-        using var transform = rewrite is null ? null : new ThinkingTransform(rewrite, context, _maxFilteredBodyBytes, _metrics) { KeepAliveInterval = _thinkKeepAlive };
+        using var transform = rewrite is null ? null : new ThinkingTransform(rewrite, context, _maxFilteredBodyBytes, _metrics, GenerationEndpoints.ApiOf(context.Request.Path)) { KeepAliveInterval = _thinkKeepAlive };
 
         // 4. Rewrite the request, or send the client's bytes exactly as they came (never re-serialized): the profile, the
         // thinking switch (X-Thinking, else the profile's) and history hygiene.
@@ -293,8 +293,4 @@ internal sealed class ProxyHandler : IHttpHandler
         var kind = profile?.ServerKind ?? (ThinkingTranslation.NeedsServerKind(path) ? await _serverKinds[route.Primary].GetAsync() : ServerKind.OpenAi);
         return kind is { } known ? ThinkingTranslation.For(value, known, path) : null;
     }
-
-    private static bool IsGenerationEndpoint(ReadOnlySpan<char> path) =>
-        path.EndsWith("/chat/completions") || path.EndsWith("/completions") || path.EndsWith("/responses")
-        || path.EndsWith("/api/chat") || path.EndsWith("/api/generate");
 }

@@ -17,14 +17,17 @@ internal sealed class ThinkingTransform : ResponseTransform, IBodyRewriter, IDis
     private readonly HttpContext _context;
     private readonly int _maxBufferedBytes;
     private readonly ProxyMetrics? _metrics;
+    private readonly ResponseApi _api;
     private IResponseRewriter? _rewriter;
 
     /// <param name="options">What the filter does to this response.</param>
     /// <param name="context">The client's request, named in log lines, and its metrics.</param>
     /// <param name="maxBufferedBytes">MAX_FILTERED_BODY_MB: the largest body, event or line the filter holds.</param>
     /// <param name="metrics">Where the filter's numbers go, if anywhere.</param>
-    public ThinkingTransform(ResponseRewriteOptions options, HttpContext context, int maxBufferedBytes, ProxyMetrics? metrics = null)
+    /// <param name="api">Which generation API the response answers (from the request's path).</param>
+    public ThinkingTransform(ResponseRewriteOptions options, HttpContext context, int maxBufferedBytes, ProxyMetrics? metrics = null, ResponseApi api = ResponseApi.Choices)
     {
+        _api = api;
         _options = options;
         _context = context;
         _maxBufferedBytes = maxBufferedBytes;
@@ -38,11 +41,11 @@ internal sealed class ThinkingTransform : ResponseTransform, IBodyRewriter, IDis
         if (_options.Mode == ThinkMode.Strip && ContentTypeFraming.MayHoldText(contentType))
         {
             // Strip mode trusts the bytes over the label: a mislabelled or unlabelled body is filtered as what it holds.
-            _rewriter = new SniffingResponseRewriter(framing, _options, _maxBufferedBytes);
+            _rewriter = new SniffingResponseRewriter(framing, _options, _maxBufferedBytes, _api);
             return this;
         }
 
-        _rewriter = framing is { } known ? ResponseRewriterFactory.Create(known, _options, _maxBufferedBytes) : null;
+        _rewriter = framing is { } known ? ResponseRewriterFactory.Create(known, _options, _maxBufferedBytes, _api) : null;
         return _rewriter is null ? null : this;
     }
 

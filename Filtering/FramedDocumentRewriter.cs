@@ -12,7 +12,7 @@ namespace CotProxy.Filtering;
 internal sealed class FramedDocumentRewriter : IResponseRewriter
 {
     private readonly ResponseFraming _framing;
-    private readonly JsonPayloadRewriter _json;
+    private readonly IDocumentRewriter _json;
     private readonly PooledByteBuffer _held = new(4096);
     private readonly PooledByteBuffer _joined = new();
     private readonly PooledByteBuffer _rewritten = new(4096);
@@ -21,7 +21,11 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
     private int _droppedEvents;
     private string? _failureReason;
 
-    public FramedDocumentRewriter(ResponseFraming framing, ResponseRewriteOptions options, int maxFrameBytes)
+    /// <param name="framing">How the body is cut into documents.</param>
+    /// <param name="options">What the filter does.</param>
+    /// <param name="maxFrameBytes">The largest event, line or body held.</param>
+    /// <param name="api">Which API's documents these are (see <see cref="DocumentRewriters"/>).</param>
+    public FramedDocumentRewriter(ResponseFraming framing, ResponseRewriteOptions options, int maxFrameBytes, ResponseApi api = ResponseApi.Choices)
     {
         if (framing is not (ResponseFraming.EventStream or ResponseFraming.Ndjson or ResponseFraming.JsonBody))
         {
@@ -29,7 +33,7 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
         }
 
         _framing = framing;
-        _json = new JsonPayloadRewriter(options, streaming: framing != ResponseFraming.JsonBody);
+        _json = DocumentRewriters.Create(api, options, streaming: framing != ResponseFraming.JsonBody);
         _maxFrameBytes = maxFrameBytes;
     }
 
@@ -45,7 +49,7 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
     internal long ProbePasses => _json.ProbePasses;
 
     /// <summary>Choice lookups so far: a test holds this to one per choice of each document.</summary>
-    internal long ChoiceLookups => _json.ChoiceLookups;
+    internal long ChoiceLookups => (_json as JsonPayloadRewriter)?.ChoiceLookups ?? 0;
 
     /// <summary>Array capacity held between reads: what <see cref="ReleaseIdleBuffers"/> gives back when no frame is incomplete.</summary>
     internal int BufferCapacity => _held.Capacity + _joined.Capacity + _rewritten.Capacity;

@@ -7,7 +7,7 @@ namespace CotProxy.Filtering;
 /// answer fields of each choice, removes or keeps upstream-separated reasoning, renames the model.
 /// In streaming mode the per-choice state carries over between documents.
 /// </summary>
-internal sealed class JsonPayloadRewriter : IDisposable
+internal sealed class JsonPayloadRewriter : IDocumentRewriter
 {
     private static readonly JsonWriterOptions s_writerOptions = JsonOutput.UncheckedOptions;
 

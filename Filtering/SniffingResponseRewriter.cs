@@ -16,6 +16,7 @@ internal sealed class SniffingResponseRewriter : IResponseRewriter
     private readonly ResponseFraming? _label;
     private readonly ResponseRewriteOptions _options;
     private readonly int _maxBufferedBytes;
+    private readonly ResponseApi _api;
     private PooledByteBuffer? _held = new(256);
     private IResponseRewriter? _inner;
     private int _junkJudged;
@@ -23,8 +24,10 @@ internal sealed class SniffingResponseRewriter : IResponseRewriter
     /// <param name="label">The framing the Content-Type claims; null when it claims none this proxy reads.</param>
     /// <param name="options">What the chosen rewriter does.</param>
     /// <param name="maxBufferedBytes">The chosen rewriter's limit on one event or document.</param>
-    public SniffingResponseRewriter(ResponseFraming? label, ResponseRewriteOptions options, int maxBufferedBytes = ResponseRewriterFactory.DefaultMaxBufferedBytes)
+    /// <param name="api">Which API's documents the body holds.</param>
+    public SniffingResponseRewriter(ResponseFraming? label, ResponseRewriteOptions options, int maxBufferedBytes = ResponseRewriterFactory.DefaultMaxBufferedBytes, ResponseApi api = ResponseApi.Choices)
     {
+        _api = api;
         _label = label;
         _options = options;
         _maxBufferedBytes = maxBufferedBytes;
@@ -144,7 +147,7 @@ internal sealed class SniffingResponseRewriter : IResponseRewriter
     private void Start(ResponseFraming framing, IBufferWriter<byte> output)
     {
         Framing = framing;
-        _inner = ResponseRewriterFactory.Create(framing, _options, _maxBufferedBytes) ?? new RawTextResponseRewriter(_options);
+        _inner = ResponseRewriterFactory.Create(framing, _options, _maxBufferedBytes, _api) ?? new RawTextResponseRewriter(_options);
         _inner.Write(_held!.WrittenSpan, output);
         _held.Dispose();
         _held = null;

@@ -1,0 +1,27 @@
+namespace CotProxy.Filtering;
+
+/// <summary>
+/// Rewrites the JSON documents of one response, one at a time, in the words of one generation API (see
+/// <see cref="ResponseApi"/>): an SSE event's data, an NDJSON line or a whole body. <see cref="FramedDocumentRewriter"/>
+/// cuts the body into documents and hands each one here; state that spans documents (a thought still open) lives here.
+/// </summary>
+internal interface IDocumentRewriter : IDisposable
+{
+    /// <summary>Documents sent as their own bytes without being decoded (the fast path), for the tests.</summary>
+    long ProbePasses { get; }
+
+    /// <summary>True while the response is inside thinking the client does not see (what keep-alive comments are for).</summary>
+    bool InHiddenThought { get; }
+
+    /// <summary>Characters of thinking removed or moved so far (see <see cref="IResponseRewriter.ThinkingChars"/>).</summary>
+    long ThinkingChars { get; }
+
+    /// <summary>Rewrites <paramref name="json"/>; when the result is Rewritten the new document is in <paramref name="output"/>.</summary>
+    JsonRewriteResult Rewrite(ReadOnlySpan<byte> json, PooledByteBuffer output);
+
+    /// <summary>
+    /// The stream ended with text still held (a tag's possible start, an unclosed thought): writes one document releasing
+    /// it, or returns false when nothing was held.
+    /// </summary>
+    bool TryWriteLeftovers(PooledByteBuffer output);
+}
