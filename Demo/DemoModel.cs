@@ -122,7 +122,8 @@ internal static class DemoModel
                 AddNewline(flavor, pieces);
             }
 
-            foreach (var close in flavor.Close)
+            // Before a tool call only the thought's own end: Harmony's final-channel header opens an answer, and there is none.
+            foreach (var close in answer is null ? flavor.Close.AsSpan(0, 1) : flavor.Close)
             {
                 pieces.Add(new(close));
             }
