@@ -6,7 +6,8 @@ namespace CotProxy.Demo;
 
 /// <summary>
 /// Fake reasoning models behind the APIs a proxy client speaks: <c>/v1/models</c>, <c>/v1/chat/completions</c>, the
-/// Responses API (<c>/v1/responses</c>) and Anthropic's Messages API (<c>/v1/messages</c>), streamed (SSE) or whole. Each
+/// Responses API (<c>/v1/responses</c>), Anthropic's Messages API (<c>/v1/messages</c>) and Ollama's native
+/// <c>/api/chat</c> and <c>/api/generate</c>, streamed (SSE, JSON lines) or whole. Each
 /// model (<see cref="DemoModel.Models"/>) thinks in its own way, then answers or calls a tool, at a token pace the
 /// request can set.
 /// </summary>
@@ -32,6 +33,18 @@ internal sealed class DemoHandler : IHttpHandler
         if (path.SequenceEqual("/v1/messages") || path.SequenceEqual("/messages"))
         {
             await PostAsync(context, "messages", DemoMessages.RespondAsync);
+            return;
+        }
+
+        if (path.SequenceEqual("/api/chat"))
+        {
+            await PostAsync(context, "chat", DemoOllama.ChatAsync);
+            return;
+        }
+
+        if (path.SequenceEqual("/api/generate"))
+        {
+            await PostAsync(context, "generate", DemoOllama.GenerateAsync);
             return;
         }
 

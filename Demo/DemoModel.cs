@@ -79,10 +79,12 @@ internal static class DemoModel
     {
         var message = request.LastUserMessage?.Trim() ?? "";
 
-        // Qwen3's soft switch: a user turn ending in /no_think gets an empty think block, as the real template emits.
-        var noThink = message.EndsWith("/no_think", StringComparison.Ordinal);
-        if (noThink)
+        // Qwen3's soft switch: a user turn ending in /no_think gets an empty think block, as the real template emits; so
+        // does thinking turned off in the request (enable_thinking=false makes Qwen3's template write the empty block).
+        var noThink = request.ThinkingOff;
+        if (message.EndsWith("/no_think", StringComparison.Ordinal))
         {
+            noThink = true;
             message = message[..^"/no_think".Length].TrimEnd();
         }
 

@@ -10,7 +10,18 @@ internal sealed class DemoRequest
 {
     public string Model { get; private set; } = DemoModel.ModelId;
 
-    public bool Stream { get; private set; }
+    /// <summary>Whether the request asked for a stream; OpenAI's and Anthropic's APIs stream only when asked.</summary>
+    public bool Stream => StreamFlag == true;
+
+    /// <summary>The request's <c>stream</c> as sent: null when absent (Ollama's native API then streams).</summary>
+    public bool? StreamFlag { get; private set; }
+
+    /// <summary>
+    /// Thinking turned off in any server's words: <c>chat_template_kwargs.enable_thinking</c> false (vLLM, SGLang,
+    /// llama.cpp), <c>think</c> false (Ollama), <c>reasoning_effort</c> or the Responses API's <c>reasoning.effort</c>
+    /// "none" (OpenAI), Anthropic's <c>thinking</c> {"type":"disabled"}.
+    /// </summary>
+    public bool ThinkingOff { get; private set; }
 
     public bool IncludeUsage { get; private set; }
 
@@ -64,13 +75,22 @@ internal sealed class DemoRequest
                 request.Model = model.GetString()!;
             }
 
-            request.Stream = root.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True;
+            if (root.TryGetProperty("stream", out var stream) && stream.ValueKind is JsonValueKind.True or JsonValueKind.False)
+            {
+                request.StreamFlag = stream.ValueKind == JsonValueKind.True;
+            }
+
+            request.ThinkingOff = IsThinkingOff(root);
             request.IncludeUsage = root.TryGetProperty("stream_options", out var options) && options.ValueKind == JsonValueKind.Object
                 && options.TryGetProperty("include_usage", out var usage) && usage.ValueKind == JsonValueKind.True;
-            // max_tokens (chat completions, Anthropic), max_completion_tokens (OpenAI's newer name), max_output_tokens (Responses API).
-            foreach (var name in (ReadOnlySpan<string>)["max_tokens", "max_completion_tokens", "max_output_tokens"])
+
+            // max_tokens (chat completions, Anthropic), max_completion_tokens (OpenAI's newer name), max_output_tokens
+            // (Responses API), options.num_predict (Ollama's native API).
+            var ollamaOptions = root.TryGetProperty("options", out var o) && o.ValueKind == JsonValueKind.Object ? o : default;
+            foreach (var (owner, name) in (ReadOnlySpan<(JsonElement, string)>)[(root, "max_tokens"), (root, "max_completion_tokens"), (root, "max_output_tokens"), (ollamaOptions, "num_predict")])
             {
-                if (root.TryGetProperty(name, out var max) && max.ValueKind == JsonValueKind.Number && max.TryGetInt32(out var maxTokens) && maxTokens > 0)
+                if (owner.ValueKind == JsonValueKind.Object && owner.TryGetProperty(name, out var max) && max.ValueKind == JsonValueKind.Number
+                    && max.TryGetInt32(out var maxTokens) && maxTokens > 0)
                 {
                     request.MaxTokens = maxTokens;
                 }
@@ -99,6 +119,11 @@ internal sealed class DemoRequest
             if (root.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Array)
             {
                 ReadTurns(messages, request);
+            }
+            else if (root.TryGetProperty("prompt", out var prompt) && prompt.ValueKind == JsonValueKind.String)
+            {
+                // Ollama's /api/generate.
+                request.LastUserMessage = prompt.GetString();
             }
             else if (root.TryGetProperty("input", out var input))
             {
@@ -169,6 +194,34 @@ internal sealed class DemoRequest
         }
 
         return null;
+    }
+
+    private static bool IsThinkingOff(JsonElement root)
+    {
+        if (root.TryGetProperty("chat_template_kwargs", out var kwargs) && kwargs.ValueKind == JsonValueKind.Object
+            && kwargs.TryGetProperty("enable_thinking", out var enable) && enable.ValueKind == JsonValueKind.False)
+        {
+            return true;
+        }
+
+        if (root.TryGetProperty("think", out var think) && think.ValueKind == JsonValueKind.False)
+        {
+            return true;
+        }
+
+        if (root.TryGetProperty("reasoning_effort", out var effort) && IsNone(effort))
+        {
+            return true;
+        }
+
+        if (root.TryGetProperty("reasoning", out var reasoning) && reasoning.ValueKind == JsonValueKind.Object
+            && reasoning.TryGetProperty("effort", out var responsesEffort) && IsNone(responsesEffort))
+        {
+            return true;
+        }
+
+        return root.TryGetProperty("thinking", out var thinking) && thinking.ValueKind == JsonValueKind.Object
+            && thinking.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.ValueEquals("disabled"u8);
     }
 
     private static bool IsNone(JsonElement choice) => choice.ValueKind == JsonValueKind.String && choice.ValueEquals("none"u8);
