@@ -6,6 +6,7 @@ namespace CotProxy.Demo;
 
 /// <summary>
 /// Fake reasoning models behind the APIs a proxy client speaks: <c>/v1/models</c>, <c>/v1/chat/completions</c>, the
+/// legacy <c>/v1/completions</c>, the
 /// Responses API (<c>/v1/responses</c>), Anthropic's Messages API (<c>/v1/messages</c>) and Ollama's native
 /// <c>/api/chat</c> and <c>/api/generate</c>, streamed (SSE, JSON lines) or whole. Each
 /// model (<see cref="DemoModel.Models"/>) thinks in its own way, then answers or calls a tool, at a token pace the
@@ -21,6 +22,12 @@ internal sealed class DemoHandler : IHttpHandler
         if (path.SequenceEqual("/v1/chat/completions") || path.SequenceEqual("/chat/completions"))
         {
             await PostAsync(context, "chat completions", DemoChat.CompleteAsync);
+            return;
+        }
+
+        if (path.SequenceEqual("/v1/completions") || path.SequenceEqual("/completions"))
+        {
+            await PostAsync(context, "completions", DemoCompletions.CompleteAsync);
             return;
         }
 
