@@ -36,6 +36,16 @@ internal static class ChatCompletionJson
                     w.WriteString("content", choice.Content);
                 }
 
+                if (choice.Reasoning is not null)
+                {
+                    w.WriteString(choice.ReasoningField ?? DemoModel.ReasoningContentField, choice.Reasoning);
+                }
+
+                if (choice.ToolCall is { } call)
+                {
+                    WriteToolCallDelta(w, call);
+                }
+
                 w.WriteEndObject();
                 WriteFinishReason(w, choice.FinishReason);
                 w.WriteEndObject();
@@ -69,6 +79,61 @@ internal static class ChatCompletionJson
         WriteUsage(w, promptTokens, completionTokens);
     });
 
+    /// <summary>
+    /// A whole completion of the demo's <paramref name="output"/>: the answer in <c>content</c> (null beside a tool call
+    /// without text, as OpenAI sends it), a separated thought in <paramref name="reasoningField"/>, the tool call in
+    /// <c>tool_calls</c>.
+    /// </summary>
+    public static byte[] Completion(ChatEnvelope envelope, DemoOutput output, string reasoningField, int promptTokens) => Document(envelope, "chat.completion", w =>
+    {
+        w.WriteStartArray("choices");
+        w.WriteStartObject();
+        w.WriteNumber("index", 0);
+        w.WriteStartObject("message");
+        w.WriteString("role", "assistant");
+        if (output.Content is { } content)
+        {
+            w.WriteString("content", content);
+        }
+        else
+        {
+            w.WriteNull("content");
+        }
+
+        if (output.Reasoning is { } reasoning)
+        {
+            w.WriteString(reasoningField, reasoning);
+        }
+
+        if (output.ToolCall is { } call)
+        {
+            w.WriteStartArray("tool_calls");
+            w.WriteStartObject();
+            w.WriteString("id", call.Id);
+            w.WriteString("type", "function");
+            w.WriteStartObject("function");
+            w.WriteString("name", call.Name);
+            w.WriteString("arguments", call.Arguments);
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndArray();
+        }
+
+        w.WriteEndObject();
+        WriteFinishReason(w, FinishReason(output.Finish));
+        w.WriteEndObject();
+        w.WriteEndArray();
+        WriteUsage(w, promptTokens, output.Pieces.Count + (output.ToolCall is null ? 0 : 1));
+    });
+
+    /// <summary>The chat-completion <c>finish_reason</c> for why the demo stopped.</summary>
+    public static string FinishReason(DemoFinish finish) => finish switch
+    {
+        DemoFinish.Length => "length",
+        DemoFinish.ToolCall => "tool_calls",
+        _ => "stop",
+    };
+
     /// <summary>One server-sent event carrying <paramref name="json"/> (WHATWG HTML §9.2: a "data:" line, a blank line ends the event).</summary>
     public static byte[] SseEvent(ReadOnlySpan<byte> json) => [.. "data: "u8, .. json, .. "\n\n"u8];
 
@@ -101,6 +166,31 @@ internal static class ChatCompletionJson
         {
             w.WriteString("system_fingerprint", fingerprint);
         }
+    }
+
+    private static void WriteToolCallDelta(Utf8JsonWriter w, ChunkToolCall call)
+    {
+        // As OpenAI streams a call (tests/CotProxy.Tests/Fixtures/openai__gpt-4o_stream_parallel_tool_calls.txt): index,
+        // id, type and name once with empty arguments, then argument fragments under the same index.
+        w.WriteStartArray("tool_calls");
+        w.WriteStartObject();
+        w.WriteNumber("index", call.Index);
+        if (call.Id is not null)
+        {
+            w.WriteString("id", call.Id);
+            w.WriteString("type", "function");
+        }
+
+        w.WriteStartObject("function");
+        if (call.Name is not null)
+        {
+            w.WriteString("name", call.Name);
+        }
+
+        w.WriteString("arguments", call.Arguments);
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteEndArray();
     }
 
     private static void WriteFinishReason(Utf8JsonWriter w, string? finishReason)

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using CotProxy.Tests.Support;
 using CotProxy.Configuration;
-using CotProxy.Demo;
+using CotProxy.Tests.Configuration;
 
 namespace CotProxy.Tests.Integration.EndToEnd;
 
@@ -27,7 +27,7 @@ public partial class ReadmeExamplesTests
     [Fact]
     public void Readme_HasCurlExamples_WithOutputs()
     {
-        Assert.True(ReadmeExample.All().Count >= 6);
+        Assert.True(ReadmeExample.All().Count >= 13);
     }
 
     [Theory]
@@ -41,15 +41,11 @@ public partial class ReadmeExamplesTests
         }
 
         var example = ReadmeExample.All().Single(e => e.Title == title);
-        await using var demo = new TestServer(new DemoHandler());
-        var target = example.Target ?? new Uri($"http://127.0.0.1:{demo.EndPoint.Port}/v1/");
-        var settings = new ProxySettings
-        {
-            TargetBaseUrl = target,
-            ApiRequestTimeout = TimeSpan.FromSeconds(30),
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-            EnableThinkTagFiltering = example.FilterThinking,
-        };
+
+        // The proxy starts as the README's `dotnet run` line says: its variables and options read by the proxy's own
+        // loader (no .env: an empty directory), --demo starting the embedded demo model on a loopback port.
+        using var directory = new TempDirectory();
+        Assert.True(SettingsLoader.TryLoad(example.Arguments, example.Environment, directory.Path, out ProxySettings settings, out var error), error);
         await using var proxy = ProxyHost.Start(settings, new IPEndPoint(IPAddress.Loopback, 0));
 
         var command = example.Command.Replace("localhost:5000", $"localhost:{proxy.LocalEndPoint.Port}", StringComparison.Ordinal);
@@ -69,9 +65,15 @@ public partial class ReadmeExamplesTests
     }
 }
 
-/// <summary>One README example: the curl command, the proxy configuration it runs under, and the output shown.</summary>
-internal sealed partial record ReadmeExample(string Title, string Command, string ExpectedOutput, bool FilterThinking, Uri? Target)
+/// <summary>
+/// One README example: the curl command, the proxy's command line it runs under (the variables before <c>dotnet run</c>
+/// and the options after <c>--</c>), and the output shown.
+/// </summary>
+internal sealed partial record ReadmeExample(string Title, string Command, string ExpectedOutput, string[] Arguments, Dictionary<string, string> Environment)
 {
+    // Without a `dotnet run` line of its own, an example runs against the proxy the section's introduction starts.
+    private static readonly string[] s_demo = ["--demo"];
+
     public static List<ReadmeExample> All()
     {
         var readme = File.ReadAllText(RepositoryFile.PathOf("README.md"));
@@ -87,15 +89,23 @@ internal sealed partial record ReadmeExample(string Title, string Command, strin
             }
 
             // A `dotnet run` line in the block says how the proxy runs for the curl command after it; else it runs with --demo.
-            var filter = false;
-            Uri? target = null;
+            var arguments = s_demo;
+            var environment = new Dictionary<string, string>();
             foreach (var line in body.Split('\n'))
             {
-                if (line.Contains("dotnet run --", StringComparison.Ordinal))
+                var run = line.IndexOf("dotnet run --", StringComparison.Ordinal);
+                if (run >= 0)
                 {
-                    filter = line.StartsWith("ENABLE_THINK_TAG_FILTERING=true ", StringComparison.Ordinal);
-                    var targetMatch = TargetFlag().Match(line);
-                    target = targetMatch.Success ? new Uri(targetMatch.Groups[1].Value) : null;
+                    foreach (var assignment in line[..run].Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                    {
+                        var equals = assignment.IndexOf('=', StringComparison.Ordinal);
+                        Assert.True(equals > 0, $"README: '{assignment}' before dotnet run is not NAME=value");
+                        environment[assignment[..equals]] = assignment[(equals + 1)..];
+                    }
+
+                    var options = line[(run + "dotnet run --".Length)..];
+                    var comment = options.IndexOf(" #", StringComparison.Ordinal);
+                    arguments = (comment >= 0 ? options[..comment] : options).Split(' ', StringSplitOptions.RemoveEmptyEntries);
                 }
             }
 
@@ -108,13 +118,13 @@ internal sealed partial record ReadmeExample(string Title, string Command, strin
             var heading = readme.LastIndexOf("\n### ", blocks[i].Index, StringComparison.Ordinal);
             var title = readme[(heading + 5)..readme.IndexOf('\n', heading + 1)].Trim();
             title += examples.Count(e => e.Title.StartsWith(title, StringComparison.Ordinal)) is var n and > 0 ? $" ({n + 1})" : "";
-            examples.Add(new ReadmeExample(title, body[curl..].Trim(), blocks[i + 1].Groups[2].Value, filter, target));
+            examples.Add(new ReadmeExample(title, body[curl..].Trim(), blocks[i + 1].Groups[2].Value, arguments, environment));
         }
 
         return examples;
     }
 
-    /// <summary>Ids, timestamps and loopback ports differ run to run; a line "…" stands for any number of lines.</summary>
+    /// <summary>The demo's ids, timestamps and loopback ports differ run to run; a line "…" stands for any number of lines.</summary>
     public static void AssertMatches(string expected, string actual)
     {
         var want = Normalize(expected).Trim('\n').Split('\n');
@@ -135,8 +145,8 @@ internal sealed partial record ReadmeExample(string Title, string Command, strin
 
     private static string Normalize(string text)
     {
-        text = CompletionId().Replace(text, "chatcmpl-demo#");
-        text = Created().Replace(text, "\"created\":#");
+        text = DemoId().Replace(text, "$1#");
+        text = Created().Replace(text, "\"$1\":#");
         text = MadeRequestId().Replace(text, "X-Request-Id: #");
         return LoopbackPort().Replace(text, "127.0.0.1:#");
     }
@@ -144,16 +154,13 @@ internal sealed partial record ReadmeExample(string Title, string Command, strin
     [GeneratedRegex("```(\\w*)\\n(.*?)```", RegexOptions.Singleline)]
     private static partial Regex CodeBlock();
 
-    [GeneratedRegex("--target (\\S+)")]
-    private static partial Regex TargetFlag();
-
     [GeneratedRegex("X-Request-Id: [0-9a-f]{8}-[0-9]+")]
     private static partial Regex MadeRequestId();
 
-    [GeneratedRegex("chatcmpl-demo\\d+")]
-    private static partial Regex CompletionId();
+    [GeneratedRegex("(chatcmpl-demo|resp_demo|rs_demo|msg_demo|fc_demo|call_demo|toolu_demo)\\d+")]
+    private static partial Regex DemoId();
 
-    [GeneratedRegex("\"created\":\\d+")]
+    [GeneratedRegex("\"(created|created_at)\":\\d+")]
     private static partial Regex Created();
 
     [GeneratedRegex("127\\.0\\.0\\.1:\\d+")]
