@@ -9,12 +9,16 @@ namespace CotProxy.Filtering;
 /// </summary>
 internal static class AnswerTextFilter
 {
-    /// <summary>Filters one string value; <paramref name="stripper"/> null means the value is a whole text.</summary>
-    public static void Filter(ref Utf8JsonReader reader, Utf8JsonWriter writer, JsonRewriteContext context, ThinkTagStripper? stripper, bool finishing, PooledByteBuffer thinking)
+    /// <summary>
+    /// Filters one string value; <paramref name="stripper"/> null means the value is a whole text. <paramref name="prefix"/>
+    /// (merge mode's separated reasoning in its tags) is written before the filtered text.
+    /// </summary>
+    public static void Filter(ref Utf8JsonReader reader, Utf8JsonWriter writer, JsonRewriteContext context, ThinkTagStripper? stripper, bool finishing, PooledByteBuffer thinking, ReadOnlySpan<byte> prefix = default)
     {
         ReadOnlySpan<byte> text = context.Decode(ref reader);
         PooledByteBuffer fieldOut = context.FieldOut;
         fieldOut.Clear();
+        fieldOut.Append(prefix);
         int thinkingBefore = thinking.Length;
         IBufferWriter<byte>? sink = context.ThinkingSink(thinking, fieldOut);
         if (stripper is null)
@@ -34,10 +38,11 @@ internal static class AnswerTextFilter
         }
 
         ReadOnlySpan<byte> result = fieldOut.WrittenSpan;
-        if (context.Filters && result.Length != text.Length)
+        ReadOnlySpan<byte> filtered = result[prefix.Length..];
+        if (context.Filters && filtered.Length != text.Length)
         {
             // Strip: what the stripper removed (thought and tags); split: what it moved (thought and tags, the tags dropped).
-            context.CountThinking(JsonRewriteContext.CharCount(text) - JsonRewriteContext.CharCount(result));
+            context.CountThinking(JsonRewriteContext.CharCount(text) - JsonRewriteContext.CharCount(filtered));
         }
 
         if (result.Length > 0)
@@ -45,7 +50,7 @@ internal static class AnswerTextFilter
             context.Visible = true;
         }
 
-        if (result.SequenceEqual(text) && thinking.Length == thinkingBefore)
+        if (prefix.IsEmpty && result.SequenceEqual(text) && thinking.Length == thinkingBefore)
         {
             JsonTokenCopier.CopyValue(ref reader, writer);
             return;
@@ -76,10 +81,11 @@ internal static class AnswerTextFilter
     }
 
     /// <summary>The choice finishes in an event without that field: held text goes into a new one.</summary>
-    public static void WriteReleased(Utf8JsonWriter writer, JsonRewriteContext context, ThinkTagStripper stripper, ReadOnlySpan<byte> name, PooledByteBuffer thinking)
+    public static void WriteReleased(Utf8JsonWriter writer, JsonRewriteContext context, ThinkTagStripper stripper, ReadOnlySpan<byte> name, PooledByteBuffer thinking, ReadOnlySpan<byte> prefix = default)
     {
         PooledByteBuffer fieldOut = context.FieldOut;
         fieldOut.Clear();
+        fieldOut.Append(prefix);
         stripper.Complete(fieldOut, context.ThinkingSink(thinking, fieldOut));
         if (fieldOut.Length > 0)
         {

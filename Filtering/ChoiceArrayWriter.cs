@@ -37,12 +37,14 @@ internal static class ChoiceArrayWriter
         PooledByteBuffer thinking = context.ThinkChoice;
         thinking.Clear();
         bool sawText = false;
+        bool sawContainer = false;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
             // Inside a stream, message.content is cumulative (Perplexity repeats it in every chunk):
             // each occurrence is filtered as a whole text.
             bool cumulative = reader.ValueTextEquals("message"u8);
             bool container = cumulative || reader.ValueTextEquals("delta"u8);
+            sawContainer |= container;
             bool text = !container && reader.ValueTextEquals("text"u8);
             bool finish = !container && !text && reader.ValueTextEquals("finish_reason"u8);
             context.CopyPropertyName(ref reader, writer);
@@ -70,6 +72,18 @@ internal static class ChoiceArrayWriter
         if (finishing && context.Streaming && !sawText && choice.HasText)
         {
             AnswerTextFilter.WriteReleased(writer, context, choice.Text, "text"u8, thinking);
+        }
+
+        if (finishing && context.Streaming && choice.ReasoningOpen && !sawContainer)
+        {
+            // Merge mode: a choice that finishes with no delta closes its reasoning in one of its own.
+            context.SetReasoningOpen(choice, false);
+            writer.WriteStartObject("delta"u8);
+            writer.WritePropertyName("content"u8);
+            context.WriteText(writer, context.Options.MergeEndUtf8);
+            writer.WriteEndObject();
+            context.Changed = true;
+            context.Visible = true;
         }
 
         ReasoningFields.WriteCollected(writer, context, context.Options.ReasoningFieldUtf8, thinking);

@@ -55,6 +55,27 @@ internal sealed class JsonRewriteContext : IDisposable
     /// <summary>Reasoning collected from a delta or message object's "content".</summary>
     public PooledByteBuffer ThinkContainer { get; } = new();
 
+    /// <summary>Merge mode: what goes before the current object's answer text (see <see cref="ReasoningMerger"/>).</summary>
+    public PooledByteBuffer MergePrefix { get; } = new();
+
+    /// <summary>Merge mode: what goes before an Ollama /api/generate root's "response".</summary>
+    public PooledByteBuffer MergeRootPrefix { get; } = new();
+
+    /// <summary>Merge mode: the current object's separated reasoning, unescaped.</summary>
+    public PooledByteBuffer MergeReasoning { get; } = new();
+
+    /// <summary>Merge mode: choices whose separated reasoning was opened with a start tag in the answer and not yet closed.</summary>
+    public int OpenReasonings { get; private set; }
+
+    public void SetReasoningOpen(ChoiceFilterState choice, bool open)
+    {
+        if (choice.ReasoningOpen != open)
+        {
+            choice.ReasoningOpen = open;
+            OpenReasonings += open ? 1 : -1;
+        }
+    }
+
     /// <summary>Something in the current document was rewritten.</summary>
     public bool Changed { get; set; }
 
@@ -198,5 +219,8 @@ internal sealed class JsonRewriteContext : IDisposable
         ThinkRoot.Dispose();
         ThinkChoice.Dispose();
         ThinkContainer.Dispose();
+        MergePrefix.Dispose();
+        MergeRootPrefix.Dispose();
+        MergeReasoning.Dispose();
     }
 }

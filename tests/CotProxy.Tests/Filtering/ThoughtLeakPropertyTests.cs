@@ -70,22 +70,52 @@ public sealed class ThoughtLeakPropertyTests
             .Sample(CheckMerged, iter: 500, print: s => s.ToString());
     }
 
-    /// <summary>Merge mode: each choice's text is &lt;think&gt;…&lt;/think&gt; blocks, then exactly the answer (and, anywhere, blocks where later thoughts stood).</summary>
+    [Fact]
+    public void Rewrite_GeneratedStreamsMergeModeWithSeparatedReasoning_ReasoningOnlyInLeadingBlocks()
+    {
+        // Reasoning the server separated (reasoning_content, Ollama's thinking) beside the tagged text, in streams and bodies.
+        s_scenarios.Select(s => s with { Junk = 0, Separated = true })
+            .Sample(CheckMerged, iter: 500, print: s => s.ToString());
+    }
+
+    /// <summary>
+    /// Merge mode: each choice's text is &lt;think&gt;…&lt;/think&gt; blocks (separated reasoning: in the profile's own tags when it
+    /// names a family), then exactly the answer (and, anywhere, blocks where later thoughts stood).
+    /// </summary>
     private static void CheckMerged(Scenario scenario)
     {
         Generated generated = Generate(scenario);
         var random = new Random(scenario.Seed);
         byte[] output = Run(scenario with { Label = Labelling.Factory }, Options(scenario, ThinkMode.Merge), generated.Body, random.Next(0, 2) == 0 ? 1 : -1, random);
         SortedDictionary<int, string> visible = RewriterHarness.VisibleText(Documents(scenario.Framing, output));
+        var family = s_families[scenario.Family];
+        string block = "<think>(?:(?!</think>).)*</think>";
+        if (scenario.Separated && !scenario.Auto)
+        {
+            string start = Regex.Escape(family.Start);
+            string end = Regex.Escape(family.End);
+            block = $"(?:{block}|{start}(?:(?!{end}).)*{end})";
+        }
+
         for (int choice = 0; choice < generated.Answers.Length; choice++)
         {
             int key = scenario.Framing == ResponseFraming.Ndjson && scenario.Choices == 1 ? 0 : choice;
             string text = visible.GetValueOrDefault(key, "");
-            string blocks = Regex.Match(text, "^(?:<think>(?:(?!</think>).)*</think>)*", RegexOptions.Singleline).Value;
+            string blocks = Regex.Match(text, $"^(?:{block})*", RegexOptions.Singleline).Value;
             Assert.True(blocks.Length > 0, $"{scenario}: no leading <think> block in {text}");
             // With think_tags_anywhere=true a later thought stays where it stood, in its own block.
-            string answer = scenario.Anywhere ? Regex.Replace(text[blocks.Length..], "<think>(?:(?!</think>).)*</think>", "", RegexOptions.Singleline) : text[blocks.Length..];
+            string answer = scenario.Anywhere ? Regex.Replace(text[blocks.Length..], block, "", RegexOptions.Singleline) : text[blocks.Length..];
             Assert.Equal(generated.Answers[choice], answer);
+            Assert.DoesNotContain(Marker, answer, StringComparison.Ordinal);
+        }
+
+        if (scenario.Separated)
+        {
+            foreach (string document in Documents(scenario.Framing, output))
+            {
+                Assert.DoesNotContain("\"reasoning_content\":\"" + Marker, document, StringComparison.Ordinal);
+                Assert.DoesNotContain("\"thinking\":\"" + Marker, document, StringComparison.Ordinal);
+            }
         }
     }
 
