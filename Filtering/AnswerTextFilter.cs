@@ -13,7 +13,7 @@ internal static class AnswerTextFilter
     /// Filters one string value; <paramref name="stripper"/> null means the value is a whole text. <paramref name="prefix"/>
     /// (merge mode's separated reasoning in its tags) is written before the filtered text.
     /// </summary>
-    public static void Filter(ref Utf8JsonReader reader, Utf8JsonWriter writer, JsonRewriteContext context, ThinkTagStripper? stripper, bool finishing, PooledByteBuffer thinking, ReadOnlySpan<byte> prefix = default)
+    public static void Filter(ref Utf8JsonReader reader, Utf8JsonWriter writer, JsonRewriteContext context, ThinkTagStripper? stripper, bool finishing, PooledByteBuffer thinking, ReadOnlySpan<byte> prefix = default, LogprobTrack? track = null)
     {
         ReadOnlySpan<byte> text = context.Decode(ref reader);
         PooledByteBuffer fieldOut = context.FieldOut;
@@ -21,16 +21,25 @@ internal static class AnswerTextFilter
         fieldOut.Append(prefix);
         int thinkingBefore = thinking.Length;
         IBufferWriter<byte>? sink = context.ThinkingSink(thinking, fieldOut);
+        ThinkTagStripper used = stripper ?? context.WholeStripper;
+        if (track is not null && context.TracksLogprobs)
+        {
+            // The logprobs of this text keep only the tokens whose bytes pass as they stood (LogprobsWriter).
+            track.Begin(text);
+            used.VisibleRanges = track.Visible;
+        }
+
         if (stripper is null)
         {
-            ThinkTagStripper whole = context.WholeStripper;
-            whole.Reset();
-            whole.Process(text, fieldOut, sink);
-            whole.Complete(fieldOut, sink);
+            used.Reset();
+            used.Process(text, fieldOut, sink);
+            used.VisibleRanges = null;
+            used.Complete(fieldOut, sink);
         }
         else
         {
             stripper.Process(text, fieldOut, sink);
+            stripper.VisibleRanges = null;
             if (finishing)
             {
                 stripper.Complete(fieldOut, sink);
@@ -66,7 +75,7 @@ internal static class AnswerTextFilter
     /// it is written as null (failing closed) while its choice may be inside a thought or when any
     /// string in it may hold a tag; otherwise it is copied. The property name was already written.
     /// </summary>
-    public static void CopyOtherShape(ref Utf8JsonReader reader, Utf8JsonWriter writer, JsonRewriteContext context, ThinkTagStripper? stripper)
+    public static void CopyOtherShape(ref Utf8JsonReader reader, Utf8JsonWriter writer, JsonRewriteContext context, ThinkTagStripper? stripper, LogprobTrack? track = null)
     {
         if (reader.TokenType == JsonTokenType.Null || (stripper is not { MayBeInThought: true } && !MayHoldTag(reader, context.Options)))
         {
@@ -74,6 +83,7 @@ internal static class AnswerTextFilter
             return;
         }
 
+        track?.MarkAllHidden();
         reader.Skip();
         writer.WriteNullValue();
         context.Changed = true;

@@ -36,8 +36,11 @@ internal static class ChoiceArrayWriter
         writer.WriteStartObject();
         PooledByteBuffer thinking = context.ThinkChoice;
         thinking.Clear();
+        context.ContentTrack.Reset();
+        context.TextTrack.Reset();
         bool sawText = false;
         bool sawContainer = false;
+        Utf8JsonReader logprobs = default;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
             // Inside a stream, message.content is cumulative (Perplexity repeats it in every chunk):
@@ -47,6 +50,23 @@ internal static class ChoiceArrayWriter
             sawContainer |= container;
             bool text = !container && reader.ValueTextEquals("text"u8);
             bool finish = !container && !text && reader.ValueTextEquals("finish_reason"u8);
+            if (context.TracksLogprobs && !container && !text && !finish && reader.ValueTextEquals("logprobs"u8))
+            {
+                Utf8JsonReader name = reader;
+                reader.Read();
+                if (!sawContainer && !sawText && reader.TokenType == JsonTokenType.StartObject)
+                {
+                    // Before the text it belongs to: written after the choice's other properties, once that text is filtered.
+                    logprobs = reader;
+                    reader.Skip();
+                    continue;
+                }
+
+                context.CopyPropertyName(ref name, writer);
+                LogprobsWriter.Write(ref reader, writer, context);
+                continue;
+            }
+
             context.CopyPropertyName(ref reader, writer);
             reader.Read();
             if (container && reader.TokenType == JsonTokenType.StartObject)
@@ -56,11 +76,11 @@ internal static class ChoiceArrayWriter
             else if (text && reader.TokenType == JsonTokenType.String)
             {
                 sawText = true;
-                AnswerTextFilter.Filter(ref reader, writer, context, context.Streaming ? choice.Text : null, finishing, thinking);
+                AnswerTextFilter.Filter(ref reader, writer, context, context.Streaming ? choice.Text : null, finishing, thinking, track: context.TextTrack);
             }
             else if (text)
             {
-                AnswerTextFilter.CopyOtherShape(ref reader, writer, context, context.Streaming ? choice.Text : null);
+                AnswerTextFilter.CopyOtherShape(ref reader, writer, context, context.Streaming ? choice.Text : null, context.TextTrack);
             }
             else
             {
@@ -84,6 +104,12 @@ internal static class ChoiceArrayWriter
             writer.WriteEndObject();
             context.Changed = true;
             context.Visible = true;
+        }
+
+        if (logprobs.TokenType != JsonTokenType.None)
+        {
+            writer.WritePropertyName("logprobs"u8);
+            LogprobsWriter.Write(ref logprobs, writer, context);
         }
 
         ReasoningFields.WriteCollected(writer, context, context.Options.ReasoningFieldUtf8, thinking);

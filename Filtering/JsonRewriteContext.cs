@@ -76,6 +76,23 @@ internal sealed class JsonRewriteContext : IDisposable
         }
     }
 
+    /// <summary>Strip mode: the current choice's delta or message "content", for its logprobs (see <see cref="LogprobsWriter"/>).</summary>
+    public LogprobTrack ContentTrack { get; } = new();
+
+    /// <summary>Strip mode: the current choice's "text" (legacy completions), for its logprobs.</summary>
+    public LogprobTrack TextTrack { get; } = new();
+
+    /// <summary>One flag per logprobs entry of the array being written: 1 keeps it.</summary>
+    public PooledByteBuffer KeptTokens { get; } = new();
+
+    /// <summary>Logprobs arrays whose tokens did not spell their text, so all their entries went (failing closed).</summary>
+    public int LogprobsMismatches { get; private set; }
+
+    public void CountLogprobsMismatch() => LogprobsMismatches++;
+
+    /// <summary>Strip mode tracks what of each answer text shows, for the logprobs; the other modes hide nothing.</summary>
+    public bool TracksLogprobs => Options.Mode == ThinkMode.Strip;
+
     /// <summary>Something in the current document was rewritten.</summary>
     public bool Changed { get; set; }
 
@@ -220,6 +237,9 @@ internal sealed class JsonRewriteContext : IDisposable
         ThinkChoice.Dispose();
         ThinkContainer.Dispose();
         MergePrefix.Dispose();
+        ContentTrack.Dispose();
+        TextTrack.Dispose();
+        KeptTokens.Dispose();
         MergeRootPrefix.Dispose();
         MergeReasoning.Dispose();
     }

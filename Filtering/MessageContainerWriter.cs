@@ -32,7 +32,7 @@ internal static class MessageContainerWriter
                 if (reader.TokenType == JsonTokenType.String)
                 {
                     sawContent = true;
-                    AnswerTextFilter.Filter(ref reader, writer, context, context.Streaming ? choice?.Content : null, finishing, thinking, prefix);
+                    AnswerTextFilter.Filter(ref reader, writer, context, context.Streaming ? choice?.Content : null, finishing, thinking, prefix, ollama ? null : context.ContentTrack);
                 }
                 else if (reader.TokenType == JsonTokenType.Null && !prefix.IsEmpty)
                 {
@@ -42,7 +42,7 @@ internal static class MessageContainerWriter
                 }
                 else
                 {
-                    AnswerTextFilter.CopyOtherShape(ref reader, writer, context, context.Streaming ? choice?.Content : null);
+                    AnswerTextFilter.CopyOtherShape(ref reader, writer, context, context.Streaming ? choice?.Content : null, context.ContentTrack);
                 }
 
                 continue;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using CotProxy.Filtering;
 using CsCheck;
@@ -131,6 +132,44 @@ public sealed class ThoughtLeakPropertyTests
             {
                 string visible = scenario.Split ? WithoutReasoning(document) : document;
                 Assert.False(visible.Contains(Marker, StringComparison.Ordinal), $"{scenario}: marker outside reasoning in {document}");
+                if (!scenario.Split)
+                {
+                    // Strip mode: a kept logprobs token is text the client sees in the same event.
+                    AssertTokensInContent(scenario, document);
+                }
+            }
+        }
+    }
+
+    private static void AssertTokensInContent(Scenario scenario, string document)
+    {
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(document);
+        }
+        catch (JsonException)
+        {
+            return;
+        }
+
+        if (root?["choices"] is not JsonArray choices)
+        {
+            return;
+        }
+
+        foreach (JsonNode? choice in choices)
+        {
+            if (choice?["logprobs"]?["content"] is not JsonArray tokens)
+            {
+                continue;
+            }
+
+            string content = choice["delta"]?["content"] is JsonValue value && value.TryGetValue(out string? text) ? text : "";
+            foreach (JsonNode? token in tokens)
+            {
+                string t = token!["token"]!.GetValue<string>();
+                Assert.True(content.Contains(t, StringComparison.Ordinal), $"{scenario}: logprobs token '{t}' is not in the visible content '{content}' of {document}");
             }
         }
     }
@@ -193,7 +232,10 @@ public sealed class ThoughtLeakPropertyTests
         };
     }
 
-    /// <summary>Split mode: the document's strings and names outside its reasoning fields, where the thought belongs.</summary>
+    /// <summary>
+    /// Split mode: the document's strings and names outside its reasoning fields, where the thought belongs, and outside
+    /// its logprobs, which split mode leaves as they came (the thought is shown, so are its tokens).
+    /// </summary>
     private static string WithoutReasoning(string document)
     {
         var visible = new StringBuilder();
@@ -202,7 +244,7 @@ public sealed class ThoughtLeakPropertyTests
             var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(document), new JsonReaderOptions { MaxDepth = 4096 });
             while (reader.Read())
             {
-                if (reader.TokenType == JsonTokenType.PropertyName && (reader.ValueTextEquals("reasoning_content"u8) || reader.ValueTextEquals("thinking"u8)))
+                if (reader.TokenType == JsonTokenType.PropertyName && (reader.ValueTextEquals("reasoning_content"u8) || reader.ValueTextEquals("thinking"u8) || reader.ValueTextEquals("logprobs"u8)))
                 {
                     reader.Read();
                     reader.Skip();
@@ -329,7 +371,11 @@ public sealed class ThoughtLeakPropertyTests
             }
 
             string reasoning = scenario.Separated && inThought && random.Next(2) == 0 ? Words(random, Marker, 1) : null!;
-            body.Append(Frame(scenario, Document(scenario, ollama, choice, Escape(text, scenario.Escaped), reasoning, finish: false)));
+            // Chat completions' logprobs (OpenAI API reference): two tokens that spell the delta's content, cut at random.
+            int cut = random.Next(0, text.Length + 1);
+            string? logprobs = ollama || random.Next(3) == 0 ? null
+                : $",\"logprobs\":{{\"content\":[{{\"token\":\"{Escape(text[..cut], scenario.Escaped)}\",\"logprob\":-1}},{{\"token\":\"{Escape(text[cut..], scenario.Escaped)}\",\"logprob\":-2}}]}}";
+            body.Append(Frame(scenario, Document(scenario, ollama, choice, Escape(text, scenario.Escaped), reasoning, finish: false, logprobs)));
         }
 
         for (int choice = 0; choice < scenario.Choices; choice++)
@@ -372,7 +418,7 @@ public sealed class ThoughtLeakPropertyTests
         };
     }
 
-    private static string Document(Scenario scenario, bool ollama, int choice, string? content, string? reasoning, bool finish)
+    private static string Document(Scenario scenario, bool ollama, int choice, string? content, string? reasoning, bool finish, string? logprobs = null)
     {
         string reasoningField = reasoning is null ? "" : $",\"reasoning_content\":\"{reasoning}\"";
         string contentField = content is null ? "" : $"\"content\":\"{content}\"";
@@ -386,7 +432,7 @@ public sealed class ThoughtLeakPropertyTests
         string delta = contentField.Length == 0 ? reasoningField.TrimStart(',') : contentField + reasoningField;
         string finishReason = finish ? "\"stop\"" : "null";
         _ = scenario;
-        return $"{{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[{{\"index\":{choice},\"delta\":{{{delta}}},\"finish_reason\":{finishReason}}}]}}";
+        return $"{{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[{{\"index\":{choice},\"delta\":{{{delta}}}{logprobs},\"finish_reason\":{finishReason}}}]}}";
     }
 
     private static string Frame(Scenario scenario, string document) =>
