@@ -24,7 +24,7 @@ internal static class JsonRootWriter
         ChoiceFilterState? ollama = null;
         ReadOnlySpan<byte> prefix = default;
         bool moves = false;
-        if (context.Options.Mode == ThinkMode.Merge)
+        if (context.Options.Mode == ThinkMode.Merge && context.Scanner.RootMayGenerate)
         {
             // Ollama native /api/generate: the root "thinking" moves in front of the root "response".
             PooledByteBuffer rootPrefix = context.MergeRootPrefix;
