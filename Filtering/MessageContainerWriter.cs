@@ -36,7 +36,7 @@ internal static class MessageContainerWriter
                 }
                 else if (reader.TokenType == JsonTokenType.Null && !prefix.IsEmpty)
                 {
-                    // DeepSeek and vLLM send "content": null beside their reasoning.
+                    // DeepSeek sends "content": null beside its reasoning (tests/CotProxy.Tests/Fixtures/INDEX.md, row 14).
                     sawContent = true;
                     ReasoningMerger.WritePrefixValue(writer, context, prefix);
                 }

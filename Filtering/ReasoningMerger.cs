@@ -42,8 +42,8 @@ internal static class ReasoningMerger
             hasAnswer |= isAnswer;
             if (separated && reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length > 0 && !found)
             {
-                // reasoning_field=both (ours) and some servers send the same reasoning under two names: the first moves,
-                // the other is removed rather than shown twice.
+                // The same reasoning may come under both names (reasoning_field=both writes it so): the first moves, the
+                // other is removed rather than shown twice.
                 found = true;
                 reasoning.Append(context.Decode(ref reader));
             }
