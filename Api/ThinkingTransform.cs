@@ -61,6 +61,12 @@ internal sealed class ThinkingTransform : ResponseTransform, IBodyRewriter, IDis
                 _metrics?.FilterEventsDropped(rewriter.DroppedEvents);
             }
 
+            if (rewriter.LogprobsDropped > 0)
+            {
+                var request = _context.Request;
+                Log.Warn($"{request.Method} {Log.Target(request.Target)}: {rewriter.LogprobsDropped} logprobs array(s) removed whole: their tokens did not spell the text they belong to (the filter fails closed)", _context.RequestId);
+            }
+
             _metrics?.ThinkingChars(_options.Mode == ThinkMode.Split, rewriter.ThinkingChars);
         }
 

@@ -9,24 +9,37 @@ namespace CotProxy.Filtering;
 /// </summary>
 internal static class AnswerTextFilter
 {
-    /// <summary>Filters one string value; <paramref name="stripper"/> null means the value is a whole text.</summary>
-    public static void Filter(ref Utf8JsonReader reader, Utf8JsonWriter writer, JsonRewriteContext context, ThinkTagStripper? stripper, bool finishing, PooledByteBuffer thinking)
+    /// <summary>
+    /// Filters one string value; <paramref name="stripper"/> null means the value is a whole text. <paramref name="prefix"/>
+    /// (merge mode's separated reasoning in its tags) is written before the filtered text.
+    /// </summary>
+    public static void Filter(ref Utf8JsonReader reader, Utf8JsonWriter writer, JsonRewriteContext context, ThinkTagStripper? stripper, bool finishing, PooledByteBuffer thinking, ReadOnlySpan<byte> prefix = default, LogprobTrack? track = null)
     {
         ReadOnlySpan<byte> text = context.Decode(ref reader);
         PooledByteBuffer fieldOut = context.FieldOut;
         fieldOut.Clear();
+        fieldOut.Append(prefix);
         int thinkingBefore = thinking.Length;
         IBufferWriter<byte>? sink = context.ThinkingSink(thinking, fieldOut);
+        ThinkTagStripper used = stripper ?? context.WholeStripper;
+        if (track is not null && context.TracksLogprobs)
+        {
+            // The logprobs of this text keep only the tokens whose bytes pass as they stood (LogprobsWriter).
+            track.Begin(text);
+            used.VisibleRanges = track.Visible;
+        }
+
         if (stripper is null)
         {
-            ThinkTagStripper whole = context.WholeStripper;
-            whole.Reset();
-            whole.Process(text, fieldOut, sink);
-            whole.Complete(fieldOut, sink);
+            used.Reset();
+            used.Process(text, fieldOut, sink);
+            used.VisibleRanges = null;
+            used.Complete(fieldOut, sink);
         }
         else
         {
             stripper.Process(text, fieldOut, sink);
+            stripper.VisibleRanges = null;
             if (finishing)
             {
                 stripper.Complete(fieldOut, sink);
@@ -34,10 +47,11 @@ internal static class AnswerTextFilter
         }
 
         ReadOnlySpan<byte> result = fieldOut.WrittenSpan;
-        if (context.Filters && result.Length != text.Length)
+        ReadOnlySpan<byte> filtered = result[prefix.Length..];
+        if (context.Filters && filtered.Length != text.Length)
         {
             // Strip: what the stripper removed (thought and tags); split: what it moved (thought and tags, the tags dropped).
-            context.CountThinking(JsonRewriteContext.CharCount(text) - JsonRewriteContext.CharCount(result));
+            context.CountThinking(JsonRewriteContext.CharCount(text) - JsonRewriteContext.CharCount(filtered));
         }
 
         if (result.Length > 0)
@@ -45,7 +59,7 @@ internal static class AnswerTextFilter
             context.Visible = true;
         }
 
-        if (result.SequenceEqual(text) && thinking.Length == thinkingBefore)
+        if (prefix.IsEmpty && result.SequenceEqual(text) && thinking.Length == thinkingBefore)
         {
             JsonTokenCopier.CopyValue(ref reader, writer);
             return;
@@ -61,7 +75,7 @@ internal static class AnswerTextFilter
     /// it is written as null (failing closed) while its choice may be inside a thought or when any
     /// string in it may hold a tag; otherwise it is copied. The property name was already written.
     /// </summary>
-    public static void CopyOtherShape(ref Utf8JsonReader reader, Utf8JsonWriter writer, JsonRewriteContext context, ThinkTagStripper? stripper)
+    public static void CopyOtherShape(ref Utf8JsonReader reader, Utf8JsonWriter writer, JsonRewriteContext context, ThinkTagStripper? stripper, LogprobTrack? track = null)
     {
         if (reader.TokenType == JsonTokenType.Null || (stripper is not { MayBeInThought: true } && !MayHoldTag(reader, context.Options)))
         {
@@ -69,6 +83,7 @@ internal static class AnswerTextFilter
             return;
         }
 
+        track?.MarkAllHidden();
         reader.Skip();
         writer.WriteNullValue();
         context.Changed = true;
@@ -76,10 +91,11 @@ internal static class AnswerTextFilter
     }
 
     /// <summary>The choice finishes in an event without that field: held text goes into a new one.</summary>
-    public static void WriteReleased(Utf8JsonWriter writer, JsonRewriteContext context, ThinkTagStripper stripper, ReadOnlySpan<byte> name, PooledByteBuffer thinking)
+    public static void WriteReleased(Utf8JsonWriter writer, JsonRewriteContext context, ThinkTagStripper stripper, ReadOnlySpan<byte> name, PooledByteBuffer thinking, ReadOnlySpan<byte> prefix = default)
     {
         PooledByteBuffer fieldOut = context.FieldOut;
         fieldOut.Clear();
+        fieldOut.Append(prefix);
         stripper.Complete(fieldOut, context.ThinkingSink(thinking, fieldOut));
         if (fieldOut.Length > 0)
         {

@@ -24,6 +24,9 @@ internal sealed class ChoiceFilterState : IDisposable
     /// <summary>A role was already sent for this choice (it is payload only the first time).</summary>
     public bool RoleSeen { get; set; }
 
+    /// <summary>Merge mode: separated reasoning of this choice was opened in its answer and not yet closed (see <see cref="ReasoningMerger"/>).</summary>
+    public bool ReasoningOpen { get; set; }
+
     /// <summary>Ollama: the stream uses root "response" (/api/generate) rather than "message".</summary>
     public bool OllamaUsesResponse { get; set; }
 
@@ -72,6 +75,9 @@ internal sealed class ChoiceFilterState : IDisposable
 
         return _content.State == ThinkTagStripperState.Thought && _content.ThoughtStarted && _content.HeldBytes == 0 && (_text is null || _text.InThought);
     }
+
+    /// <summary>Merge mode: the answer is inside a tag block whose start tag was already written (its end tag will follow).</summary>
+    public bool InWrittenMergedThought => !Finished && _content is { State: ThinkTagStripperState.Thought, ThoughtStarted: true };
 
     /// <summary>True while this choice is inside thinking the client does not see.</summary>
     public bool InHiddenThought(ThinkMode mode)

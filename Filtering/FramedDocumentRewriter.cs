@@ -41,6 +41,8 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
 
     public int DroppedEvents => _droppedEvents;
 
+    public int LogprobsDropped => _json.LogprobsMismatches;
+
     public long ThinkingChars => _json.ThinkingChars;
 
     public string? FailureReason => _failureReason;

@@ -27,6 +27,12 @@ internal interface IResponseRewriter : IDisposable
     int DroppedEvents { get; }
 
     /// <summary>
+    /// Strip mode: logprobs arrays whose tokens did not spell the text they belong to, so all their entries were removed
+    /// rather than risk keeping a hidden token's (failing closed); for the per-request log. Rewriters without logprobs keep 0.
+    /// </summary>
+    int LogprobsDropped => 0;
+
+    /// <summary>
     /// Characters of thinking taken out of the answer so far (tags included) or out of reasoning fields: dropped in
     /// strip mode, moved to the reasoning field in split mode; for the metrics.
     /// </summary>

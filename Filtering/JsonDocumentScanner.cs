@@ -20,6 +20,9 @@ internal sealed class JsonDocumentScanner : IDisposable
     /// <summary>Ollama native: the document carries "done": true.</summary>
     public bool OllamaDone => _ollamaDone;
 
+    /// <summary>The root has a "response" or "thinking" property (Ollama native /api/generate), which merge mode looks at.</summary>
+    public bool RootMayGenerate { get; private set; }
+
     public void Dispose() => _scratch.Dispose();
 
     /// <summary>Pass 1: validates the document and notes each choice's index and whether it finishes here.</summary>
@@ -27,6 +30,7 @@ internal sealed class JsonDocumentScanner : IDisposable
     {
         _elements.Clear();
         _ollamaDone = false;
+        RootMayGenerate = false;
         var reader = new Utf8JsonReader(json);
         try
         {
@@ -43,6 +47,7 @@ internal sealed class JsonDocumentScanner : IDisposable
                 }
 
                 Validate(ref reader);
+                RootMayGenerate |= reader.ValueTextEquals("response"u8) || reader.ValueTextEquals("thinking"u8);
 
                 if (reader.ValueTextEquals("choices"u8))
                 {

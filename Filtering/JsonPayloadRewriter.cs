@@ -30,6 +30,9 @@ internal sealed class JsonPayloadRewriter : IDocumentRewriter
     /// <summary>True while any unfinished choice is inside thinking the client does not see.</summary>
     public bool InHiddenThought => _context.InHiddenThought();
 
+    /// <summary>Logprobs arrays dropped whole because their tokens did not spell their text (see <see cref="LogprobsWriter"/>).</summary>
+    public int LogprobsMismatches => _context.LogprobsMismatches;
+
     /// <summary>Characters of thinking removed or moved so far (see <see cref="IResponseRewriter.ThinkingChars"/>).</summary>
     public long ThinkingChars => _context.ThinkingChars;
 

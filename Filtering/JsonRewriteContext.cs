@@ -55,6 +55,44 @@ internal sealed class JsonRewriteContext : IDisposable
     /// <summary>Reasoning collected from a delta or message object's "content".</summary>
     public PooledByteBuffer ThinkContainer { get; } = new();
 
+    /// <summary>Merge mode: what goes before the current object's answer text (see <see cref="ReasoningMerger"/>).</summary>
+    public PooledByteBuffer MergePrefix { get; } = new();
+
+    /// <summary>Merge mode: what goes before an Ollama /api/generate root's "response".</summary>
+    public PooledByteBuffer MergeRootPrefix { get; } = new();
+
+    /// <summary>Merge mode: the current object's separated reasoning, unescaped.</summary>
+    public PooledByteBuffer MergeReasoning { get; } = new();
+
+    /// <summary>Merge mode: choices whose separated reasoning was opened with a start tag in the answer and not yet closed.</summary>
+    public int OpenReasonings { get; private set; }
+
+    public void SetReasoningOpen(ChoiceFilterState choice, bool open)
+    {
+        if (choice.ReasoningOpen != open)
+        {
+            choice.ReasoningOpen = open;
+            OpenReasonings += open ? 1 : -1;
+        }
+    }
+
+    /// <summary>Strip mode: the current choice's delta or message "content", for its logprobs (see <see cref="LogprobsWriter"/>).</summary>
+    public LogprobTrack ContentTrack { get; } = new();
+
+    /// <summary>Strip mode: the current choice's "text" (legacy completions), for its logprobs.</summary>
+    public LogprobTrack TextTrack { get; } = new();
+
+    /// <summary>One flag per logprobs entry of the array being written: 1 keeps it.</summary>
+    public PooledByteBuffer KeptTokens { get; } = new();
+
+    /// <summary>Logprobs arrays whose tokens did not spell their text, so all their entries went (failing closed).</summary>
+    public int LogprobsMismatches { get; private set; }
+
+    public void CountLogprobsMismatch() => LogprobsMismatches++;
+
+    /// <summary>Strip mode tracks what of each answer text shows, for the logprobs; the other modes hide nothing.</summary>
+    public bool TracksLogprobs => Options.Mode == ThinkMode.Strip;
+
     /// <summary>Something in the current document was rewritten.</summary>
     public bool Changed { get; set; }
 
@@ -198,5 +236,11 @@ internal sealed class JsonRewriteContext : IDisposable
         ThinkRoot.Dispose();
         ThinkChoice.Dispose();
         ThinkContainer.Dispose();
+        MergePrefix.Dispose();
+        ContentTrack.Dispose();
+        TextTrack.Dispose();
+        KeptTokens.Dispose();
+        MergeRootPrefix.Dispose();
+        MergeReasoning.Dispose();
     }
 }

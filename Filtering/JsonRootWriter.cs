@@ -21,15 +21,37 @@ internal static class JsonRootWriter
     /// <summary>The reader is on the root object's start.</summary>
     public static void Write(ref Utf8JsonReader reader, Utf8JsonWriter writer, JsonRewriteContext context)
     {
+        ChoiceFilterState? ollama = null;
+        ReadOnlySpan<byte> prefix = default;
+        bool moves = false;
+        if (context.Options.Mode == ThinkMode.Merge && context.Scanner.RootMayGenerate)
+        {
+            // Ollama native /api/generate: the root "thinking" moves in front of the root "response".
+            PooledByteBuffer rootPrefix = context.MergeRootPrefix;
+            ChoiceFilterState? known = context.Streaming && context.TryGetChoice(ChoiceFilterState.OllamaIndex, out ChoiceFilterState? state) ? state : null;
+            moves = ReasoningMerger.Prepare(reader, context, rootPrefix, known, !context.Streaming, context.Scanner.OllamaDone, ollama: true, "response"u8, ownAnswerOnly: true);
+            prefix = rootPrefix.WrittenSpan;
+            if (moves && context.Streaming)
+            {
+                ollama = context.GetChoice(ChoiceFilterState.OllamaIndex);
+                ollama.OllamaUsesResponse = true;
+            }
+        }
+
         writer.WriteStartObject();
         context.ThinkRoot.Clear();
-        ChoiceFilterState? ollama = null;
         bool sawResponse = false;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
             if (reader.ValueTextEquals("model"u8) && context.Options.ClientModelNameUtf8 is { } model)
             {
                 ModelNameRewriter.Write(ref reader, writer, context, model);
+                continue;
+            }
+
+            if (moves && reader.ValueTextEquals("thinking"u8))
+            {
+                ReasoningMerger.TrySkipMoved(ref reader, writer, context);
                 continue;
             }
 
@@ -58,7 +80,12 @@ internal static class JsonRootWriter
                     ollama ??= context.GetChoice(ChoiceFilterState.OllamaIndex);
                     ollama.OllamaUsesResponse = true;
                     sawResponse = true;
-                    AnswerTextFilter.Filter(ref reader, writer, context, ollama.Content, context.Scanner.OllamaDone, context.ThinkRoot);
+                    AnswerTextFilter.Filter(ref reader, writer, context, ollama.Content, context.Scanner.OllamaDone, context.ThinkRoot, prefix);
+                    prefix = default;
+                    break;
+                case (Field.Response, JsonTokenType.Null) when !prefix.IsEmpty:
+                    ReasoningMerger.WritePrefixValue(writer, context, prefix);
+                    prefix = default;
                     break;
                 case (Field.Response, _) when ollama is { HasContent: true } || context.TryGetChoice(ChoiceFilterState.OllamaIndex, out ollama):
                     // Another shape inside an Ollama /api/generate stream (a Responses API "response" object is no such stream).
@@ -75,6 +102,13 @@ internal static class JsonRootWriter
         if (ollama is not null && context.Scanner.OllamaDone)
         {
             ollama.Finished = true;
+        }
+
+        if (!prefix.IsEmpty)
+        {
+            // Reasoning (or the close of it) in a line without a "response" string.
+            writer.WritePropertyName("response"u8);
+            ReasoningMerger.WritePrefixValue(writer, context, prefix);
         }
 
         if (sawResponse)

@@ -19,7 +19,8 @@ internal static class LeftoverDocumentWriter
         bool ollamaResponse = false;
         foreach (ChoiceFilterState choice in context.Choices)
         {
-            if (choice.Finished)
+            // Merge mode: a choice whose finish came in a shape that could not take the end tag still gets it here.
+            if (choice.Finished && !choice.ReasoningOpen)
             {
                 continue;
             }
@@ -34,6 +35,13 @@ internal static class LeftoverDocumentWriter
             thinking.Clear();
             content.Clear();
             text.Clear();
+            if (choice.ReasoningOpen)
+            {
+                // Merge mode: the stream ended inside separated reasoning, whose block is closed in the answer.
+                context.SetReasoningOpen(choice, false);
+                content.Append(context.Options.MergeEndUtf8);
+            }
+
             if (choice.HasContent)
             {
                 choice.Content.Complete(content, context.ThinkingSink(thinking, content));

@@ -14,11 +14,15 @@ internal static class MessageContainerWriter
     /// </summary>
     public static void Write(ref Utf8JsonReader reader, Utf8JsonWriter writer, JsonRewriteContext context, ChoiceFilterState? choice, bool finishing, ReadOnlySpan<byte> thinkingName)
     {
+        bool ollama = choice?.Index == ChoiceFilterState.OllamaIndex;
+        // Merge mode: separated reasoning moves in front of "content" (wherever the two stand in the object).
+        bool merge = context.Options.Mode == ThinkMode.Merge;
+        bool moves = merge && ReasoningMerger.Prepare(reader, context, context.MergePrefix, choice, choice is null || !context.Streaming, finishing, ollama, "content"u8);
+        ReadOnlySpan<byte> prefix = merge ? context.MergePrefix.WrittenSpan : default;
         writer.WriteStartObject();
         PooledByteBuffer thinking = context.ThinkContainer;
         thinking.Clear();
         bool sawContent = false;
-        bool ollama = choice?.Index == ChoiceFilterState.OllamaIndex;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
             if (reader.ValueTextEquals("content"u8))
@@ -28,13 +32,25 @@ internal static class MessageContainerWriter
                 if (reader.TokenType == JsonTokenType.String)
                 {
                     sawContent = true;
-                    AnswerTextFilter.Filter(ref reader, writer, context, context.Streaming ? choice?.Content : null, finishing, thinking);
+                    AnswerTextFilter.Filter(ref reader, writer, context, context.Streaming ? choice?.Content : null, finishing, thinking, prefix, ollama ? null : context.ContentTrack);
+                }
+                else if (reader.TokenType == JsonTokenType.Null && !prefix.IsEmpty)
+                {
+                    // DeepSeek sends "content": null beside its reasoning (tests/CotProxy.Tests/Fixtures/INDEX.md, row 14).
+                    sawContent = true;
+                    ReasoningMerger.WritePrefixValue(writer, context, prefix);
                 }
                 else
                 {
-                    AnswerTextFilter.CopyOtherShape(ref reader, writer, context, context.Streaming ? choice?.Content : null);
+                    AnswerTextFilter.CopyOtherShape(ref reader, writer, context, context.Streaming ? choice?.Content : null, context.ContentTrack);
                 }
 
+                continue;
+            }
+
+            if (moves && ReasoningMerger.IsMerged(ref reader, ollama))
+            {
+                ReasoningMerger.TrySkipMoved(ref reader, writer, context);
                 continue;
             }
 
@@ -57,7 +73,12 @@ internal static class MessageContainerWriter
 
         if (finishing && context.Streaming && !sawContent && choice is not null && choice.HasContent)
         {
-            AnswerTextFilter.WriteReleased(writer, context, choice.Content, "content"u8, thinking);
+            AnswerTextFilter.WriteReleased(writer, context, choice.Content, "content"u8, thinking, prefix);
+        }
+        else if (!sawContent && !prefix.IsEmpty)
+        {
+            writer.WritePropertyName("content"u8);
+            ReasoningMerger.WritePrefixValue(writer, context, prefix);
         }
 
         ReasoningFields.WriteCollected(writer, context, thinkingName, thinking);

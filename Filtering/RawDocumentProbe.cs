@@ -76,6 +76,12 @@ internal sealed class RawDocumentProbe
     {
         at = 0;
         length = 0;
+        if (_merge && context.OpenReasonings > 0)
+        {
+            // Merge mode inside separated reasoning: the next answer, tool call or finish closes it (ReasoningMerger).
+            return ProbeVerdict.FullPath;
+        }
+
         // Start-anchored, once every choice is past the point where a tag can count, a tag's bytes are answer text: only
         // escapes still matter (a choice not known yet is not steady, so its document takes the full path below).
         bool tagsOver = _filters && context.Streaming && AllAcceptNoTag(context);

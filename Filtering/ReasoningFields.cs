@@ -38,6 +38,8 @@ internal static class ReasoningFields
 
         context.Changed = true;
         context.Removed = true;
+        // The logprobs beside it are the reasoning's tokens (vLLM): LogprobsWriter keeps only those of visible content.
+        context.ContentTrack.ReasoningRemoved |= !(reader.TokenType == JsonTokenType.String && reader.ValueSpan.IsEmpty);
         if (reader.TokenType == JsonTokenType.String)
         {
             // As it came, escapes and all: the value is skipped, never decoded.

@@ -108,6 +108,16 @@ internal sealed class ResponseRewriteOptions
 
     private bool CustomTags { get; init; }
 
+    /// <summary>
+    /// Merge mode: the start tag written before reasoning the server separated (reasoning_content, reasoning, Ollama's
+    /// thinking) when it moves into the answer: the profile's own pair (a named family's or the custom one), and
+    /// &lt;think&gt; with <c>think_tags=auto</c>, which names no one family.
+    /// </summary>
+    internal byte[] MergeStartUtf8 => field ??= Tags.PicksFamily ? "<think>"u8.ToArray() : Tags.Families[0].Starts[0];
+
+    /// <summary>Merge mode: the end tag written after separated reasoning (see <see cref="MergeStartUtf8"/>).</summary>
+    internal byte[] MergeEndUtf8 => field ??= Tags.PicksFamily ? "</think>"u8.ToArray() : Tags.Families[0].Ends[0];
+
     /// <summary>The fast path's raw-byte probe for these options, built once and shared by every response (it is immutable).</summary>
     internal RawDocumentProbe Probe => field ??= new RawDocumentProbe(this);
 

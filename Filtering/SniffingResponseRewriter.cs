@@ -68,6 +68,8 @@ internal sealed class SniffingResponseRewriter : IResponseRewriter
 
     public int DroppedEvents => _inner?.DroppedEvents ?? 0;
 
+    public int LogprobsDropped => _inner?.LogprobsDropped ?? 0;
+
     public long ThinkingChars => _inner?.ThinkingChars ?? 0;
 
     public string? FailureReason => _inner?.FailureReason;

@@ -13,6 +13,9 @@ internal sealed class ThinkTagStripper : IDisposable
     /// <summary>Whitespace at the very start of an answer is held this far to see whether a block follows.</summary>
     internal const int MaxHeldWhitespace = 256;
 
+    /// <summary>Text written from a held buffer, not from the current input (see <see cref="VisibleRanges"/>).</summary>
+    private const int NotFromInput = int.MinValue;
+
     /// <summary>Starts-open text held waiting for an end tag; beyond this it is treated as thinking.</summary>
     internal const int MaxOpenThoughtBytes = 256 * 1024;
 
@@ -28,6 +31,7 @@ internal sealed class ThinkTagStripper : IDisposable
     private bool _blockRemoved;
     private bool _thoughtStarted;
     private int _family;
+    private int _inputLength;
 
     /// <summary>With <paramref name="merge"/> (merge mode) the thinking writer receives each thought wrapped in &lt;think&gt;…&lt;/think&gt;, whatever its family's tags.</summary>
     public ThinkTagStripper(ThinkTagSet tags, bool startsOpen, bool merge = false)
@@ -78,9 +82,18 @@ internal sealed class ThinkTagStripper : IDisposable
     /// <summary>The current thought has shown a byte other than whitespace: whitespace from here on is its text, not its margin.</summary>
     public bool ThoughtStarted => _thoughtStarted;
 
+    /// <summary>
+    /// When set, each <see cref="Process"/> call appends the ranges of its input written to the answer as they stood
+    /// (offsets into that input, adjacent ranges joined): what the logprobs filter keeps tokens of. Text written from
+    /// what was held (whitespace, a tag prefix from an earlier call) is not listed, so a token is kept only where its
+    /// own bytes passed: a kept token never covers hidden text.
+    /// </summary>
+    public List<(int Start, int End)>? VisibleRanges { get; set; }
+
     /// <summary>Filters <paramref name="input"/>; answer text goes to <paramref name="answer"/>, thinking to <paramref name="thinking"/> (null drops it).</summary>
     public void Process(ReadOnlySpan<byte> input, IBufferWriter<byte> answer, IBufferWriter<byte>? thinking)
     {
+        _inputLength = input.Length;
         if (_tailLength == 0)
         {
             Scan(input, answer, thinking);
@@ -171,14 +184,14 @@ internal sealed class ThinkTagStripper : IDisposable
             ReadOnlySpan<byte> rest = data[whitespace..];
             if (rest.IsEmpty)
             {
-                EmitAnswer(data, answer);
+                EmitAnswer(data, answer, InputOffset(data));
                 return false;
             }
 
             tag = tags.MatchAt(rest);
             if (tag is null && (tags.MayBegin(rest) || (rest.Length < 3 && "\uFEFF"u8.StartsWith(rest))))
             {
-                EmitAnswer(data[..whitespace], answer);
+                EmitAnswer(data[..whitespace], answer, InputOffset(data));
                 SaveTail(rest);
                 return false;
             }
@@ -205,7 +218,7 @@ internal sealed class ThinkTagStripper : IDisposable
         if (at < 0)
         {
             int hold = tags.PartialSuffix(data[from..]);
-            EmitAnswer(data[..^hold], answer);
+            EmitAnswer(data[..^hold], answer, InputOffset(data));
             SaveTail(data[^hold..]);
             return false;
         }
@@ -214,13 +227,13 @@ internal sealed class ThinkTagStripper : IDisposable
         {
             // Start-anchored, inside the answer: the tag is text, and so is the end tag that pairs with it.
             int past = at + tag.Bytes.Length;
-            EmitAnswer(data[..past], answer);
+            EmitAnswer(data[..past], answer, InputOffset(data));
             data = data[past..];
             _tagSeen = true;
             return true;
         }
 
-        EmitAnswer(data[..at], answer);
+        EmitAnswer(data[..at], answer, InputOffset(data));
         data = data[(at + tag.Bytes.Length)..];
         if (!_answerStarted)
         {
@@ -297,7 +310,34 @@ internal sealed class ThinkTagStripper : IDisposable
         return new ThinkTagSet([ThinkTagFamily.Custom(Encoding.UTF8.GetString(startTag), Encoding.UTF8.GetString(endTag))], anywhere);
     }
 
-    private void EmitAnswer(ReadOnlySpan<byte> text, IBufferWriter<byte> answer)
+    /// <summary>The offset in the current input of <paramref name="data"/>'s first byte (negative inside a held tail): data always runs to the input's end.</summary>
+    private int InputOffset(ReadOnlySpan<byte> data) => _inputLength - data.Length;
+
+    /// <summary>Notes that the input's bytes [<paramref name="at"/>, +<paramref name="length"/>) were written to the answer.</summary>
+    private void RecordVisible(int at, int length)
+    {
+        if (VisibleRanges is not { } ranges || at == NotFromInput)
+        {
+            return;
+        }
+
+        int start = Math.Max(at, 0);
+        int end = at + length;
+        if (end <= start)
+        {
+            return;
+        }
+
+        if (ranges.Count > 0 && ranges[^1].End == start)
+        {
+            ranges[^1] = (ranges[^1].Start, end);
+            return;
+        }
+
+        ranges.Add((start, end));
+    }
+
+    private void EmitAnswer(ReadOnlySpan<byte> text, IBufferWriter<byte> answer, int at = NotFromInput)
     {
         if (text.IsEmpty)
         {
@@ -307,6 +347,7 @@ internal sealed class ThinkTagStripper : IDisposable
         if (_answerStarted)
         {
             answer.Write(text);
+            RecordVisible(at, text.Length);
             return;
         }
 
@@ -321,6 +362,7 @@ internal sealed class ThinkTagStripper : IDisposable
 
             _answerStarted = true;
             answer.Write(text[whitespace..]);
+            RecordVisible(at == NotFromInput ? at : at + whitespace, text.Length - whitespace);
             return;
         }
 
@@ -336,12 +378,14 @@ internal sealed class ThinkTagStripper : IDisposable
             FlushPending(answer);
             _answerStarted = true;
             answer.Write(text);
+            RecordVisible(at, text.Length);
             return;
         }
 
         FlushPending(answer);
         _answerStarted = true;
         answer.Write(text);
+        RecordVisible(at, text.Length);
     }
 
     private void EmitThought(ReadOnlySpan<byte> text, IBufferWriter<byte>? thinking)

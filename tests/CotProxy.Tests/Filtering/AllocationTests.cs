@@ -30,6 +30,43 @@ public sealed class AllocationTests
         Assert.Equal(0, allocated);
     }
 
+    [Fact]
+    public void SseRewriter_LogprobsOfStraddlingEvents_AllocatesNothingPerEvent()
+    {
+        // Strip mode: each event's visible tokens are found and the others' entries left out.
+        byte[] thought = Encoding.UTF8.GetBytes("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"<think>x\"},\"logprobs\":{\"content\":[{\"token\":\"<think>\",\"logprob\":-1},{\"token\":\"x\",\"logprob\":-2}]},\"finish_reason\":null}]}\n\n");
+        byte[] answer = Encoding.UTF8.GetBytes("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"y</think>Hi\",\"reasoning_content\":\"r\"},\"logprobs\":{\"content\":[{\"token\":\"r\",\"logprob\":-1},{\"token\":\"y</think>\",\"logprob\":-1},{\"token\":\"Hi\",\"logprob\":-2}]},\"finish_reason\":null}]}\n\n");
+        AssertFeedingAllocatesNothing(new ResponseRewriteOptions { TagsAnywhere = true }, thought, answer);
+    }
+
+    [Fact]
+    public void SseRewriter_MergeModeSeparatedReasoning_AllocatesNothingPerEvent()
+    {
+        byte[] thought = Encoding.UTF8.GetBytes("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":null,\"reasoning_content\":\"some \\u00e9 thought\"},\"finish_reason\":null}]}\n\n");
+        byte[] answer = Encoding.UTF8.GetBytes("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"answer\"},\"finish_reason\":null}]}\n\n");
+        AssertFeedingAllocatesNothing(new ResponseRewriteOptions { Mode = ThinkMode.Merge }, thought, answer);
+    }
+
+    private static void AssertFeedingAllocatesNothing(ResponseRewriteOptions options, byte[] thought, byte[] answer)
+    {
+        using IResponseRewriter rewriter = ResponseRewriterFactory.Create(ResponseFraming.EventStream, options)!;
+        var output = new ArrayBufferWriter<byte>(1 << 20);
+        for (int i = 0; i < 100; i++)
+        {
+            Feed(rewriter, thought, answer, output);
+        }
+
+        output.ResetWrittenCount();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            Feed(rewriter, thought, answer, output);
+            output.ResetWrittenCount();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

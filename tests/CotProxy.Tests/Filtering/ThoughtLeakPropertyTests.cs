@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using CotProxy.Filtering;
 using CsCheck;
@@ -70,22 +71,52 @@ public sealed class ThoughtLeakPropertyTests
             .Sample(CheckMerged, iter: 500, print: s => s.ToString());
     }
 
-    /// <summary>Merge mode: each choice's text is &lt;think&gt;…&lt;/think&gt; blocks, then exactly the answer (and, anywhere, blocks where later thoughts stood).</summary>
+    [Fact]
+    public void Rewrite_GeneratedStreamsMergeModeWithSeparatedReasoning_ReasoningOnlyInLeadingBlocks()
+    {
+        // Reasoning the server separated (reasoning_content, Ollama's thinking) beside the tagged text, in streams and bodies.
+        s_scenarios.Select(s => s with { Junk = 0, Separated = true })
+            .Sample(CheckMerged, iter: 500, print: s => s.ToString());
+    }
+
+    /// <summary>
+    /// Merge mode: each choice's text is &lt;think&gt;…&lt;/think&gt; blocks (separated reasoning: in the profile's own tags when it
+    /// names a family), then exactly the answer (and, anywhere, blocks where later thoughts stood).
+    /// </summary>
     private static void CheckMerged(Scenario scenario)
     {
         Generated generated = Generate(scenario);
         var random = new Random(scenario.Seed);
         byte[] output = Run(scenario with { Label = Labelling.Factory }, Options(scenario, ThinkMode.Merge), generated.Body, random.Next(0, 2) == 0 ? 1 : -1, random);
         SortedDictionary<int, string> visible = RewriterHarness.VisibleText(Documents(scenario.Framing, output));
+        var family = s_families[scenario.Family];
+        string block = "<think>(?:(?!</think>).)*</think>";
+        if (scenario.Separated && !scenario.Auto)
+        {
+            string start = Regex.Escape(family.Start);
+            string end = Regex.Escape(family.End);
+            block = $"(?:{block}|{start}(?:(?!{end}).)*{end})";
+        }
+
         for (int choice = 0; choice < generated.Answers.Length; choice++)
         {
             int key = scenario.Framing == ResponseFraming.Ndjson && scenario.Choices == 1 ? 0 : choice;
             string text = visible.GetValueOrDefault(key, "");
-            string blocks = Regex.Match(text, "^(?:<think>(?:(?!</think>).)*</think>)*", RegexOptions.Singleline).Value;
+            string blocks = Regex.Match(text, $"^(?:{block})*", RegexOptions.Singleline).Value;
             Assert.True(blocks.Length > 0, $"{scenario}: no leading <think> block in {text}");
             // With think_tags_anywhere=true a later thought stays where it stood, in its own block.
-            string answer = scenario.Anywhere ? Regex.Replace(text[blocks.Length..], "<think>(?:(?!</think>).)*</think>", "", RegexOptions.Singleline) : text[blocks.Length..];
+            string answer = scenario.Anywhere ? Regex.Replace(text[blocks.Length..], block, "", RegexOptions.Singleline) : text[blocks.Length..];
             Assert.Equal(generated.Answers[choice], answer);
+            Assert.DoesNotContain(Marker, answer, StringComparison.Ordinal);
+        }
+
+        if (scenario.Separated)
+        {
+            foreach (string document in Documents(scenario.Framing, output))
+            {
+                Assert.DoesNotContain("\"reasoning_content\":\"" + Marker, document, StringComparison.Ordinal);
+                Assert.DoesNotContain("\"thinking\":\"" + Marker, document, StringComparison.Ordinal);
+            }
         }
     }
 
@@ -101,6 +132,44 @@ public sealed class ThoughtLeakPropertyTests
             {
                 string visible = scenario.Split ? WithoutReasoning(document) : document;
                 Assert.False(visible.Contains(Marker, StringComparison.Ordinal), $"{scenario}: marker outside reasoning in {document}");
+                if (!scenario.Split)
+                {
+                    // Strip mode: a kept logprobs token is text the client sees in the same event.
+                    AssertTokensInContent(scenario, document);
+                }
+            }
+        }
+    }
+
+    private static void AssertTokensInContent(Scenario scenario, string document)
+    {
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(document);
+        }
+        catch (JsonException)
+        {
+            return;
+        }
+
+        if (root?["choices"] is not JsonArray choices)
+        {
+            return;
+        }
+
+        foreach (JsonNode? choice in choices)
+        {
+            if (choice?["logprobs"]?["content"] is not JsonArray tokens)
+            {
+                continue;
+            }
+
+            string content = choice["delta"]?["content"] is JsonValue value && value.TryGetValue(out string? text) ? text : "";
+            foreach (JsonNode? token in tokens)
+            {
+                string t = token!["token"]!.GetValue<string>();
+                Assert.True(content.Contains(t, StringComparison.Ordinal), $"{scenario}: logprobs token '{t}' is not in the visible content '{content}' of {document}");
             }
         }
     }
@@ -163,7 +232,10 @@ public sealed class ThoughtLeakPropertyTests
         };
     }
 
-    /// <summary>Split mode: the document's strings and names outside its reasoning fields, where the thought belongs.</summary>
+    /// <summary>
+    /// Split mode: the document's strings and names outside its reasoning fields, where the thought belongs, and outside
+    /// its logprobs, which split mode leaves as they came (the thought is shown, so are its tokens).
+    /// </summary>
     private static string WithoutReasoning(string document)
     {
         var visible = new StringBuilder();
@@ -172,7 +244,7 @@ public sealed class ThoughtLeakPropertyTests
             var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(document), new JsonReaderOptions { MaxDepth = 4096 });
             while (reader.Read())
             {
-                if (reader.TokenType == JsonTokenType.PropertyName && (reader.ValueTextEquals("reasoning_content"u8) || reader.ValueTextEquals("thinking"u8)))
+                if (reader.TokenType == JsonTokenType.PropertyName && (reader.ValueTextEquals("reasoning_content"u8) || reader.ValueTextEquals("thinking"u8) || reader.ValueTextEquals("logprobs"u8)))
                 {
                     reader.Read();
                     reader.Skip();
@@ -299,7 +371,11 @@ public sealed class ThoughtLeakPropertyTests
             }
 
             string reasoning = scenario.Separated && inThought && random.Next(2) == 0 ? Words(random, Marker, 1) : null!;
-            body.Append(Frame(scenario, Document(scenario, ollama, choice, Escape(text, scenario.Escaped), reasoning, finish: false)));
+            // Chat completions' logprobs (OpenAI API reference): two tokens that spell the delta's content, cut at random.
+            int cut = random.Next(0, text.Length + 1);
+            string? logprobs = ollama || random.Next(3) == 0 ? null
+                : $",\"logprobs\":{{\"content\":[{{\"token\":\"{Escape(text[..cut], scenario.Escaped)}\",\"logprob\":-1}},{{\"token\":\"{Escape(text[cut..], scenario.Escaped)}\",\"logprob\":-2}}]}}";
+            body.Append(Frame(scenario, Document(scenario, ollama, choice, Escape(text, scenario.Escaped), reasoning, finish: false, logprobs)));
         }
 
         for (int choice = 0; choice < scenario.Choices; choice++)
@@ -342,7 +418,7 @@ public sealed class ThoughtLeakPropertyTests
         };
     }
 
-    private static string Document(Scenario scenario, bool ollama, int choice, string? content, string? reasoning, bool finish)
+    private static string Document(Scenario scenario, bool ollama, int choice, string? content, string? reasoning, bool finish, string? logprobs = null)
     {
         string reasoningField = reasoning is null ? "" : $",\"reasoning_content\":\"{reasoning}\"";
         string contentField = content is null ? "" : $"\"content\":\"{content}\"";
@@ -356,7 +432,7 @@ public sealed class ThoughtLeakPropertyTests
         string delta = contentField.Length == 0 ? reasoningField.TrimStart(',') : contentField + reasoningField;
         string finishReason = finish ? "\"stop\"" : "null";
         _ = scenario;
-        return $"{{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[{{\"index\":{choice},\"delta\":{{{delta}}},\"finish_reason\":{finishReason}}}]}}";
+        return $"{{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[{{\"index\":{choice},\"delta\":{{{delta}}}{logprobs},\"finish_reason\":{finishReason}}}]}}";
     }
 
     private static string Frame(Scenario scenario, string document) =>
