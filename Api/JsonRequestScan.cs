@@ -186,6 +186,7 @@ internal static class JsonRequestScan
     /// A member's name at <paramref name="i"/>, then its colon: <paramref name="i"/> moves to the value. A top-level name
     /// is compared with "model"; one with an escape there is left to the reader (it decodes names before comparing).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool TryName(ReadOnlySpan<byte> json, ref int i, int depth, out bool isModel)
     {
         isModel = false;
@@ -217,12 +218,26 @@ internal static class JsonRequestScan
     /// a JSON string (RFC 8259 §7: no unescaped control character, escapes from the grammar's list, <c>\u</c> with four hex
     /// digits). Half a surrogate pair in an escape is grammatical, as the reader also takes it.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int StringEnd(ReadOnlySpan<byte> json, int i, out bool escaped)
+    {
+        // Most strings in a request have no escape: the first byte that ends the run is their closing quote.
+        i = PlainEnd(json, i);
+        if (i < json.Length && json[i] == (byte)'"')
+        {
+            escaped = false;
+            return i + 1;
+        }
+
+        return EscapedStringEnd(json, i, out escaped);
+    }
+
+    /// <summary><see cref="StringEnd"/> from <paramref name="i"/>, the first byte that ended a run of plain bytes.</summary>
+    private static int EscapedStringEnd(ReadOnlySpan<byte> json, int i, out bool escaped)
     {
         escaped = false;
         while (true)
         {
-            i = PlainEnd(json, i);
             if (i >= json.Length)
             {
                 return -1;
@@ -256,6 +271,8 @@ internal static class JsonRequestScan
                 default:
                     return -1;
             }
+
+            i = PlainEnd(json, i);
         }
     }
 
@@ -264,6 +281,7 @@ internal static class JsonRequestScan
     /// closing quote, an escape, or a control character, which RFC 8259 §7 does not allow unescaped in a string. Sixteen
     /// bytes at a time, as long strings (a conversation's messages) are most of a request's bytes.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int PlainEnd(ReadOnlySpan<byte> json, int i)
     {
         ref byte start = ref MemoryMarshal.GetReference(json);
