@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using CotProxy.Profiles;
 
@@ -22,7 +23,14 @@ internal static class JsonRequestInspector
     /// True when <paramref name="body"/> is one complete JSON value in UTF-8; <paramref name="model"/> is its top-level
     /// string "model", if any. Otherwise <paramref name="error"/> is the client's message and <paramref name="code"/> its code.
     /// </summary>
-    public static bool TryInspect(ReadOnlySpan<byte> body, out string? model, out string? error, out string? code)
+    public static bool TryInspect(ReadOnlySpan<byte> body, out string? model, out string? error, out string? code) =>
+        Inspect(body, scan: true, out model, out error, out code);
+
+    /// <summary><see cref="TryInspect"/> with every body read by <c>Utf8JsonReader</c>: the oracle the scan's tests compare with.</summary>
+    internal static bool TryInspectWithReader(ReadOnlySpan<byte> body, out string? model, out string? error, out string? code) =>
+        Inspect(body, scan: false, out model, out error, out code);
+
+    private static bool Inspect(ReadOnlySpan<byte> body, bool scan, out string? model, out string? error, out string? code)
     {
         model = null;
         error = null;
@@ -44,6 +52,14 @@ internal static class JsonRequestInspector
             error = Sentence(JsonTextFaults.InvalidUtf8Message(body, invalid, skipped));
             code = "invalid_utf8";
             return false;
+        }
+
+        // The common case in one pass over the bytes; anything the scan does not vouch for, errors included, is read by
+        // the reader below, which gives the verdict and its message.
+        if (scan && JsonRequestScan.TryAccept(body, out int modelStart, out int modelLength))
+        {
+            model = modelStart < 0 ? null : ModelString(body.Slice(modelStart, modelLength));
+            return true;
         }
 
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 });
@@ -74,7 +90,7 @@ internal static class JsonRequestInspector
                             return false;
                         }
 
-                        model = ModelString(ref reader);
+                        model = reader.ValueIsEscaped ? reader.GetString()! : ModelString(reader.ValueSpan);
                     }
                     else
                     {
@@ -107,20 +123,15 @@ internal static class JsonRequestInspector
 
     private static string Sentence(string text) => string.Concat(text[..1].ToUpperInvariant(), text.AsSpan(1), ".");
 
-    private static string ModelString(ref Utf8JsonReader reader)
+    /// <summary>The model's string for its unescaped UTF-8 bytes (checked), the thread's last one when the bytes match.</summary>
+    private static string ModelString(ReadOnlySpan<byte> bytes)
     {
-        if (reader.ValueIsEscaped || reader.HasValueSequence)
-        {
-            return reader.GetString()!;
-        }
-
-        var bytes = reader.ValueSpan;
         if (t_lastModel is { } last && bytes.SequenceEqual(t_lastModelBytes))
         {
             return last;
         }
 
-        var model = reader.GetString()!;
+        var model = Encoding.UTF8.GetString(bytes);
         if (bytes.Length > MaxCachedModelBytes)
         {
             return model;

@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 using CotProxy.Logging;
 
 namespace CotProxy.Api;
@@ -110,10 +109,29 @@ internal static class UsageScanner
             return false;
         }
 
+        // Digit by digit: a count is a few digits, shorter than a vectorized search's setup. One that does not fit a long
+        // is no count, and one that reaches the end of the text may go on.
         i = SkipSpace(text, i + 1);
-        var digits = text[i..];
-        var length = digits.IndexOfAnyExceptInRange((byte)'0', (byte)'9');
-        return length > 0 && Utf8Parser.TryParse(digits[..length], out value, out _);
+        var start = i;
+        long number = 0;
+        for (; i < text.Length && (uint)(text[i] - '0') <= 9; i++)
+        {
+            var digit = text[i] - '0';
+            if (number > (long.MaxValue - digit) / 10)
+            {
+                return false;
+            }
+
+            number = (number * 10) + digit;
+        }
+
+        if (i == start || i == text.Length)
+        {
+            return false;
+        }
+
+        value = number;
+        return true;
     }
 
     private static int SkipSpace(ReadOnlySpan<byte> text, int i)

@@ -33,6 +33,9 @@ internal static class Log
     private static Stream? s_sink;
     private static Task? s_pump;
 
+    [ThreadStatic]
+    private static byte[]? t_accessLine;
+
     public static bool DebugEnabled { get; private set; }
 
     /// <summary>LOG_FORMAT=json: one JSON object per line instead of text.</summary>
@@ -95,8 +98,9 @@ internal static class Log
             return;
         }
 
-        Span<byte> buffer = stackalloc byte[MaxAccessLineBytes];
-        var line = new LogLine(buffer);
+        // A buffer per thread rather than on the stack: a stack buffer this size is cleared on every call (locals are
+        // zero-initialised), which cost more than formatting most of the line.
+        var line = new LogLine(t_accessLine ??= new byte[MaxAccessLineBytes]);
         if (JsonEnabled)
         {
             line.JsonTimestamp(DateTime.UtcNow);

@@ -36,13 +36,22 @@ internal ref struct LogLine
     /// <summary>UTC time as <c>yyyy-MM-ddTHH:mm:ss.fffZ</c> (ISO 8601, what the log has always printed), then a space.</summary>
     public void Timestamp(DateTime utc)
     {
-        // Under load many lines share a millisecond: each thread formats the text of one millisecond once.
+        // Under load many lines share a millisecond: each thread formats the text of one millisecond once, and within the
+        // same second only the milliseconds' three digits change.
         var ms = utc.Ticks / TimeSpan.TicksPerMillisecond;
         var stamp = t_stamp;
         if (stamp is null || t_stampMs != ms)
         {
-            stamp = t_stamp ??= new byte[StampLength];
-            FormatStamp(utc, stamp);
+            if (stamp is null || t_stampMs / 1000 != ms / 1000)
+            {
+                stamp = t_stamp ??= new byte[StampLength];
+                FormatStamp(utc, stamp);
+            }
+            else
+            {
+                Digits(stamp, 20, (int)(ms % 1000), 3);
+            }
+
             t_stampMs = ms;
         }
 

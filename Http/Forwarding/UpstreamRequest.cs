@@ -8,6 +8,12 @@ internal static class UpstreamRequest
 {
     private const int ReadBufferSize = 16 * 1024;
 
+    [ThreadStatic]
+    private static string? t_lastAddress;
+
+    [ThreadStatic]
+    private static string? t_lastForwardedFor;
+
     /// <summary>
     /// The upstream request for the client's request: <paramref name="method"/> to <paramref name="target"/>, the client's
     /// end-to-end headers plus the forwarding headers, and a body: <paramref name="bufferedBody"/> when the proxy read (and perhaps
@@ -96,7 +102,7 @@ internal static class UpstreamRequest
         if (address is not null)
         {
             forwardedFor = forwardedFor is null ? address : forwardedFor + ", " + address;
-            forwarded = (forwarded is null ? "for=" : forwarded + ", for=") + ForwardedNode(address);
+            forwarded = forwarded is null ? ForwardedFor(address) : forwarded + ", for=" + ForwardedNode(address);
         }
 
         if (forwardedFor is not null)
@@ -181,6 +187,24 @@ internal static class UpstreamRequest
         _ when name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) => RequestField.Content,
         _ => RequestField.Request,
     };
+
+    /// <summary>
+    /// <c>for=</c> and the node of <paramref name="address"/>, the Forwarded value of a client that sent none. A thread
+    /// keeps the last one: it is the same request after request on a connection, and across connections from one
+    /// address (a load balancer in front), so it is not built again each time.
+    /// </summary>
+    private static string ForwardedFor(string address)
+    {
+        if (t_lastForwardedFor is { } last && string.Equals(address, t_lastAddress, StringComparison.Ordinal))
+        {
+            return last;
+        }
+
+        var value = "for=" + ForwardedNode(address);
+        t_lastAddress = address;
+        t_lastForwardedFor = value;
+        return value;
+    }
 
     /// <summary>
     /// RFC 7239 §6: node = nodename [ ":" node-port ]; an IPv6 nodename is bracketed, and then the value must be a quoted

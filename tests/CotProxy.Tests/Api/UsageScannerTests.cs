@@ -14,6 +14,9 @@ public sealed class UsageScannerTests
     [InlineData("data: {\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1}}\n\ndata: {\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\n\n", 1, 2)]
     [InlineData("""{"content":"say \"prompt_tokens\":5 please"}""", -1, -1)]
     [InlineData("""{"max_tokens":64}""", -1, -1)]
+    [InlineData("""{"usage":{"prompt_tokens":99999999999999999999,"completion_tokens":9223372036854775807}}""", -1, long.MaxValue)]
+    [InlineData("""{"usage":{"prompt_tokens":9223372036854775808,"completion_tokens":007}}""", -1, 7)]
+    [InlineData("""{"usage":{"prompt_tokens":-3,"completion_tokens":}}""", -1, -1)]
     public void Scan_AnySplit_SameNumbers(string body, long prompt, long completion)
     {
         var bytes = Encoding.UTF8.GetBytes(body);

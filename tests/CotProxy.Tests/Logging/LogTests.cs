@@ -156,6 +156,28 @@ public sealed class LogTests
     }
 
     [Fact]
+    public void Timestamp_TimesInSequenceOnOneThread_EachItsOwnText()
+    {
+        // The thread keeps the last stamp's text and rewrites only what changed: milliseconds within a second, all of it
+        // across seconds, minutes, days and years, and back in time.
+        DateTime[] times =
+        [
+            new(2026, 12, 31, 23, 59, 58, 999, DateTimeKind.Utc), new(2026, 12, 31, 23, 59, 58, 999, DateTimeKind.Utc),
+            new(2026, 12, 31, 23, 59, 59, 0, DateTimeKind.Utc), new(2026, 12, 31, 23, 59, 59, 7, DateTimeKind.Utc),
+            new(2026, 12, 31, 23, 59, 59, 450, DateTimeKind.Utc), new(2027, 1, 1, 0, 0, 0, 1, DateTimeKind.Utc),
+            new(2027, 1, 1, 0, 0, 1, 1, DateTimeKind.Utc), new(2027, 1, 1, 0, 1, 1, 1, DateTimeKind.Utc),
+            new(2026, 12, 31, 23, 59, 59, 451, DateTimeKind.Utc), new DateTime(2027, 1, 1, 0, 1, 1, 1, DateTimeKind.Utc).AddTicks(9999),
+        ];
+        Span<byte> buffer = stackalloc byte[64];
+        foreach (var time in times)
+        {
+            var line = new LogLine(buffer);
+            line.Timestamp(time);
+            Assert.Equal(time.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z' ", System.Globalization.CultureInfo.InvariantCulture), Encoding.ASCII.GetString(line.Written));
+        }
+    }
+
+    [Fact]
     public void LogBuffer_FullBuffer_DropsAndCountsLines()
     {
         var buffer = new LogBuffer(maxBytes: 40);
