@@ -100,7 +100,7 @@ internal static class ChoiceArrayWriter
             context.SetReasoningOpen(choice, false);
             writer.WriteStartObject("delta"u8);
             writer.WritePropertyName("content"u8);
-            context.WriteText(writer, context.Options.MergeEndUtf8);
+            context.WriteText(writer, ResponseRewriteOptions.MergeEndUtf8);
             writer.WriteEndObject();
             context.Changed = true;
             context.Visible = true;

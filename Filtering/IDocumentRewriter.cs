@@ -13,6 +13,9 @@ internal interface IDocumentRewriter : IDisposable
     /// <summary>True while the response is inside thinking the client does not see (what keep-alive comments are for).</summary>
     bool InHiddenThought { get; }
 
+    /// <summary>logprobs arrays removed whole because their tokens did not spell their text (see <see cref="IResponseRewriter.LogprobsDropped"/>).</summary>
+    int LogprobsMismatches => 0;
+
     /// <summary>Characters of thinking removed or moved so far (see <see cref="IResponseRewriter.ThinkingChars"/>).</summary>
     long ThinkingChars { get; }
 

@@ -39,7 +39,7 @@ internal static class LeftoverDocumentWriter
             {
                 // Merge mode: the stream ended inside separated reasoning, whose block is closed in the answer.
                 context.SetReasoningOpen(choice, false);
-                content.Append(context.Options.MergeEndUtf8);
+                content.Append(ResponseRewriteOptions.MergeEndUtf8);
             }
 
             if (choice.HasContent)

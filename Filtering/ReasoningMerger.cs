@@ -70,9 +70,9 @@ internal static class ReasoningMerger
         {
             if (found)
             {
-                prefix.Append(options.MergeStartUtf8);
+                prefix.Append(ResponseRewriteOptions.MergeStartUtf8);
                 prefix.Append(reasoning.WrittenSpan);
-                prefix.Append(options.MergeEndUtf8);
+                prefix.Append(ResponseRewriteOptions.MergeEndUtf8);
             }
 
             return found;
@@ -91,7 +91,7 @@ internal static class ReasoningMerger
 
             if (!choice.ReasoningOpen)
             {
-                prefix.Append(options.MergeStartUtf8);
+                prefix.Append(ResponseRewriteOptions.MergeStartUtf8);
                 context.SetReasoningOpen(choice, true);
             }
 
@@ -100,7 +100,7 @@ internal static class ReasoningMerger
 
         if (choice is { ReasoningOpen: true } && (answer || finishing))
         {
-            prefix.Append(options.MergeEndUtf8);
+            prefix.Append(ResponseRewriteOptions.MergeEndUtf8);
             context.SetReasoningOpen(choice, false);
         }
 

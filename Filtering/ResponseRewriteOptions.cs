@@ -109,14 +109,14 @@ internal sealed class ResponseRewriteOptions
     private bool CustomTags { get; init; }
 
     /// <summary>
-    /// Merge mode: the start tag written before reasoning the server separated (reasoning_content, reasoning, Ollama's
-    /// thinking) when it moves into the answer: the profile's own pair (a named family's or the custom one), and
-    /// &lt;think&gt; with <c>think_tags=auto</c>, which names no one family.
+    /// Merge mode: the start tag reasoning is written inline with, whatever marked it upstream (the server's reasoning
+    /// field, or any tag family): always &lt;think&gt;, the spelling issue 15 names and the one Open WebUI folds away,
+    /// so a client reads one spelling from every model (ThinkTagStripper writes the same for tagged thought).
     /// </summary>
-    internal byte[] MergeStartUtf8 => field ??= Tags.PicksFamily ? "<think>"u8.ToArray() : Tags.Families[0].Starts[0];
+    internal static ReadOnlySpan<byte> MergeStartUtf8 => "<think>"u8;
 
-    /// <summary>Merge mode: the end tag written after separated reasoning (see <see cref="MergeStartUtf8"/>).</summary>
-    internal byte[] MergeEndUtf8 => field ??= Tags.PicksFamily ? "</think>"u8.ToArray() : Tags.Families[0].Ends[0];
+    /// <summary>Merge mode: the end tag written after merged reasoning (see <see cref="MergeStartUtf8"/>).</summary>
+    internal static ReadOnlySpan<byte> MergeEndUtf8 => "</think>"u8;
 
     /// <summary>The fast path's raw-byte probe for these options, built once and shared by every response (it is immutable).</summary>
     internal RawDocumentProbe Probe => field ??= new RawDocumentProbe(this);

@@ -433,7 +433,7 @@ internal sealed class ThinkTagStripper : IDisposable
             _thoughtStarted = true;
             if (Merges)
             {
-                thinking?.Write("<think>"u8);
+                thinking?.Write(ResponseRewriteOptions.MergeStartUtf8);
             }
         }
 
@@ -479,7 +479,7 @@ internal sealed class ThinkTagStripper : IDisposable
     {
         if (Merges && _thoughtStarted)
         {
-            thinking?.Write("</think>"u8);
+            thinking?.Write(ResponseRewriteOptions.MergeEndUtf8);
         }
 
         _thoughtWhitespace?.Clear();

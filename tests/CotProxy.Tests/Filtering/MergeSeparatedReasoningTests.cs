@@ -163,11 +163,14 @@ public sealed class MergeSeparatedReasoningTests
     }
 
     [Theory]
-    [InlineData("thinking", "<thinking>", "</thinking>")]
-    [InlineData("mistral", "[THINK]", "[/THINK]")]
-    [InlineData(null, "<think>", "</think>")]
-    public void Rewrite_MergeModeNamedFamily_ProfileTagsAroundSeparatedReasoning(string? family, string start, string end)
+    [InlineData("thinking")]
+    [InlineData("mistral")]
+    [InlineData("harmony")]
+    [InlineData(null)]
+    public void Rewrite_MergeModeAnyFamily_ThinkTagsAroundSeparatedReasoning(string? family)
     {
+        // Merge writes one spelling whatever the profile's family: issue 15 names <think>…</think>.
+        const string start = "<think>", end = "</think>";
         var options = new ResponseRewriteOptions { Mode = ThinkMode.Merge, ThinkTags = family };
         const string Input = "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"A\",\"reasoning_content\":\"R\"}}]}";
         string content = JsonNode.Parse(RewriterHarness.Run(Json, options, Encoding.UTF8.GetBytes(Input), 0))!["choices"]![0]!["message"]!["content"]!.GetValue<string>();
