@@ -151,8 +151,9 @@ internal static class ResponsesOutputWriter
             }
             else if (type.SequenceEqual("message"u8))
             {
-                if (state.Mode == ThinkMode.Split && !state.Streaming)
+                if (state.Mode == ThinkMode.Split)
                 {
+                    // In a stream too: the text events lost the thought, the final response object carries it (README).
                     ResponsesReasoningText.WriteSplitItem(reader, writer, state);
                 }
 

@@ -87,7 +87,12 @@ internal static class ResponsesReasoningText
             return;
         }
 
-        state.CountThinking(JsonRewriteContext.CharCount(thought.WrittenSpan));
+        if (!state.Streaming)
+        {
+            // A stream counted it in its deltas.
+            state.CountThinking(JsonRewriteContext.CharCount(thought.WrittenSpan));
+        }
+
         writer.WriteStartObject();
         writer.WriteString("id"u8, id.IsEmpty ? "rs_cot"u8 : [.. "rs_"u8, .. id]);
         writer.WriteString("type"u8, "reasoning"u8);
