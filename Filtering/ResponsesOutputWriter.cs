@@ -138,8 +138,7 @@ internal static class ResponsesOutputWriter
                 continue;
             }
 
-            ReadOnlySpan<byte> type = ItemType(reader);
-            if (type.SequenceEqual("reasoning"u8) && state.HidesReasoningItems)
+            if (state.HidesReasoningItems && HasType(reader, "reasoning"u8))
             {
                 if (merge && firstMessage && !state.Streaming)
                 {
@@ -149,7 +148,7 @@ internal static class ResponsesOutputWriter
                 reader.Skip();
                 state.Changed = true;
             }
-            else if (type.SequenceEqual("message"u8))
+            else if (HasType(reader, "message"u8))
             {
                 if (state.Mode == ThinkMode.Split)
                 {
@@ -169,8 +168,8 @@ internal static class ResponsesOutputWriter
         writer.WriteEndArray();
     }
 
-    /// <summary>The "type" of the object at <paramref name="reader"/> (a copy), or empty.</summary>
-    internal static ReadOnlySpan<byte> ItemType(Utf8JsonReader reader)
+    /// <summary>Whether the object at <paramref name="reader"/> (a copy) has the "type" <paramref name="type"/>, escaped or not.</summary>
+    internal static bool HasType(Utf8JsonReader reader, ReadOnlySpan<byte> type)
     {
         int depth = reader.CurrentDepth;
         while (reader.Read() && reader.CurrentDepth > depth)
@@ -178,7 +177,7 @@ internal static class ResponsesOutputWriter
             if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == depth + 1 && reader.ValueTextEquals("type"u8))
             {
                 reader.Read();
-                return reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped ? reader.ValueSpan : "?"u8;
+                return reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(type);
             }
 
             if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
@@ -187,10 +186,10 @@ internal static class ResponsesOutputWriter
             }
         }
 
-        return default;
+        return false;
     }
 
-    private static bool IsOutputText(Utf8JsonReader reader) => ItemType(reader).SequenceEqual("output_text"u8);
+    private static bool IsOutputText(Utf8JsonReader reader) => HasType(reader, "output_text"u8);
 
     /// <summary>Whether the part's "text" (read ahead from a copy of the reader) changes when filtered.</summary>
     private static bool PartTextChanges(Utf8JsonReader reader, ResponsesState state, bool mergeTarget)

@@ -148,7 +148,7 @@ internal static class ResponsesReasoningText
     {
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            if (reader.TokenType != JsonTokenType.StartObject || !ResponsesOutputWriter.ItemType(reader).SequenceEqual("output_text"u8))
+            if (reader.TokenType != JsonTokenType.StartObject || !ResponsesOutputWriter.HasType(reader, "output_text"u8))
             {
                 reader.Skip();
                 continue;

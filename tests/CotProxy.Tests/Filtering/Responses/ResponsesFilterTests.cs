@@ -159,4 +159,14 @@ public sealed class ResponsesFilterTests
         string[] lines = Encoding.UTF8.GetString(output).Split('\n');
         Assert.Contains("""{"type":"response.output_text.delta","sequence_number":3,"item_id":"msg_1","output_index":0,"content_index":0,"delta":" there","logprobs":[]}""", lines);
     }
+
+    [Fact]
+    public void Strip_BodyWithEscapedItemType_ReasoningItemStillRemoved()
+    {
+        const string Body = """{"id":"r","object":"response","output":[{"id":"rs","type":"reason\u0069ng","summary":[{"type":"summary_text","text":"secret"}]},{"id":"m","type":"message","content":[{"type":"output_text","text":"Hi"}]}]}""";
+
+        byte[] output = ResponsesHarness.RunAllChunkings(ResponseFraming.JsonBody, new ResponseRewriteOptions(), Encoding.UTF8.GetBytes(Body));
+
+        Assert.Equal("""{"id":"r","object":"response","output":[{"id":"m","type":"message","content":[{"type":"output_text","text":"Hi"}]}]}""", Encoding.UTF8.GetString(output));
+    }
 }

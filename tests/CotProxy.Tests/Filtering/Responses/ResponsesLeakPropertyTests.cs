@@ -64,7 +64,7 @@ public sealed class ResponsesLeakPropertyTests
             (string start, string end, string head) = s_families[scenario.Family];
             string answer = "Answer" + Words(random).TrimEnd() + "!";
             string text = scenario.Tagged ? start + Words(random) + Marker + Words(random) + end + head + answer : answer;
-            builder.Message(Cut(text, random), logprobs: random.Next(2) == 0);
+            builder.Message(Cut(text, random), logprobs: random.Next(2) == 0, escapeTags: random.Next(3) == 0);
             answers.Add(answer);
         }
 

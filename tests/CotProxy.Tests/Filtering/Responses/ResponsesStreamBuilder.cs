@@ -66,7 +66,7 @@ internal sealed class ResponsesStreamBuilder
     }
 
     /// <summary>A message whose output_text streams as <paramref name="deltas"/>, each with a logprobs entry when asked.</summary>
-    public ResponsesStreamBuilder Message(IReadOnlyList<string> deltas, bool logprobs = false)
+    public ResponsesStreamBuilder Message(IReadOnlyList<string> deltas, bool logprobs = false, bool escapeTags = false)
     {
         string id = "msg_" + _index;
         int index = _index++;
@@ -77,11 +77,11 @@ internal sealed class ResponsesStreamBuilder
         foreach (string delta in deltas)
         {
             string probs = logprobs ? $"[{{\"token\":{Quote(delta)},\"logprob\":-0.5,\"top_logprobs\":[]}}]" : "[]";
-            Add("response.output_text.delta", $"{at},\"delta\":{Quote(delta)},\"logprobs\":{probs}");
+            Add("response.output_text.delta", $"{at},\"delta\":{Quote(delta, escapeTags)},\"logprobs\":{probs}");
         }
 
-        Add("response.output_text.done", $"{at},\"text\":{Quote(text)},\"logprobs\":[]");
-        string part = $"{{\"type\":\"output_text\",\"annotations\":[],\"logprobs\":[],\"text\":{Quote(text)}}}";
+        Add("response.output_text.done", $"{at},\"text\":{Quote(text, escapeTags)},\"logprobs\":[]");
+        string part = $"{{\"type\":\"output_text\",\"annotations\":[],\"logprobs\":[],\"text\":{Quote(text, escapeTags)}}}";
         Add("response.content_part.done", $"{at},\"part\":{part}");
         string item = $"{{\"id\":\"{id}\",\"type\":\"message\",\"status\":\"completed\",\"content\":[{part}],\"role\":\"assistant\"}}";
         Add("response.output_item.done", $"\"output_index\":{index},\"item\":{item}");
