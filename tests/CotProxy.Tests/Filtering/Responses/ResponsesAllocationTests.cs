@@ -45,4 +45,29 @@ public sealed class ResponsesAllocationTests
         // After a removed reasoning item (6 numbered events) the same bytes carry the client's numbers.
         Assert.Equal(afterReasoningItem ? expected.Replace("\"sequence_number\":50", "\"sequence_number\":44", StringComparison.Ordinal).Replace("\"output_index\":1", "\"output_index\":0", StringComparison.Ordinal) : expected, Encoding.UTF8.GetString(output.WrittenSpan));
     }
+
+    [Fact]
+    public void Strip_ReasoningDeltasOfAnOpenItem_DroppedWithoutAllocating()
+    {
+        byte[] opening = Encoding.UTF8.GetBytes("data: {\"type\":\"response.output_item.added\",\"sequence_number\":0,\"output_index\":0,\"item\":{\"id\":\"rs_1\",\"type\":\"reasoning\",\"summary\":[]}}\n\n");
+        byte[] thought = Encoding.UTF8.GetBytes("data: {\"type\":\"response.reasoning_text.delta\",\"sequence_number\":1,\"item_id\":\"rs_1\",\"output_index\":0,\"content_index\":0,\"delta\":\" weighing <b> options \\u00e9\"}\n\n");
+        using var rewriter = (FramedDocumentRewriter)ResponseRewriterFactory.Create(ResponseFraming.EventStream, new ResponseRewriteOptions(), ResponseRewriterFactory.DefaultMaxBufferedBytes, ResponseApi.Responses)!;
+        var output = new ArrayBufferWriter<byte>(1 << 20);
+        rewriter.Write(opening, output);
+        for (int i = 0; i < 100; i++)
+        {
+            rewriter.Write(thought, output);
+        }
+
+        output.ResetWrittenCount();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            rewriter.Write(thought, output);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, output.WrittenCount);
+        Assert.True(rewriter.TryWriteKeepAlive(output), "inside a reasoning item the stream is in hidden thought");
+    }
 }
