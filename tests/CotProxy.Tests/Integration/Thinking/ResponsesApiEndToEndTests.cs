@@ -55,6 +55,22 @@ public sealed class ResponsesApiEndToEndTests
         Assert.Contains("They expect a straightforward answer", response.Body, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Proxy_ResponsesBodySplit_TaggedThoughtBecomesAReasoningItemBeforeTheMessage()
+    {
+        byte[] body = Encoding.UTF8.GetBytes(new ResponsesStreamBuilder().Message(["<think>Add them.</think>\n\n4"]).Body());
+        await using var pair = ProxyPair.Start(new PiecewiseUpstream("application/json", Pieces.ForFixture(body), contentLength: true), "model=q,think_mode=split");
+
+        var response = await pair.PostAsync("""{"model":"q","input":"What is 2+2?"}""", "/v1/responses");
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal(response.Body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), response.Header("Content-Length"));
+        using JsonDocument document = JsonDocument.Parse(response.Body);
+        JsonElement[] output = [.. document.RootElement.GetProperty("output").EnumerateArray()];
+        Assert.Equal("Add them.", output[0].GetProperty("content")[0].GetProperty("text").GetString());
+        Assert.Equal("4", output[1].GetProperty("content")[0].GetProperty("text").GetString());
+    }
+
     private static async Task<byte[]> ReplayAsync(byte[] body, string profile)
     {
         await using var pair = ProxyPair.Start(new PiecewiseUpstream("text/event-stream", Pieces.ForFixture(body)), profile);
