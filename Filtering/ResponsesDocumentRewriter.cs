@@ -213,19 +213,21 @@ internal sealed class ResponsesDocumentRewriter : IDocumentRewriter
         }
 
         output.Clear();
-        int at = 0;
-        int first = sequence && (!index || scan.SequenceAt < scan.OutputIndexAt) ? scan.SequenceAt : scan.OutputIndexAt;
-        if (sequence && index)
+        // The two numbers in the order they stand in the event (either may be absent: At -1).
+        (int At, int Length, long Value) first = sequence ? (scan.SequenceAt, scan.SequenceLength, scan.Sequence + shift) : (-1, 0, 0);
+        (int At, int Length, long Value) second = index ? (scan.OutputIndexAt, scan.OutputIndexLength, item!.ClientIndex) : (-1, 0, 0);
+        if (first.At > second.At)
         {
-            bool sequenceFirst = scan.SequenceAt < scan.OutputIndexAt;
-            at = Splice(json, at, sequenceFirst ? scan.SequenceAt : scan.OutputIndexAt, sequenceFirst ? scan.SequenceLength : scan.OutputIndexLength, sequenceFirst ? scan.Sequence + shift : item!.ClientIndex, output);
-            at = Splice(json, at, sequenceFirst ? scan.OutputIndexAt : scan.SequenceAt, sequenceFirst ? scan.OutputIndexLength : scan.SequenceLength, sequenceFirst ? item!.ClientIndex : scan.Sequence + shift, output);
-        }
-        else
-        {
-            at = Splice(json, at, first, sequence ? scan.SequenceLength : scan.OutputIndexLength, sequence ? scan.Sequence + shift : item!.ClientIndex, output);
+            (first, second) = (second, first);
         }
 
+        int at = 0;
+        if (first.At >= 0)
+        {
+            at = Splice(json, at, first.At, first.Length, first.Value, output);
+        }
+
+        at = Splice(json, at, second.At, second.Length, second.Value, output);
         output.Append(json[at..]);
         return JsonRewriteResult.Rewritten;
     }
