@@ -1,0 +1,253 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text.Json;
+
+namespace CotProxy.Filtering;
+
+/// <summary>
+/// Rewrites the documents of OpenAI's Responses API (<c>/v1/responses</c>): streamed <c>response.*</c> events and whole
+/// response bodies. Strip mode removes reasoning items and every event of theirs, and think tags (any family the
+/// profile allows) from output_text; split mode keeps the server's reasoning items and, in a body, moves tagged thought
+/// into a reasoning item; merge mode puts reasoning inline at the start of the answer as tags. The client sees
+/// output_index and sequence_number without gaps. An event that needs no change goes out as its own bytes, or with only
+/// its two numbers spliced.
+/// </summary>
+internal sealed class ResponsesDocumentRewriter : IDocumentRewriter
+{
+    private readonly ResponsesState _state;
+    private readonly SearchValues<byte> _tagBytes;
+    private Utf8JsonWriter? _writer;
+
+    public ResponsesDocumentRewriter(ResponseRewriteOptions options, bool streaming)
+    {
+        _state = new ResponsesState(options, streaming);
+        _tagBytes = options.Tags.FirstByteValues;
+    }
+
+    public long ProbePasses { get; private set; }
+
+    public bool InHiddenThought => _state.InHiddenThought();
+
+    public long ThinkingChars => _state.ThinkingChars;
+
+    public JsonRewriteResult Rewrite(ReadOnlySpan<byte> json, PooledByteBuffer output)
+    {
+        ResponsesState state = _state;
+        ResponsesEventScanner scan = state.Scanner;
+        bool filters = state.Options.FiltersThinking;
+        if (!scan.Scan(json))
+        {
+            if (!filters)
+            {
+                return JsonRewriteResult.Unchanged;
+            }
+
+            // Failing closed (issue 13): an event the filter cannot read may be thought; the client's numbering skips it.
+            if (json.IndexOf("\"sequence_number\""u8) >= 0)
+            {
+                state.SequenceShift--;
+            }
+
+            return JsonRewriteResult.Unreadable;
+        }
+
+        state.Changed = false;
+        if (!filters)
+        {
+            return scan.Kind is ResponsesEventKind.Body or ResponsesEventKind.ResponseObject ? WriteFull(json, null, null, false, output) : JsonRewriteResult.Unchanged;
+        }
+
+        ResponsesItem? item = scan.Kind == ResponsesEventKind.Body ? null : state.Find(scan);
+        switch (scan.Kind)
+        {
+            case ResponsesEventKind.Body:
+            case ResponsesEventKind.ResponseObject:
+                return WriteFull(json, null, null, false, output);
+            case ResponsesEventKind.ItemAdded:
+                item ??= Added(scan);
+                return item.ClientIndex < 0 ? Drop(scan) : WriteFull(json, item, null, item == state.MergeTarget, output);
+            case ResponsesEventKind.ItemDone:
+                item ??= state.Add(scan, scan.NestedReasoning, scan.NestedMessage);
+                item.Finished = true;
+                return item.ClientIndex < 0 ? Drop(scan) : WriteFull(json, item, null, item == state.MergeTarget, output);
+            case ResponsesEventKind.ContentPart:
+                item ??= state.Add(scan, scan.NestedReasoning, message: false);
+                return item.ClientIndex < 0 || (scan.NestedReasoning && state.HidesReasoningItems)
+                    ? Drop(scan)
+                    : WriteFull(json, item, null, IsMergeTarget(item, scan), output);
+            case ResponsesEventKind.TextDelta:
+                item ??= state.Add(scan, reasoning: false, message: true);
+                return item.ClientIndex < 0 ? Drop(scan) : Delta(json, item, output);
+            case ResponsesEventKind.TextDone:
+                item ??= state.Add(scan, reasoning: false, message: true);
+                if (item.ClientIndex < 0)
+                {
+                    return Drop(scan);
+                }
+
+                // The whole text is in this event: what the delta filter still holds is in it, filtered as a whole.
+                item.FindText(scan.ContentIndex)?.Reset();
+                return WriteFull(json, item, null, IsMergeTarget(item, scan), output);
+            case ResponsesEventKind.Reasoning:
+                return state.HidesReasoningItems ? Reasoning(json, scan) : Pass(json, item, output);
+            default:
+                return item is { ClientIndex: < 0 } ? Drop(scan) : Pass(json, item, output);
+        }
+    }
+
+    /// <summary>A stream cut before its texts' done events: what the filters hold is not sent (it is in no event the client saw end).</summary>
+    public bool TryWriteLeftovers(PooledByteBuffer output) => false;
+
+    public void Dispose()
+    {
+        _writer?.Dispose();
+        _state.Dispose();
+    }
+
+    private ResponsesItem Added(ResponsesEventScanner scan)
+    {
+        ResponsesState state = _state;
+        ResponsesItem item = state.Add(scan, scan.NestedReasoning, scan.NestedMessage);
+        if (state.Mode == ThinkMode.Merge && item.Reasoning && state.Merged.Length > 0 && state.MergeTarget is null)
+        {
+            state.CollectMerged("\n\n"u8);
+        }
+
+        if (state.Mode == ThinkMode.Merge && item.Message && state.MergeTarget is null)
+        {
+            state.MergeTarget = item;
+        }
+
+        return item;
+    }
+
+    private bool IsMergeTarget(ResponsesItem item, ResponsesEventScanner scan)
+    {
+        ResponsesState state = _state;
+        if (item != state.MergeTarget)
+        {
+            return false;
+        }
+
+        if (!state.MergeSent)
+        {
+            state.MergeTargetContent = scan.ContentIndex;
+        }
+
+        return scan.ContentIndex == state.MergeTargetContent;
+    }
+
+    /// <summary>An output_text delta: its own bytes while its text is a steady answer with no tag's first byte; else filtered.</summary>
+    private JsonRewriteResult Delta(ReadOnlySpan<byte> json, ResponsesItem item, PooledByteBuffer output)
+    {
+        ResponsesState state = _state;
+        ResponsesEventScanner scan = state.Scanner;
+        ThinkTagStripper stripper = item.Text(scan.ContentIndex, state.Options);
+        bool mergeTarget = IsMergeTarget(item, scan) && !state.MergeSent && state.Merged.Length > 0;
+        ReadOnlySpan<byte> raw = scan.DeltaAt < 0 ? default : json.Slice(scan.DeltaAt, scan.DeltaLength);
+        if (!mergeTarget && (scan.DeltaAt < 0 || (!scan.DeltaEscaped && (stripper.AcceptsNoTag || (stripper.IsSteadyAnswer && raw.IndexOfAny(_tagBytes) < 0)))))
+        {
+            return Pass(json, item, output);
+        }
+
+        var reader = new Utf8JsonReader(json[(scan.DeltaAt - 1)..]);
+        reader.Read();
+        ReadOnlySpan<byte> text = state.Decode(ref reader);
+        state.Thought.Clear();
+        ReadOnlySpan<byte> result = state.FilterDelta(stripper, text, mergeTarget);
+        if (result.IsEmpty)
+        {
+            return Drop(scan);
+        }
+
+        return result.SequenceEqual(text) ? Pass(json, item, output) : WriteFull(json, item, state.FieldOut, false, output);
+    }
+
+    /// <summary>An event of a hidden reasoning item: dropped; in merge mode its text is kept for the start of the answer.</summary>
+    private JsonRewriteResult Reasoning(ReadOnlySpan<byte> json, ResponsesEventScanner scan)
+    {
+        ResponsesState state = _state;
+        if (scan.ReasoningDelta && scan.DeltaAt >= 0)
+        {
+            var reader = new Utf8JsonReader(json[(scan.DeltaAt - 1)..]);
+            reader.Read();
+            ReadOnlySpan<byte> text = state.Decode(ref reader);
+            if (state.Mode == ThinkMode.Merge && !state.MergeSent)
+            {
+                state.CollectMerged(text);
+            }
+            else
+            {
+                state.CountThinking(JsonRewriteContext.CharCount(text));
+            }
+        }
+        else if (scan.SummaryPartAdded && state.Mode == ThinkMode.Merge && !state.MergeSent && state.Merged.Length > 0)
+        {
+            state.CollectMerged("\n\n"u8);
+        }
+
+        return Drop(scan);
+    }
+
+    private JsonRewriteResult Drop(ResponsesEventScanner scan)
+    {
+        if (scan.SequenceAt >= 0)
+        {
+            _state.SequenceShift--;
+        }
+
+        return JsonRewriteResult.Dropped;
+    }
+
+    /// <summary>The event's own bytes, with its sequence_number and output_index spliced when the client's differ.</summary>
+    private JsonRewriteResult Pass(ReadOnlySpan<byte> json, ResponsesItem? item, PooledByteBuffer output)
+    {
+        ResponsesEventScanner scan = _state.Scanner;
+        long shift = _state.SequenceShift;
+        bool index = scan.OutputIndexAt >= 0 && item is { ClientIndex: >= 0 } && item.ClientIndex != scan.OutputIndex;
+        bool sequence = scan.SequenceAt >= 0 && shift != 0;
+        ProbePasses++;
+        if (!index && !sequence)
+        {
+            return JsonRewriteResult.Unchanged;
+        }
+
+        output.Clear();
+        // The two numbers in the order they stand in the event (either may be absent: At -1).
+        (int At, int Length, long Value) first = sequence ? (scan.SequenceAt, scan.SequenceLength, scan.Sequence + shift) : (-1, 0, 0);
+        (int At, int Length, long Value) second = index ? (scan.OutputIndexAt, scan.OutputIndexLength, item!.ClientIndex) : (-1, 0, 0);
+        if (first.At > second.At)
+        {
+            (first, second) = (second, first);
+        }
+
+        int at = 0;
+        if (first.At >= 0)
+        {
+            at = Splice(json, at, first.At, first.Length, first.Value, output);
+        }
+
+        at = Splice(json, at, second.At, second.Length, second.Value, output);
+        output.Append(json[at..]);
+        return JsonRewriteResult.Rewritten;
+    }
+
+    private static int Splice(ReadOnlySpan<byte> json, int from, int at, int length, long value, PooledByteBuffer output)
+    {
+        output.Append(json[from..at]);
+        Span<byte> digits = output.GetSpan(20);
+        Utf8Formatter.TryFormat(value, digits, out int written);
+        output.Advance(written);
+        return at + length;
+    }
+
+    private JsonRewriteResult WriteFull(ReadOnlySpan<byte> json, ResponsesItem? item, PooledByteBuffer? delta, bool mergeTarget, PooledByteBuffer output)
+    {
+        output.Clear();
+        Utf8JsonWriter writer = _writer ??= new Utf8JsonWriter(output, JsonOutput.UncheckedOptions);
+        writer.Reset(output);
+        ResponsesEventWriter.Write(json, writer, _state, item, delta, mergeTarget);
+        writer.Flush();
+        return _state.Changed ? JsonRewriteResult.Rewritten : JsonRewriteResult.Unchanged;
+    }
+}

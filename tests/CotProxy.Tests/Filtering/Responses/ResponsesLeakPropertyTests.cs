@@ -1,0 +1,147 @@
+using System.Text;
+using System.Text.Json;
+using CotProxy.Filtering;
+using CsCheck;
+
+namespace CotProxy.Tests.Filtering.Responses;
+
+/// <summary>
+/// Property-based proof of failing closed for the Responses API: generated streams and bodies whose reasoning items
+/// (reasoning_text or summary) and tagged thoughts in output_text (every family, at the answer's start, as a
+/// recognised thought stands) carry a marker word, in every framing, cut at random points and mixed with junk
+/// documents, never show the marker in strip mode; the answer arrives whole and output_index and sequence_number run
+/// without gaps. A failure message carries CsCheck's seed; replay it with
+/// <c>CsCheck_Seed=&lt;seed&gt; dotnet test --filter ResponsesLeakPropertyTests</c>.
+/// </summary>
+public sealed class ResponsesLeakPropertyTests
+{
+    private const string Marker = "zqmark";
+
+    private static readonly (string Start, string End, string AnswerHead)[] s_families =
+    [
+        ("<think>", "</think>", "\n\n"),
+        ("<thinking>", "</thinking>", "\n\n"),
+        ("<thought>", "</thought>", "\n"),
+        ("<reasoning>", "</reasoning>", "\n\n"),
+        ("<seed:think>", "</seed:think>", ""),
+        ("[THINK]", "[/THINK]", ""),
+        // Raw Harmony as llama.cpp's test-chat-parser.cpp (test_gpt_oss_harmony_format) writes it.
+        ("<|channel|>analysis<|message|>", "<|end|>", "<|start|>assistant<|channel|>final<|message|>"),
+    ];
+
+    private static readonly string[] s_words = ["alpha", "beta", "gamma", " ", "\n", "é", "日本", "<b>", "x[y]", "\"q\"", "\\"];
+
+    private static readonly Gen<Scenario> s_scenarios =
+        from framing in Gen.Int[0, 3]
+        from reasoningItems in Gen.Int[0, 2]
+        from summary in Gen.Bool
+        from messages in Gen.Int[1, 2]
+        from family in Gen.Int[0, s_families.Length - 1]
+        from tagged in Gen.Bool
+        from junk in Gen.Int[0, 3]
+        from seed in Gen.Int
+        select new Scenario(framing, reasoningItems, summary, messages, family, tagged, junk, seed);
+
+    [Fact]
+    public void Strip_GeneratedResponses_NoMarkerAnswerWholeIndicesContiguous()
+    {
+        s_scenarios.Sample(Check, iter: 600, print: s => s.ToString());
+    }
+
+    private static void Check(Scenario scenario)
+    {
+        var random = new Random(scenario.Seed);
+        var builder = new ResponsesStreamBuilder().Created();
+        var answers = new List<string>();
+        int reasoningLeft = scenario.ReasoningItems;
+        for (int message = 0; message < scenario.Messages; message++)
+        {
+            if (reasoningLeft-- > 0)
+            {
+                builder.Reasoning(Cut(Words(random) + Marker + Words(random), random), scenario.Summary);
+            }
+
+            (string start, string end, string head) = s_families[scenario.Family];
+            string answer = "Answer" + Words(random).TrimEnd() + "!";
+            string text = scenario.Tagged ? start + Words(random) + Marker + Words(random) + end + head + answer : answer;
+            builder.Message(Cut(text, random), logprobs: random.Next(2) == 0, escapeTags: random.Next(3) == 0);
+            answers.Add(answer);
+        }
+
+        builder.Completed();
+        var options = new ResponseRewriteOptions();
+        if (scenario.Framing == 3)
+        {
+            byte[] body = Encoding.UTF8.GetBytes(builder.Body());
+            string result = Encoding.UTF8.GetString(ResponsesHarness.Run(ResponseFraming.JsonBody, options, body, 1 + random.Next(64), out _));
+            Assert.False(result.Contains(Marker, StringComparison.Ordinal), $"{scenario}: marker in {result}");
+            using JsonDocument document = JsonDocument.Parse(result);
+            string[] texts = [.. document.RootElement.GetProperty("output").EnumerateArray().Select(i => i.GetProperty("content")[0].GetProperty("text").GetString()!)];
+            Assert.Equal(answers, texts);
+            return;
+        }
+
+        ResponseFraming framing = scenario.Framing == 2 ? ResponseFraming.Ndjson : ResponseFraming.EventStream;
+        byte[] input = WithJunk(builder.Frame(framing, eventLines: scenario.Framing == 0), framing, scenario.Junk, random);
+        byte[] output = ResponsesHarness.Run(framing, options, input, 1 + random.Next(200), out _);
+        string visible = Encoding.UTF8.GetString(output);
+        Assert.False(visible.Contains(Marker, StringComparison.Ordinal), $"{scenario}: marker in {visible}");
+        List<JsonElement> events = ResponsesHarness.Documents(output, framing);
+        ResponsesHarness.AssertContiguous(events);
+        SortedDictionary<int, string> deltas = ResponsesHarness.DeltaText(events);
+        Assert.Equal(answers, deltas.Values);
+    }
+
+    private static string Words(Random random)
+    {
+        var builder = new StringBuilder();
+        for (int i = random.Next(6); i > 0; i--)
+        {
+            builder.Append(' ').Append(s_words[random.Next(s_words.Length)]);
+        }
+
+        return builder.ToString();
+    }
+
+    /// <summary>The text in deltas cut at random points (whole characters: a delta is a JSON string).</summary>
+    private static List<string> Cut(string text, Random random)
+    {
+        var pieces = new List<string>();
+        int at = 0;
+        while (at < text.Length)
+        {
+            int length = Math.Min(text.Length - at, 1 + random.Next(8));
+            if (char.IsHighSurrogate(text[at + length - 1]) && at + length < text.Length)
+            {
+                length++;
+            }
+
+            pieces.Add(text.Substring(at, length));
+            at += length;
+        }
+
+        return pieces;
+    }
+
+    /// <summary>Junk documents between events: not JSON, invalid UTF-8, an unknown event type without a marker.</summary>
+    private static byte[] WithJunk(byte[] framed, ResponseFraming framing, int count, Random random)
+    {
+        string separator = framing == ResponseFraming.Ndjson ? "\n" : "\n\n";
+        string prefix = framing == ResponseFraming.Ndjson ? "" : "data: ";
+        List<byte[]> documents = [.. Encoding.UTF8.GetString(framed).Split(separator).Where(d => d.Length > 0).Select(d => Encoding.UTF8.GetBytes(d + separator))];
+        for (int i = 0; i < count; i++)
+        {
+            byte[] junk = (random.Next(3)) switch
+            {
+                0 => Encoding.UTF8.GetBytes(prefix + "{\"type\":\"response.output_text.delta\",\"delta\":\"" + Marker + separator),
+                1 => [.. Encoding.UTF8.GetBytes(prefix + "{\"type\":\"response.reasoning_text.delta\",\"output_index\":0,\"delta\":\"" + Marker), 0xFF, .. Encoding.UTF8.GetBytes("\"}" + separator)],
+                _ => Encoding.UTF8.GetBytes(prefix + "{\"type\":\"response.unknown\",\"note\":\"<x>\"}" + separator),
+            };
+            documents.Insert(random.Next(documents.Count + 1), junk);
+        }
+
+        return [.. documents.SelectMany(d => d)];
+    }
+
+    private sealed record Scenario(int Framing, int ReasoningItems, bool Summary, int Messages, int Family, bool Tagged, int Junk, int Seed);
+}
