@@ -7,6 +7,7 @@ internal static class DocumentRewriters
     {
         // The Responses and Messages APIs get rewriters of their own; until then their documents take the choices path,
         // which filters what it recognises and lets other shapes pass (issue 15, item 5).
+        ResponseApi.Messages => new MessagesDocumentRewriter(options, streaming),
         _ => new JsonPayloadRewriter(options, streaming),
     };
 }
