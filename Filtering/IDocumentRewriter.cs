@@ -17,7 +17,7 @@ internal interface IDocumentRewriter : IDisposable
     long ThinkingChars { get; }
 
     /// <summary>
-    /// In an SSE stream, a Rewritten document is one or more whole events ("event:" and "data:" lines, each ended by an empty
+    /// In an SSE stream, the last Rewritten document is one or more whole events ("event:" and "data:" lines, each ended by an empty
     /// line), written in place of the upstream's event: an API that names its events by type (Anthropic's) may need to
     /// rename one or make several of it.
     /// </summary>

@@ -39,8 +39,8 @@ internal sealed class MessagesDocumentRewriter : IDocumentRewriter
 
     public long ProbePasses { get; private set; }
 
-    /// <summary>A stream's rewritten documents are whole SSE events, each named by its type.</summary>
-    public bool WritesEvents => _streaming;
+    /// <summary>The last rewritten stream document is whole SSE events, each named by its type (a whole message is not).</summary>
+    public bool WritesEvents { get; private set; }
 
     public bool InHiddenThought
     {
@@ -98,6 +98,7 @@ internal sealed class MessagesDocumentRewriter : IDocumentRewriter
 
     public JsonRewriteResult Rewrite(ReadOnlySpan<byte> json, PooledByteBuffer output)
     {
+        WritesEvents = false;
         if (!_streaming)
         {
             return (_body ??= new MessagesBodyWriter(_options)).Rewrite(json, output);
@@ -108,6 +109,14 @@ internal sealed class MessagesDocumentRewriter : IDocumentRewriter
             // Failing closed (issue 13): an event that cannot be read may be thinking, or open it.
             return Filters ? JsonRewriteResult.Unreadable : JsonRewriteResult.Unchanged;
         }
+
+        if (e.Type == MessagesEventType.Message)
+        {
+            // A whole body where events were expected (an unlabelled body taken for JSON lines): filtered as a body.
+            return (_body ??= new MessagesBodyWriter(_options)).Rewrite(json, output);
+        }
+
+        WritesEvents = true;
 
         output.Clear();
         if (!Filters)

@@ -150,6 +150,11 @@ internal struct MessagesEvent
             return MessagesEventType.Ping;
         }
 
+        if (reader.ValueTextEquals("message"u8))
+        {
+            return MessagesEventType.Message;
+        }
+
         return reader.ValueTextEquals("error"u8) ? MessagesEventType.Error : MessagesEventType.Unknown;
     }
 

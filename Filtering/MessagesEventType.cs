@@ -13,4 +13,7 @@ internal enum MessagesEventType
     MessageStop,
     Ping,
     Error,
+
+    /// <summary>"message": a whole message (a body's shape) where a stream's event was expected, e.g. a body read as JSON lines.</summary>
+    Message,
 }

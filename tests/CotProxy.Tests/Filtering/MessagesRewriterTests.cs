@@ -382,6 +382,24 @@ public sealed class MessagesRewriterTests
         Assert.Equal(expected, RunBody(body, new ResponseRewriteOptions { Mode = ThinkMode.Merge }));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Body_UnlabelledOrMislabelled_StillStripped(bool labelledText)
+    {
+        ResponseFraming? label = labelledText ? ResponseFraming.Text : null;
+        // Without a label a one-line JSON body is read as JSON lines: its one document is a whole message, not an event.
+        using var rewriter = new SniffingResponseRewriter(label, Strip, api: ResponseApi.Messages);
+        var output = new ArrayBufferWriter<byte>();
+        rewriter.Write(Encoding.UTF8.GetBytes(DocsThinkingBody + "\n"), output);
+        rewriter.Complete(output);
+        string result = Encoding.UTF8.GetString(output.WrittenSpan);
+
+        Assert.DoesNotContain("Let me analyze", result, StringComparison.Ordinal);
+        Assert.DoesNotContain("redacted_thinking", result, StringComparison.Ordinal);
+        Assert.Contains("\"text\":\"Based on my analysis...\"", result, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Body_InvalidUtf8InThinking_FailsClosed()
     {
