@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace CotProxy.Filtering;
 
 /// <summary>
@@ -32,9 +30,9 @@ internal sealed class MessagesDocumentRewriter : IDocumentRewriter
     {
         _options = options;
         _streaming = streaming;
-        _startTag = Escaped(options.StartTagUtf8);
-        _endTag = Escaped(options.EndTagUtf8);
-        _quotedModel = options.ClientModelNameUtf8 is { } model ? Quoted(model) : null;
+        _startTag = MessagesEventWriter.Escaped(options.StartTagUtf8);
+        _endTag = MessagesEventWriter.Escaped(options.EndTagUtf8);
+        _quotedModel = options.ClientModelNameUtf8 is { } model ? MessagesEventWriter.Quoted(model) : null;
     }
 
     public long ProbePasses { get; private set; }
@@ -205,7 +203,7 @@ internal sealed class MessagesDocumentRewriter : IDocumentRewriter
         if (thinking && (Mode == ThinkMode.Strip || kind == MessagesBlockKind.RedactedThinking && Mode == ThinkMode.Merge))
         {
             _blocks[e.Index] = new MessagesBlock(kind) { Hidden = true };
-            _thinkingChars += Chars(json, e);
+            _thinkingChars += e.TextChars(json);
             return Finish(output);
         }
 
@@ -220,8 +218,8 @@ internal sealed class MessagesDocumentRewriter : IDocumentRewriter
         {
             // The thinking block becomes a text block opened with the start tag; its stop and the next text block's start become the end tag.
             _blocks[e.Index] = new MessagesBlock(kind) { Merged = true, Client = client };
-            _thinkingChars += Chars(json, e);
-            MessagesEventWriter.TextStart(output, client, _startTag, RawText(json, e));
+            _thinkingChars += e.TextChars(json);
+            MessagesEventWriter.TextStart(output, client, _startTag, e.RawText(json));
             return JsonRewriteResult.Rewritten;
         }
 
@@ -231,7 +229,7 @@ internal sealed class MessagesDocumentRewriter : IDocumentRewriter
 
     private JsonRewriteResult TextStart(ReadOnlySpan<byte> json, in MessagesEvent e, PooledByteBuffer output)
     {
-        if (!TryDecode(json, e, out ReadOnlySpan<byte> text))
+        if (!e.TryDecodeText(json, _decoded, out ReadOnlySpan<byte> text))
         {
             // The block is not known: its deltas are dropped too.
             return JsonRewriteResult.Unreadable;
@@ -264,7 +262,7 @@ internal sealed class MessagesDocumentRewriter : IDocumentRewriter
             }
 
             Filter(block.Stripper, text);
-            Split(block, output);
+            MessagesTagSplitter.Write(block, _thought.WrittenSpan, _answer.WrittenSpan, ref _next, output);
             return Finish(output);
         }
 
@@ -294,7 +292,7 @@ internal sealed class MessagesDocumentRewriter : IDocumentRewriter
 
         if (block.Hidden)
         {
-            _thinkingChars += Chars(json, e);
+            _thinkingChars += e.TextChars(json);
             return JsonRewriteResult.Dropped;
         }
 
@@ -307,8 +305,8 @@ internal sealed class MessagesDocumentRewriter : IDocumentRewriter
 
             if (e.Delta == MessagesDeltaKind.Thinking && e.TextAt >= 0)
             {
-                _thinkingChars += Chars(json, e);
-                MessagesEventWriter.RawTextDelta(output, block.Client, default, RawText(json, e));
+                _thinkingChars += e.TextChars(json);
+                MessagesEventWriter.RawTextDelta(output, block.Client, default, e.RawText(json));
                 return JsonRewriteResult.Rewritten;
             }
 
@@ -328,14 +326,14 @@ internal sealed class MessagesDocumentRewriter : IDocumentRewriter
         }
 
         bool steady = block.Client >= 0 && (Mode != ThinkMode.Split || block.Open == MessagesBlockKind.Text) && !e.StrayThinking
-            && (stripper.AcceptsNoTag || (stripper.IsSteadyAnswer && !e.TextEscaped && RawText(json, e).IndexOfAny(_options.Tags.FirstByteValues) < 0));
+            && (stripper.AcceptsNoTag || (stripper.IsSteadyAnswer && !e.TextEscaped && e.RawText(json).IndexOfAny(_options.Tags.FirstByteValues) < 0));
         if (steady)
         {
             // The fast path: answer text no tag can touch.
             return Pass(json, e, output, block.Client);
         }
 
-        if (!TryDecode(json, e, out ReadOnlySpan<byte> text))
+        if (!e.TryDecodeText(json, _decoded, out ReadOnlySpan<byte> text))
         {
             return JsonRewriteResult.Unreadable;
         }
@@ -348,11 +346,11 @@ internal sealed class MessagesDocumentRewriter : IDocumentRewriter
             if (_thought.Length == 0 && !e.TextEscaped && !e.StrayThinking && _answer.Length > 0 && _answer.WrittenSpan.SequenceEqual(text))
             {
                 // Answer only, as it came: the event goes out as it is, after the text block's start if it opens here.
-                OpenText(block, output);
+                MessagesTagSplitter.OpenText(block, ref _next, output);
                 return Pass(json, e, output, block.Client);
             }
 
-            Split(block, output);
+            MessagesTagSplitter.Write(block, _thought.WrittenSpan, _answer.WrittenSpan, ref _next, output);
             return Finish(output);
         }
 
@@ -402,14 +400,14 @@ internal sealed class MessagesDocumentRewriter : IDocumentRewriter
             _thinkingChars += Mode == ThinkMode.Split ? JsonRewriteContext.CharCount(_thought.WrittenSpan) : 0;
             if (Mode == ThinkMode.Split)
             {
-                Split(block, output);
+                MessagesTagSplitter.Write(block, _thought.WrittenSpan, _answer.WrittenSpan, ref _next, output);
                 if (block.Open == MessagesBlockKind.None)
                 {
                     // All of it was nothing: the block stays, empty, as Anthropic's API allows a text block to be.
-                    OpenText(block, output);
+                    MessagesTagSplitter.OpenText(block, ref _next, output);
                 }
 
-                return block.Open == MessagesBlockKind.Text ? Pass(json, e, output, block.Client) : StopThinking(block, output);
+                return block.Open == MessagesBlockKind.Text ? Pass(json, e, output, block.Client) : MessagesTagSplitter.Stop(block, output);
             }
 
             if (_answer.Length > 0)
@@ -432,67 +430,6 @@ internal sealed class MessagesDocumentRewriter : IDocumentRewriter
             ThinkMode.Split => JsonRewriteContext.CharCount(_thought.WrittenSpan),
             _ => 0,
         };
-    }
-
-    /// <summary>
-    /// Split mode: thought goes into a thinking block, answer into a text block, each opened when its text first comes
-    /// (the one open before it stopped), so indices stay in order. Within one delta thought goes before answer.
-    /// </summary>
-    private void Split(MessagesBlock block, PooledByteBuffer output)
-    {
-        if (_thought.Length > 0)
-        {
-            if (block.Open != MessagesBlockKind.Thinking)
-            {
-                StopOpen(block, output);
-                block.Client = _next++;
-                block.Open = MessagesBlockKind.Thinking;
-                MessagesEventWriter.ThinkingStart(output, block.Client);
-            }
-
-            MessagesEventWriter.Delta(output, block.Client, _thought.WrittenSpan, thinking: true);
-        }
-
-        if (_answer.Length > 0)
-        {
-            OpenText(block, output);
-            MessagesEventWriter.Delta(output, block.Client, _answer.WrittenSpan, thinking: false);
-        }
-    }
-
-    /// <summary>Split mode: answer comes; the text block opens unless it is open (the upstream's own start the first time).</summary>
-    private void OpenText(MessagesBlock block, PooledByteBuffer output)
-    {
-        if (block.Open == MessagesBlockKind.Text)
-        {
-            return;
-        }
-
-        StopOpen(block, output);
-        block.Client = _next++;
-        block.Open = MessagesBlockKind.Text;
-        if (block.HeldStart is { } held)
-        {
-            MessagesEventWriter.WithIndex(output, held, block.HeldEvent, block.Client);
-            block.HeldStart = null;
-            return;
-        }
-
-        MessagesEventWriter.TextStart(output, block.Client, default, default);
-    }
-
-    private static JsonRewriteResult StopThinking(MessagesBlock block, PooledByteBuffer output)
-    {
-        MessagesEventWriter.Stop(output, block.Client);
-        return JsonRewriteResult.Rewritten;
-    }
-
-    private static void StopOpen(MessagesBlock block, PooledByteBuffer output)
-    {
-        if (block.Open != MessagesBlockKind.None)
-        {
-            MessagesEventWriter.Stop(output, block.Client);
-        }
     }
 
     /// <summary>Merge mode: a thinking block sent as text, followed by something other than text, gets its end tag and its stop.</summary>
@@ -531,45 +468,4 @@ internal sealed class MessagesDocumentRewriter : IDocumentRewriter
     }
 
     private static JsonRewriteResult Finish(PooledByteBuffer output) => output.Length > 0 ? JsonRewriteResult.Rewritten : JsonRewriteResult.Dropped;
-
-    /// <summary>The payload string's bytes between its quotes, still escaped.</summary>
-    private static ReadOnlySpan<byte> RawText(ReadOnlySpan<byte> json, in MessagesEvent e) =>
-        e.TextAt < 0 ? default : json.Slice(e.TextAt + 1, e.TextLength - 2);
-
-    private static long Chars(ReadOnlySpan<byte> json, in MessagesEvent e) =>
-        e.TextAt < 0 ? 0 : JsonRewriteContext.CharCount(RawText(json, e));
-
-    /// <summary>The payload's text, unescaped; false when it holds invalid UTF-8 or a lone surrogate escape.</summary>
-    private bool TryDecode(ReadOnlySpan<byte> json, in MessagesEvent e, out ReadOnlySpan<byte> text)
-    {
-        text = RawText(json, e);
-        if (!e.TextEscaped)
-        {
-            return true;
-        }
-
-        var reader = new Utf8JsonReader(json.Slice(e.TextAt, e.TextLength));
-        try
-        {
-            reader.Read();
-            _decoded.Clear();
-            int written = reader.CopyString(_decoded.GetSpan(text.Length));
-            _decoded.Advance(written);
-            text = _decoded.WrittenSpan;
-            return true;
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
-        {
-            return false;
-        }
-    }
-
-    private static byte[] Escaped(ReadOnlySpan<byte> utf8) => Quoted(utf8)[1..^1];
-
-    private static byte[] Quoted(ReadOnlySpan<byte> utf8)
-    {
-        using var quoted = new PooledByteBuffer(utf8.Length + 2);
-        JsonStringEscaper.WriteQuoted(utf8, quoted);
-        return quoted.WrittenSpan.ToArray();
-    }
 }

@@ -48,6 +48,38 @@ internal struct MessagesEvent
     /// <summary>message_start: the message's "content" array is not empty (real servers send it empty).</summary>
     public bool ContentNotEmpty;
 
+    /// <summary>The payload string's bytes between its quotes, still escaped (empty when there is none).</summary>
+    public readonly ReadOnlySpan<byte> RawText(ReadOnlySpan<byte> json) =>
+        TextAt < 0 ? default : json.Slice(TextAt + 1, TextLength - 2);
+
+    /// <summary>The payload's characters, counted on its escaped form (for the metrics).</summary>
+    public readonly long TextChars(ReadOnlySpan<byte> json) => JsonRewriteContext.CharCount(RawText(json));
+
+    /// <summary>The payload's text, unescaped into <paramref name="scratch"/> when it must be; false when it holds invalid UTF-8 or a lone surrogate escape.</summary>
+    public readonly bool TryDecodeText(ReadOnlySpan<byte> json, PooledByteBuffer scratch, out ReadOnlySpan<byte> text)
+    {
+        text = RawText(json);
+        if (!TextEscaped)
+        {
+            return true;
+        }
+
+        var reader = new Utf8JsonReader(json.Slice(TextAt, TextLength));
+        try
+        {
+            reader.Read();
+            scratch.Clear();
+            int written = reader.CopyString(scratch.GetSpan(text.Length));
+            scratch.Advance(written);
+            text = scratch.WrittenSpan;
+            return true;
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Reads <paramref name="json"/>; false when it is not one JSON object.</summary>
     public static bool TryRead(ReadOnlySpan<byte> json, out MessagesEvent e)
     {

@@ -114,6 +114,17 @@ internal static class MessagesEventWriter
         output.Append("}\n\n"u8);
     }
 
+    /// <summary>UTF-8 text as a JSON string literal, quotes included (built once, for a name or a tag).</summary>
+    public static byte[] Quoted(ReadOnlySpan<byte> utf8)
+    {
+        using var quoted = new PooledByteBuffer(utf8.Length + 2);
+        JsonStringEscaper.WriteQuoted(utf8, quoted);
+        return quoted.WrittenSpan.ToArray();
+    }
+
+    /// <summary>UTF-8 text escaped for a JSON string, without its quotes.</summary>
+    public static byte[] Escaped(ReadOnlySpan<byte> utf8) => Quoted(utf8)[1..^1];
+
     private static void DeltaHead(PooledByteBuffer output, int index, bool thinking)
     {
         Begin(output, "content_block_delta"u8);
