@@ -32,6 +32,30 @@ public sealed class MessagesEndToEndTests
     }
 
     [Fact]
+    public async Task Stream_SplitProfileTagsInText_ThoughtInAThinkingBlockAnswerInTheNext()
+    {
+        // A server that leaves the model's tags in its Messages text (the docs' event shapes, the text of a Qwen3-style answer).
+        string stream =
+            MessagesRewriterTests.Event("content_block_start", "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}") +
+            MessagesRewriterTests.Event("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"<think>\\nplan\\n</think>\\n\\nHello\"}}") +
+            MessagesRewriterTests.Event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}");
+        var upstream = Answering("text/event-stream", stream);
+        await using var pair = ProxyPair.Start(upstream, "model=*,think_mode=split");
+
+        var response = await pair.PostAsync(Request, path: "/v1/messages");
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal(
+            MessagesRewriterTests.Event("content_block_start", "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}}") +
+            MessagesRewriterTests.Event("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"plan\"}}") +
+            MessagesRewriterTests.Event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}") +
+            MessagesRewriterTests.Event("content_block_start", "{\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}") +
+            MessagesRewriterTests.Event("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hello\"}}") +
+            MessagesRewriterTests.Event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":1}"),
+            response.Body);
+    }
+
+    [Fact]
     public async Task Body_MergeProfile_ThinkingInlineInTheText()
     {
         var upstream = Answering("application/json", MessagesRewriterTests.DocsThinkingBody);
