@@ -10,9 +10,17 @@ internal static class GenerationEndpoints
 {
     public static bool Is(ReadOnlySpan<char> path) =>
         path.EndsWith("/chat/completions") || path.EndsWith("/completions") || path.EndsWith("/responses")
-        || path.EndsWith("/api/chat") || path.EndsWith("/api/generate");
+        || path.EndsWith("/api/chat") || path.EndsWith("/api/generate") || IsMessages(path);
 
     /// <summary>The API a generation path's response is written in.</summary>
     public static ResponseApi ApiOf(ReadOnlySpan<char> path) =>
-        path.EndsWith("/responses") ? ResponseApi.Responses : ResponseApi.Choices;
+        IsMessages(path) ? ResponseApi.Messages : path.EndsWith("/responses") ? ResponseApi.Responses : ResponseApi.Choices;
+
+    /// <summary>
+    /// Anthropic's Messages API: a path ending in /v1/messages (behind any prefix). OpenAI's Assistants API lists a
+    /// thread's messages at /v1/threads/{thread_id}/messages, which is not a generation, even for a thread named "v1";
+    /// /v1/messages/count_tokens and /v1/messages/batches generate nothing either.
+    /// </summary>
+    private static bool IsMessages(ReadOnlySpan<char> path) =>
+        path.EndsWith("/v1/messages") && !path[..^"/v1/messages".Length].EndsWith("/threads");
 }

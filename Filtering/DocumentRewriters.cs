@@ -5,9 +5,9 @@ internal static class DocumentRewriters
 {
     public static IDocumentRewriter Create(ResponseApi api, ResponseRewriteOptions options, bool streaming) => api switch
     {
-        // The Responses and Messages APIs get rewriters of their own; until then their documents take the choices path,
-        // which filters what it recognises and lets other shapes pass (issue 15, item 5).
         ResponseApi.Responses => new ResponsesDocumentRewriter(options, streaming),
+        ResponseApi.Messages => new MessagesDocumentRewriter(options, streaming),
+        // Chat completions, /v1/completions and Ollama's /api/chat and /api/generate.
         _ => new JsonPayloadRewriter(options, streaming),
     };
 }

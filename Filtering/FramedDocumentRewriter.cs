@@ -287,6 +287,18 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
             return;
         }
 
+        if (_json.WritesEvents)
+        {
+            // Whole events: the upstream's id and retry go on the last of them, before its empty line.
+            output.Write(_rewritten.WrittenSpan[..^1]);
+            if (!WriteClientState(raw, output))
+            {
+                output.Write("\n"u8);
+            }
+
+            return;
+        }
+
         bool written = false;
         rest = raw;
         while (!rest.IsEmpty)
@@ -343,8 +355,9 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
     /// <summary>
     /// A dropped event still hands the client its "id" and "retry" fields, as an event without data: a client that
     /// reconnects with Last-Event-ID then resumes after the event it was denied, neither missing nor repeating one.
+    /// Returns false when the event had neither (nothing was written).
     /// </summary>
-    private static void WriteClientState(ReadOnlySpan<byte> raw, IBufferWriter<byte> output)
+    private static bool WriteClientState(ReadOnlySpan<byte> raw, IBufferWriter<byte> output)
     {
         ReadOnlySpan<byte> rest = raw;
         ReadOnlySpan<byte> lastTerminator = default;
@@ -363,6 +376,8 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
         {
             output.Write(lastTerminator);
         }
+
+        return !lastTerminator.IsEmpty;
     }
 
     /// <summary>One NDJSON line with its terminator (LF or CRLF; none for a trailing line).</summary>

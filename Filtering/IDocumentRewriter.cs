@@ -19,6 +19,13 @@ internal interface IDocumentRewriter : IDisposable
     /// <summary>Characters of thinking removed or moved so far (see <see cref="IResponseRewriter.ThinkingChars"/>).</summary>
     long ThinkingChars { get; }
 
+    /// <summary>
+    /// In an SSE stream, the last Rewritten document is one or more whole events ("event:" and "data:" lines, each ended by an empty
+    /// line), written in place of the upstream's event: an API that names its events by type (Anthropic's) may need to
+    /// rename one or make several of it.
+    /// </summary>
+    bool WritesEvents => false;
+
     /// <summary>Rewrites <paramref name="json"/>; when the result is Rewritten the new document is in <paramref name="output"/>.</summary>
     JsonRewriteResult Rewrite(ReadOnlySpan<byte> json, PooledByteBuffer output);
 

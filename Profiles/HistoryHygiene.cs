@@ -6,8 +6,8 @@ namespace CotProxy.Profiles;
 
 /// <summary>
 /// History hygiene: the thinking of earlier assistant turns, which chat clients send back, is taken out of the request
-/// (inline blocks in <c>content</c> and its text parts, and the <c>reasoning_content</c>, <c>reasoning</c> and
-/// <c>thinking</c> fields), as edits for the one copy pass. An assistant turn that ends the conversation is a prefill and
+/// (inline blocks in <c>content</c> and its text parts, the <c>reasoning_content</c>, <c>reasoning</c> and
+/// <c>thinking</c> fields, and Anthropic's thinking blocks), as edits for the one copy pass. An assistant turn that ends the conversation is a prefill and
 /// is left alone; with <see cref="HistoryRule.KeepToolCallReasoning"/>, so is a turn with tool calls.
 /// </summary>
 internal static class HistoryHygiene
@@ -86,7 +86,15 @@ internal static class HistoryHygiene
 
     private static bool Apply(ReadOnlySpan<byte> json, in Message message, HistoryRule rule, ICollection<string>? changes, List<BodyEdit>? edits)
     {
-        if (rule.KeepToolCallReasoning && message.HasToolCalls)
+        // Anthropic's content blocks: thinking blocks go whole; a tool_use block is its tool call.
+        bool thinkingBlocks = false;
+        bool toolUse = false;
+        if (message.PartsStart >= 0)
+        {
+            ThinkingBlocks.Scan(json, message.PartsStart, message.PartsEnd, out thinkingBlocks, out toolUse);
+        }
+
+        if (rule.KeepToolCallReasoning && (message.HasToolCalls || toolUse))
         {
             return false;
         }
@@ -100,7 +108,14 @@ internal static class HistoryHygiene
             changed |= StripString(json, message.ContentStart, message.ContentEnd, rule, edits, changes, message.Index, -1);
         }
 
-        if (message.PartsStart >= 0)
+        if (message.PartsStart >= 0 && thinkingBlocks)
+        {
+            // An array item cannot be left out by an edit: the array is written again without them, its text blocks stripped.
+            edits?.Add(BodyEdit.ReplaceValue(message.PartsStart, ThinkingBlocks.Without(json, message.PartsStart, message.PartsEnd, rule)));
+            changes?.Add($"messages[{message.Index}].content: thinking blocks removed (earlier assistant turn)");
+            changed = true;
+        }
+        else if (message.PartsStart >= 0)
         {
             changed |= StripParts(json, message, rule, changes, edits);
         }

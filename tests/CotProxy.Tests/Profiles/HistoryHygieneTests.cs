@@ -36,6 +36,32 @@ public sealed class HistoryHygieneTests
     }
 
     [Fact]
+    public void AnthropicThinkingBlocks_EarlierTurn_RemovedTextStripped()
+    {
+        // Block shapes: Anthropic's "Extended thinking" docs (thinking with its signature, redacted_thinking with its data).
+        var changes = new List<string>();
+        string? body = Rewrite("""
+            {"model":"claude","max_tokens":1024,"system":"s","messages":[{"role":"user","content":"q"},{"role":"assistant","content":[{"type":"thinking","thinking":"plan","signature":"EqQB"},{"type":"redacted_thinking","data":"EmwK"},{"type":"text","text":"<think>x</think>Answer é"}]},{"role":"user","content":[{"type":"text","text":"again"}]}]}
+            """, changes: changes);
+
+        Assert.Equal("""{"model":"claude","max_tokens":1024,"system":"s","messages":[{"role":"user","content":"q"},{"role":"assistant","content":[{"type":"text","text":"Answer é"}]},{"role":"user","content":[{"type":"text","text":"again"}]}]}""", body);
+        Assert.Contains("messages[1].content: thinking blocks removed (earlier assistant turn)", changes);
+    }
+
+    [Fact]
+    public void AnthropicToolUseTurn_KeptWhole_WhenKeepToolCallReasoning()
+    {
+        // Anthropic requires the thinking blocks of a tool_use turn back ("Extended thinking", preserving thinking blocks).
+        var rule = new HistoryRule([("<think>", "</think>")], startsOpen: false, keepToolCallReasoning: true);
+        string turn = """{"role":"assistant","content":[{"type":"thinking","thinking":"use f","signature":"EqQB"},{"type":"tool_use","id":"toolu_1","name":"f","input":{}}]}""";
+
+        Assert.Null(Rewrite("""{"messages":[{"role":"user","content":"q"},""" + turn + """,{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"15"}]}]}""", rule));
+        Assert.Equal(
+            """{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":[{"type":"tool_use","id":"toolu_1","name":"f","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"15"}]}]}""",
+            Rewrite("""{"messages":[{"role":"user","content":"q"},""" + turn + """,{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"15"}]}]}"""));
+    }
+
+    [Fact]
     public void LastAssistantTurn_IsAPrefill_Kept()
     {
         Assert.Null(Rewrite("""{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"<think>start","reasoning_content":"r"}]}"""));
