@@ -112,9 +112,10 @@ internal sealed class ThinkingTransform : ResponseTransform, IBodyRewriter, IDis
     public string? FailureReason => _rewriter?.FailureReason;
 
     /// <summary>
-    /// first_answer_token_seconds: the first time the filter's output carries answer text (a non-empty "content", "text"
-    /// or Ollama "response" string), measured from the request's first byte, once per request. The thought never
-    /// reaches these fields in strip mode, and goes to the reasoning field in split mode.
+    /// first_answer_token_seconds: the first time the filter's output carries answer text, measured from the request's
+    /// first byte, once per request: a non-empty "content", "text" or Ollama "response" string, or, from the Responses API,
+    /// the "delta" of a response.output_text.delta event (its reasoning deltas are "delta"s too, so the type decides). The
+    /// thought never reaches these in strip mode, and goes to the reasoning field, item or block in split mode.
     /// </summary>
     private void NoteAnswer(IBufferWriter<byte> output, int before)
     {
@@ -124,11 +125,33 @@ internal sealed class ThinkingTransform : ResponseTransform, IBodyRewriter, IDis
         }
 
         var written = buffer.WrittenSpan[before..];
-        if (HasText(written, "\"content\""u8) || HasText(written, "\"text\""u8) || HasText(written, "\"response\""u8))
+        if (HasText(written, "\"content\""u8) || HasText(written, "\"text\""u8) || HasText(written, "\"response\""u8)
+            || (_api == ResponseApi.Responses && HasOutputTextDelta(written)))
         {
             stats.AnswerSeen = true;
             _metrics.FirstAnswer.ObserveSince(stats.Start);
         }
+    }
+
+    /// <summary>Some response.output_text.delta event in <paramref name="written"/> (one per line) has a non-empty delta.</summary>
+    private static bool HasOutputTextDelta(ReadOnlySpan<byte> written)
+    {
+        int found;
+        while ((found = written.IndexOf("\"response.output_text.delta\""u8)) >= 0)
+        {
+            // The event's data is one line: look for its delta from the start of that line to its end.
+            var lineStart = written[..found].LastIndexOf((byte)'\n') + 1;
+            var rest = written[lineStart..];
+            var lineEnd = rest.IndexOf((byte)'\n');
+            if (HasText(lineEnd < 0 ? rest : rest[..lineEnd], "\"delta\""u8))
+            {
+                return true;
+            }
+
+            written = written[(found + 1)..];
+        }
+
+        return false;
     }
 
     /// <summary>Some <paramref name="name"/> in <paramref name="json"/> is followed by a non-empty string value.</summary>

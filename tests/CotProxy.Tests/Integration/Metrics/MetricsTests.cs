@@ -71,6 +71,37 @@ public sealed class MetricsTests
         });
     }
 
+    [Theory]
+    [InlineData(true, 1)]
+    [InlineData(false, 0)]
+    public async Task ResponsesApiStream_FirstAnswerFromOutputTextDelta_NotFromReasoningDelta(bool answers, int expected)
+    {
+        // Split mode passes the reasoning item's deltas: they are "delta"s too, and must not count as the answer. The stream
+        // ends before any .done event, so only a delta can have been the answer.
+        string[] events =
+        [
+            """{"type":"response.created","sequence_number":0,"response":{"id":"resp_1","object":"response","status":"in_progress","model":"qwen3","output":[]}}""",
+            """{"type":"response.output_item.added","sequence_number":1,"output_index":0,"item":{"id":"rs_1","type":"reasoning","summary":[],"content":[]}}""",
+            """{"type":"response.reasoning_text.delta","sequence_number":2,"item_id":"rs_1","output_index":0,"content_index":0,"delta":"abc"}""",
+            .. answers
+                ? (string[])[
+                    """{"type":"response.output_item.added","sequence_number":3,"output_index":1,"item":{"id":"msg_1","type":"message","role":"assistant","status":"in_progress","content":[]}}""",
+                    """{"type":"response.output_text.delta","sequence_number":4,"item_id":"msg_1","output_index":1,"content_index":0,"delta":"Paris","logprobs":[]}""",
+                ]
+                : [],
+        ];
+        var body = string.Concat(events.Select(e => $"event: {e[9..e.IndexOf('"', 9)]}\ndata: {e}\n\n"));
+        var upstream = new RecordingHandler { Respond = (context, _) => RecordingHandler.WriteAsync(context, 200, "text/event-stream", body) };
+        await using var pair = ProxyPair.Start(upstream, "model=qwen3,enable_think_tag_filtering=true,think_mode=split");
+
+        var response = await pair.PostAsync("""{"model":"qwen3","stream":true,"input":"hi"}""", "/v1/responses");
+        Assert.Equal(200, response.Status);
+        Assert.Contains("abc", response.Body, StringComparison.Ordinal);
+        Assert.Equal(answers, response.Body.Contains("Paris", StringComparison.Ordinal));
+
+        await ExpectAsync(pair.Proxy.LocalEndPoint, metrics => Assert.Equal(expected, metrics.Value("cot_proxy_first_answer_token_seconds_count{}")));
+    }
+
     [Fact]
     public async Task UnfilteredOllamaNative_UsageFromEvalCounts_UnknownModelIsOther()
     {
