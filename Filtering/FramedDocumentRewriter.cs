@@ -54,10 +54,14 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
     internal long ChoiceLookups => (_json as JsonPayloadRewriter)?.ChoiceLookups ?? 0;
 
     /// <summary>Array capacity held between reads: what <see cref="ReleaseIdleBuffers"/> gives back when no frame is incomplete.</summary>
-    internal int BufferCapacity => _held.Capacity + _joined.Capacity + _rewritten.Capacity;
+    internal int BufferCapacity => _held.Capacity + _joined.Capacity + _rewritten.Capacity + ((_json as JsonPayloadRewriter)?.TemplateCapacity ?? 0);
+
+    /// <summary>Of <see cref="ProbePasses"/>, the documents an <see cref="EventTemplate"/> decided.</summary>
+    internal long TemplatePasses => (_json as JsonPayloadRewriter)?.TemplatePasses ?? 0;
 
     public void ReleaseIdleBuffers()
     {
+        _json.ReleaseIdleBuffers();
         // Between writes _joined and _rewritten hold only what was already written out: they are scratch, never state.
         _joined.Clear();
         _rewritten.Clear();

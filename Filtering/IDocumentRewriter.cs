@@ -29,6 +29,11 @@ internal interface IDocumentRewriter : IDisposable
     /// <summary>Rewrites <paramref name="json"/>; when the result is Rewritten the new document is in <paramref name="output"/>.</summary>
     JsonRewriteResult Rewrite(ReadOnlySpan<byte> json, PooledByteBuffer output);
 
+    /// <summary>The upstream has gone quiet: give back buffers that hold no state (see <see cref="IResponseRewriter.ReleaseIdleBuffers"/>).</summary>
+    void ReleaseIdleBuffers()
+    {
+    }
+
     /// <summary>
     /// The stream ended with text still held (a tag's possible start, an unclosed thought): writes one document releasing
     /// it, or returns false when nothing was held.

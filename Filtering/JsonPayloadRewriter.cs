@@ -13,16 +13,26 @@ internal sealed class JsonPayloadRewriter : IDocumentRewriter
 
     private readonly JsonRewriteContext _context;
     private readonly RawDocumentProbe _probe;
+    private readonly EventTemplate? _template;
+    private readonly bool _fastPathOff;
     private Utf8JsonWriter? _writer;
 
     public JsonPayloadRewriter(ResponseRewriteOptions options, bool streaming)
     {
         _context = new JsonRewriteContext(options, streaming);
         _probe = options.Probe;
+        _fastPathOff = options.FastPathOff;
+        _template = streaming && !options.EventTemplatesOff && !_fastPathOff ? new EventTemplate() : null;
     }
 
     /// <summary>Documents the raw-byte probe let pass without decoding them (the fast path).</summary>
     public long ProbePasses { get; private set; }
+
+    /// <summary>Of those, the documents decided by <see cref="EventTemplate"/> without the probe's walk.</summary>
+    public long TemplatePasses { get; private set; }
+
+    /// <summary>The template's array (0 when it holds none).</summary>
+    public int TemplateCapacity => _template?.Capacity ?? 0;
 
     /// <summary>Choice lookups so far (one step each; see <see cref="JsonRewriteContext.ChoiceLookups"/>).</summary>
     public long ChoiceLookups => _context.ChoiceLookups;
@@ -40,11 +50,37 @@ internal sealed class JsonPayloadRewriter : IDocumentRewriter
     public JsonRewriteResult Rewrite(ReadOnlySpan<byte> json, PooledByteBuffer output)
     {
         JsonRewriteContext context = _context;
-        ProbeVerdict verdict = _probe.Decide(json, context, out int at, out int length);
+        EventTemplate? template = _template;
+        ProbeVerdict verdict;
+        int at;
+        int length;
+        int content;
+        if (template is not null && template.TryMatch(json, out verdict, out at, out length, out content))
+        {
+            TemplatePasses++;
+        }
+        else if (_fastPathOff)
+        {
+            (verdict, at, length, content) = (ProbeVerdict.FullPath, 0, 0, -1);
+        }
+        else
+        {
+            verdict = _probe.Decide(json, context, out at, out length, out content);
+            if (verdict == ProbeVerdict.FullPath)
+            {
+                // The full path may change the filter state the template's verdict was decided under.
+                template?.Forget();
+            }
+            else
+            {
+                template?.Remember(json, _probe.TemplateStops(context), verdict, at, length, content);
+            }
+        }
+
         if (verdict != ProbeVerdict.FullPath)
         {
             ProbePasses++;
-            return WriteProbed(verdict, json, at, length, output);
+            return WriteProbed(verdict, json, at, length, content, output);
         }
 
         if (!context.Scanner.Scan(json))
@@ -77,24 +113,29 @@ internal sealed class JsonPayloadRewriter : IDocumentRewriter
     /// </summary>
     public bool TryWriteLeftovers(PooledByteBuffer output)
     {
+        _template?.Forget();
         Utf8JsonWriter writer = StartWriting(output);
         bool any = LeftoverDocumentWriter.TryWrite(writer, _context);
         writer.Flush();
         return any;
     }
 
+    /// <summary>Idle: the template's array goes back to the pool.</summary>
+    public void ReleaseIdleBuffers() => _template?.Release();
+
     public void Dispose()
     {
+        _template?.Dispose();
         _writer?.Dispose();
         _context.Dispose();
     }
 
     /// <summary>The fast path's output: the document's own bytes, spliced where the probe said.</summary>
-    private JsonRewriteResult WriteProbed(ProbeVerdict verdict, ReadOnlySpan<byte> json, int at, int length, PooledByteBuffer output)
+    private JsonRewriteResult WriteProbed(ProbeVerdict verdict, ReadOnlySpan<byte> json, int at, int length, int content, PooledByteBuffer output)
     {
         if (verdict == ProbeVerdict.DropThought)
         {
-            _context.CountThinking(DroppedThought(json));
+            _context.CountThinking(DroppedThought(json, content));
         }
         else if (verdict is ProbeVerdict.MoveThought or ProbeVerdict.MoveOllamaThought)
         {
@@ -126,21 +167,14 @@ internal sealed class JsonPayloadRewriter : IDocumentRewriter
     }
 
     /// <summary>
-    /// The characters of the one "content" string of a document the probe found wholly thought: it holds no escaped
-    /// quote (the probe sends every such document down the full path), so the next quote ends it.
+    /// The characters of the one "content" string (its opening quote at <paramref name="content"/>) of a document the
+    /// probe found wholly thought: it holds no escaped quote (the probe sends every such document down the full path), so
+    /// the next quote ends it.
     /// </summary>
-    private static long DroppedThought(ReadOnlySpan<byte> json)
+    private static long DroppedThought(ReadOnlySpan<byte> json, int content)
     {
-        int name = json.IndexOf("\"content\""u8);
-        if (name < 0)
-        {
-            return 0;
-        }
-
-        ReadOnlySpan<byte> rest = json[(name + 9)..];
-        int open = rest.IndexOf((byte)'"');
-        int close = open < 0 ? -1 : rest[(open + 1)..].IndexOf((byte)'"');
-        return close < 0 ? 0 : JsonRewriteContext.CharCount(rest.Slice(open + 1, close));
+        int close = content < 0 ? -1 : json[(content + 1)..].IndexOf((byte)'"');
+        return close < 0 ? 0 : JsonRewriteContext.CharCount(json.Slice(content + 1, close));
     }
 
     private Utf8JsonWriter StartWriting(PooledByteBuffer output)

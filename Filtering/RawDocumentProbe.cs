@@ -22,6 +22,8 @@ internal sealed class RawDocumentProbe
     private static readonly SearchValues<byte> s_escapes = SearchValues.Create("\\"u8);
 
     private readonly SearchValues<byte> _stops;
+    private readonly SearchValues<byte> _templateStops;
+    private readonly SearchValues<byte> _templateStopsTagsOver;
     private readonly byte[] _reasoningField;
     private readonly byte[] _tagFirstBytes;
     private readonly bool _filters;
@@ -44,6 +46,11 @@ internal sealed class RawDocumentProbe
         // A quote inside a string is always escaped, and escaped quotes send the document down the full path.
         byte[] stops = [(byte)'\\', .. _tagFirstBytes.Where(b => b != (byte)'"')];
         _stops = SearchValues.Create(stops);
+        // What a template's content value may not hold (see IsTemplateValue): JSON's control bytes, a quote, a backslash, a
+        // brace, a colon, and (until no tag can count any more) a tag's first byte.
+        byte[] templateStops = [.. Enumerable.Range(0, 0x20).Select(b => (byte)b), .. "\"\\{:"u8];
+        _templateStopsTagsOver = SearchValues.Create(templateStops);
+        _templateStops = SearchValues.Create([.. templateStops, .. _tagFirstBytes]);
         if (_model is not null)
         {
             using var quoted = new PooledByteBuffer(_model.Length + 2);
@@ -72,10 +79,18 @@ internal sealed class RawDocumentProbe
     /// length is not zero. DropThought: nothing (strip). MoveThought: the quoted content value at that
     /// range becomes "" and moves into the reasoning field right after it (split).
     /// </summary>
-    public ProbeVerdict Decide(ReadOnlySpan<byte> json, JsonRewriteContext context, out int at, out int length)
+    public ProbeVerdict Decide(ReadOnlySpan<byte> json, JsonRewriteContext context, out int at, out int length) =>
+        Decide(json, context, out at, out length, out _);
+
+    /// <summary>
+    /// <see cref="Decide(ReadOnlySpan{byte}, JsonRewriteContext, out int, out int)"/>, and where the value of the document's
+    /// one "content" name starts when it is a string (its opening quote; -1 when there is none, or more than one).
+    /// </summary>
+    public ProbeVerdict Decide(ReadOnlySpan<byte> json, JsonRewriteContext context, out int at, out int length, out int content)
     {
         at = 0;
         length = 0;
+        content = -1;
         if (_merge && context.OpenReasonings > 0)
         {
             // Merge mode inside separated reasoning: the next answer, tool call or finish closes it (ReasoningMerger).
@@ -102,6 +117,11 @@ internal sealed class RawDocumentProbe
             return ProbeVerdict.FullPath;
         }
 
+        if (names.ContentCount == 1 && names.ContentValue < json.Length && json[names.ContentValue] == (byte)'"')
+        {
+            content = names.ContentValue;
+        }
+
         if (_filters && context.Streaming && !LeavesChoicesAsTheyAre(json, context, ref names))
         {
             return WhollyInThought(json, context, ref names, out at, out length);
@@ -124,6 +144,43 @@ internal sealed class RawDocumentProbe
         return names.ModelCount == 1 && FindModelToReplace(json, names.ModelName, names.ModelValue, out at, out length)
             ? ProbeVerdict.Pass
             : ProbeVerdict.FullPath;
+    }
+
+    /// <summary>The bytes a template's content value may not hold in this state (see <see cref="IsTemplateValue"/>).</summary>
+    public SearchValues<byte> TemplateStops(JsonRewriteContext context) =>
+        _filters && context.Streaming && AllAcceptNoTag(context) ? _templateStopsTagsOver : _templateStops;
+
+    /// <summary>
+    /// <paramref name="value"/>, the raw bytes of a document's one content string, may be swapped for any other value this
+    /// accepts, the bytes around it and the filter state being the same, and <see cref="Decide(ReadOnlySpan{byte}, JsonRewriteContext, out int, out int, out int)"/> answers the same (see
+    /// <see cref="EventTemplate"/>). Each of its steps reads the same bytes then: with no quote in the value every name and
+    /// string stays where it was; with no backslash and no tag byte (while a tag can count) the escape check passes alike;
+    /// with no brace the objects after a comma are the same; with no colon at its start or after a space, and no control
+    /// byte (the walk takes those for spacing), the walk sees the same names and no new spacing before a colon. Not empty,
+    /// as a thought must have text; for a thought moved aside, no space at its end (the stripper holds one as the margin
+    /// before an end tag). Where the value is changes nothing: every other rule reads bytes around it, or the state.
+    /// </summary>
+    public static bool IsTemplateValue(ReadOnlySpan<byte> value, SearchValues<byte> stops, ProbeVerdict verdict)
+    {
+        if (value.IsEmpty || (verdict is ProbeVerdict.MoveThought or ProbeVerdict.MoveOllamaThought && value[^1] == (byte)' '))
+        {
+            return false;
+        }
+
+        int at = 0;
+        int found;
+        while ((found = value[at..].IndexOfAny(stops)) >= 0)
+        {
+            at += found;
+            if (value[at] != (byte)':' || at == 0 || value[at - 1] == (byte)' ')
+            {
+                return false;
+            }
+
+            at++;
+        }
+
+        return true;
     }
 
     /// <summary>

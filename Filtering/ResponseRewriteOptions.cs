@@ -121,6 +121,12 @@ internal sealed class ResponseRewriteOptions
     /// <summary>The fast path's raw-byte probe for these options, built once and shared by every response (it is immutable).</summary>
     internal RawDocumentProbe Probe => field ??= new RawDocumentProbe(this);
 
+    /// <summary>Off only in the tests that check the template's verdicts against the probe's (see <see cref="EventTemplate"/>).</summary>
+    internal bool EventTemplatesOff { get; init; }
+
+    /// <summary>Off only in the tests that check the fast path's output against the full path's.</summary>
+    internal bool FastPathOff { get; init; }
+
     /// <summary>True when the options would change no response at all.</summary>
     internal bool IsNoOp => Mode == ThinkMode.Keep && ClientModelName is null;
 
