@@ -8,8 +8,9 @@ namespace CotProxy.Fuzz.Targets;
 /// The response rewriters (Filtering/: ResponseRewriterFactory's FramedDocumentRewriter, SniffingResponseRewriter) for one
 /// framing. Input byte 0, bit 0 chooses how the rest is read:
 /// <list type="bullet">
-/// <item>0, raw: the rest after one more byte (the cut plan) is the upstream body as is; strip or split mode; only a
-/// crash, a hang or an allocation past the budget can fail.</item>
+/// <item>0, raw: the rest after one more byte (the cut plan, which also picks the API: chat-style choices, the Responses
+/// API or Anthropic's Messages, and merge in place of split) is the upstream body as is; strip, split or merge mode; only
+/// a crash, a hang or an allocation past the budget can fail.</item>
 /// <item>1, script: the rest is a <see cref="RewriterScript"/> that writes a stream whose thought text is the marker
 /// <see cref="RewriterScript.Marker"/>, among hostile bytes; in strip mode the output must never hold the marker.</item>
 /// </list>
@@ -33,15 +34,16 @@ internal static class RewriterTarget
         ResponseFraming? label = (flags & 4) != 0 ? null : framing;
         if ((flags & 1) == 0)
         {
-            // Bits 5-7 pick the tag family: auto or one of the built-in ones.
+            // Bits 5-7 pick the tag family: auto or one of the built-in ones; the cut plan's byte picks the API and merge.
+            var plan = data[1];
             var options = new ResponseRewriteOptions
             {
-                Mode = (flags & 8) != 0 ? ThinkMode.Split : ThinkMode.Strip,
+                Mode = (flags & 8) == 0 ? ThinkMode.Strip : (plan & 64) != 0 ? ThinkMode.Merge : ThinkMode.Split,
                 StartsOpen = (flags & 16) != 0,
                 ThinkTags = s_families[flags >> 5],
             };
             var body = data[2..];
-            Rewrite(framing, sniff, label, options, body, Cuts.Plan(body.Length, data[1]), []);
+            Rewrite(framing, sniff, label, options, body, Cuts.Plan(body.Length, plan), [], (ResponseApi)(plan % 3));
             return;
         }
 
@@ -90,12 +92,12 @@ internal static class RewriterTarget
     }
 
     /// <summary>Writes the body in pieces (at each cut); where the upstream pauses, the proxy asks for a keep-alive and gives idle buffers back.</summary>
-    private static byte[] Rewrite(ResponseFraming framing, bool sniff, ResponseFraming? label, ResponseRewriteOptions options, byte[] body, List<int> cuts, HashSet<int> pauses)
+    private static byte[] Rewrite(ResponseFraming framing, bool sniff, ResponseFraming? label, ResponseRewriteOptions options, byte[] body, List<int> cuts, HashSet<int> pauses, ResponseApi api = ResponseApi.Choices)
     {
         var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         using var rewriter = sniff
-            ? new SniffingResponseRewriter(label, options, Limit)
-            : ResponseRewriterFactory.Create(framing, options, Limit)!;
+            ? new SniffingResponseRewriter(label, options, Limit, api)
+            : ResponseRewriterFactory.Create(framing, options, Limit, api)!;
         var output = new ArrayBufferWriter<byte>();
         var from = 0;
         foreach (var cut in cuts.Append(body.Length))
