@@ -147,6 +147,12 @@ internal sealed class ResponsesDocumentRewriter : IDocumentRewriter
             return Drop(scan);
         }
 
+        if (item is null && scan.Kind == ResponsesEventKind.Other && scan.OutputIndexAt < 0 && scan.ItemId.IsEmpty)
+        {
+            // An event of no item goes out in its place: the held events are numbered when they go.
+            return RewriteOne(json, output);
+        }
+
         long sequence = scan.SequenceAt >= 0 ? scan.Sequence : -1;
         split.Next = sequence >= 0 ? sequence + state.SequenceShift : -1;
         output.Clear();
