@@ -17,6 +17,7 @@ internal sealed class ResponsesSplitStream : IDisposable
     private readonly List<(int Start, int Length, long Sequence)> _heldEvents = [];
     private readonly PooledByteBuffer _json = new();
     private Utf8JsonWriter? _writer;
+    private byte[] _reasoningId = [];
 
     public ResponsesSplitStream(ResponseFraming framing) => _framing = framing;
 
@@ -77,6 +78,8 @@ internal sealed class ResponsesSplitStream : IDisposable
     public void Open(ResponsesState state, PooledByteBuffer output)
     {
         ReasoningIndex = state.InsertBefore(Target!);
+        // The body's reasoning item is named the same (ResponsesReasoningText.WriteSplitItem).
+        _reasoningId = Target!.Id.Length == 0 ? "rs_cot"u8.ToArray() : [.. "rs_"u8, .. Target.Id];
         Utf8JsonWriter writer = Start("response.output_item.added"u8);
         writer.WriteNumber("output_index"u8, ReasoningIndex);
         writer.WritePropertyName("item"u8);
@@ -229,13 +232,7 @@ internal sealed class ResponsesSplitStream : IDisposable
         writer.WriteNumber("content_index"u8, 0);
     }
 
-    private void WriteId(Utf8JsonWriter writer, bool item = false)
-    {
-        ReadOnlySpan<byte> id = Target!.Id;
-        writer.WritePropertyName(item ? "id"u8 : "item_id"u8);
-        // The body's reasoning item is named the same (ResponsesReasoningText.WriteSplitItem).
-        writer.WriteStringValue(id.IsEmpty ? "rs_cot"u8 : [.. "rs_"u8, .. id]);
-    }
+    private void WriteId(Utf8JsonWriter writer, bool item = false) => writer.WriteString(item ? "id"u8 : "item_id"u8, _reasoningId);
 
     /// <summary>The reasoning item, as gpt-oss servers write one: summary empty, the text in a reasoning_text part once done.</summary>
     private void WriteItem(Utf8JsonWriter writer, ResponsesState state, bool done)
