@@ -7,8 +7,8 @@ namespace CotProxy.Filtering;
 /// <summary>
 /// Rewrites the documents of OpenAI's Responses API (<c>/v1/responses</c>): streamed <c>response.*</c> events and whole
 /// response bodies. Strip mode removes reasoning items and every event of theirs, and think tags (any family the
-/// profile allows) from output_text; split mode keeps the server's reasoning items and, in a body, moves tagged thought
-/// into a reasoning item; merge mode puts reasoning inline at the start of the answer as tags. The client sees
+/// profile allows) from output_text; split mode keeps the server's reasoning items and moves tagged thought into a
+/// reasoning item before its message (a stream's streamed as that item's events: <see cref="ResponsesSplitStream"/>); merge mode puts reasoning inline at the start of the answer as tags. The client sees
 /// output_index and sequence_number without gaps. An event that needs no change goes out as its own bytes, or with only
 /// its two numbers spliced.
 /// </summary>

@@ -118,6 +118,25 @@ public sealed class ResponsesFilterTests
     }
 
     [Fact]
+    public void Split_MessageHeldUndecided_KeepAliveGoesOutThenNotOnceTheAnswerShows()
+    {
+        string framed = Encoding.UTF8.GetString(new ResponsesStreamBuilder().Message(["<th", "Hi"]).Frame(ResponseFraming.EventStream));
+        int second = framed.IndexOf("\"delta\":\"Hi\"", StringComparison.Ordinal);
+        int cut = framed.LastIndexOf("event: ", second, StringComparison.Ordinal);
+        using var rewriter = (FramedDocumentRewriter)ResponseRewriterFactory.Create(ResponseFraming.EventStream, new ResponseRewriteOptions { Mode = ThinkMode.Split }, ResponseRewriterFactory.DefaultMaxBufferedBytes, ResponseApi.Responses)!;
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+
+        rewriter.Write(Encoding.UTF8.GetBytes(framed[..cut]), output);
+        Assert.Equal(0, output.WrittenCount);
+        Assert.True(rewriter.TryWriteKeepAlive(output));
+
+        output.ResetWrittenCount();
+        rewriter.Write(Encoding.UTF8.GetBytes(framed[cut..]), output);
+        Assert.Contains("\"delta\":\"<thHi\"", Encoding.UTF8.GetString(output.WrittenSpan), StringComparison.Ordinal);
+        Assert.False(rewriter.TryWriteKeepAlive(output));
+    }
+
+    [Fact]
     public void Split_NdjsonStreamWithTags_ReasoningItemAsJsonLines()
     {
         byte[] input = new ResponsesStreamBuilder().Created().Reasoning(["server"]).Message(s_taggedDeltas).Completed().Frame(ResponseFraming.Ndjson);
