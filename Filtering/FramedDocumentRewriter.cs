@@ -33,7 +33,7 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
         }
 
         _framing = framing;
-        _json = DocumentRewriters.Create(api, options, streaming: framing != ResponseFraming.JsonBody);
+        _json = DocumentRewriters.Create(api, options, framing);
         _maxFrameBytes = maxFrameBytes;
     }
 

@@ -7,8 +7,8 @@ namespace CotProxy.Filtering;
 /// <summary>
 /// Rewrites the documents of OpenAI's Responses API (<c>/v1/responses</c>): streamed <c>response.*</c> events and whole
 /// response bodies. Strip mode removes reasoning items and every event of theirs, and think tags (any family the
-/// profile allows) from output_text; split mode keeps the server's reasoning items and, in a body, moves tagged thought
-/// into a reasoning item; merge mode puts reasoning inline at the start of the answer as tags. The client sees
+/// profile allows) from output_text; split mode keeps the server's reasoning items and moves tagged thought into a
+/// reasoning item before its message (a stream's streamed as that item's events: <see cref="ResponsesSplitStream"/>); merge mode puts reasoning inline at the start of the answer as tags. The client sees
 /// output_index and sequence_number without gaps. An event that needs no change goes out as its own bytes, or with only
 /// its two numbers spliced.
 /// </summary>
@@ -16,21 +16,37 @@ internal sealed class ResponsesDocumentRewriter : IDocumentRewriter
 {
     private readonly ResponsesState _state;
     private readonly SearchValues<byte> _tagBytes;
+    private readonly ResponsesSplitStream? _split;
     private Utf8JsonWriter? _writer;
 
-    public ResponsesDocumentRewriter(ResponseRewriteOptions options, bool streaming)
+    public ResponsesDocumentRewriter(ResponseRewriteOptions options, ResponseFraming framing)
     {
-        _state = new ResponsesState(options, streaming);
+        _state = new ResponsesState(options, framing != ResponseFraming.JsonBody);
         _tagBytes = options.Tags.FirstByteValues;
+        if (options.FiltersThinking && options.Mode == ThinkMode.Split && framing != ResponseFraming.JsonBody)
+        {
+            _split = new ResponsesSplitStream(framing);
+        }
     }
 
     public long ProbePasses { get; private set; }
 
-    public bool InHiddenThought => _state.InHiddenThought();
+    /// <summary>Split mode: a held message's events and a reasoning item's went out in place of one upstream event.</summary>
+    public bool WritesEvents { get; private set; }
+
+    /// <summary>Also while split mode holds a message's first events, not yet knowing whether a thought opens it.</summary>
+    public bool InHiddenThought => _state.InHiddenThought() || _split is { Holding: true, ReasoningIndex: < 0 };
 
     public long ThinkingChars => _state.ThinkingChars;
 
     public JsonRewriteResult Rewrite(ReadOnlySpan<byte> json, PooledByteBuffer output)
+    {
+        WritesEvents = false;
+        return _split is { Holding: true } ? RewriteHeld(json, output) : RewriteOne(json, output);
+    }
+
+    /// <summary>One upstream event, written as one document (or dropped).</summary>
+    private JsonRewriteResult RewriteOne(ReadOnlySpan<byte> json, PooledByteBuffer output)
     {
         ResponsesState state = _state;
         ResponsesEventScanner scan = state.Scanner;
@@ -64,6 +80,13 @@ internal sealed class ResponsesDocumentRewriter : IDocumentRewriter
             case ResponsesEventKind.ResponseObject:
                 return WriteFull(json, null, null, false, output);
             case ResponsesEventKind.ItemAdded:
+                if (item is null && _split is not null && scan.NestedMessage)
+                {
+                    // Split mode: held until its text shows whether a thought opens it (ResponsesSplitStream).
+                    _split.Hold(Added(scan), json, scan.SequenceAt >= 0 ? scan.Sequence : -1);
+                    return Drop(scan);
+                }
+
                 item ??= Added(scan);
                 return item.ClientIndex < 0 ? Drop(scan) : WriteFull(json, item, null, item == state.MergeTarget, output);
             case ResponsesEventKind.ItemDone:
@@ -100,8 +123,148 @@ internal sealed class ResponsesDocumentRewriter : IDocumentRewriter
 
     public void Dispose()
     {
+        _split?.Dispose();
         _writer?.Dispose();
         _state.Dispose();
+    }
+
+    /// <summary>Split mode, a message's first events held: the events of its text decide, any other event releases them.</summary>
+    private JsonRewriteResult RewriteHeld(ReadOnlySpan<byte> json, PooledByteBuffer output)
+    {
+        ResponsesState state = _state;
+        ResponsesEventScanner scan = state.Scanner;
+        ResponsesSplitStream split = _split!;
+        if (!scan.Scan(json))
+        {
+            // Unreadable: dropped as ever, the held events stay held.
+            return RewriteOne(json, output);
+        }
+
+        ResponsesItem? item = scan.Kind == ResponsesEventKind.Body ? null : state.Find(scan);
+        if (item == split.Target && split.ReasoningIndex < 0 && split.ContentIndex < 0 && scan.Kind == ResponsesEventKind.ContentPart && !scan.Done)
+        {
+            split.Hold(item!, json, scan.SequenceAt >= 0 ? scan.Sequence : -1);
+            return Drop(scan);
+        }
+
+        if (item is null && scan.Kind == ResponsesEventKind.Other && scan.OutputIndexAt < 0 && scan.ItemId.IsEmpty)
+        {
+            // An event of no item goes out in its place: the held events are numbered when they go.
+            return RewriteOne(json, output);
+        }
+
+        long sequence = scan.SequenceAt >= 0 ? scan.Sequence : -1;
+        split.Next = sequence >= 0 ? sequence + state.SequenceShift : -1;
+        output.Clear();
+        if (item == split.Target && scan.Kind == ResponsesEventKind.TextDelta && scan.DeltaAt >= 0 && (split.ContentIndex < 0 || split.ContentIndex == scan.ContentIndex))
+        {
+            return HeldDelta(json, item!, sequence, output);
+        }
+
+        Release(output);
+        Continue(sequence);
+        JsonRewriteResult result = RewriteOne(json, split.One);
+        if (result is JsonRewriteResult.Unchanged or JsonRewriteResult.Rewritten)
+        {
+            split.Append(output, result == JsonRewriteResult.Unchanged ? json : split.One.WrittenSpan);
+        }
+
+        return Events(output);
+    }
+
+    /// <summary>A delta of the held message's text: its thought goes out as reasoning events, its first answer text releases the message.</summary>
+    private JsonRewriteResult HeldDelta(ReadOnlySpan<byte> json, ResponsesItem item, long sequence, PooledByteBuffer output)
+    {
+        ResponsesState state = _state;
+        ResponsesEventScanner scan = state.Scanner;
+        ResponsesSplitStream split = _split!;
+        split.ContentIndex = scan.ContentIndex;
+        ThinkTagStripper stripper = item.Text(scan.ContentIndex, state.Options);
+        var reader = new Utf8JsonReader(json[(scan.DeltaAt - 1)..]);
+        reader.Read();
+        ReadOnlySpan<byte> text = state.Decode(ref reader);
+        state.Thought.Clear();
+        ReadOnlySpan<byte> answer = state.FilterDelta(stripper, text, mergeTarget: false);
+        if (state.Thought.Length > 0)
+        {
+            if (split.ReasoningIndex < 0)
+            {
+                split.Open(state, output);
+            }
+
+            split.Delta(state, state.Thought.WrittenSpan, output);
+        }
+
+        if (answer.IsEmpty)
+        {
+            // All of it thought (or held by the tag filter): the events written stand in its place.
+            Continue(sequence);
+            if (sequence >= 0)
+            {
+                state.SequenceShift--;
+            }
+
+            return Events(output);
+        }
+
+        bool unchanged = answer.SequenceEqual(text);
+        split.Answer.Clear();
+        split.Answer.Append(answer);
+        Release(output);
+        Continue(sequence);
+        scan.Scan(json);
+        JsonRewriteResult result = unchanged ? Pass(json, item, split.One) : WriteFull(json, item, split.Answer, false, split.One);
+        split.Append(output, result == JsonRewriteResult.Unchanged ? json : split.One.WrittenSpan);
+        return Events(output);
+    }
+
+    /// <summary>Ends the reasoning item under way, then writes the held events (numbered after it) and forgets them.</summary>
+    private void Release(PooledByteBuffer output)
+    {
+        ResponsesState state = _state;
+        ResponsesSplitStream split = _split!;
+        if (split.ReasoningIndex >= 0)
+        {
+            split.Close(state, output);
+        }
+
+        for (int i = 0; i < split.HeldCount; i++)
+        {
+            ReadOnlySpan<byte> held = split.Held(i, out long sequence);
+            if (split.Next >= 0 && sequence >= 0)
+            {
+                state.SequenceShift = split.Next - sequence;
+                split.Next++;
+            }
+
+            JsonRewriteResult result = RewriteOne(held, split.One);
+            if (result is JsonRewriteResult.Unchanged or JsonRewriteResult.Rewritten)
+            {
+                split.Append(output, result == JsonRewriteResult.Unchanged ? held : split.One.WrittenSpan);
+            }
+        }
+
+        split.Clear();
+    }
+
+    /// <summary>The upstream event being written takes the next sequence_number after the events written before it.</summary>
+    private void Continue(long sequence)
+    {
+        if (sequence >= 0 && _split!.Next >= 0)
+        {
+            _state.SequenceShift = _split.Next - sequence;
+        }
+    }
+
+    private JsonRewriteResult Events(PooledByteBuffer output)
+    {
+        if (output.Length == 0)
+        {
+            return JsonRewriteResult.Dropped;
+        }
+
+        WritesEvents = _split!.EventStream;
+        return JsonRewriteResult.Rewritten;
     }
 
     private ResponsesItem Added(ResponsesEventScanner scan)

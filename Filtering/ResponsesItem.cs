@@ -17,8 +17,8 @@ internal sealed class ResponsesItem : IDisposable
     /// <summary>The output_index the upstream gave it.</summary>
     public int UpstreamIndex { get; }
 
-    /// <summary>The output_index the client sees (-1 when hidden).</summary>
-    public int ClientIndex { get; }
+    /// <summary>The output_index the client sees (-1 when hidden); moves up when split mode puts a reasoning item before it.</summary>
+    public int ClientIndex { get; set; }
 
     public byte[] Id { get; }
 

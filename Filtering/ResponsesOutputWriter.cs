@@ -152,7 +152,7 @@ internal static class ResponsesOutputWriter
             {
                 if (state.Mode == ThinkMode.Split)
                 {
-                    // In a stream too: the text events lost the thought, the final response object carries it (README).
+                    // In a stream too: the response objects carry the reasoning item its events sent (ResponsesSplitStream).
                     ResponsesReasoningText.WriteSplitItem(reader, writer, state);
                 }
 

@@ -44,6 +44,15 @@ internal sealed class ResponsesState : IDisposable
     /// <summary>The output_index the next item shown gets.</summary>
     public int NextClientIndex { get; private set; }
 
+    /// <summary>Split mode, streams: a reasoning item goes before <paramref name="message"/> (the last item shown); returns its output_index.</summary>
+    public int InsertBefore(ResponsesItem message)
+    {
+        int index = message.ClientIndex;
+        message.ClientIndex++;
+        NextClientIndex++;
+        return index;
+    }
+
     /// <summary>Merge mode: the reasoning collected for the start of the answer (without tags).</summary>
     public PooledByteBuffer Merged { get; } = new();
 

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using CotProxy.Filtering;
+using CotProxy.Tests.Support;
 
 namespace CotProxy.Tests.Filtering.Responses;
 
@@ -80,18 +81,90 @@ public sealed class ResponsesFilterTests
         ResponsesHarness.AssertContiguous(events);
     }
 
-    [Fact]
-    public void Split_StreamWithTags_TextEventsLoseTheThoughtTheCompletedResponseCarriesItAsAReasoningItem()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Split_StreamWithTags_ThoughtStreamsAsAReasoningItemBeforeTheMessage(bool eventLines)
     {
-        byte[] input = new ResponsesStreamBuilder().Created().Message(s_taggedDeltas).Completed().Frame(ResponseFraming.EventStream);
+        byte[] input = new ResponsesStreamBuilder().Created().Message(s_taggedDeltas, logprobs: true).Completed().Frame(ResponseFraming.EventStream, eventLines);
 
         byte[] output = ResponsesHarness.RunAllChunkings(ResponseFraming.EventStream, new ResponseRewriteOptions { Mode = ThinkMode.Split }, input);
 
         List<JsonElement> events = ResponsesHarness.Documents(output, ResponseFraming.EventStream);
-        Assert.Equal("Hello world", ResponsesHarness.DeltaText(events)[0]);
+        Assert.Equal("Hello world", ResponsesHarness.DeltaText(events)[1]);
+        Assert.Equal("secret plan", string.Concat(events.Where(e => ResponsesHarness.Type(e) == "response.reasoning_text.delta").Select(e => e.GetProperty("delta").GetString())));
+        Assert.Equal("secret plan", events.Single(e => ResponsesHarness.Type(e) == "response.reasoning_text.done").GetProperty("text").GetString());
+        JsonElement[] added = [.. events.Where(e => ResponsesHarness.Type(e) == "response.output_item.added").Select(e => e.GetProperty("item"))];
+        Assert.Equal("""{"id":"rs_msg_0","type":"reasoning","summary":[],"content":[]}""", added[0].GetRawText());
+        Assert.Equal("msg_0", added[1].GetProperty("id").GetString());
         JsonElement[] items = [.. events.Single(e => ResponsesHarness.Type(e) == "response.completed").GetProperty("response").GetProperty("output").EnumerateArray()];
+        JsonElement reasoningDone = events.First(e => ResponsesHarness.Type(e) == "response.output_item.done").GetProperty("item");
+        Assert.Equal(items[0].GetRawText(), reasoningDone.GetRawText());
         Assert.Equal("""{"id":"rs_msg_0","type":"reasoning","summary":[],"content":[{"type":"reasoning_text","text":"secret plan"}]}""", items[0].GetRawText());
         Assert.Equal("Hello world", items[1].GetProperty("content")[0].GetProperty("text").GetString());
+        Assert.DoesNotContain(events.Where(e => ResponsesHarness.Type(e).StartsWith("response.output_text", StringComparison.Ordinal)), e => e.GetRawText().Contains("secret", StringComparison.Ordinal));
+        ResponsesHarness.AssertContiguous(events);
+        Golden.Verify(Encoding.UTF8.GetString(output), "Responses.Split.tagged_stream" + (eventLines ? "" : "_data_only"));
+    }
+
+    [Fact]
+    public void Split_StreamWithoutTags_MessageEventsAsTheyCame()
+    {
+        byte[] input = new ResponsesStreamBuilder().Created().Message(["Hello", " world"], logprobs: true).Completed().Frame(ResponseFraming.EventStream);
+
+        byte[] output = ResponsesHarness.RunAllChunkings(ResponseFraming.EventStream, new ResponseRewriteOptions { Mode = ThinkMode.Split }, input);
+
+        Assert.Equal(Encoding.UTF8.GetString(input), Encoding.UTF8.GetString(output));
+    }
+
+    [Fact]
+    public void Split_MessageHeldUndecided_KeepAliveGoesOutThenNotOnceTheAnswerShows()
+    {
+        string framed = Encoding.UTF8.GetString(new ResponsesStreamBuilder().Message(["<th", "Hi"]).Frame(ResponseFraming.EventStream));
+        int second = framed.IndexOf("\"delta\":\"Hi\"", StringComparison.Ordinal);
+        int cut = framed.LastIndexOf("event: ", second, StringComparison.Ordinal);
+        using var rewriter = (FramedDocumentRewriter)ResponseRewriterFactory.Create(ResponseFraming.EventStream, new ResponseRewriteOptions { Mode = ThinkMode.Split }, ResponseRewriterFactory.DefaultMaxBufferedBytes, ResponseApi.Responses)!;
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+
+        rewriter.Write(Encoding.UTF8.GetBytes(framed[..cut]), output);
+        Assert.Equal(0, output.WrittenCount);
+        Assert.True(rewriter.TryWriteKeepAlive(output));
+
+        output.ResetWrittenCount();
+        rewriter.Write(Encoding.UTF8.GetBytes(framed[cut..]), output);
+        Assert.Contains("\"delta\":\"<thHi\"", Encoding.UTF8.GetString(output.WrittenSpan), StringComparison.Ordinal);
+        Assert.False(rewriter.TryWriteKeepAlive(output));
+    }
+
+    [Fact]
+    public void Split_NdjsonStreamWithTags_ReasoningItemAsJsonLines()
+    {
+        byte[] input = new ResponsesStreamBuilder().Created().Reasoning(["server"]).Message(s_taggedDeltas).Completed().Frame(ResponseFraming.Ndjson);
+
+        byte[] output = ResponsesHarness.RunAllChunkings(ResponseFraming.Ndjson, new ResponseRewriteOptions { Mode = ThinkMode.Split }, input);
+
+        List<JsonElement> events = ResponsesHarness.Documents(output, ResponseFraming.Ndjson);
+        Assert.Equal("Hello world", ResponsesHarness.DeltaText(events)[2]);
+        Assert.Equal(["server", "secret plan"], events.Where(e => ResponsesHarness.Type(e) == "response.reasoning_text.done").Select(e => e.GetProperty("text").GetString()));
+        Assert.Equal(["rs_0", "rs_msg_1", "msg_1"], events.Where(e => ResponsesHarness.Type(e) == "response.output_item.added").Select(e => e.GetProperty("item").GetProperty("id").GetString()));
+        ResponsesHarness.AssertContiguous(events);
+    }
+
+    [Fact]
+    public void Split_ThoughtNeverClosed_ReasoningItemEndsBeforeTheTextsDone()
+    {
+        byte[] input = new ResponsesStreamBuilder().Created().Message(["<think>still ", "going"]).Completed().Frame(ResponseFraming.EventStream);
+
+        byte[] output = ResponsesHarness.RunAllChunkings(ResponseFraming.EventStream, new ResponseRewriteOptions { Mode = ThinkMode.Split }, input);
+
+        List<JsonElement> events = ResponsesHarness.Documents(output, ResponseFraming.EventStream);
+        Assert.Equal(
+            ["response.created", "response.in_progress", "response.output_item.added", "response.reasoning_text.delta", "response.reasoning_text.delta", "response.reasoning_text.done", "response.output_item.done",
+                "response.output_item.added", "response.content_part.added", "response.output_text.done", "response.content_part.done", "response.output_item.done", "response.completed"],
+            events.Select(ResponsesHarness.Type));
+        Assert.Equal("still going", events.Single(e => ResponsesHarness.Type(e) == "response.reasoning_text.done").GetProperty("text").GetString());
+        Assert.Equal("", events.Single(e => ResponsesHarness.Type(e) == "response.output_text.done").GetProperty("text").GetString());
+        ResponsesHarness.AssertContiguous(events);
     }
 
     [Theory]

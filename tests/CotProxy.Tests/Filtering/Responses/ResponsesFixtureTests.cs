@@ -75,7 +75,14 @@ public sealed class ResponsesFixtureTests
 
         byte[] output = ResponsesHarness.RunAllChunkings(ResponseFraming.EventStream, new ResponseRewriteOptions { Mode = ThinkMode.Split }, input);
 
-        Assert.Equal(Encoding.UTF8.GetString(input), Encoding.UTF8.GetString(output));
+        // The message's first events were held to see whether a thought opens its text, and went out named by their
+        // type: a stream that names its events comes out as it came, one that does not has the same documents.
+        string expected = Encoding.UTF8.GetString(input);
+        Assert.Equal(RewriterHarness.SseData(expected), RewriterHarness.SseData(Encoding.UTF8.GetString(output)));
+        if (expected.StartsWith("event:", StringComparison.Ordinal))
+        {
+            Assert.Equal(expected, Encoding.UTF8.GetString(output));
+        }
     }
 
     [Fact]

@@ -45,10 +45,17 @@ public sealed class ResponsesLeakPropertyTests
     [Fact]
     public void Strip_GeneratedResponses_NoMarkerAnswerWholeIndicesContiguous()
     {
-        s_scenarios.Sample(Check, iter: 600, print: s => s.ToString());
+        s_scenarios.Sample(s => Check(s, ThinkMode.Strip), iter: 600, print: s => s.ToString());
     }
 
-    private static void Check(Scenario scenario)
+    /// <summary>Split mode: the marker is only ever in reasoning items (their events, the response objects' reasoning items), never in an output_text.</summary>
+    [Fact]
+    public void Split_GeneratedResponses_ThoughtOnlyInReasoningEventsAnswerWholeIndicesContiguous()
+    {
+        s_scenarios.Sample(s => Check(s, ThinkMode.Split), iter: 600, print: s => s.ToString());
+    }
+
+    private static void Check(Scenario scenario, ThinkMode mode)
     {
         var random = new Random(scenario.Seed);
         var builder = new ResponsesStreamBuilder().Created();
@@ -69,14 +76,23 @@ public sealed class ResponsesLeakPropertyTests
         }
 
         builder.Completed();
-        var options = new ResponseRewriteOptions();
+        var options = new ResponseRewriteOptions { Mode = mode };
         if (scenario.Framing == 3)
         {
             byte[] body = Encoding.UTF8.GetBytes(builder.Body());
             string result = Encoding.UTF8.GetString(ResponsesHarness.Run(ResponseFraming.JsonBody, options, body, 1 + random.Next(64), out _));
-            Assert.False(result.Contains(Marker, StringComparison.Ordinal), $"{scenario}: marker in {result}");
             using JsonDocument document = JsonDocument.Parse(result);
-            string[] texts = [.. document.RootElement.GetProperty("output").EnumerateArray().Select(i => i.GetProperty("content")[0].GetProperty("text").GetString()!)];
+            if (mode == ThinkMode.Strip)
+            {
+                Assert.False(result.Contains(Marker, StringComparison.Ordinal), $"{scenario}: marker in {result}");
+            }
+            else
+            {
+                AssertThoughtOnlyInReasoning(document.RootElement, scenario);
+            }
+
+            string[] texts = [.. document.RootElement.GetProperty("output").EnumerateArray().Where(i => i.GetProperty("type").GetString() == "message")
+                .Select(i => i.GetProperty("content")[0].GetProperty("text").GetString()!)];
             Assert.Equal(answers, texts);
             return;
         }
@@ -85,11 +101,60 @@ public sealed class ResponsesLeakPropertyTests
         byte[] input = WithJunk(builder.Frame(framing, eventLines: scenario.Framing == 0), framing, scenario.Junk, random);
         byte[] output = ResponsesHarness.Run(framing, options, input, 1 + random.Next(200), out _);
         string visible = Encoding.UTF8.GetString(output);
-        Assert.False(visible.Contains(Marker, StringComparison.Ordinal), $"{scenario}: marker in {visible}");
         List<JsonElement> events = ResponsesHarness.Documents(output, framing);
+        if (mode == ThinkMode.Strip)
+        {
+            Assert.False(visible.Contains(Marker, StringComparison.Ordinal), $"{scenario}: marker in {visible}");
+        }
+        else
+        {
+            foreach (JsonElement e in events)
+            {
+                AssertThoughtOnlyInReasoning(e, scenario);
+            }
+
+            // Each thought streamed: one reasoning item per server reasoning item and per tagged message, each with the marker.
+            string[] thoughts = [.. events.Where(e => ResponsesHarness.Type(e) == "response.output_item.done" && e.GetProperty("item").GetProperty("type").GetString() == "reasoning")
+                .Select(e => e.GetProperty("item").GetRawText())];
+            Assert.Equal(Math.Min(scenario.ReasoningItems, scenario.Messages) + (scenario.Tagged ? scenario.Messages : 0), thoughts.Length);
+            Assert.All(thoughts, t => Assert.Contains(Marker, t, StringComparison.Ordinal));
+        }
+
         ResponsesHarness.AssertContiguous(events);
         SortedDictionary<int, string> deltas = ResponsesHarness.DeltaText(events);
         Assert.Equal(answers, deltas.Values);
+    }
+
+    /// <summary>Split mode: the marker appears only inside reasoning items, their events and parts, never in an output_text or a message.</summary>
+    private static void AssertThoughtOnlyInReasoning(JsonElement element, Scenario scenario)
+    {
+        string type = element.ValueKind == JsonValueKind.Object ? ResponsesHarness.Type(element) : "";
+        if (type == "reasoning" || type.StartsWith("response.reasoning_", StringComparison.Ordinal) || type is "reasoning_text" or "summary_text")
+        {
+            return;
+        }
+
+        Assert.False(type.StartsWith("response.output_text", StringComparison.Ordinal) && element.GetRawText().Contains(Marker, StringComparison.Ordinal), $"{scenario}: marker in {element}");
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (JsonProperty property in element.EnumerateObject())
+                {
+                    AssertThoughtOnlyInReasoning(property.Value, scenario);
+                }
+
+                break;
+            case JsonValueKind.Array:
+                foreach (JsonElement child in element.EnumerateArray())
+                {
+                    AssertThoughtOnlyInReasoning(child, scenario);
+                }
+
+                break;
+            case JsonValueKind.String:
+                Assert.False(element.GetString()!.Contains(Marker, StringComparison.Ordinal), $"{scenario}: marker outside a reasoning item: {element}");
+                break;
+        }
     }
 
     private static string Words(Random random)

@@ -71,6 +71,21 @@ public sealed class ResponsesApiEndToEndTests
         Assert.Equal("4", output[1].GetProperty("content")[0].GetProperty("text").GetString());
     }
 
+    [Fact]
+    public async Task Proxy_ResponsesStreamSplit_TaggedThoughtStreamsAsAReasoningItemBeforeTheMessage()
+    {
+        byte[] input = new ResponsesStreamBuilder().Created().Message(["<think>Add", " them.</think>", "\n\n4"]).Completed().Frame(ResponseFraming.EventStream);
+
+        byte[] output = await ReplayAsync(input, "model=q,think_mode=split");
+
+        List<JsonElement> events = ResponsesHarness.Documents(output, ResponseFraming.EventStream);
+        Assert.Equal("Add them.", events.Single(e => ResponsesHarness.Type(e) == "response.reasoning_text.done").GetProperty("text").GetString());
+        Assert.Equal(["rs_msg_0", "msg_0"], events.Where(e => ResponsesHarness.Type(e) == "response.output_item.added").Select(e => e.GetProperty("item").GetProperty("id").GetString()));
+        Assert.Equal("4", ResponsesHarness.DeltaText(events)[1]);
+        ResponsesHarness.AssertContiguous(events);
+        Assert.Equal(Encoding.UTF8.GetString(ResponsesHarness.Run(ResponseFraming.EventStream, new ResponseRewriteOptions { Mode = ThinkMode.Split }, input)), Encoding.UTF8.GetString(output));
+    }
+
     private static async Task<byte[]> ReplayAsync(byte[] body, string profile)
     {
         await using var pair = ProxyPair.Start(new PiecewiseUpstream("text/event-stream", Pieces.ForFixture(body)), profile);
