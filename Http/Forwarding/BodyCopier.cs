@@ -75,6 +75,7 @@ internal static class BodyCopier
         var response = context.Response;
         Task<int>? pendingWait = null;
         Task? keepAliveTimer = null;
+        CancellationTokenSource? keepAliveEnd = null;
         var size = readSize;
         try
         {
@@ -102,7 +103,10 @@ internal static class BodyCopier
 
                 if (pendingWait is not null)
                 {
-                    keepAliveTimer ??= Task.Delay(keepAlive, context.Aborted);
+                    // Its own source, cancelled when the copy ends: a delay left armed would outlive the response by up to
+                    // the whole interval (one timer per finished stream).
+                    keepAliveEnd ??= CancellationTokenSource.CreateLinkedTokenSource(context.Aborted);
+                    keepAliveTimer ??= Task.Delay(keepAlive, keepAliveEnd.Token);
                     if (!pendingWait.IsCompleted && await Task.WhenAny(pendingWait, keepAliveTimer) == keepAliveTimer)
                     {
                         // The upstream is quiet and, maybe, the thought is hidden: a comment keeps the client's read timeout from firing.
@@ -143,6 +147,12 @@ internal static class BodyCopier
             {
                 // The wait is abandoned with the response; observe it so its failure is not unobserved.
                 _ = pendingWait.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            }
+
+            if (keepAliveEnd is not null)
+            {
+                keepAliveEnd.Cancel();
+                keepAliveEnd.Dispose();
             }
         }
     }
