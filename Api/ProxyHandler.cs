@@ -158,7 +158,21 @@ internal sealed class ProxyHandler : IHttpHandler
             DebugLog.Request(context, default, buffered: false);
         }
 
+        // A stored response replays a generation: it is filtered as its model's responses are, once the response names
+        // the model; with no filtering configured at all it goes through untouched.
+        if (request.Method == "GET" && _responses.Strictest is { } strictest && GenerationEndpoints.IsStoredResponse(request.Path))
+        {
+            return ForwardStoredResponseAsync(context, strictest);
+        }
+
         return _defaultRoute.ForwardAsync(context);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ForwardStoredResponseAsync(HttpContext context, ResponseRewriteOptions strictest)
+    {
+        using var transform = new ThinkingTransform(model => _responses.ForStored(_profiles, model), strictest, context, _maxFilteredBodyBytes, _metrics) { KeepAliveInterval = _thinkKeepAlive };
+        await _defaultRoute.ForwardAsync(context, null, transform);
     }
 
     /// <summary>
