@@ -69,6 +69,13 @@ internal sealed class ThinkingTransform : ResponseTransform, IBodyRewriter, IDis
     private IResponseRewriter? StartForModel(string? model)
     {
         _options = _optionsForModel!(model) ?? s_untouched;
+        if (Log.DebugEnabled)
+        {
+            var request = _context.Request;
+            var named = model is null ? "names no model we could read: the strictest filter applies" : $"names model={Log.SafeText(model, 100)}";
+            Log.Debug($"{request.Method} {Log.Target(request.Target)}: the stored response {named} (thinking {_options.Mode.ToString().ToLowerInvariant()})", _context.RequestId);
+        }
+
         return Choose(_contentType);
     }
 
