@@ -17,6 +17,16 @@ internal static class GenerationEndpoints
         IsMessages(path) ? ResponseApi.Messages : path.EndsWith("/responses") ? ResponseApi.Responses : ResponseApi.Choices;
 
     /// <summary>
+    /// A stored Responses API response: <c>/responses/{response_id}</c>, exactly one segment after <c>/responses</c> (OpenAI's
+    /// "Retrieve a model response", served by vLLM too); <c>/responses/{id}/input_items</c> and <c>/cancel</c> generate nothing.
+    /// </summary>
+    public static bool IsStoredResponse(ReadOnlySpan<char> path)
+    {
+        var slash = path.LastIndexOf('/');
+        return slash >= 0 && slash < path.Length - 1 && path[..slash].EndsWith("/responses");
+    }
+
+    /// <summary>
     /// Anthropic's Messages API: a path ending in /v1/messages (behind any prefix). OpenAI's Assistants API lists a
     /// thread's messages at /v1/threads/{thread_id}/messages, which is not a generation, even for a thread named "v1";
     /// /v1/messages/count_tokens and /v1/messages/batches generate nothing either.

@@ -28,6 +28,7 @@ internal sealed class ProxyHandler : IHttpHandler
     private readonly ApiKeys? _keys;
     private readonly ProxyMetrics? _metrics;
     private readonly MetricsEndpoint? _metricsEndpoint;
+    private readonly Func<string?, ResponseRewriteOptions?> _storedOptions;
 
     public ProxyHandler(UpstreamSet upstreams, ProfileSet profiles, ResponsePolicy responses, TimeSpan thinkKeepAlive = default, int maxFilteredBodyBytes = ResponseRewriterFactory.DefaultMaxBufferedBytes, CorsPolicy? cors = null, ApiKeys? keys = null, ServerKind? serverKind = null, ProxyMetrics? metrics = null)
     {
@@ -44,6 +45,7 @@ internal sealed class ProxyHandler : IHttpHandler
         _profiles = profiles;
         _responses = responses;
         _thinkKeepAlive = thinkKeepAlive;
+        _storedOptions = model => _responses.ForStored(_profiles, model);
     }
 
     /// <summary>Every request gets its id (the client's X-Request-Id when usable) and its route label first, whatever follows.</summary>
@@ -158,7 +160,21 @@ internal sealed class ProxyHandler : IHttpHandler
             DebugLog.Request(context, default, buffered: false);
         }
 
+        // A stored response replays a generation: it is filtered as its model's responses are, once the response names
+        // the model; with no filtering configured at all it goes through untouched.
+        if (request.Method == "GET" && _responses.Strictest is { } strictest && GenerationEndpoints.IsStoredResponse(request.Path))
+        {
+            return ForwardStoredResponseAsync(context, strictest);
+        }
+
         return _defaultRoute.ForwardAsync(context);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ForwardStoredResponseAsync(HttpContext context, ResponseRewriteOptions strictest)
+    {
+        using var transform = new ThinkingTransform(_storedOptions, strictest, context, _maxFilteredBodyBytes, _metrics) { KeepAliveInterval = _thinkKeepAlive };
+        await _defaultRoute.ForwardAsync(context, null, transform);
     }
 
     /// <summary>

@@ -53,6 +53,7 @@ internal sealed class ResponsePolicy
         }
 
         _globalHistory = BuildHistory(null, _global);
+        Strictest = StrictestOf(_byProfile.Values.Append(_global));
     }
 
     /// <summary>
@@ -150,6 +151,64 @@ internal sealed class ResponsePolicy
         }
 
         return _byProfile.TryGetValue(profile, out var options) ? options : _global;
+    }
+
+    /// <summary>
+    /// The strictest options any profile or the global filter applies (strip before split before merge), for a stored
+    /// response whose model cannot be read; null when no filtering is configured at all, so stored responses pass untouched.
+    /// </summary>
+    public ResponseRewriteOptions? Strictest { get; }
+
+    /// <summary>
+    /// The options for a stored response (<c>GET /v1/responses/{id}</c>) that names <paramref name="model"/>, the upstream's
+    /// name: a pseudo-model that renames to it gets its own options (its name put back, as on POST), else the profile the
+    /// name finds; when several could have written it, the strictest of them; none read (null), the strictest of all.
+    /// </summary>
+    public ResponseRewriteOptions? ForStored(ProfileSet profiles, string? model)
+    {
+        if (model is null)
+        {
+            return Strictest;
+        }
+
+        List<ResponseRewriteOptions?>? candidates = null;
+        foreach (var (profile, options) in _byProfile)
+        {
+            if (profile.IsPseudoModel && profile.UpstreamModelName == model)
+            {
+                (candidates ??= []).Add(options);
+            }
+        }
+
+        var found = profiles.Find(model);
+        if (candidates is null || found?.Name == model)
+        {
+            (candidates ??= []).Add(For(found, model));
+        }
+
+        return candidates.Count == 1 ? candidates[0] : StrictestOf(candidates);
+    }
+
+    private static ResponseRewriteOptions? StrictestOf(IEnumerable<ResponseRewriteOptions?> options)
+    {
+        ResponseRewriteOptions? strictest = null;
+        foreach (var candidate in options)
+        {
+            if (candidate is { FiltersThinking: true } && (strictest is null || Rank(candidate.Mode) > Rank(strictest.Mode)))
+            {
+                strictest = candidate;
+            }
+        }
+
+        return strictest;
+
+        static int Rank(ThinkMode mode) => mode switch
+        {
+            ThinkMode.Strip => 3,
+            ThinkMode.Split => 2,
+            ThinkMode.Merge => 1,
+            _ => 0,
+        };
     }
 
     /// <summary>One line per profile for the start-up log: what happens to its responses.</summary>

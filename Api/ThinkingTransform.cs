@@ -13,7 +13,12 @@ namespace CotProxy.Api;
 /// </summary>
 internal sealed class ThinkingTransform : ResponseTransform, IBodyRewriter, IDisposable
 {
-    private readonly ResponseRewriteOptions _options;
+    // Keep, nothing renamed: what a stored response whose model's profile changes nothing gets (it passes untouched).
+    private static readonly ResponseRewriteOptions s_untouched = new() { Mode = ThinkMode.Keep };
+
+    private ResponseRewriteOptions _options;
+    private readonly Func<string?, ResponseRewriteOptions?>? _optionsForModel;
+    private string? _contentType;
     private readonly HttpContext _context;
     private readonly int _maxBufferedBytes;
     private readonly ProxyMetrics? _metrics;
@@ -34,19 +39,57 @@ internal sealed class ThinkingTransform : ResponseTransform, IBodyRewriter, IDis
         _metrics = metrics;
     }
 
+    /// <summary>
+    /// A stored Responses API response (<c>GET /v1/responses/{id}</c>): filtered with the options of the model the response
+    /// names, once read (<paramref name="optionsForModel"/>, given null when none can be read); <paramref name="strictest"/>
+    /// until then and for a body that is neither JSON nor an event stream.
+    /// </summary>
+    public ThinkingTransform(Func<string?, ResponseRewriteOptions?> optionsForModel, ResponseRewriteOptions strictest, HttpContext context, int maxBufferedBytes, ProxyMetrics? metrics = null)
+        : this(strictest, context, maxBufferedBytes, metrics, ResponseApi.Responses)
+    {
+        _optionsForModel = optionsForModel;
+    }
+
     public override IBodyRewriter? BeginBody(string? contentType, out bool wholeBody)
     {
         var framing = ContentTypeFraming.Of(contentType);
         wholeBody = framing == ResponseFraming.JsonBody;
-        if (_options.Mode == ThinkMode.Strip && ContentTypeFraming.MayHoldText(contentType))
+        if (_optionsForModel is not null && framing is ResponseFraming.JsonBody or ResponseFraming.EventStream)
         {
-            // Strip mode trusts the bytes over the label: a mislabelled or unlabelled body is filtered as what it holds.
-            _rewriter = new SniffingResponseRewriter(framing, _options, _maxBufferedBytes, _api);
+            _contentType = contentType;
+            _rewriter = new StoredResponseRewriter(framing == ResponseFraming.EventStream, StartForModel);
             return this;
         }
 
-        _rewriter = framing is { } known ? ResponseRewriterFactory.Create(known, _options, _maxBufferedBytes, _api) : null;
+        _rewriter = Choose(contentType);
         return _rewriter is null ? null : this;
+    }
+
+    /// <summary>A stored response's model was read (or none could be): its options decide, and the rewriter they choose takes the body.</summary>
+    private IResponseRewriter? StartForModel(string? model)
+    {
+        _options = _optionsForModel!(model) ?? s_untouched;
+        if (Log.DebugEnabled)
+        {
+            var request = _context.Request;
+            var named = model is null ? "names no model we could read: the strictest filter applies" : $"names model={Log.SafeText(model, 100)}";
+            Log.Debug($"{request.Method} {Log.Target(request.Target)}: the stored response {named} (thinking {_options.Mode.ToString().ToLowerInvariant()})", _context.RequestId);
+        }
+
+        return Choose(_contentType);
+    }
+
+    /// <summary>The rewriter for a body labelled <paramref name="contentType"/> under the options chosen; null: untouched.</summary>
+    private IResponseRewriter? Choose(string? contentType)
+    {
+        var framing = ContentTypeFraming.Of(contentType);
+        if (_options.Mode == ThinkMode.Strip && ContentTypeFraming.MayHoldText(contentType))
+        {
+            // Strip mode trusts the bytes over the label: a mislabelled or unlabelled body is filtered as what it holds.
+            return new SniffingResponseRewriter(framing, _options, _maxBufferedBytes, _api);
+        }
+
+        return framing is { } known ? ResponseRewriterFactory.Create(known, _options, _maxBufferedBytes, _api) : null;
     }
 
     public override void EndBody()
