@@ -46,7 +46,7 @@ internal sealed class JsonDocumentScanner : IDisposable
                     continue;
                 }
 
-                Validate(ref reader);
+                Validate(ref reader, _scratch);
                 RootMayGenerate |= reader.ValueTextEquals("response"u8) || reader.ValueTextEquals("thinking"u8);
 
                 if (reader.ValueTextEquals("choices"u8))
@@ -58,7 +58,7 @@ internal sealed class JsonDocumentScanner : IDisposable
                     }
                     else
                     {
-                        SkipValidating(ref reader);
+                        SkipValidating(ref reader, _scratch);
                     }
                 }
                 else if (reader.ValueTextEquals("done"u8))
@@ -70,7 +70,7 @@ internal sealed class JsonDocumentScanner : IDisposable
                 else
                 {
                     reader.Read();
-                    SkipValidating(ref reader);
+                    SkipValidating(ref reader, _scratch);
                 }
             }
 
@@ -83,9 +83,9 @@ internal sealed class JsonDocumentScanner : IDisposable
     }
 
     /// <summary>Skips a value, checking that every string in it can be decoded and re-encoded.</summary>
-    private void SkipValidating(ref Utf8JsonReader reader)
+    internal static void SkipValidating(ref Utf8JsonReader reader, PooledByteBuffer scratch)
     {
-        Validate(ref reader);
+        Validate(ref reader, scratch);
         if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
         {
             return;
@@ -94,7 +94,7 @@ internal sealed class JsonDocumentScanner : IDisposable
         int depth = reader.CurrentDepth;
         while (reader.Read() && reader.CurrentDepth > depth)
         {
-            Validate(ref reader);
+            Validate(ref reader, scratch);
         }
     }
 
@@ -102,7 +102,7 @@ internal sealed class JsonDocumentScanner : IDisposable
     /// The reader accepts lone surrogate escapes and invalid UTF-8 inside strings, which decoding or
     /// writing would reject: such a document is treated as not JSON and passes untouched.
     /// </summary>
-    private void Validate(ref Utf8JsonReader reader)
+    internal static void Validate(ref Utf8JsonReader reader, PooledByteBuffer scratch)
     {
         if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName))
         {
@@ -121,8 +121,8 @@ internal sealed class JsonDocumentScanner : IDisposable
 
         try
         {
-            _scratch.Clear();
-            reader.CopyString(_scratch.GetSpan(reader.ValueSpan.Length));
+            scratch.Clear();
+            reader.CopyString(scratch.GetSpan(reader.ValueSpan.Length));
         }
         catch (InvalidOperationException e)
         {
@@ -137,7 +137,7 @@ internal sealed class JsonDocumentScanner : IDisposable
         {
             if (reader.TokenType != JsonTokenType.StartObject)
             {
-                SkipValidating(ref reader);
+                SkipValidating(ref reader, _scratch);
                 _elements.Add((ordinal++, false));
                 continue;
             }
@@ -146,7 +146,7 @@ internal sealed class JsonDocumentScanner : IDisposable
             bool finishing = false;
             while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
             {
-                Validate(ref reader);
+                Validate(ref reader, _scratch);
                 bool isIndex = reader.ValueTextEquals("index"u8);
                 bool isFinish = reader.ValueTextEquals("finish_reason"u8);
                 reader.Read();
@@ -159,7 +159,7 @@ internal sealed class JsonDocumentScanner : IDisposable
                     finishing = reader.TokenType == JsonTokenType.String;
                 }
 
-                SkipValidating(ref reader);
+                SkipValidating(ref reader, _scratch);
             }
 
             _elements.Add((index, finishing));

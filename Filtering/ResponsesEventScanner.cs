@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Unicode;
 
 namespace CotProxy.Filtering;
 
@@ -80,12 +79,12 @@ internal sealed class ResponsesEventScanner : IDisposable
 
             while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
             {
-                Validate(ref reader);
+                JsonDocumentScanner.Validate(ref reader, _scratch);
                 Utf8JsonReader name = reader;
                 reader.Read();
                 if (name.ValueTextEquals("type"u8) && reader.TokenType == JsonTokenType.String)
                 {
-                    Validate(ref reader);
+                    JsonDocumentScanner.Validate(ref reader, _scratch);
                     Copy(ref reader, _type);
                 }
                 else if (name.ValueTextEquals("sequence_number"u8) && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long sequence))
@@ -106,12 +105,12 @@ internal sealed class ResponsesEventScanner : IDisposable
                 }
                 else if (name.ValueTextEquals("item_id"u8) && reader.TokenType == JsonTokenType.String)
                 {
-                    Validate(ref reader);
+                    JsonDocumentScanner.Validate(ref reader, _scratch);
                     Copy(ref reader, _itemId);
                 }
                 else if (name.ValueTextEquals("delta"u8) && reader.TokenType == JsonTokenType.String)
                 {
-                    Validate(ref reader);
+                    JsonDocumentScanner.Validate(ref reader, _scratch);
                     DeltaAt = (int)reader.TokenStartIndex + 1;
                     DeltaLength = reader.ValueSpan.Length;
                     DeltaEscaped = reader.ValueIsEscaped;
@@ -124,7 +123,7 @@ internal sealed class ResponsesEventScanner : IDisposable
                 {
                     hasResponse |= name.ValueTextEquals("response"u8) && reader.TokenType == JsonTokenType.StartObject;
                     hasOutput |= name.ValueTextEquals("output"u8) && reader.TokenType == JsonTokenType.StartArray;
-                    SkipValidating(ref reader);
+                    JsonDocumentScanner.SkipValidating(ref reader, _scratch);
                 }
             }
 
@@ -187,7 +186,7 @@ internal sealed class ResponsesEventScanner : IDisposable
         int depth = reader.CurrentDepth;
         while (reader.Read() && reader.CurrentDepth > depth)
         {
-            Validate(ref reader);
+            JsonDocumentScanner.Validate(ref reader, _scratch);
             if (reader.TokenType != JsonTokenType.PropertyName || reader.CurrentDepth != depth + 1)
             {
                 continue;
@@ -196,7 +195,7 @@ internal sealed class ResponsesEventScanner : IDisposable
             bool type = reader.ValueTextEquals("type"u8);
             bool id = item && reader.ValueTextEquals("id"u8);
             reader.Read();
-            Validate(ref reader);
+            JsonDocumentScanner.Validate(ref reader, _scratch);
             if (type && reader.TokenType == JsonTokenType.String)
             {
                 // reasoning items; reasoning_text and summary_text parts.
@@ -209,7 +208,7 @@ internal sealed class ResponsesEventScanner : IDisposable
             }
             else
             {
-                SkipValidating(ref reader);
+                JsonDocumentScanner.SkipValidating(ref reader, _scratch);
             }
         }
     }
@@ -225,49 +224,5 @@ internal sealed class ResponsesEventScanner : IDisposable
 
         int written = reader.CopyString(into.GetSpan(reader.ValueSpan.Length));
         into.Advance(written);
-    }
-
-    private void SkipValidating(ref Utf8JsonReader reader)
-    {
-        Validate(ref reader);
-        if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
-        {
-            return;
-        }
-
-        int depth = reader.CurrentDepth;
-        while (reader.Read() && reader.CurrentDepth > depth)
-        {
-            Validate(ref reader);
-        }
-    }
-
-    /// <summary>The reader accepts invalid UTF-8 and lone surrogate escapes in strings, which writing would reject.</summary>
-    private void Validate(ref Utf8JsonReader reader)
-    {
-        if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName))
-        {
-            return;
-        }
-
-        if (!reader.ValueIsEscaped)
-        {
-            if (!Utf8.IsValid(reader.ValueSpan))
-            {
-                throw new JsonException("Invalid UTF-8 in a string.");
-            }
-
-            return;
-        }
-
-        try
-        {
-            _scratch.Clear();
-            reader.CopyString(_scratch.GetSpan(reader.ValueSpan.Length));
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new JsonException("Undecodable escape in a string.", e);
-        }
     }
 }
