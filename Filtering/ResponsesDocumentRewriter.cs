@@ -450,11 +450,10 @@ internal sealed class ResponsesDocumentRewriter : IDocumentRewriter
         ResponsesEventScanner scan = state.Scanner;
         ThinkTagStripper stripper = item.Text(scan.ContentIndex, state.Options);
         bool mergeTarget = IsMergeTarget(item, scan) && !state.MergeSent && state.Merged.Length > 0;
-        bool rename = state.Renames(item);
         ReadOnlySpan<byte> raw = scan.DeltaAt < 0 ? default : json.Slice(scan.DeltaAt, scan.DeltaLength);
         if (!mergeTarget && (scan.DeltaAt < 0 || (!scan.DeltaEscaped && (stripper.AcceptsNoTag || (stripper.IsSteadyAnswer && raw.IndexOfAny(_tagBytes) < 0)))))
         {
-            return rename ? WriteFull(json, item, null, false, output) : Pass(json, item, output);
+            return Pass(json, item, output);
         }
 
         var reader = new Utf8JsonReader(json[(scan.DeltaAt - 1)..]);
@@ -467,8 +466,7 @@ internal sealed class ResponsesDocumentRewriter : IDocumentRewriter
             return Drop(scan);
         }
 
-        bool same = result.SequenceEqual(text);
-        return same && !rename ? Pass(json, item, output) : WriteFull(json, item, same ? null : state.FieldOut, false, output);
+        return result.SequenceEqual(text) ? Pass(json, item, output) : WriteFull(json, item, state.FieldOut, false, output);
     }
 
     /// <summary>An event of a hidden reasoning item: dropped; in merge mode its text is kept for the start of the answer.</summary>
@@ -519,46 +517,55 @@ internal sealed class ResponsesDocumentRewriter : IDocumentRewriter
         return JsonRewriteResult.Dropped;
     }
 
-    /// <summary>The event's own bytes, with its sequence_number and output_index spliced when the client's differ.</summary>
+    /// <summary>
+    /// The event's own bytes, with its sequence_number and output_index spliced when the client's differ, and in a
+    /// merge-mode stream the made-up message's id for the item_id of the message that took it over.
+    /// </summary>
     private JsonRewriteResult Pass(ReadOnlySpan<byte> json, ResponsesItem? item, PooledByteBuffer output)
     {
         ResponsesEventScanner scan = _state.Scanner;
         long shift = _state.SequenceShift;
         bool index = scan.OutputIndexAt >= 0 && item is { ClientIndex: >= 0 } && item.ClientIndex != scan.OutputIndex;
         bool sequence = scan.SequenceAt >= 0 && shift != 0;
+        bool rename = scan.ItemIdAt >= 0 && _state.Renames(item);
         ProbePasses++;
-        if (!index && !sequence)
+        if (!index && !sequence && !rename)
         {
             return JsonRewriteResult.Unchanged;
         }
 
         output.Clear();
-        // The two numbers in the order they stand in the event (either may be absent: At -1).
-        (int At, int Length, long Value) first = sequence ? (scan.SequenceAt, scan.SequenceLength, scan.Sequence + shift) : (-1, 0, 0);
-        (int At, int Length, long Value) second = index ? (scan.OutputIndexAt, scan.OutputIndexLength, item!.ClientIndex) : (-1, 0, 0);
-        if (first.At > second.At)
-        {
-            (first, second) = (second, first);
-        }
-
+        // The values in the order they stand in the event (any may be absent: At -1); Value -1 is the id.
+        Span<(int At, int Length, long Value)> cuts = stackalloc (int, int, long)[3];
+        cuts[0] = sequence ? (scan.SequenceAt, scan.SequenceLength, scan.Sequence + shift) : (-1, 0, 0);
+        cuts[1] = index ? (scan.OutputIndexAt, scan.OutputIndexLength, item!.ClientIndex) : (-1, 0, 0);
+        cuts[2] = rename ? (scan.ItemIdAt, scan.ItemIdLength, -1) : (-1, 0, 0);
+        cuts.Sort(static (a, b) => a.At.CompareTo(b.At));
         int at = 0;
-        if (first.At >= 0)
+        foreach ((int cutAt, int length, long value) in cuts)
         {
-            at = Splice(json, at, first.At, first.Length, first.Value, output);
+            if (cutAt < 0)
+            {
+                continue;
+            }
+
+            output.Append(json[at..cutAt]);
+            if (value < 0)
+            {
+                JsonStringEscaper.WriteQuoted(_merge!.Id, output);
+            }
+            else
+            {
+                Span<byte> digits = output.GetSpan(20);
+                Utf8Formatter.TryFormat(value, digits, out int written);
+                output.Advance(written);
+            }
+
+            at = cutAt + length;
         }
 
-        at = Splice(json, at, second.At, second.Length, second.Value, output);
         output.Append(json[at..]);
         return JsonRewriteResult.Rewritten;
-    }
-
-    private static int Splice(ReadOnlySpan<byte> json, int from, int at, int length, long value, PooledByteBuffer output)
-    {
-        output.Append(json[from..at]);
-        Span<byte> digits = output.GetSpan(20);
-        Utf8Formatter.TryFormat(value, digits, out int written);
-        output.Advance(written);
-        return at + length;
     }
 
     private JsonRewriteResult WriteFull(ReadOnlySpan<byte> json, ResponsesItem? item, PooledByteBuffer? delta, bool mergeTarget, PooledByteBuffer output)

@@ -99,7 +99,7 @@ public sealed class ResponsesAllocationTests
     }
 
     [Fact]
-    public void Merge_LiveReasoningDeltasThenAnswerDeltas_AllocateNothing()
+    public void Merge_LiveReasoningDeltasThenAnswerDeltas_AllocateNothingAnswerOnTheFastPath()
     {
         byte[] opening = Encoding.UTF8.GetBytes("data: {\"type\":\"response.output_item.added\",\"sequence_number\":0,\"output_index\":0,\"item\":{\"id\":\"rs_1\",\"type\":\"reasoning\",\"summary\":[]}}\n\n");
         byte[] thought = Encoding.UTF8.GetBytes("data: {\"type\":\"response.reasoning_text.delta\",\"sequence_number\":1,\"item_id\":\"rs_1\",\"output_index\":0,\"content_index\":0,\"delta\":\" more thought\"}\n\n");
@@ -138,6 +138,7 @@ public sealed class ResponsesAllocationTests
 
         Assert.Contains("\"delta\":\"</think> blue sky\"", Encoding.UTF8.GetString(output.WrittenSpan), StringComparison.Ordinal);
         output.ResetWrittenCount();
+        long passes = rewriter.ProbePasses;
         before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 1000; i++)
         {
@@ -146,6 +147,7 @@ public sealed class ResponsesAllocationTests
         }
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(passes + 1000, rewriter.ProbePasses);
         rewriter.Write(answer, output);
         // The upstream message took the made-up one's id and output_index.
         Assert.Contains("\"item_id\":\"msg_rs_1\",\"output_index\":0,", Encoding.UTF8.GetString(output.WrittenSpan), StringComparison.Ordinal);
