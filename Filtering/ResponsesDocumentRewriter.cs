@@ -540,7 +540,14 @@ internal sealed class ResponsesDocumentRewriter : IDocumentRewriter
         cuts[0] = sequence ? (scan.SequenceAt, scan.SequenceLength, scan.Sequence + shift) : (-1, 0, 0);
         cuts[1] = index ? (scan.OutputIndexAt, scan.OutputIndexLength, item!.ClientIndex) : (-1, 0, 0);
         cuts[2] = rename ? (scan.ItemIdAt, scan.ItemIdLength, -1) : (-1, 0, 0);
-        cuts.Sort(static (a, b) => a.At.CompareTo(b.At));
+        for (int i = 1; i < cuts.Length; i++)
+        {
+            for (int j = i; j > 0 && cuts[j - 1].At > cuts[j].At; j--)
+            {
+                (cuts[j - 1], cuts[j]) = (cuts[j], cuts[j - 1]);
+            }
+        }
+
         int at = 0;
         foreach ((int cutAt, int length, long value) in cuts)
         {
