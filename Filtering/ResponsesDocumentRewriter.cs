@@ -8,7 +8,7 @@ namespace CotProxy.Filtering;
 /// Rewrites the documents of OpenAI's Responses API (<c>/v1/responses</c>): streamed <c>response.*</c> events and whole
 /// response bodies. Strip mode removes reasoning items and every event of theirs, and think tags (any family the
 /// profile allows) from output_text; split mode keeps the server's reasoning items and moves tagged thought into a
-/// reasoning item before its message (a stream's streamed as that item's events: <see cref="ResponsesSplitStream"/>); merge mode puts reasoning inline at the start of the answer as tags. The client sees
+/// reasoning item before its message (a stream's streamed as that item's events: <see cref="ResponsesSplitStream"/>); merge mode puts reasoning inline at the start of the answer as tags (a stream's streamed live as a message's text: <see cref="ResponsesMergeStream"/>). The client sees
 /// output_index and sequence_number without gaps. An event that needs no change goes out as its own bytes, or with only
 /// its two numbers spliced.
 /// </summary>
@@ -17,7 +17,11 @@ internal sealed class ResponsesDocumentRewriter : IDocumentRewriter
     private readonly ResponsesState _state;
     private readonly SearchValues<byte> _tagBytes;
     private readonly ResponsesSplitStream? _split;
+    private readonly ResponsesMergeStream? _merge;
     private Utf8JsonWriter? _writer;
+
+    /// <summary>Merge mode, live: a new reasoning part or item began; its first text goes after a blank line.</summary>
+    private bool _breakPending;
 
     public ResponsesDocumentRewriter(ResponseRewriteOptions options, ResponseFraming framing)
     {
@@ -27,11 +31,17 @@ internal sealed class ResponsesDocumentRewriter : IDocumentRewriter
         {
             _split = new ResponsesSplitStream(framing);
         }
+
+        if (options.FiltersThinking && options.Mode == ThinkMode.Merge && framing != ResponseFraming.JsonBody)
+        {
+            _merge = new ResponsesMergeStream(framing);
+            _state.MergeStream = _merge;
+        }
     }
 
     public long ProbePasses { get; private set; }
 
-    /// <summary>Split mode: a held message's events and a reasoning item's went out in place of one upstream event.</summary>
+    /// <summary>Split mode: a held message's events and a reasoning item's went out in place of one upstream event; merge mode: the made-up message's.</summary>
     public bool WritesEvents { get; private set; }
 
     /// <summary>Also while split mode holds a message's first events, not yet knowing whether a thought opens it.</summary>
@@ -42,16 +52,21 @@ internal sealed class ResponsesDocumentRewriter : IDocumentRewriter
     public JsonRewriteResult Rewrite(ReadOnlySpan<byte> json, PooledByteBuffer output)
     {
         WritesEvents = false;
-        return _split is { Holding: true } ? RewriteHeld(json, output) : RewriteOne(json, output);
+        if (_split is { Holding: true })
+        {
+            return RewriteHeld(json, output);
+        }
+
+        return _merge is { Live: true, Closed: false } && !_state.MergeSent ? RewriteMerging(json, output) : RewriteOne(json, output);
     }
 
     /// <summary>One upstream event, written as one document (or dropped).</summary>
-    private JsonRewriteResult RewriteOne(ReadOnlySpan<byte> json, PooledByteBuffer output)
+    private JsonRewriteResult RewriteOne(ReadOnlySpan<byte> json, PooledByteBuffer output, bool scanned = false)
     {
         ResponsesState state = _state;
         ResponsesEventScanner scan = state.Scanner;
         bool filters = state.Options.FiltersThinking;
-        if (!scan.Scan(json))
+        if (!scanned && !scan.Scan(json))
         {
             if (!filters)
             {
@@ -88,6 +103,12 @@ internal sealed class ResponsesDocumentRewriter : IDocumentRewriter
                 }
 
                 item ??= Added(scan);
+                if (state.Renames(item))
+                {
+                    // Merge mode: the made-up message's output_item.added stands for the upstream message's.
+                    return Drop(scan);
+                }
+
                 return item.ClientIndex < 0 ? Drop(scan) : WriteFull(json, item, null, item == state.MergeTarget, output);
             case ResponsesEventKind.ItemDone:
                 item ??= state.Add(scan, scan.NestedReasoning, scan.NestedMessage);
@@ -95,6 +116,11 @@ internal sealed class ResponsesDocumentRewriter : IDocumentRewriter
                 return item.ClientIndex < 0 ? Drop(scan) : WriteFull(json, item, null, item == state.MergeTarget, output);
             case ResponsesEventKind.ContentPart:
                 item ??= state.Add(scan, scan.NestedReasoning, message: false);
+                if (!scan.Done && state.Renames(item) && IsMergeTarget(item, scan))
+                {
+                    return Drop(scan);
+                }
+
                 return item.ClientIndex < 0 || (scan.NestedReasoning && state.HidesReasoningItems)
                     ? Drop(scan)
                     : WriteFull(json, item, null, IsMergeTarget(item, scan), output);
@@ -112,7 +138,7 @@ internal sealed class ResponsesDocumentRewriter : IDocumentRewriter
                 item.FindText(scan.ContentIndex)?.Reset();
                 return WriteFull(json, item, null, IsMergeTarget(item, scan), output);
             case ResponsesEventKind.Reasoning:
-                return state.HidesReasoningItems ? Reasoning(json, scan) : Pass(json, item, output);
+                return state.HidesReasoningItems ? Reasoning(json, scan, item, output) : Pass(json, item, output);
             default:
                 return item is { ClientIndex: < 0 } ? Drop(scan) : Pass(json, item, output);
         }
@@ -124,8 +150,113 @@ internal sealed class ResponsesDocumentRewriter : IDocumentRewriter
     public void Dispose()
     {
         _split?.Dispose();
+        _merge?.Dispose();
         _writer?.Dispose();
         _state.Dispose();
+    }
+
+    /// <summary>
+    /// Merge mode, the made-up message open and its end tag not sent: a tool call or the response's end closes it on its
+    /// own before itself; the upstream message's text ending before any delta gets the end tag before it.
+    /// </summary>
+    private JsonRewriteResult RewriteMerging(ReadOnlySpan<byte> json, PooledByteBuffer output)
+    {
+        ResponsesState state = _state;
+        ResponsesEventScanner scan = state.Scanner;
+        ResponsesMergeStream merge = _merge!;
+        if (!scan.Scan(json))
+        {
+            return RewriteOne(json, output);
+        }
+
+        ResponsesItem? item = scan.Kind == ResponsesEventKind.Body ? null : state.Find(scan);
+        bool close = state.MergeTarget is null
+            && (scan.Kind == ResponsesEventKind.ResponseObject || (scan.Kind == ResponsesEventKind.ItemAdded && item is null && !scan.NestedReasoning && !scan.NestedMessage));
+        bool end = !close && state.MergeTarget is not null
+            && (scan.Kind == ResponsesEventKind.ResponseObject
+                || (state.Renames(item) && (scan.Kind is ResponsesEventKind.TextDone or ResponsesEventKind.ItemDone || (scan.Kind == ResponsesEventKind.ContentPart && scan.Done))));
+        if (!close && !end)
+        {
+            return RewriteOne(json, output, scanned: true);
+        }
+
+        long sequence = scan.SequenceAt >= 0 ? scan.Sequence : -1;
+        output.Clear();
+        merge.Next = sequence >= 0 ? sequence + state.SequenceShift : -1;
+        if (close)
+        {
+            merge.Close(state, output);
+        }
+        else
+        {
+            merge.Delta(state, ResponseRewriteOptions.MergeEndUtf8, output);
+        }
+
+        state.MergeSent = true;
+        if (sequence >= 0)
+        {
+            state.SequenceShift = merge.Next - sequence;
+        }
+
+        JsonRewriteResult result = RewriteOne(json, merge.One, scanned: true);
+        if (result is JsonRewriteResult.Unchanged or JsonRewriteResult.Rewritten)
+        {
+            merge.Append(output, result == JsonRewriteResult.Unchanged ? json : merge.One.WrittenSpan);
+        }
+
+        return MergeEvents(output);
+    }
+
+    /// <summary>Merge mode, live: a piece of reasoning sent as the made-up message's delta (the message opened first if need be).</summary>
+    private JsonRewriteResult LiveDelta(ResponsesEventScanner scan, ReadOnlySpan<byte> text, ResponsesItem? item, PooledByteBuffer output)
+    {
+        ResponsesState state = _state;
+        ResponsesMergeStream merge = _merge!;
+        int before = state.Merged.Length;
+        if (_breakPending && before > 0)
+        {
+            state.CollectMerged("\n\n"u8);
+        }
+
+        _breakPending = false;
+        state.CollectMerged(text);
+        if (state.Merged.Length == before)
+        {
+            // Beyond ResponsesState.MaxMergedReasoningBytes: dropped.
+            return Drop(scan);
+        }
+
+        long sequence = scan.SequenceAt >= 0 ? scan.Sequence : -1;
+        output.Clear();
+        merge.Next = sequence >= 0 ? sequence + state.SequenceShift : -1;
+        merge.Written = 0;
+        PooledByteBuffer piece = state.FieldOut;
+        piece.Clear();
+        if (!merge.Live)
+        {
+            merge.Open(state, item is null ? scan.ItemId : item.Id, output);
+            piece.Append(ResponseRewriteOptions.MergeStartUtf8);
+        }
+
+        piece.Append(state.Merged.WrittenSpan[before..]);
+        merge.Delta(state, piece.WrittenSpan, output);
+        if (sequence >= 0)
+        {
+            state.SequenceShift += merge.Written - 1;
+        }
+
+        return MergeEvents(output);
+    }
+
+    private JsonRewriteResult MergeEvents(PooledByteBuffer output)
+    {
+        if (output.Length == 0)
+        {
+            return JsonRewriteResult.Dropped;
+        }
+
+        WritesEvents = _merge!.EventStream;
+        return JsonRewriteResult.Rewritten;
     }
 
     /// <summary>Split mode, a message's first events held: the events of its text decide, any other event releases them.</summary>
@@ -273,12 +404,24 @@ internal sealed class ResponsesDocumentRewriter : IDocumentRewriter
         ResponsesItem item = state.Add(scan, scan.NestedReasoning, scan.NestedMessage);
         if (state.Mode == ThinkMode.Merge && item.Reasoning && state.Merged.Length > 0 && state.MergeTarget is null)
         {
-            state.CollectMerged("\n\n"u8);
+            if (_merge is { Live: true })
+            {
+                _breakPending = true;
+            }
+            else
+            {
+                state.CollectMerged("\n\n"u8);
+            }
         }
 
-        if (state.Mode == ThinkMode.Merge && item.Message && state.MergeTarget is null)
+        if (state.Mode == ThinkMode.Merge && item.Message && state.MergeTarget is null && _merge is not { Closed: true })
         {
             state.MergeTarget = item;
+            if (_merge is { Live: true })
+            {
+                // It becomes the made-up message: its output_index, and (ResponsesEventWriter) its id.
+                state.Adopt(item, _merge.Index);
+            }
         }
 
         return item;
@@ -327,7 +470,7 @@ internal sealed class ResponsesDocumentRewriter : IDocumentRewriter
     }
 
     /// <summary>An event of a hidden reasoning item: dropped; in merge mode its text is kept for the start of the answer.</summary>
-    private JsonRewriteResult Reasoning(ReadOnlySpan<byte> json, ResponsesEventScanner scan)
+    private JsonRewriteResult Reasoning(ReadOnlySpan<byte> json, ResponsesEventScanner scan, ResponsesItem? item, PooledByteBuffer output)
     {
         ResponsesState state = _state;
         if (scan.ReasoningDelta && scan.DeltaAt >= 0)
@@ -335,6 +478,11 @@ internal sealed class ResponsesDocumentRewriter : IDocumentRewriter
             var reader = new Utf8JsonReader(json[(scan.DeltaAt - 1)..]);
             reader.Read();
             ReadOnlySpan<byte> text = state.Decode(ref reader);
+            if (state.Mode == ThinkMode.Merge && !state.MergeSent && _merge is not null && (state.MergeTarget is null || _merge.Live))
+            {
+                return LiveDelta(scan, text, item, output);
+            }
+
             if (state.Mode == ThinkMode.Merge && !state.MergeSent)
             {
                 state.CollectMerged(text);
@@ -346,7 +494,14 @@ internal sealed class ResponsesDocumentRewriter : IDocumentRewriter
         }
         else if (scan.SummaryPartAdded && state.Mode == ThinkMode.Merge && !state.MergeSent && state.Merged.Length > 0)
         {
-            state.CollectMerged("\n\n"u8);
+            if (_merge is { Live: true })
+            {
+                _breakPending = true;
+            }
+            else
+            {
+                state.CollectMerged("\n\n"u8);
+            }
         }
 
         return Drop(scan);
@@ -362,46 +517,62 @@ internal sealed class ResponsesDocumentRewriter : IDocumentRewriter
         return JsonRewriteResult.Dropped;
     }
 
-    /// <summary>The event's own bytes, with its sequence_number and output_index spliced when the client's differ.</summary>
+    /// <summary>
+    /// The event's own bytes, with its sequence_number and output_index spliced when the client's differ, and in a
+    /// merge-mode stream the made-up message's id for the item_id of the message that took it over.
+    /// </summary>
     private JsonRewriteResult Pass(ReadOnlySpan<byte> json, ResponsesItem? item, PooledByteBuffer output)
     {
         ResponsesEventScanner scan = _state.Scanner;
         long shift = _state.SequenceShift;
         bool index = scan.OutputIndexAt >= 0 && item is { ClientIndex: >= 0 } && item.ClientIndex != scan.OutputIndex;
         bool sequence = scan.SequenceAt >= 0 && shift != 0;
+        bool rename = scan.ItemIdAt >= 0 && _state.Renames(item);
         ProbePasses++;
-        if (!index && !sequence)
+        if (!index && !sequence && !rename)
         {
             return JsonRewriteResult.Unchanged;
         }
 
         output.Clear();
-        // The two numbers in the order they stand in the event (either may be absent: At -1).
-        (int At, int Length, long Value) first = sequence ? (scan.SequenceAt, scan.SequenceLength, scan.Sequence + shift) : (-1, 0, 0);
-        (int At, int Length, long Value) second = index ? (scan.OutputIndexAt, scan.OutputIndexLength, item!.ClientIndex) : (-1, 0, 0);
-        if (first.At > second.At)
+        // The values in the order they stand in the event (any may be absent: At -1); Value -1 is the id.
+        Span<(int At, int Length, long Value)> cuts = stackalloc (int, int, long)[3];
+        cuts[0] = sequence ? (scan.SequenceAt, scan.SequenceLength, scan.Sequence + shift) : (-1, 0, 0);
+        cuts[1] = index ? (scan.OutputIndexAt, scan.OutputIndexLength, item!.ClientIndex) : (-1, 0, 0);
+        cuts[2] = rename ? (scan.ItemIdAt, scan.ItemIdLength, -1) : (-1, 0, 0);
+        for (int i = 1; i < cuts.Length; i++)
         {
-            (first, second) = (second, first);
+            for (int j = i; j > 0 && cuts[j - 1].At > cuts[j].At; j--)
+            {
+                (cuts[j - 1], cuts[j]) = (cuts[j], cuts[j - 1]);
+            }
         }
 
         int at = 0;
-        if (first.At >= 0)
+        foreach ((int cutAt, int length, long value) in cuts)
         {
-            at = Splice(json, at, first.At, first.Length, first.Value, output);
+            if (cutAt < 0)
+            {
+                continue;
+            }
+
+            output.Append(json[at..cutAt]);
+            if (value < 0)
+            {
+                JsonStringEscaper.WriteQuoted(_merge!.Id, output);
+            }
+            else
+            {
+                Span<byte> digits = output.GetSpan(20);
+                Utf8Formatter.TryFormat(value, digits, out int written);
+                output.Advance(written);
+            }
+
+            at = cutAt + length;
         }
 
-        at = Splice(json, at, second.At, second.Length, second.Value, output);
         output.Append(json[at..]);
         return JsonRewriteResult.Rewritten;
-    }
-
-    private static int Splice(ReadOnlySpan<byte> json, int from, int at, int length, long value, PooledByteBuffer output)
-    {
-        output.Append(json[from..at]);
-        Span<byte> digits = output.GetSpan(20);
-        Utf8Formatter.TryFormat(value, digits, out int written);
-        output.Advance(written);
-        return at + length;
     }
 
     private JsonRewriteResult WriteFull(ReadOnlySpan<byte> json, ResponsesItem? item, PooledByteBuffer? delta, bool mergeTarget, PooledByteBuffer output)

@@ -50,6 +50,11 @@ internal sealed class ResponsesEventScanner : IDisposable
     /// <summary>The item_id (or, in output_item events, item.id), unescaped; empty when none.</summary>
     public ReadOnlySpan<byte> ItemId => _itemId.WrittenSpan;
 
+    /// <summary>Where the item_id string stands, its quotes included (-1: none).</summary>
+    public int ItemIdAt { get; private set; }
+
+    public int ItemIdLength { get; private set; }
+
     /// <summary>The "type" of the event's "item" or "part" object.</summary>
     public bool NestedReasoning { get; private set; }
 
@@ -61,8 +66,8 @@ internal sealed class ResponsesEventScanner : IDisposable
     {
         Kind = ResponsesEventKind.Other;
         ReasoningDelta = SummaryPartAdded = Done = NestedReasoning = NestedMessage = false;
-        SequenceAt = OutputIndexAt = DeltaAt = -1;
-        SequenceLength = OutputIndexLength = DeltaLength = ContentIndex = OutputIndex = 0;
+        SequenceAt = OutputIndexAt = DeltaAt = ItemIdAt = -1;
+        SequenceLength = OutputIndexLength = DeltaLength = ContentIndex = OutputIndex = ItemIdLength = 0;
         Sequence = 0;
         DeltaEscaped = false;
         _itemId.Clear();
@@ -106,6 +111,8 @@ internal sealed class ResponsesEventScanner : IDisposable
                 else if (name.ValueTextEquals("item_id"u8) && reader.TokenType == JsonTokenType.String)
                 {
                     JsonDocumentScanner.Validate(ref reader, _scratch);
+                    ItemIdAt = (int)reader.TokenStartIndex;
+                    ItemIdLength = reader.ValueSpan.Length + 2;
                     Copy(ref reader, _itemId);
                 }
                 else if (name.ValueTextEquals("delta"u8) && reader.TokenType == JsonTokenType.String)

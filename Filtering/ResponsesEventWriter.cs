@@ -25,6 +25,8 @@ internal static class ResponsesEventWriter
             return;
         }
 
+        // Merge mode, streams: the upstream message became the made-up one the reasoning streamed in (ResponsesMergeStream).
+        ReadOnlySpan<byte> id = state.Renames(item) ? state.MergeStream!.Id : default;
         writer.WriteStartObject();
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
@@ -41,6 +43,11 @@ internal static class ResponsesEventWriter
             {
                 writer.WriteNumberValue(shown.ClientIndex);
                 state.Changed |= index != shown.ClientIndex;
+            }
+            else if (!id.IsEmpty && name.ValueTextEquals("item_id"u8) && reader.TokenType == JsonTokenType.String)
+            {
+                writer.WriteStringValue(id);
+                state.Changed = true;
             }
             else if (delta is not null && name.ValueTextEquals("delta"u8) && reader.TokenType == JsonTokenType.String)
             {
@@ -65,7 +72,7 @@ internal static class ResponsesEventWriter
             else if (kind is ResponsesEventKind.ItemAdded or ResponsesEventKind.ItemDone && name.ValueTextEquals("item"u8)
                 && reader.TokenType == JsonTokenType.StartObject && item is { Message: true } && state.Options.FiltersThinking)
             {
-                ResponsesOutputWriter.WriteMessage(ref reader, writer, state, mergeTarget);
+                ResponsesOutputWriter.WriteMessage(ref reader, writer, state, mergeTarget, id);
             }
             else if (kind == ResponsesEventKind.ResponseObject && name.ValueTextEquals("response"u8) && reader.TokenType == JsonTokenType.StartObject)
             {

@@ -42,8 +42,8 @@ internal static class ResponsesOutputWriter
         writer.WriteEndObject();
     }
 
-    /// <summary>A message item (the reader on its start): its output_text parts filtered, the first one carrying merge mode's reasoning when <paramref name="mergeTarget"/>.</summary>
-    public static void WriteMessage(ref Utf8JsonReader reader, Utf8JsonWriter writer, ResponsesState state, bool mergeTarget)
+    /// <summary>A message item (the reader on its start): its output_text parts filtered, the first one carrying merge mode's reasoning when <paramref name="mergeTarget"/>; in a merge-mode stream it takes the made-up message's <paramref name="id"/> when one is given.</summary>
+    public static void WriteMessage(ref Utf8JsonReader reader, Utf8JsonWriter writer, ResponsesState state, bool mergeTarget, ReadOnlySpan<byte> id = default)
     {
         writer.WriteStartObject();
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
@@ -51,6 +51,13 @@ internal static class ResponsesOutputWriter
             Utf8JsonReader name = reader;
             JsonTokenCopier.WriteToken(ref reader, writer);
             reader.Read();
+            if (!id.IsEmpty && name.ValueTextEquals("id"u8) && reader.TokenType == JsonTokenType.String)
+            {
+                writer.WriteStringValue(id);
+                state.Changed = true;
+                continue;
+            }
+
             if (!name.ValueTextEquals("content"u8) || reader.TokenType != JsonTokenType.StartArray)
             {
                 JsonTokenCopier.CopyValue(ref reader, writer);
@@ -112,7 +119,7 @@ internal static class ResponsesOutputWriter
     public static bool WriteFilteredText(ref Utf8JsonReader reader, Utf8JsonWriter writer, ResponsesState state, bool mergeTarget)
     {
         ReadOnlySpan<byte> text = state.Decode(ref reader);
-        ReadOnlySpan<byte> result = state.FilterWhole(text, mergeTarget && !text.IsEmpty);
+        ReadOnlySpan<byte> result = state.FilterWhole(text, mergeTarget && (!text.IsEmpty || state.MergeStream is { Live: true }));
         if (result.SequenceEqual(text))
         {
             JsonTokenCopier.CopyValue(ref reader, writer);
@@ -128,8 +135,11 @@ internal static class ResponsesOutputWriter
     private static void WriteOutput(ref Utf8JsonReader reader, Utf8JsonWriter writer, ResponsesState state)
     {
         writer.WriteStartArray();
-        bool merge = state.Mode == ThinkMode.Merge;
+        // Merge mode, streams: the made-up message the reasoning streamed in, closed on its own or taken over by the first message.
+        ResponsesMergeStream? live = state.MergeStream is { Live: true } stream ? stream : null;
+        bool merge = state.Mode == ThinkMode.Merge && live is not { Closed: true };
         bool firstMessage = true;
+        bool closedWritten = false;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             if (reader.TokenType != JsonTokenType.StartObject)
@@ -144,6 +154,12 @@ internal static class ResponsesOutputWriter
                 {
                     ResponsesReasoningText.Collect(reader, state);
                 }
+                else if (live is { Closed: true } && !closedWritten)
+                {
+                    // In the reasoning item's place, as its events were sent.
+                    live.WriteClosedItem(writer, state);
+                    closedWritten = true;
+                }
 
                 reader.Skip();
                 state.Changed = true;
@@ -156,7 +172,7 @@ internal static class ResponsesOutputWriter
                     ResponsesReasoningText.WriteSplitItem(reader, writer, state);
                 }
 
-                WriteMessage(ref reader, writer, state, merge && firstMessage);
+                WriteMessage(ref reader, writer, state, merge && firstMessage, merge && firstMessage && live is not null ? live.Id : default);
                 firstMessage = false;
             }
             else
@@ -202,7 +218,7 @@ internal static class ResponsesOutputWriter
             if (text && reader.TokenType == JsonTokenType.String)
             {
                 ReadOnlySpan<byte> value = state.Decode(ref reader);
-                return !state.FilterWhole(value, mergeTarget && !value.IsEmpty, count: false).SequenceEqual(value);
+                return !state.FilterWhole(value, mergeTarget && (!value.IsEmpty || state.MergeStream is { Live: true }), count: false).SequenceEqual(value);
             }
 
             reader.Skip();

@@ -116,9 +116,12 @@ internal sealed class ResponsesSplitStream : IDisposable
     }
 
     /// <summary>Appends one document to the events written in place of the upstream's: an SSE event named by its type, or a JSON line.</summary>
-    public void Append(PooledByteBuffer output, ReadOnlySpan<byte> json)
+    public void Append(PooledByteBuffer output, ReadOnlySpan<byte> json) => Frame(_framing, output, json);
+
+    /// <summary>Appends one document framed as <paramref name="framing"/> wants (also merge mode's, <see cref="ResponsesMergeStream"/>).</summary>
+    internal static void Frame(ResponseFraming framing, PooledByteBuffer output, ReadOnlySpan<byte> json)
     {
-        if (_framing != ResponseFraming.EventStream)
+        if (framing != ResponseFraming.EventStream)
         {
             if (output.Length > 0)
             {

@@ -44,6 +44,22 @@ internal sealed class ResponsesState : IDisposable
     /// <summary>The output_index the next item shown gets.</summary>
     public int NextClientIndex { get; private set; }
 
+    /// <summary>An output_index for an item written by the filter itself.</summary>
+    public int TakeClientIndex() => NextClientIndex++;
+
+    /// <summary>Merge mode, streams: <paramref name="item"/> (the last one added) takes the made-up message's output_index.</summary>
+    public void Adopt(ResponsesItem item, int index)
+    {
+        item.ClientIndex = index;
+        NextClientIndex--;
+    }
+
+    /// <summary>Merge mode, streams: the message the reasoning streams into (<see cref="ResponsesMergeStream"/>).</summary>
+    public ResponsesMergeStream? MergeStream { get; set; }
+
+    /// <summary>Merge mode, streams: the made-up message is open and its text is the merge target's (the upstream message takes its id).</summary>
+    public bool Renames(ResponsesItem? item) => item is not null && item == MergeTarget && MergeStream is { Live: true, Closed: false };
+
     /// <summary>Split mode, streams: a reasoning item goes before <paramref name="message"/> (the last item shown); returns its output_index.</summary>
     public int InsertBefore(ResponsesItem message)
     {
@@ -182,7 +198,15 @@ internal sealed class ResponsesState : IDisposable
         if (mergeTarget && !MergeSent)
         {
             MergeSent = true;
-            WriteMerged(FieldOut);
+            if (MergeStream is { Live: true })
+            {
+                // The reasoning went out as it came, in the made-up message's deltas: only its end tag is left to send.
+                FieldOut.Append(ResponseRewriteOptions.MergeEndUtf8);
+            }
+            else
+            {
+                WriteMerged(FieldOut);
+            }
         }
 
         int before = FieldOut.Length;
@@ -195,12 +219,14 @@ internal sealed class ResponsesState : IDisposable
         return FieldOut.WrittenSpan;
     }
 
-    /// <summary>Merge mode: reasoning for the start of the answer; beyond the limit it is dropped.</summary>
-    public void CollectMerged(ReadOnlySpan<byte> reasoning)
+    /// <summary>Merge mode: reasoning for the start of the answer; beyond the limit it is dropped. Returns the part kept.</summary>
+    public ReadOnlySpan<byte> CollectMerged(ReadOnlySpan<byte> reasoning)
     {
         CountThinking(JsonRewriteContext.CharCount(reasoning));
         int room = MaxMergedReasoningBytes - Merged.Length;
+        int before = Merged.Length;
         Merged.Append(reasoning.Length <= room ? reasoning : reasoning[..Math.Max(room, 0)]);
+        return Merged.WrittenSpan[before..];
     }
 
     /// <summary>Writes text as a JSON string with minimal escaping, so non-ASCII text stays UTF-8.</summary>

@@ -99,6 +99,61 @@ public sealed class ResponsesAllocationTests
     }
 
     [Fact]
+    public void Merge_LiveReasoningDeltasThenAnswerDeltas_AllocateNothingAnswerOnTheFastPath()
+    {
+        byte[] opening = Encoding.UTF8.GetBytes("data: {\"type\":\"response.output_item.added\",\"sequence_number\":0,\"output_index\":0,\"item\":{\"id\":\"rs_1\",\"type\":\"reasoning\",\"summary\":[]}}\n\n");
+        byte[] thought = Encoding.UTF8.GetBytes("data: {\"type\":\"response.reasoning_text.delta\",\"sequence_number\":1,\"item_id\":\"rs_1\",\"output_index\":0,\"content_index\":0,\"delta\":\" more thought\"}\n\n");
+        byte[] message = Encoding.UTF8.GetBytes(
+            "data: {\"type\":\"response.output_item.done\",\"sequence_number\":2,\"output_index\":0,\"item\":{\"id\":\"rs_1\",\"type\":\"reasoning\",\"summary\":[]}}\n\n"
+            + "data: {\"type\":\"response.output_item.added\",\"sequence_number\":3,\"output_index\":1,\"item\":{\"id\":\"msg_1\",\"type\":\"message\",\"status\":\"in_progress\",\"content\":[],\"role\":\"assistant\"}}\n\n"
+            + "data: {\"type\":\"response.content_part.added\",\"sequence_number\":4,\"item_id\":\"msg_1\",\"output_index\":1,\"content_index\":0,\"part\":{\"type\":\"output_text\",\"annotations\":[],\"text\":\"\"}}\n\n");
+        byte[] answer = Encoding.UTF8.GetBytes("data: {\"type\":\"response.output_text.delta\",\"sequence_number\":50,\"item_id\":\"msg_1\",\"output_index\":1,\"content_index\":0,\"delta\":\" blue sky\",\"logprobs\":[]}\n\n");
+        using var rewriter = (FramedDocumentRewriter)ResponseRewriterFactory.Create(ResponseFraming.EventStream, new ResponseRewriteOptions { Mode = ThinkMode.Merge }, ResponseRewriterFactory.DefaultMaxBufferedBytes, ResponseApi.Responses)!;
+        var output = new ArrayBufferWriter<byte>(1 << 20);
+        rewriter.Write(opening, output);
+        // The reasoning sent is kept for the message's done events: its buffer doubles now and then, so the measured
+        // deltas are ones where no doubling falls (170 × 13 bytes past 2 KiB, 20 more within 4).
+        for (int i = 0; i < 170; i++)
+        {
+            rewriter.Write(thought, output);
+        }
+
+        Assert.StartsWith("event: response.output_item.added\ndata: {\"type\":\"response.output_item.added\",\"output_index\":0,\"item\":{\"id\":\"msg_rs_1\",\"type\":\"message\"", Encoding.UTF8.GetString(output.WrittenSpan), StringComparison.Ordinal);
+        Assert.EndsWith("event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"item_id\":\"msg_rs_1\",\"output_index\":0,\"content_index\":0,\"delta\":\" more thought\",\"logprobs\":[],\"sequence_number\":2}\n\n", Encoding.UTF8.GetString(output.WrittenSpan), StringComparison.Ordinal);
+        output.ResetWrittenCount();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++)
+        {
+            rewriter.Write(thought, output);
+            output.ResetWrittenCount();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        rewriter.Write(message, output);
+        Assert.Equal(0, output.WrittenCount);
+        for (int i = 0; i < 100; i++)
+        {
+            rewriter.Write(answer, output);
+        }
+
+        Assert.Contains("\"delta\":\"</think> blue sky\"", Encoding.UTF8.GetString(output.WrittenSpan), StringComparison.Ordinal);
+        output.ResetWrittenCount();
+        long passes = rewriter.ProbePasses;
+        before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            rewriter.Write(answer, output);
+            output.ResetWrittenCount();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(passes + 1000, rewriter.ProbePasses);
+        rewriter.Write(answer, output);
+        // The upstream message took the made-up one's id and output_index.
+        Assert.Contains("\"item_id\":\"msg_rs_1\",\"output_index\":0,", Encoding.UTF8.GetString(output.WrittenSpan), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Strip_ReasoningDeltasOfAnOpenItem_DroppedWithoutAllocating()
     {
         byte[] opening = Encoding.UTF8.GetBytes("data: {\"type\":\"response.output_item.added\",\"sequence_number\":0,\"output_index\":0,\"item\":{\"id\":\"rs_1\",\"type\":\"reasoning\",\"summary\":[]}}\n\n");

@@ -55,6 +55,83 @@ public sealed class ResponsesLeakPropertyTests
         s_scenarios.Sample(s => Check(s, ThinkMode.Split), iter: 600, print: s => s.ToString());
     }
 
+    private static readonly Gen<MergeScenario> s_mergeScenarios =
+        from framing in Gen.Int[0, 2]
+        from reasoningItems in Gen.Int[1, 2]
+        from summary in Gen.Bool
+        from tail in Gen.Int[0, 2]
+        from junk in Gen.Int[0, 3]
+        from seed in Gen.Int
+        select new MergeScenario(framing, reasoningItems, summary, tail, junk, seed);
+
+    /// <summary>
+    /// Merge mode, streams: the reasoning streams live as the output_text of one message, inside &lt;think&gt;…&lt;/think&gt;
+    /// at its start; whatever follows (the answer, a tool call, nothing), each message's deltas add up to its done events'
+    /// text and to the final response's, under one id, and the numbering has no gaps.
+    /// </summary>
+    [Fact]
+    public void Merge_GeneratedStreams_ReasoningLiveInsideThinkTagsTextsAgreeIndicesContiguous()
+    {
+        s_mergeScenarios.Sample(CheckMerge, iter: 600, print: s => s.ToString());
+    }
+
+    private static void CheckMerge(MergeScenario scenario)
+    {
+        var random = new Random(scenario.Seed);
+        var builder = new ResponsesStreamBuilder().Created();
+        var reasoning = new List<string>();
+        int pieces = 0;
+        for (int i = 0; i < scenario.ReasoningItems; i++)
+        {
+            string thought = "Thought" + Words(random) + Marker + Words(random);
+            List<string> cut = Cut(thought, random);
+            builder.Reasoning(cut, scenario.Summary);
+            reasoning.Add(thought);
+            pieces += cut.Count;
+        }
+
+        string answer = "Answer" + Words(random).TrimEnd() + "!";
+        if (scenario.Tail == 0)
+        {
+            builder.Message(Cut(answer, random), logprobs: random.Next(2) == 0);
+        }
+        else if (scenario.Tail == 1)
+        {
+            builder.FunctionCall("{\"a\":1}");
+        }
+
+        builder.Completed();
+        ResponseFraming framing = scenario.Framing == 2 ? ResponseFraming.Ndjson : ResponseFraming.EventStream;
+        byte[] input = WithJunk(builder.Frame(framing, eventLines: scenario.Framing == 0), framing, scenario.Junk, random);
+        byte[] output = ResponsesHarness.Run(framing, new ResponseRewriteOptions { Mode = ThinkMode.Merge }, input, 1 + random.Next(200), out _);
+        List<JsonElement> events = ResponsesHarness.Documents(output, framing);
+
+        ResponsesHarness.AssertContiguous(events);
+        string expected = "<think>" + string.Join("\n\n", reasoning) + "</think>" + (scenario.Tail == 0 ? answer : "");
+        SortedDictionary<int, string> deltas = ResponsesHarness.DeltaText(events);
+        Assert.Equal([0], deltas.Keys);
+        Assert.Equal(expected, deltas[0]);
+        Assert.Equal(expected, events.Single(e => ResponsesHarness.Type(e) == "response.output_text.done").GetProperty("text").GetString());
+        Assert.Equal(expected, events.Single(e => ResponsesHarness.Type(e) == "response.content_part.done").GetProperty("part").GetProperty("text").GetString());
+        JsonElement done = events.Single(e => ResponsesHarness.Type(e) == "response.output_item.done" && e.GetProperty("output_index").GetInt32() == 0).GetProperty("item");
+        Assert.Equal(expected, done.GetProperty("content")[0].GetProperty("text").GetString());
+        JsonElement[] output0 = [.. events.Single(e => ResponsesHarness.Type(e) == "response.completed").GetProperty("response").GetProperty("output").EnumerateArray()];
+        Assert.Equal(scenario.Tail == 1 ? "message function_call" : "message", string.Join(' ', output0.Select(i => i.GetProperty("type").GetString())));
+        Assert.Equal(expected, output0[0].GetProperty("content")[0].GetProperty("text").GetString());
+
+        // One message, one id: in its added and done events, every delta and the final response.
+        string id = events.Single(e => ResponsesHarness.Type(e) == "response.output_item.added" && e.GetProperty("output_index").GetInt32() == 0).GetProperty("item").GetProperty("id").GetString()!;
+        Assert.Equal(id, done.GetProperty("id").GetString());
+        Assert.Equal(id, output0[0].GetProperty("id").GetString());
+        Assert.All(events.Where(e => e.TryGetProperty("item_id", out _) && e.GetProperty("output_index").GetInt32() == 0), e => Assert.Equal(id, e.GetProperty("item_id").GetString()));
+        Assert.Equal(scenario.Tail == 1 ? 2 : 1, events.Count(e => ResponsesHarness.Type(e) == "response.output_item.added"));
+
+        // Live: each reasoning delta went out as a delta of its own (held, it would go in one), and nothing of it outside a message's text.
+        Assert.True(events.Count(e => ResponsesHarness.Type(e) == "response.output_text.delta") >= pieces, $"{scenario}: reasoning held");
+        Assert.DoesNotContain(events, e => ResponsesHarness.Type(e).StartsWith("response.reasoning", StringComparison.Ordinal));
+        Assert.DoesNotContain("\"type\":\"reasoning\"", Encoding.UTF8.GetString(output), StringComparison.Ordinal);
+    }
+
     private static void Check(Scenario scenario, ThinkMode mode)
     {
         var random = new Random(scenario.Seed);
@@ -207,6 +284,8 @@ public sealed class ResponsesLeakPropertyTests
 
         return [.. documents.SelectMany(d => d)];
     }
+
+    private sealed record MergeScenario(int Framing, int ReasoningItems, bool Summary, int Tail, int Junk, int Seed);
 
     private sealed record Scenario(int Framing, int ReasoningItems, bool Summary, int Messages, int Family, bool Tagged, int Junk, int Seed);
 }

@@ -89,6 +89,20 @@ internal sealed class ResponsesStreamBuilder
         return this;
     }
 
+    /// <summary>A function_call item whose arguments stream as one delta (OpenAI's function calling guide's event shapes).</summary>
+    public ResponsesStreamBuilder FunctionCall(string arguments)
+    {
+        string id = "fc_" + _index;
+        int index = _index++;
+        Add("response.output_item.added", $"\"output_index\":{index},\"item\":{{\"id\":\"{id}\",\"type\":\"function_call\",\"status\":\"in_progress\",\"call_id\":\"call_1\",\"name\":\"f\",\"arguments\":\"\"}}");
+        Add("response.function_call_arguments.delta", $"\"item_id\":\"{id}\",\"output_index\":{index},\"delta\":{Quote(arguments)}");
+        Add("response.function_call_arguments.done", $"\"item_id\":\"{id}\",\"output_index\":{index},\"arguments\":{Quote(arguments)}");
+        string item = $"{{\"id\":\"{id}\",\"type\":\"function_call\",\"status\":\"completed\",\"call_id\":\"call_1\",\"name\":\"f\",\"arguments\":{Quote(arguments)}}}";
+        Add("response.output_item.done", $"\"output_index\":{index},\"item\":{item}");
+        _output.Add(item);
+        return this;
+    }
+
     public ResponsesStreamBuilder Completed()
     {
         Add("response.completed", $"\"response\":{Response("completed", string.Join(",", _output))}");
