@@ -78,7 +78,7 @@ internal sealed class HttpConnection : IDisposable
         // Zero-byte reads: an idle connection holds no buffer until bytes arrive (Kestrel does the same), which is what
         // keeps thousands of waiting streams small.
         var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
-        var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
+        var writer = new SocketPipeWriter(_socket);
         var input = new ConnectionInput(reader, new Deadline(_heartbeat));
         _input = input;
         var request = new HttpRequest();
