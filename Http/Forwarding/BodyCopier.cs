@@ -17,12 +17,18 @@ internal static class BodyCopier
     // than this moves to the thread pool, so that other connections' small requests are not kept waiting behind it.
     private const int InlineRewriteBytes = 64 * 1024;
 
+    // What was written goes out when the upstream makes the copy wait (below), or once this much gathered: bytes that
+    // arrived together leave in one send, and none waits behind a quiet upstream.
+    private const int MaxUnflushedBytes = 64 * 1024;
+
     /// <summary>Event streams arrive a few hundred bytes at a time and may idle for minutes: small reads keep thousands of them cheap.</summary>
     public static int ReadSizeFor(bool isEventStream) => isEventStream ? 4096 : LargeReadSize;
 
     /// <summary>
-    /// Byte for byte: each upstream read lands straight in the client's output buffer and is flushed at once. Reads
-    /// start small and grow while the upstream has more ready than they hold (a burst), then shrink again.
+    /// Byte for byte: each upstream read lands straight in the client's output buffer. An event stream's bytes (the head
+    /// first) are sent when the next read would wait, so events the upstream had ready leave together; any other body's
+    /// after each read, its first read joining the head. Reads start small and grow while the upstream has more ready
+    /// than they hold (a burst), then shrink again.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public static async ValueTask CopyUnchangedAsync(HttpContext context, Stream body, Deadline timeout, TimeSpan readTimeout, int readSize, bool waitBeforeRenting, IBodyObserver? observer = null)
@@ -35,10 +41,13 @@ internal static class BodyCopier
         while (!response.IsBodyComplete)
         {
             timeout.CancelAfter(readTimeout);
-            if (wait)
+            // A body of known length goes out with its head in one send; one of unknown length may take long to start
+            // (a model thinking), so its head leaves at once unless the first bytes are already there.
+            if (wait || (response.UnflushedBytes > 0 && (waitBeforeRenting || !response.IsLengthKnown)))
             {
-                // A zero-byte read waits for data without holding a buffer: an idle stream (a model thinking) costs no output memory.
-                await ReadOrThrowAsync(body.ReadAsync(Memory<byte>.Empty, timeout.Token), context);
+                // A zero-byte read waits for data without holding a buffer: an idle stream (a model thinking) costs no
+                // output memory. Only a wait that does not end at once sends what is written first.
+                await WaitForBytesAsync(context, body, timeout);
             }
 
             var memory = response.GetBodyMemory(size);
@@ -55,12 +64,28 @@ internal static class BodyCopier
                 return;
             }
 
-            await response.FlushAsync(context.Aborted);
+            if (!waitBeforeRenting || response.UnflushedBytes >= MaxUnflushedBytes)
+            {
+                await response.FlushAsync(context.Aborted);
+            }
 
             var burst = read == memory.Length;
             size = burst ? LargeReadSize : readSize;
             wait = waitBeforeRenting && !burst;
         }
+    }
+
+    /// <summary>A zero-byte read; when it cannot end at once, what is written goes to the client before the wait.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private static async ValueTask WaitForBytesAsync(HttpContext context, Stream body, Deadline timeout)
+    {
+        var ready = body.ReadAsync(Memory<byte>.Empty, timeout.Token);
+        if (!ready.IsCompleted)
+        {
+            await context.Response.FlushAsync(context.Aborted);
+        }
+
+        await ReadOrThrowAsync(ready, context);
     }
 
     /// <summary>
@@ -85,18 +110,19 @@ internal static class BodyCopier
                 if (pendingWait is null)
                 {
                     var wait = body.ReadAsync(Memory<byte>.Empty, timeout.Token);
+                    if (!wait.IsCompleted)
+                    {
+                        // The upstream makes the copy wait: what is written so far (the head first) goes out now.
+                        rewriter.ReleaseIdleBuffers();
+                        await response.FlushAsync(context.Aborted);
+                    }
+
                     if (wait.IsCompleted || keepAlive <= TimeSpan.Zero)
                     {
-                        if (!wait.IsCompleted)
-                        {
-                            rewriter.ReleaseIdleBuffers();
-                        }
-
                         await ReadOrThrowAsync(wait, context);
                     }
                     else
                     {
-                        rewriter.ReleaseIdleBuffers();
                         pendingWait = wait.AsTask();
                     }
                 }
@@ -157,7 +183,7 @@ internal static class BodyCopier
         }
     }
 
-    /// <summary>One read through the rewriter, sent and flushed; the bytes read, 0 when the body has ended.</summary>
+    /// <summary>One read through the rewriter, written out (flushed only past the gathering limit); the bytes read, 0 when the body has ended.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<int> ReadAndRewriteAsync(HttpContext context, Stream body, IBodyRewriter rewriter, Deadline timeout, int readSize)
     {
@@ -172,7 +198,12 @@ internal static class BodyCopier
 
             using var output = new PooledByteBuffer(read + 256);
             rewriter.Write(buffer.AsSpan(0, read), output);
-            await SendAsync(context.Response, output, context.Aborted);
+            SendWithoutFlush(context.Response, output);
+            if (context.Response.UnflushedBytes >= MaxUnflushedBytes)
+            {
+                await context.Response.FlushAsync(context.Aborted);
+            }
+
             return read;
         }
         finally

@@ -145,13 +145,8 @@ internal sealed class Forwarder
                     return;
                 }
 
-                // A body of unknown length may take long to start (a model thinking): its head goes out at once. A body
-                // of known length goes out with its head in one send.
-                if (contentLength is null)
-                {
-                    await response.FlushAsync(context.Aborted);
-                }
-
+                // The head goes out with the first body bytes when the upstream has them ready, or alone before the
+                // copy waits for them (a model thinking): BodyCopier sends what is written whenever a read would wait.
                 await using var body = await ReadBodyAsync(upstreamResponse, decode, context.Aborted);
                 var readSize = BodyCopier.ReadSizeFor(isEventStream);
                 if (rewriter is null)

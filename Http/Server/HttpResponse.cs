@@ -45,6 +45,9 @@ internal sealed class HttpResponse
 
     public long BodyBytes { get; private set; }
 
+    /// <summary>True when the body is framed by Content-Length.</summary>
+    public bool IsLengthKnown => _framing == Framing.ContentLength;
+
     /// <summary>True once a body framed by Content-Length has all its bytes: nothing more may be written.</summary>
     public bool IsBodyComplete => _framing == Framing.ContentLength && _remaining == 0;
 
@@ -220,6 +223,9 @@ internal sealed class HttpResponse
 
     public ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken) => _writer.FlushAsync(cancellationToken);
 
+    /// <summary>Bytes written (head included) that no flush has sent yet.</summary>
+    public long UnflushedBytes => _writer.UnflushedBytes;
+
     /// <summary>
     /// Memory to read body bytes into directly, without a copy; commit them with <see cref="AdvanceBody"/>. When chunked,
     /// room for the chunk's size line is kept in front: a fixed four-digit hex size, since RFC 9112 §7.1 allows leading zeros.
@@ -228,8 +234,8 @@ internal sealed class HttpResponse
     {
         if (_framing != Framing.Chunked)
         {
-            // The first read uses the room left behind the head: StreamPipeWriter sends each segment with its own write, so
-            // a small body that fits there leaves in the same TCP segment as its head. Later reads take what they asked for.
+            // The first read uses the room left behind the head, so a small body shares the head's block (one send of one
+            // buffer, no gathered send). Later reads take what they asked for.
             var memory = BodyBytes == 0 ? _writer.GetMemory() : default;
             if (memory.Length < MinDirectRead)
             {
