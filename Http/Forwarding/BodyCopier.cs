@@ -21,20 +21,17 @@ internal static class BodyCopier
     // arrived together leave in one send, and none waits behind a quiet upstream.
     private const int MaxUnflushedBytes = 64 * 1024;
 
-    /// <summary>Event streams arrive a few hundred bytes at a time and may idle for minutes: small reads keep thousands of them cheap.</summary>
-    public static int ReadSizeFor(bool isEventStream) => isEventStream ? 4096 : LargeReadSize;
 
     /// <summary>
     /// Byte for byte: each upstream read lands straight in the client's output buffer. An event stream's bytes (the head
     /// first) are sent when the next read would wait, so events the upstream had ready leave together; any other body's
-    /// after each read, its first read joining the head. Reads start small and grow while the upstream has more ready
-    /// than they hold (a burst), then shrink again.
+    /// after each read, its first read joining the head. An event stream waits for bytes before it takes a buffer, so
+    /// an idle one (a model thinking for minutes) holds none, however large its reads.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public static async ValueTask CopyUnchangedAsync(HttpContext context, Stream body, Deadline timeout, TimeSpan readTimeout, int readSize, bool waitBeforeRenting, IBodyObserver? observer = null)
+    public static async ValueTask CopyUnchangedAsync(HttpContext context, Stream body, Deadline timeout, TimeSpan readTimeout, bool waitBeforeRenting, IBodyObserver? observer = null)
     {
         var response = context.Response;
-        var size = readSize;
         var wait = waitBeforeRenting;
         // A body of known length ends with its last byte: no further read is needed to see the end (SocketsHttpHandler
         // returns the connection to its pool on the read that consumed that byte), and CompleteAsync sends what is left.
@@ -50,7 +47,7 @@ internal static class BodyCopier
                 await WaitForBytesAsync(context, body, timeout);
             }
 
-            var memory = response.GetBodyMemory(size);
+            var memory = response.GetBodyMemory(LargeReadSize);
             var read = await ReadOrThrowAsync(body.ReadAsync(memory, timeout.Token), context);
             if (read == 0)
             {
@@ -69,9 +66,8 @@ internal static class BodyCopier
                 await response.FlushAsync(context.Aborted);
             }
 
-            var burst = read == memory.Length;
-            size = burst ? LargeReadSize : readSize;
-            wait = waitBeforeRenting && !burst;
+            // A full read means more is likely ready (a burst): the next read goes without the wait.
+            wait = waitBeforeRenting && read < memory.Length;
         }
     }
 
@@ -91,17 +87,16 @@ internal static class BodyCopier
     /// <summary>
     /// Through <paramref name="rewriter"/>, read by read; while the upstream is quiet, a keep-alive every
     /// <paramref name="keepAlive"/> if the rewriter has one. Each wait is a zero-byte read, and the read and output
-    /// buffers are rented only once bytes are there and returned after they are sent, so an idle stream (a model
-    /// thinking for minutes) holds no buffer, as in <see cref="CopyUnchangedAsync"/>. The keep-alive timer is started
-    /// only when a wait does not complete at once, and reads grow while the upstream has more ready than they hold.
+    /// buffers are rented only once bytes are there and returned after they are written, so an idle stream (a model
+    /// thinking for minutes) holds no buffer, as in <see cref="CopyUnchangedAsync"/>. What is written goes to the client
+    /// when a wait does not complete at once, which is also when the keep-alive timer starts.
     /// </summary>
-    public static async Task CopyRewrittenAsync(HttpContext context, Stream body, IBodyRewriter rewriter, Deadline timeout, TimeSpan readTimeout, int readSize, TimeSpan keepAlive)
+    public static async Task CopyRewrittenAsync(HttpContext context, Stream body, IBodyRewriter rewriter, Deadline timeout, TimeSpan readTimeout, TimeSpan keepAlive)
     {
         var response = context.Response;
         Task<int>? pendingWait = null;
         Task? keepAliveTimer = null;
         CancellationTokenSource? keepAliveEnd = null;
-        var size = readSize;
         try
         {
             while (true)
@@ -146,7 +141,7 @@ internal static class BodyCopier
                 }
 
                 // Bytes are there (or the body ended): only now a buffer.
-                var read = await ReadAndRewriteAsync(context, body, rewriter, timeout, size);
+                var read = await ReadAndRewriteAsync(context, body, rewriter, timeout);
                 if (read == 0)
                 {
                     break;
@@ -159,8 +154,6 @@ internal static class BodyCopier
                     return;
                 }
 
-                // A full read means more is likely ready (a burst): fewer, larger reads and flushes until it drains.
-                size = read == size ? LargeReadSize : readSize;
             }
 
             using var rest = new PooledByteBuffer(256);
@@ -185,12 +178,13 @@ internal static class BodyCopier
 
     /// <summary>One read through the rewriter, written out (flushed only past the gathering limit); the bytes read, 0 when the body has ended.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<int> ReadAndRewriteAsync(HttpContext context, Stream body, IBodyRewriter rewriter, Deadline timeout, int readSize)
+    private static async ValueTask<int> ReadAndRewriteAsync(HttpContext context, Stream body, IBodyRewriter rewriter, Deadline timeout)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(readSize);
+        // Rented after the wait, so only while bytes are there: its size costs an idle stream nothing.
+        var buffer = ArrayPool<byte>.Shared.Rent(LargeReadSize);
         try
         {
-            var read = await ReadOrThrowAsync(body.ReadAsync(buffer.AsMemory(0, readSize), timeout.Token), context);
+            var read = await ReadOrThrowAsync(body.ReadAsync(buffer.AsMemory(0, LargeReadSize), timeout.Token), context);
             if (read == 0)
             {
                 return 0;

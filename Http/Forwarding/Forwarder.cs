@@ -148,17 +148,16 @@ internal sealed class Forwarder
                 // The head goes out with the first body bytes when the upstream has them ready, or alone before the
                 // copy waits for them (a model thinking): BodyCopier sends what is written whenever a read would wait.
                 await using var body = await ReadBodyAsync(upstreamResponse, decode, context.Aborted);
-                var readSize = BodyCopier.ReadSizeFor(isEventStream);
                 if (rewriter is null)
                 {
                     // Raw lookup: the parsed Content-Encoding collection costs an allocation and a parse per response.
                     var plain = observer is not null && !upstreamResponse.Content.Headers.NonValidated.Contains("Content-Encoding");
-                    await BodyCopier.CopyUnchangedAsync(context, body, timeout, _options.ApiRequestTimeout, readSize, waitBeforeRenting: isEventStream, plain ? observer : null);
+                    await BodyCopier.CopyUnchangedAsync(context, body, timeout, _options.ApiRequestTimeout, waitBeforeRenting: isEventStream, plain ? observer : null);
                 }
                 else
                 {
                     var keepAlive = isEventStream ? transform!.KeepAliveInterval : TimeSpan.Zero;
-                    await BodyCopier.CopyRewrittenAsync(context, body, rewriter, timeout, _options.ApiRequestTimeout, readSize, keepAlive);
+                    await BodyCopier.CopyRewrittenAsync(context, body, rewriter, timeout, _options.ApiRequestTimeout, keepAlive);
                     if (rewriter.FailureReason is not null)
                     {
                         _metrics?.CountError(UpstreamFailure.KindOf(ForwarderError.ResponseBodyUnfilterable));
