@@ -156,8 +156,7 @@ internal sealed class SocketPipeWriter : PipeWriter
             : _socket.Send(_pending, SocketFlags.None, out error);
         if (error is not (SocketError.Success or SocketError.WouldBlock))
         {
-            // As NetworkStream reports a failed write, so callers see the same exception either way.
-            throw new IOException($"Unable to write data to the transport connection: {error}.", new SocketException((int)error));
+            throw WriteFailed(new SocketException((int)error));
         }
 
         Consume(error == SocketError.Success ? sent : 0);
@@ -166,14 +165,25 @@ internal sealed class SocketPipeWriter : PipeWriter
 
     private async ValueTask<FlushResult> SendRestAsync(CancellationToken cancellationToken)
     {
-        while (_pending.Count > 0)
+        try
         {
-            var sent = await _socket.SendAsync(_pending[0].AsMemory(), SocketFlags.None, cancellationToken);
-            Consume(sent);
+            while (_pending.Count > 0)
+            {
+                var sent = await _socket.SendAsync(_pending[0].AsMemory(), SocketFlags.None, cancellationToken);
+                Consume(sent);
+            }
+        }
+        catch (SocketException ex)
+        {
+            throw WriteFailed(ex);
         }
 
         return default;
     }
+
+    // As NetworkStream reports a failed write, so callers see the same exception whichever way the bytes went.
+    private static IOException WriteFailed(SocketException ex) =>
+        new($"Unable to write data to the transport connection: {ex.SocketErrorCode}.", ex);
 
     /// <summary>Drops <paramref name="sent"/> bytes from the front of the pending blocks, returning whole ones to the pool.</summary>
     private void Consume(int sent)

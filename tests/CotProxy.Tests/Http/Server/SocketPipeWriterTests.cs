@@ -105,6 +105,29 @@ public sealed class SocketPipeWriterTests
     }
 
     [Fact]
+    public async Task Flush_PeerResetsWhileAFlushWaits_FlushFailsWithIOException()
+    {
+        using var pair = await SocketPair.OpenAsync();
+        pair.Server.SendBufferSize = 16 * 1024;
+        pair.Client.ReceiveBufferSize = 16 * 1024;
+        var writer = new SocketPipeWriter(pair.Server);
+        for (var i = 0; i < 128; i++)
+        {
+            writer.GetSpan(64 * 1024)[..(64 * 1024)].Fill(1);
+            writer.Advance(64 * 1024);
+        }
+
+        var flush = writer.FlushAsync().AsTask();
+        Assert.False(flush.IsCompleted);
+        pair.Client.LingerState = new LingerOption(true, 0);
+        pair.Client.Close();
+
+        var error = await Record.ExceptionAsync(() => flush.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.IsType<IOException>(error);
+        Assert.IsType<SocketException>(error.InnerException);
+    }
+
+    [Fact]
     public async Task Complete_SendsWhatIsLeftAndRefusesMoreWrites()
     {
         using var pair = await SocketPair.OpenAsync();
