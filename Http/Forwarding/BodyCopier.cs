@@ -86,49 +86,60 @@ internal static class BodyCopier
 
     /// <summary>
     /// Through <paramref name="rewriter"/>, read by read; while the upstream is quiet, a keep-alive every
-    /// <paramref name="keepAlive"/> if the rewriter has one. Each wait is a zero-byte read, and the read and output
-    /// buffers are rented only once bytes are there and returned after they are written, so an idle stream (a model
-    /// thinking for minutes) holds no buffer, as in <see cref="CopyUnchangedAsync"/>. What is written goes to the client
-    /// when a wait does not complete at once, which is also when the keep-alive timer starts.
+    /// <paramref name="keepAlive"/> if the rewriter has one. A wait is a zero-byte read, and the read and output buffers
+    /// are rented only once bytes are there and returned after they are written, so an idle stream (a model thinking for
+    /// minutes) holds no buffer, as in <see cref="CopyUnchangedAsync"/>; only after a full read (a burst: more is likely
+    /// ready) the next read goes at once. What is written goes to the client when a read does not complete at once,
+    /// which is also when the keep-alive timer starts.
     /// </summary>
     public static async Task CopyRewrittenAsync(HttpContext context, Stream body, IBodyRewriter rewriter, Deadline timeout, TimeSpan readTimeout, TimeSpan keepAlive)
     {
         var response = context.Response;
-        Task<int>? pendingWait = null;
+        Task<int>? pending = null;
+        byte[]? pendingBuffer = null;
         Task? keepAliveTimer = null;
         CancellationTokenSource? keepAliveEnd = null;
+        var burst = false;
         try
         {
             while (true)
             {
                 timeout.CancelAfter(readTimeout);
-                if (pendingWait is null)
+                byte[]? buffer = null;
+                var got = 0;
+                if (pending is null)
                 {
-                    var wait = body.ReadAsync(Memory<byte>.Empty, timeout.Token);
-                    if (!wait.IsCompleted)
+                    buffer = burst ? ArrayPool<byte>.Shared.Rent(LargeReadSize) : null;
+                    var next = body.ReadAsync(buffer is null ? Memory<byte>.Empty : buffer.AsMemory(0, LargeReadSize), timeout.Token);
+                    if (!next.IsCompleted)
                     {
                         // The upstream makes the copy wait: what is written so far (the head first) goes out now.
-                        rewriter.ReleaseIdleBuffers();
+                        if (buffer is null)
+                        {
+                            rewriter.ReleaseIdleBuffers();
+                        }
+
                         await response.FlushAsync(context.Aborted);
                     }
 
-                    if (wait.IsCompleted || keepAlive <= TimeSpan.Zero)
+                    if (next.IsCompleted || keepAlive <= TimeSpan.Zero)
                     {
-                        await ReadOrThrowAsync(wait, context);
+                        got = await ReadOrThrowAsync(next, context);
                     }
                     else
                     {
-                        pendingWait = wait.AsTask();
+                        pending = next.AsTask();
+                        (pendingBuffer, buffer) = (buffer, null);
                     }
                 }
 
-                if (pendingWait is not null)
+                if (pending is not null)
                 {
                     // Its own source, cancelled when the copy ends: a delay left armed would outlive the response by up to
                     // the whole interval (one timer per finished stream).
                     keepAliveEnd ??= CancellationTokenSource.CreateLinkedTokenSource(context.Aborted);
                     keepAliveTimer ??= Task.Delay(keepAlive, keepAliveEnd.Token);
-                    if (!pendingWait.IsCompleted && await Task.WhenAny(pendingWait, keepAliveTimer) == keepAliveTimer)
+                    if (!pending.IsCompleted && await Task.WhenAny(pending, keepAliveTimer) == keepAliveTimer)
                     {
                         // The upstream is quiet and, maybe, the thought is hidden: a comment keeps the client's read timeout from firing.
                         keepAliveTimer = null;
@@ -136,12 +147,14 @@ internal static class BodyCopier
                         continue;
                     }
 
-                    await ReadOrThrowAsync(new ValueTask<int>(pendingWait), context);
-                    pendingWait = null;
+                    got = await ReadOrThrowAsync(new ValueTask<int>(pending), context);
+                    (pending, buffer, pendingBuffer) = (null, pendingBuffer, null);
                 }
 
-                // Bytes are there (or the body ended): only now a buffer.
-                var read = await ReadAndRewriteAsync(context, body, rewriter, timeout);
+                // After a wait, bytes are there (or the body ended): only now a buffer.
+                var read = buffer is null
+                    ? await ReadAndRewriteAsync(context, body, rewriter, timeout)
+                    : await RewriteAsync(context, rewriter, buffer, got);
                 if (read == 0)
                 {
                     break;
@@ -154,6 +167,7 @@ internal static class BodyCopier
                     return;
                 }
 
+                burst = read == LargeReadSize;
             }
 
             using var rest = new PooledByteBuffer(256);
@@ -162,10 +176,11 @@ internal static class BodyCopier
         }
         finally
         {
-            if (pendingWait is not null)
+            if (pending is not null)
             {
-                // The wait is abandoned with the response; observe it so its failure is not unobserved.
-                _ = pendingWait.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                // The read is abandoned with the response; observe it so its failure is not unobserved. Its buffer, if it
+                // has one, is left to the GC: the read may still write into it.
+                _ = pending.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             }
 
             if (keepAliveEnd is not null)
@@ -182,9 +197,26 @@ internal static class BodyCopier
     {
         // Rented after the wait, so only while bytes are there: its size costs an idle stream nothing.
         var buffer = ArrayPool<byte>.Shared.Rent(LargeReadSize);
+        int read;
         try
         {
-            var read = await ReadOrThrowAsync(body.ReadAsync(buffer.AsMemory(0, LargeReadSize), timeout.Token), context);
+            read = await ReadOrThrowAsync(body.ReadAsync(buffer.AsMemory(0, LargeReadSize), timeout.Token), context);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+
+        return await RewriteAsync(context, rewriter, buffer, read);
+    }
+
+    /// <summary>Writes <paramref name="read"/> bytes of <paramref name="buffer"/> through the rewriter and returns the buffer to the pool.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<int> RewriteAsync(HttpContext context, IBodyRewriter rewriter, byte[] buffer, int read)
+    {
+        try
+        {
             if (read == 0)
             {
                 return 0;

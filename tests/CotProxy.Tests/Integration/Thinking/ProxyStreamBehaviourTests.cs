@@ -32,6 +32,37 @@ public sealed class ProxyStreamBehaviourTests
     }
 
     [Fact]
+    public async Task KeepAlive_UpstreamSilentRightAfterAFullRead_ThinkingCommentsSent()
+    {
+        // Exactly 16 KiB of thought, alone on the wire: the filter's read takes all of it (a full read, so the next read
+        // goes without a zero-byte wait first) and that next read then waits. Keep-alives must still flow meanwhile.
+        var thought = new StringBuilder(SseEvents.Content((0, "<think>")));
+        while (thought.Length < 16 * 1024 - 600)
+        {
+            thought.Append(SseEvents.Content((0, " pondering")));
+        }
+
+        var last = SseEvents.Content((0, " x"));
+        thought.Append(SseEvents.Content((0, " " + new string('x', (16 * 1024) - thought.Length - last.Length + 1))));
+        Assert.Equal(16 * 1024, Encoding.UTF8.GetByteCount(thought.ToString()));
+        var pieces = new List<(byte[], int)>
+        {
+            // The pause before it keeps the upstream's head apart, so the 16 KiB come to one read of their own.
+            (Encoding.UTF8.GetBytes(thought.ToString()), 300),
+            (Encoding.UTF8.GetBytes(SseEvents.Content((0, "</think>\n\nAnswer.")) + SseEvents.Finish() + SseEvents.Done), 1500),
+        };
+        await using var pair = ProxyPair.Start(new PiecewiseUpstream("text/event-stream", pieces, contentLength: true), thinkKeepAlive: TimeSpan.FromMilliseconds(200));
+
+        var body = Utf8Body(await pair.PostAsync(StreamRequest));
+
+        var answer = body.IndexOf("Answer.", StringComparison.Ordinal);
+        Assert.True(answer > 0, "no answer in: " + body);
+        Assert.Contains(KeepAlive, body[..answer], StringComparison.Ordinal);
+        Assert.True(body[..answer].Split(KeepAlive).Length > 3, "keep-alives stopped during the wait after the full read: " + body);
+        Assert.DoesNotContain("pondering", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task KeepAlive_UpstreamSilentMidEventInsideThought_CommentsOnlyBetweenEvents()
     {
         var thinking = Encoding.UTF8.GetBytes(SseEvents.Content((0, "<think>pondering")));
