@@ -13,9 +13,10 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
 {
     private readonly ResponseFraming _framing;
     private readonly IDocumentRewriter _json;
-    private readonly PooledByteBuffer _held = new(4096);
-    private readonly PooledByteBuffer _joined = new();
-    private readonly PooledByteBuffer _rewritten = new(4096);
+    // Empty until the first bytes arrive: a thousand streams that start at once rent nothing before their first event.
+    private readonly PooledByteBuffer _held = new(0);
+    private readonly PooledByteBuffer _joined = new(0);
+    private readonly PooledByteBuffer _rewritten = new(0);
     private readonly int _maxFrameBytes;
     private FrameScanner _scanner;
     private int _droppedEvents;
@@ -54,7 +55,7 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
     internal long ChoiceLookups => (_json as JsonPayloadRewriter)?.ChoiceLookups ?? 0;
 
     /// <summary>Array capacity held between reads: what <see cref="ReleaseIdleBuffers"/> gives back when no frame is incomplete.</summary>
-    internal int BufferCapacity => _held.Capacity + _joined.Capacity + _rewritten.Capacity + ((_json as JsonPayloadRewriter)?.TemplateCapacity ?? 0);
+    internal int BufferCapacity => _held.Capacity + _joined.Capacity + _rewritten.Capacity + ((_json as JsonPayloadRewriter) is { } payload ? payload.TemplateCapacity + payload.ContextCapacity : 0);
 
     /// <summary>Of <see cref="ProbePasses"/>, the documents an <see cref="EventTemplate"/> decided.</summary>
     internal long TemplatePasses => (_json as JsonPayloadRewriter)?.TemplatePasses ?? 0;

@@ -11,7 +11,7 @@ namespace CotProxy.Filtering;
 internal sealed class JsonDocumentScanner : IDisposable
 {
     private readonly List<(int Index, bool Finishing)> _elements = [];
-    private readonly PooledByteBuffer _scratch = new();
+    private readonly PooledByteBuffer _scratch = new(0);
     private bool _ollamaDone;
 
     /// <summary>Per element of "choices", in order: its index and whether its finish_reason is set.</summary>
@@ -22,6 +22,12 @@ internal sealed class JsonDocumentScanner : IDisposable
 
     /// <summary>The root has a "response" or "thinking" property (Ollama native /api/generate), which merge mode looks at.</summary>
     public bool RootMayGenerate { get; private set; }
+
+    /// <summary>Array capacity held now (see <see cref="ReleaseIdleBuffers"/>).</summary>
+    internal int BufferCapacity => _scratch.Capacity;
+
+    /// <summary>Between documents: the scratch buffer goes back to the pool while it holds nothing.</summary>
+    public void ReleaseIdleBuffers() => _scratch.ReleaseIfEmpty();
 
     public void Dispose() => _scratch.Dispose();
 

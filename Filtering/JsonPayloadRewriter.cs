@@ -120,8 +120,15 @@ internal sealed class JsonPayloadRewriter : IDocumentRewriter
         return any;
     }
 
-    /// <summary>Idle: the template's array goes back to the pool.</summary>
-    public void ReleaseIdleBuffers() => _template?.Release();
+    /// <summary>Idle: the template's array and the context's empty buffers go back to the pool.</summary>
+    public void ReleaseIdleBuffers()
+    {
+        _template?.Release();
+        _context.ReleaseIdleBuffers();
+    }
+
+    /// <summary>Array capacity the context's buffers hold (see <see cref="FramedDocumentRewriter.BufferCapacity"/>).</summary>
+    internal int ContextCapacity => _context.BufferCapacity;
 
     public void Dispose()
     {

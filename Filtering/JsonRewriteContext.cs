@@ -13,7 +13,7 @@ internal sealed class JsonRewriteContext : IDisposable
 {
     private readonly List<ChoiceFilterState> _choices = [];
     private readonly Dictionary<int, ChoiceFilterState> _choicesByIndex = [];
-    private readonly PooledByteBuffer _escaped = new();
+    private readonly PooledByteBuffer _escaped = new(0);
     private readonly ThinkTagStripper? _wholeStripper;
 
     public JsonRewriteContext(ResponseRewriteOptions options, bool streaming)
@@ -28,6 +28,39 @@ internal sealed class JsonRewriteContext : IDisposable
 
     public ResponseRewriteOptions Options { get; }
 
+    /// <summary>Array capacity the buffers below hold now (see <see cref="ReleaseIdleBuffers"/>).</summary>
+    internal int BufferCapacity =>
+        _escaped.Capacity + FieldOut.Capacity + Scratch.Capacity + ThinkRoot.Capacity + ThinkChoice.Capacity + ThinkContainer.Capacity
+        + MergePrefix.Capacity + MergeRootPrefix.Capacity + MergeReasoning.Capacity + KeptTokens.Capacity + Scanner.BufferCapacity;
+
+    /// <summary>
+    /// The upstream has gone quiet: every buffer goes back to the pool. All of them are scratch for one document, never
+    /// state between documents (each use clears its buffer first: WriteText, Decode, AnswerTextFilter, ChoiceArrayWriter,
+    /// MessageContainerWriter, JsonRootWriter, ReasoningMerger.Prepare, LogprobsWriter, LeftoverDocumentWriter). Each
+    /// starts empty and rents on its first write, so a thousand idle filtered streams hold none of them
+    /// (bench/RESULTS.md, 2026-12-05 morning).
+    /// </summary>
+    public void ReleaseIdleBuffers()
+    {
+        Release(_escaped);
+        Release(FieldOut);
+        Release(Scratch);
+        Release(ThinkRoot);
+        Release(ThinkChoice);
+        Release(ThinkContainer);
+        Release(MergePrefix);
+        Release(MergeRootPrefix);
+        Release(MergeReasoning);
+        Release(KeptTokens);
+        Scanner.ReleaseIdleBuffers();
+
+        static void Release(PooledByteBuffer buffer)
+        {
+            buffer.Clear();
+            buffer.ReleaseIfEmpty();
+        }
+    }
+
     /// <summary>Documents are events of one stream: per-choice state carries over between them.</summary>
     public bool Streaming { get; }
 
@@ -41,28 +74,28 @@ internal sealed class JsonRewriteContext : IDisposable
     public List<ChoiceFilterState> Choices => _choices;
 
     /// <summary>The filtered value of the field being written.</summary>
-    public PooledByteBuffer FieldOut { get; } = new();
+    public PooledByteBuffer FieldOut { get; } = new(0);
 
     /// <summary>Unescaped names and values; the released "text" field of a leftover document.</summary>
-    public PooledByteBuffer Scratch { get; } = new();
+    public PooledByteBuffer Scratch { get; } = new(0);
 
     /// <summary>Reasoning collected from root fields (Ollama native /api/generate "response").</summary>
-    public PooledByteBuffer ThinkRoot { get; } = new();
+    public PooledByteBuffer ThinkRoot { get; } = new(0);
 
     /// <summary>Reasoning collected from a choice's "text".</summary>
-    public PooledByteBuffer ThinkChoice { get; } = new();
+    public PooledByteBuffer ThinkChoice { get; } = new(0);
 
     /// <summary>Reasoning collected from a delta or message object's "content".</summary>
-    public PooledByteBuffer ThinkContainer { get; } = new();
+    public PooledByteBuffer ThinkContainer { get; } = new(0);
 
     /// <summary>Merge mode: what goes before the current object's answer text (see <see cref="ReasoningMerger"/>).</summary>
-    public PooledByteBuffer MergePrefix { get; } = new();
+    public PooledByteBuffer MergePrefix { get; } = new(0);
 
     /// <summary>Merge mode: what goes before an Ollama /api/generate root's "response".</summary>
-    public PooledByteBuffer MergeRootPrefix { get; } = new();
+    public PooledByteBuffer MergeRootPrefix { get; } = new(0);
 
     /// <summary>Merge mode: the current object's separated reasoning, unescaped.</summary>
-    public PooledByteBuffer MergeReasoning { get; } = new();
+    public PooledByteBuffer MergeReasoning { get; } = new(0);
 
     /// <summary>Merge mode: choices whose separated reasoning was opened with a start tag in the answer and not yet closed.</summary>
     public int OpenReasonings { get; private set; }
@@ -83,7 +116,7 @@ internal sealed class JsonRewriteContext : IDisposable
     public LogprobTrack TextTrack { get; } = new();
 
     /// <summary>One flag per logprobs entry of the array being written: 1 keeps it.</summary>
-    public PooledByteBuffer KeptTokens { get; } = new();
+    public PooledByteBuffer KeptTokens { get; } = new(0);
 
     /// <summary>Logprobs arrays whose tokens did not spell their text, so all their entries went (failing closed).</summary>
     public int LogprobsMismatches { get; private set; }
