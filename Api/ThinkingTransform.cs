@@ -139,6 +139,8 @@ internal sealed class ThinkingTransform : ResponseTransform, IBodyRewriter, IDis
         NoteAnswer(output, before);
     }
 
+    public bool WantsKeepAlive => _rewriter!.WantsKeepAlive;
+
     public bool TryWriteKeepAlive(IBufferWriter<byte> output)
     {
         if (!_rewriter!.TryWriteKeepAlive(output))

@@ -183,9 +183,11 @@ internal sealed class FramedDocumentRewriter : IResponseRewriter
         }
     }
 
+    public bool WantsKeepAlive => _framing == ResponseFraming.EventStream && _failureReason is null && _json.InHiddenThought;
+
     public bool TryWriteKeepAlive(IBufferWriter<byte> output)
     {
-        if (_framing != ResponseFraming.EventStream || _failureReason is not null || !_json.InHiddenThought)
+        if (!WantsKeepAlive)
         {
             return false;
         }

@@ -14,6 +14,9 @@ internal interface IResponseRewriter : IDisposable
     /// <summary>SSE only: while a hidden thought is in progress, appends ": thinking\n\n" and returns true. Called at an event boundary.</summary>
     bool TryWriteKeepAlive(IBufferWriter<byte> output);
 
+    /// <summary>Whether <see cref="TryWriteKeepAlive"/> would write now; it cannot change while no bytes come.</summary>
+    bool WantsKeepAlive { get; }
+
     /// <summary>
     /// The upstream has gone quiet: give back the buffers that hold nothing, so an idle stream holds none. Called only
     /// when a wait for the next bytes will really wait, so a busy stream does not rent and return per read.

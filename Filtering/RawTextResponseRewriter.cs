@@ -19,6 +19,8 @@ internal sealed class RawTextResponseRewriter : IResponseRewriter
 
     public bool TryWriteKeepAlive(IBufferWriter<byte> output) => false;
 
+    public bool WantsKeepAlive => false;
+
     public void ReleaseIdleBuffers()
     {
         // The stripper holds only the few bytes that may begin a tag.

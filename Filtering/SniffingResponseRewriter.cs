@@ -64,6 +64,8 @@ internal sealed class SniffingResponseRewriter : IResponseRewriter
 
     public bool TryWriteKeepAlive(IBufferWriter<byte> output) => _inner?.TryWriteKeepAlive(output) ?? false;
 
+    public bool WantsKeepAlive => _inner?.WantsKeepAlive ?? false;
+
     public void ReleaseIdleBuffers() => _inner?.ReleaseIdleBuffers();
 
     public int DroppedEvents => _inner?.DroppedEvents ?? 0;

@@ -122,7 +122,9 @@ internal static class BodyCopier
                         await response.FlushAsync(context.Aborted);
                     }
 
-                    if (next.IsCompleted || keepAlive <= TimeSpan.Zero)
+                    // Only a wait inside a hidden thought can need a keep-alive: any other awaits the read as it is, without
+                    // the timer, the task and the WhenAny a keep-alive wait allocates.
+                    if (next.IsCompleted || keepAlive <= TimeSpan.Zero || !rewriter.WantsKeepAlive)
                     {
                         got = await ReadOrThrowAsync(next, context);
                     }

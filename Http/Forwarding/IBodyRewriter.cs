@@ -14,6 +14,9 @@ internal interface IBodyRewriter
     /// <summary>While the upstream is quiet: appends something that keeps the client waiting and returns true, or returns false.</summary>
     bool TryWriteKeepAlive(IBufferWriter<byte> output);
 
+    /// <summary>Whether <see cref="TryWriteKeepAlive"/> would write now; it cannot change while no bytes come.</summary>
+    bool WantsKeepAlive { get; }
+
     /// <summary>The upstream has gone quiet (a wait for bytes will really wait): give back buffers that hold nothing.</summary>
     void ReleaseIdleBuffers();
 

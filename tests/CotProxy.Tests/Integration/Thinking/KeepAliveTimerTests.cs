@@ -36,4 +36,62 @@ public sealed class KeepAliveTimerTests
         // Before the fix each response left its 10-minute delay armed: at least one timer per stream.
         Assert.True(Timer.ActiveCount - before < Streams / 2, $"{Timer.ActiveCount - before} timers more after {Streams} filtered streams");
     }
+
+    [Fact]
+    public async Task FilteredStreamsWaitingInTheAnswer_ArmNoKeepAliveTimer()
+    {
+        // Past the thought no keep-alive is ever sent, so a wait there needs no timer (nor the task and WhenAny around it).
+        // The upstream waits on a gate and the clients read only afterwards: no timer of the test's own is armed meanwhile.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = 0;
+        var upstream = new RecordingHandler
+        {
+            Respond = async (context, _) =>
+            {
+                context.Response.Headers.Add(new("Content-Type", "text/event-stream"));
+                context.Response.Start(200, contentLength: null);
+                await context.Response.WriteAsync(Encoding.UTF8.GetBytes(SseEvents.Content((0, "<think>hidden</think>\n\nAnswer"))), context.Aborted);
+                Interlocked.Increment(ref started);
+                await gate.Task.WaitAsync(context.Aborted);
+                await context.Response.WriteAsync(Encoding.UTF8.GetBytes(SseEvents.Content((0, " goes on.")) + SseEvents.Finish() + SseEvents.Done), context.Aborted);
+                await context.Response.CompleteAsync(context.Aborted);
+            },
+        };
+        await using var pair = ProxyPair.Start(upstream, thinkKeepAlive: TimeSpan.FromMinutes(10));
+        var body = Encoding.UTF8.GetBytes("""{"model":"any","stream":true,"messages":[{"role":"user","content":"hi"}]}""");
+        var head = Encoding.ASCII.GetBytes($"POST /v1/chat/completions HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
+        var clients = new List<RawConnection>();
+        try
+        {
+            var before = Timer.ActiveCount;
+            for (var i = 0; i < Streams; i++)
+            {
+                var client = await RawConnection.OpenAsync(pair.Proxy.LocalEndPoint);
+                clients.Add(client);
+                await client.SendAsync([.. head, .. body]);
+            }
+
+            while (Volatile.Read(ref started) < Streams)
+            {
+                await Task.Delay(20);
+            }
+
+            await Task.Delay(300);
+            var waiting = Timer.ActiveCount - before;
+            gate.SetResult();
+            foreach (var client in clients)
+            {
+                Assert.Contains(" goes on.", Encoding.UTF8.GetString(Encoding.Latin1.GetBytes((await client.ReadResponseAsync()).Body)), StringComparison.Ordinal);
+            }
+
+            Assert.True(waiting < Streams / 2, $"{waiting} timers more while {Streams} filtered streams waited in their answer");
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+        }
+    }
 }
