@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace CotProxy.Http.Server;
@@ -59,16 +60,33 @@ internal sealed class HttpRequest
 
     public string? GetHeader(string name)
     {
-        foreach (var header in Headers)
+        foreach (var (key, value) in CollectionsMarshal.AsSpan(_headers))
         {
-            if (string.Equals(header.Key, name, StringComparison.OrdinalIgnoreCase))
+            if (key.Length == name.Length && string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
             {
-                return header.Value;
+                return value;
             }
         }
 
         return null;
     }
+
+    /// <summary>The field the previous request on this connection had where the next field will be added, if it had one.</summary>
+    public bool TryGetPreviousField(out string name, out string value)
+    {
+        var index = _headers.Count;
+        if (index < _previous.Count)
+        {
+            (name, value) = _previous[index];
+            return true;
+        }
+
+        name = value = "";
+        return false;
+    }
+
+    /// <summary>Adds again the previous request's field that <see cref="TryGetPreviousField"/> gave, strings and all.</summary>
+    public void AddPreviousField() => _headers.Add(_previous[_headers.Count]);
 
     /// <summary>Adds a field as received (name and value in Latin-1, RFC 9110 §5.5) and returns its value.</summary>
     public string AddField(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)

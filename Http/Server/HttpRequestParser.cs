@@ -338,15 +338,26 @@ internal static class HttpRequestParser
 
     private static HeaderKind ParseHeaderLine(ReadOnlySpan<byte> line, HttpRequest request)
     {
-        ValidateFieldLine(line, out var name, out var value);
-        var fieldValue = request.AddField(name, value);
+        ReadOnlySpan<byte> name;
+        ReadOnlySpan<byte> value;
+        string fieldValue;
+        var repeated = IsPreviousField(line, request, out name, out value, out fieldValue);
+        if (repeated)
+        {
+            request.AddPreviousField();
+        }
+        else
+        {
+            ValidateFieldLine(line, out name, out value);
+            fieldValue = request.AddField(name, value);
+        }
 
         // The fields that frame or route the request, told apart by length first: most fields are none of them.
         switch (name.Length)
         {
             case 4 when Ascii.EqualsIgnoreCase(name, "host"u8):
                 // RFC 9112 §3.2: a Host field with an invalid value gets 400, as a missing or repeated one does.
-                if (!HostSyntax.IsValid(value))
+                if (!repeated && !HostSyntax.IsValid(value))
                 {
                     throw HttpRejection.Create(RejectionReason.InvalidHost);
                 }
@@ -378,6 +389,31 @@ internal static class HttpRequestParser
         }
 
         return HeaderKind.Other;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="line"/> is the field the previous request on the connection had at this place: the same
+    /// name and value, byte for byte (only the whitespace around the value may differ, and it is SP or HTAB once trimmed
+    /// away). A client repeats its fields request after request, and a repeated line needs neither validating again
+    /// (that field passed <see cref="ValidateFieldLine"/> and, for Host, <see cref="HostSyntax"/>) nor new strings.
+    /// </summary>
+    private static bool IsPreviousField(ReadOnlySpan<byte> line, HttpRequest request, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value, out string fieldValue)
+    {
+        if (request.TryGetPreviousField(out var previousName, out fieldValue)
+            && line.Length > previousName.Length && line[previousName.Length] == HttpConstants.Colon)
+        {
+            name = line[..previousName.Length];
+            value = TrimWhitespace(line[(previousName.Length + 1)..]);
+
+            // Ascii.Equals is false for any byte above 0x7F: a Latin-1 field is always parsed afresh.
+            if (value.Length == fieldValue.Length && Ascii.Equals(name, previousName) && Ascii.Equals(value, fieldValue))
+            {
+                return true;
+            }
+        }
+
+        name = value = default;
+        return false;
     }
 
     private static void ApplyContentLength(ReadOnlySpan<byte> value, HttpRequest request)
