@@ -92,10 +92,9 @@ internal sealed class HttpRequest
     public string AddField(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
         var index = _headers.Count;
-        if (index < _previous.Count && _previous[index] is var (previousName, previousValue)
-            && previousName.Length == name.Length && Ascii.Equals(name, previousName))
+        if (index < _previous.Count && _previous[index] is var (previousName, previousValue) && Latin1Text.EqualsBytes(name, previousName))
         {
-            var reused = previousValue.Length == value.Length && Ascii.Equals(value, previousValue) ? previousValue : Encoding.Latin1.GetString(value);
+            var reused = Latin1Text.EqualsBytes(value, previousValue) ? previousValue : Encoding.Latin1.GetString(value);
             _headers.Add(new(previousName, reused));
             return reused;
         }
@@ -107,9 +106,17 @@ internal sealed class HttpRequest
 
     public void MarkHeadParsed() => _headParsed = true;
 
+    /// <summary>The target of the previous request on this connection (empty before the first), for the parser to reuse.</summary>
+    public string PreviousTarget { get; private set; } = "";
+
     public void Reset()
     {
         Method = "";
+        if (Target.Length > 0)
+        {
+            PreviousTarget = Target;
+        }
+
         Target = "";
         IsHttp11 = false;
         if (_headParsed)

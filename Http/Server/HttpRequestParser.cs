@@ -226,7 +226,8 @@ internal static class HttpRequestParser
 
         request.IsHttp11 = ParseVersion(version);
         request.Method = MethodString(method);
-        request.Target = TargetString(target, request.Method);
+        // A client sends the same target request after request: the previous request's string is taken again when it is the same.
+        request.Target = target[0] == (byte)'/' && Latin1Text.EqualsBytes(target, request.PreviousTarget) ? request.PreviousTarget : TargetString(target, request.Method);
         request.KeepAlive = request.IsHttp11;
     }
 
@@ -405,8 +406,7 @@ internal static class HttpRequestParser
             name = line[..previousName.Length];
             value = TrimWhitespace(line[(previousName.Length + 1)..]);
 
-            // Ascii.Equals is false for any byte above 0x7F: a Latin-1 field is always parsed afresh.
-            if (value.Length == fieldValue.Length && Ascii.Equals(name, previousName) && Ascii.Equals(value, fieldValue))
+            if (Latin1Text.EqualsBytes(value, fieldValue) && Latin1Text.EqualsBytes(name, previousName))
             {
                 return true;
             }

@@ -202,6 +202,25 @@ public sealed class HttpRequestParserTests
     }
 
     [Fact]
+    public void TryParseHead_SameTargetAsThePreviousRequest_TakesItsString()
+    {
+        var request = new HttpRequest();
+        Parse(request, "GET /v1/models HTTP/1.1\r\nHost: h\r\n\r\n");
+        var first = request.Target;
+
+        Parse(request, "POST /v1/models HTTP/1.1\r\nHost: h\r\n\r\n");
+        Assert.Same(first, request.Target);
+
+        Parse(request, "GET /v1/modelz HTTP/1.1\r\nHost: h\r\n\r\n");
+        Assert.Equal("/v1/modelz", request.Target);
+
+        Parse(request, "GET http://h/v1/modelz?a=1 HTTP/1.1\r\nHost: h\r\n\r\n");
+        Assert.Equal("/v1/modelz?a=1", request.Target);
+        Parse(request, "GET /v1/modelz?a=1 HTTP/1.1\r\nHost: h\r\n\r\n");
+        Assert.Equal("/v1/modelz?a=1", request.Target);
+    }
+
+    [Fact]
     public void TryParseHead_IncompleteHeadInBetween_StillReusesThePreviousRequestsStrings()
     {
         var request = new HttpRequest();
