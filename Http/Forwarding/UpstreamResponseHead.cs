@@ -101,6 +101,13 @@ internal static class UpstreamResponseHead
 
     private static void Add(string name, HeaderStringValues values, List<KeyValuePair<string, string>> destination)
     {
+        // One value, as nearly every field has: the string itself, without the enumerator.
+        if (values.Count == 1)
+        {
+            destination.Add(new(name, values.ToString()));
+            return;
+        }
+
         foreach (var value in values)
         {
             destination.Add(new(name, value));
