@@ -322,6 +322,13 @@ internal static class HttpRequestParser
     /// <summary>The span without leading and trailing SP and HTAB (RFC 9110 §5.6.3, OWS).</summary>
     private static ReadOnlySpan<byte> TrimWhitespace(ReadOnlySpan<byte> span)
     {
+        // Nearly every value has no whitespace to trim but the one SP after the colon.
+        if (span.Length > 1 && span[0] == HttpConstants.SP && span[1] is not (HttpConstants.SP or HttpConstants.HTab)
+            && span[^1] is not (HttpConstants.SP or HttpConstants.HTab))
+        {
+            return span[1..];
+        }
+
         var start = 0;
         while (start < span.Length && span[start] is HttpConstants.SP or HttpConstants.HTab)
         {
