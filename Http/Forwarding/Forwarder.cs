@@ -156,8 +156,8 @@ internal sealed class Forwarder
                 var readSize = BodyCopier.ReadSizeFor(isEventStream);
                 if (rewriter is null)
                 {
-                    // Raw lookup: the parsed Content-Encoding collection costs an allocation and a parse per response.
-                    var plain = observer is not null && !upstreamResponse.Content.Headers.NonValidated.Contains("Content-Encoding");
+                    // Noted in the walk over the head: the parsed Content-Encoding collection costs an allocation and a parse per response.
+                    var plain = observer is not null && !head.HasContentEncoding;
                     await BodyCopier.CopyUnchangedAsync(context, body, timeout, _options.ApiRequestTimeout, readSize, waitBeforeRenting: isEventStream, plain ? observer : null);
                 }
                 else
