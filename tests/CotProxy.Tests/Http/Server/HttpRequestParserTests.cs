@@ -201,6 +201,32 @@ public sealed class HttpRequestParserTests
         Assert.Equal(7, request.ContentLength);
     }
 
+    [Theory]
+    [InlineData("CONTENT-LENGTH: 5", "length=5 chunked=False")]
+    [InlineData("content-Length: 5", "length=5 chunked=False")]
+    [InlineData("Content_Length: 5", "length=-1 chunked=False")]
+    [InlineData("Content-Lengt^: 5", "length=-1 chunked=False")]
+    [InlineData("X-Bench-Stream: 5", "length=-1 chunked=False")]
+    [InlineData("TRANSFER-ENCODING: chunked", "length=-1 chunked=True")]
+    [InlineData("Transfer_Encoding: chunked", "length=-1 chunked=False")]
+    [InlineData("Content-Length: 007", "length=7 chunked=False")]
+    public void TryParseHead_FramingFieldNameInAnyCase_OnlyThatNameFrames(string field, string expected)
+    {
+        Assert.Contains($" {expected} ", Parse(Bytes($"POST / HTTP/1.1\r\nHOST: x\r\n{field}\r\n\r\n")), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("hOsT: x\r\nHost: y", nameof(RejectionReason.MissingOrDuplicateHost))]
+    [InlineData("Host: x\r\nEXPECT: magic", nameof(RejectionReason.UnsupportedExpectation))]
+    [InlineData("Host: x\r\nContent-Length: 1\r\nCONTENT-LENGTH: 2", nameof(RejectionReason.ConflictingContentLength))]
+    [InlineData("Host: x\r\nContent-Length: 1,2", nameof(RejectionReason.ConflictingContentLength))]
+    [InlineData("Host: x\r\nContent-Length: 1x", nameof(RejectionReason.InvalidContentLength))]
+    [InlineData("Host: x\r\nContent-Length:", nameof(RejectionReason.InvalidContentLength))]
+    public void TryParseHead_FieldNamesInAnyCase_RulesStillApply(string fields, string reason)
+    {
+        Assert.Equal($"reject {reason}", Parse(Bytes($"POST / HTTP/1.1\r\n{fields}\r\n\r\n")));
+    }
+
     [Fact]
     public void TryParseHead_SameTargetAsThePreviousRequest_TakesItsString()
     {
