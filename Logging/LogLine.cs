@@ -74,7 +74,23 @@ internal ref struct LogLine
     public void SafeText(ReadOnlySpan<char> text, int maxChars)
     {
         var shown = text[..Math.Min(text.Length, maxChars)];
+
+        // A short text (a method, a path, a model name, an id) that is printable ASCII throughout, as nearly all are, is
+        // copied char by char: below a few dozen chars the vectorised search and copy cost more than this loop.
         var i = 0;
+        if (shown.Length <= 64)
+        {
+            var destination = _destination[_length..];
+            var fits = Math.Min(shown.Length, destination.Length);
+            while (i < fits && (uint)(shown[i] - ' ') <= '~' - ' ')
+            {
+                destination[i] = (byte)shown[i];
+                i++;
+            }
+
+            _length += i;
+        }
+
         while (i < shown.Length)
         {
             // Printable ASCII, nearly all of every line, is copied as a run.

@@ -150,8 +150,8 @@ internal sealed class Forwarder
                 await using var body = await ReadBodyAsync(upstreamResponse, decode, context.Aborted);
                 if (rewriter is null)
                 {
-                    // Raw lookup: the parsed Content-Encoding collection costs an allocation and a parse per response.
-                    var plain = observer is not null && !upstreamResponse.Content.Headers.NonValidated.Contains("Content-Encoding");
+                    // Noted in the walk over the head: the parsed Content-Encoding collection costs an allocation and a parse per response.
+                    var plain = observer is not null && !head.HasContentEncoding;
                     await BodyCopier.CopyUnchangedAsync(context, body, timeout, _options.ApiRequestTimeout, waitBeforeRenting: isEventStream, plain ? observer : null);
                 }
                 else

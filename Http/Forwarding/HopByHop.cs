@@ -10,7 +10,7 @@ internal static class HopByHop
         10 => name.Equals("Connection", StringComparison.OrdinalIgnoreCase) || name.Equals("Keep-Alive", StringComparison.OrdinalIgnoreCase),
         17 => name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase),
         _ => false,
-    } || name.StartsWith("Proxy-", StringComparison.OrdinalIgnoreCase);
+    } || (name.Length >= 6 && (name[0] | 0x20) == 'p' && name.StartsWith("Proxy-", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
     /// The Connection value when it names fields to drop, or null when it names none: "keep-alive" names a field that is
@@ -18,7 +18,8 @@ internal static class HopByHop
     /// </summary>
     public static string? NamedFields(string? connection)
     {
-        if (string.IsNullOrEmpty(connection))
+        // The two values nearly every message has, without splitting them.
+        if (string.IsNullOrEmpty(connection) || connection.Equals("keep-alive", StringComparison.OrdinalIgnoreCase) || connection.Equals("close", StringComparison.OrdinalIgnoreCase))
         {
             return null;
         }

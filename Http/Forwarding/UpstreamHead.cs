@@ -4,4 +4,5 @@ namespace CotProxy.Http.Forwarding;
 /// <param name="ContentType">The raw Content-Type value, if any.</param>
 /// <param name="ContentLength">The body's declared length; null when it has none (or none that can be trusted).</param>
 /// <param name="HasAmbiguousFraming">Content-Length with chunked, or differing lengths: see <see cref="UpstreamResponseHead.Read"/>.</param>
-internal readonly record struct UpstreamHead(string? ContentType, long? ContentLength, bool HasAmbiguousFraming);
+/// <param name="HasContentEncoding">The response has a Content-Encoding field (its body may be encoded).</param>
+internal readonly record struct UpstreamHead(string? ContentType, long? ContentLength, bool HasAmbiguousFraming, bool HasContentEncoding);

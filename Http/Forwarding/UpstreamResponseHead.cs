@@ -38,6 +38,7 @@ internal static class UpstreamResponseHead
         string? contentType = null;
         HeaderStringValues lengths = default;
         var hasLength = false;
+        var encoded = false;
         foreach (var header in response.Content.Headers.NonValidated)
         {
             var name = header.Key;
@@ -51,6 +52,10 @@ internal static class UpstreamResponseHead
             if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
             {
                 contentType = header.Value.ToString();
+            }
+            else if (name.Equals("Content-Encoding", StringComparison.OrdinalIgnoreCase))
+            {
+                encoded = true;
             }
 
             if (!HopByHop.IsHopByHop(name))
@@ -74,14 +79,14 @@ internal static class UpstreamResponseHead
 
         if (!hasLength)
         {
-            return new UpstreamHead(contentType, null, HasAmbiguousFraming: false);
+            return new UpstreamHead(contentType, null, HasAmbiguousFraming: false, encoded);
         }
 
         // RFC 9112 §6.3: Content-Length with chunked is an error. SocketsHttpHandler accepts it and reads the body by one of
         // them; an intermediary that passed that on could be used for response smuggling, so the client gets a 502 instead.
         if (chunked)
         {
-            return new UpstreamHead(contentType, null, HasAmbiguousFraming: true);
+            return new UpstreamHead(contentType, null, HasAmbiguousFraming: true, encoded);
         }
 
         // The usual case: one Content-Length line holding one number (SocketsHttpHandler already framed the body by it).
@@ -90,17 +95,24 @@ internal static class UpstreamResponseHead
             var value = lengths.ToString();
             if (!value.Contains(','))
             {
-                return new UpstreamHead(contentType, ParseLength(value), HasAmbiguousFraming: false);
+                return new UpstreamHead(contentType, ParseLength(value), HasAmbiguousFraming: false, encoded);
             }
         }
 
         return DiffersInLength(lengths)
-            ? new UpstreamHead(contentType, null, HasAmbiguousFraming: true)
-            : new UpstreamHead(contentType, response.Content.Headers.ContentLength, HasAmbiguousFraming: false);
+            ? new UpstreamHead(contentType, null, HasAmbiguousFraming: true, encoded)
+            : new UpstreamHead(contentType, response.Content.Headers.ContentLength, HasAmbiguousFraming: false, encoded);
     }
 
     private static void Add(string name, HeaderStringValues values, List<KeyValuePair<string, string>> destination)
     {
+        // One value, as nearly every field has: the string itself, without the enumerator.
+        if (values.Count == 1)
+        {
+            destination.Add(new(name, values.ToString()));
+            return;
+        }
+
         foreach (var value in values)
         {
             destination.Add(new(name, value));

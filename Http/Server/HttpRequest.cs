@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace CotProxy.Http.Server;
@@ -59,25 +60,41 @@ internal sealed class HttpRequest
 
     public string? GetHeader(string name)
     {
-        foreach (var header in Headers)
+        foreach (var (key, value) in CollectionsMarshal.AsSpan(_headers))
         {
-            if (string.Equals(header.Key, name, StringComparison.OrdinalIgnoreCase))
+            if (key.Length == name.Length && string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
             {
-                return header.Value;
+                return value;
             }
         }
 
         return null;
     }
 
+    /// <summary>The field the previous request on this connection had where the next field will be added, if it had one.</summary>
+    public bool TryGetPreviousField(out string name, out string value)
+    {
+        var index = _headers.Count;
+        if (index < _previous.Count)
+        {
+            (name, value) = _previous[index];
+            return true;
+        }
+
+        name = value = "";
+        return false;
+    }
+
+    /// <summary>Adds again the previous request's field that <see cref="TryGetPreviousField"/> gave, strings and all.</summary>
+    public void AddPreviousField() => _headers.Add(_previous[_headers.Count]);
+
     /// <summary>Adds a field as received (name and value in Latin-1, RFC 9110 §5.5) and returns its value.</summary>
     public string AddField(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
         var index = _headers.Count;
-        if (index < _previous.Count && _previous[index] is var (previousName, previousValue)
-            && previousName.Length == name.Length && Ascii.Equals(name, previousName))
+        if (index < _previous.Count && _previous[index] is var (previousName, previousValue) && Latin1Text.EqualsBytes(name, previousName))
         {
-            var reused = previousValue.Length == value.Length && Ascii.Equals(value, previousValue) ? previousValue : Encoding.Latin1.GetString(value);
+            var reused = Latin1Text.EqualsBytes(value, previousValue) ? previousValue : Encoding.Latin1.GetString(value);
             _headers.Add(new(previousName, reused));
             return reused;
         }
@@ -89,9 +106,17 @@ internal sealed class HttpRequest
 
     public void MarkHeadParsed() => _headParsed = true;
 
+    /// <summary>The target of the previous request on this connection (empty before the first), for the parser to reuse.</summary>
+    public string PreviousTarget { get; private set; } = "";
+
     public void Reset()
     {
         Method = "";
+        if (Target.Length > 0)
+        {
+            PreviousTarget = Target;
+        }
+
         Target = "";
         IsHttp11 = false;
         if (_headParsed)

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace CotProxy.Http.Server;
@@ -226,7 +228,8 @@ internal static class HttpRequestParser
 
         request.IsHttp11 = ParseVersion(version);
         request.Method = MethodString(method);
-        request.Target = TargetString(target, request.Method);
+        // A client sends the same target request after request: the previous request's string is taken again when it is the same.
+        request.Target = target[0] == (byte)'/' && Latin1Text.EqualsBytes(target, request.PreviousTarget) ? request.PreviousTarget : TargetString(target, request.Method);
         request.KeepAlive = request.IsHttp11;
     }
 
@@ -321,6 +324,13 @@ internal static class HttpRequestParser
     /// <summary>The span without leading and trailing SP and HTAB (RFC 9110 §5.6.3, OWS).</summary>
     private static ReadOnlySpan<byte> TrimWhitespace(ReadOnlySpan<byte> span)
     {
+        // Nearly every value has no whitespace to trim but the one SP after the colon.
+        if (span.Length > 1 && span[0] == HttpConstants.SP && span[1] is not (HttpConstants.SP or HttpConstants.HTab)
+            && span[^1] is not (HttpConstants.SP or HttpConstants.HTab))
+        {
+            return span[1..];
+        }
+
         var start = 0;
         while (start < span.Length && span[start] is HttpConstants.SP or HttpConstants.HTab)
         {
@@ -338,35 +348,46 @@ internal static class HttpRequestParser
 
     private static HeaderKind ParseHeaderLine(ReadOnlySpan<byte> line, HttpRequest request)
     {
-        ValidateFieldLine(line, out var name, out var value);
-        var fieldValue = request.AddField(name, value);
+        ReadOnlySpan<byte> name;
+        ReadOnlySpan<byte> value;
+        string fieldValue;
+        var repeated = IsPreviousField(line, request, out name, out value, out fieldValue);
+        if (repeated)
+        {
+            request.AddPreviousField();
+        }
+        else
+        {
+            ValidateFieldLine(line, out name, out value);
+            fieldValue = request.AddField(name, value);
+        }
 
         // The fields that frame or route the request, told apart by length first: most fields are none of them.
         switch (name.Length)
         {
-            case 4 when Ascii.EqualsIgnoreCase(name, "host"u8):
+            case 4 when IsName(name, "host"u8):
                 // RFC 9112 §3.2: a Host field with an invalid value gets 400, as a missing or repeated one does.
-                if (!HostSyntax.IsValid(value))
+                if (!repeated && !HostSyntax.IsValid(value))
                 {
                     throw HttpRejection.Create(RejectionReason.InvalidHost);
                 }
 
                 request.Host = fieldValue;
                 return HeaderKind.Host;
-            case 14 when Ascii.EqualsIgnoreCase(name, "content-length"u8):
+            case 14 when IsName(name, "content-length"u8):
                 ApplyContentLength(value, request);
                 break;
-            case 17 when Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8):
+            case 17 when IsName(name, "transfer-encoding"u8):
                 ApplyTransferEncoding(value, request);
                 return HeaderKind.TransferEncoding;
-            case 10 when Ascii.EqualsIgnoreCase(name, "connection"u8):
+            case 10 when IsName(name, "connection"u8):
                 request.Connection = request.Connection is null ? fieldValue : request.Connection + ", " + fieldValue;
                 ApplyConnection(value, request);
                 break;
-            case 12 when Ascii.EqualsIgnoreCase(name, "content-type"u8):
+            case 12 when IsName(name, "content-type"u8):
                 request.ContentType ??= fieldValue;
                 break;
-            case 6 when Ascii.EqualsIgnoreCase(name, "expect"u8):
+            case 6 when IsName(name, "expect"u8):
                 // RFC 9110 §10.1.1: 100-continue is the only expectation defined; any other gets 417.
                 if (!Ascii.EqualsIgnoreCase(value, "100-continue"u8))
                 {
@@ -380,8 +401,80 @@ internal static class HttpRequestParser
         return HeaderKind.Other;
     }
 
+    /// <summary>
+    /// Whether <paramref name="line"/> is the field the previous request on the connection had at this place: the same
+    /// name and value, byte for byte (only the whitespace around the value may differ, and it is SP or HTAB once trimmed
+    /// away). A client repeats its fields request after request, and a repeated line needs neither validating again
+    /// (that field passed <see cref="ValidateFieldLine"/> and, for Host, <see cref="HostSyntax"/>) nor new strings.
+    /// </summary>
+    private static bool IsPreviousField(ReadOnlySpan<byte> line, HttpRequest request, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value, out string fieldValue)
+    {
+        if (request.TryGetPreviousField(out var previousName, out fieldValue)
+            && line.Length > previousName.Length && line[previousName.Length] == HttpConstants.Colon)
+        {
+            name = line[..previousName.Length];
+            value = TrimWhitespace(line[(previousName.Length + 1)..]);
+
+            if (Latin1Text.EqualsBytes(value, fieldValue) && Latin1Text.EqualsBytes(name, previousName))
+            {
+                return true;
+            }
+        }
+
+        name = value = default;
+        return false;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="name"/>, a token (validated, or the same bytes as a field that was), is
+    /// <paramref name="lower"/> (lower-case letters and '-', as long as the name) in any letter case. Setting the 0x20
+    /// bit folds a letter to lower case and leaves '-' as it is; of the token characters only the letters fold onto a
+    /// letter or '-', so eight bytes at a time compare as <c>Ascii.EqualsIgnoreCase</c> would, without its general path.
+    /// </summary>
+    private static bool IsName(ReadOnlySpan<byte> name, ReadOnlySpan<byte> lower)
+    {
+        ref var n = ref MemoryMarshal.GetReference(name);
+        ref var l = ref MemoryMarshal.GetReference(lower);
+        var length = name.Length;
+        if (length < 8)
+        {
+            // 4 to 7 bytes: two blocks of four, the second overlapping the first.
+            const uint Fold4 = 0x20202020;
+            return (Unsafe.ReadUnaligned<uint>(ref n) | Fold4) == Unsafe.ReadUnaligned<uint>(ref l)
+                && (Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref n, length - 4)) | Fold4) == Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref l, length - 4));
+        }
+
+        const ulong Fold8 = 0x2020202020202020;
+        for (var i = 0; i < length - 8; i += 8)
+        {
+            if ((Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref n, i)) | Fold8) != Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref l, i)))
+            {
+                return false;
+            }
+        }
+
+        return (Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref n, length - 8)) | Fold8) == Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref l, length - 8));
+    }
+
     private static void ApplyContentLength(ReadOnlySpan<byte> value, HttpRequest request)
     {
+        // One number, as nearly every request sends (the value is already trimmed): no list to split.
+        if (value.IndexOf((byte)',') < 0)
+        {
+            if (!AsciiParsing.TryParseDecimal(value, out var single))
+            {
+                throw HttpRejection.Create(RejectionReason.InvalidContentLength);
+            }
+
+            if (request.ContentLength >= 0 && request.ContentLength != single)
+            {
+                throw HttpRejection.Create(RejectionReason.ConflictingContentLength);
+            }
+
+            request.ContentLength = single;
+            return;
+        }
+
         // RFC 9110 §8.6: a list of identical values may be taken as that one value; differing values are an error.
         foreach (var range in value.Split((byte)','))
         {

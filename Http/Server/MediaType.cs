@@ -17,7 +17,9 @@ internal static class MediaType
     }
 
     /// <summary>True when the media type is <paramref name="mediaType"/>; RFC 9110 §8.3.1: type and subtype are case-insensitive.</summary>
-    public static bool Is(string? contentType, string mediaType) => Of(contentType).Equals(mediaType, StringComparison.OrdinalIgnoreCase);
+    public static bool Is(string? contentType, string mediaType) =>
+        contentType is not null && contentType.Length >= mediaType.Length // the media type is part of the value: no shorter value holds it
+        && Of(contentType).Equals(mediaType, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>application/json, or any application/*+json (RFC 6838 §4.2.8: the +json suffix means JSON too).</summary>
     public static bool IsJson(string? contentType) => IsJson(Of(contentType));

@@ -146,6 +146,29 @@ public sealed class LogTests
     }
 
     [Fact]
+    public void SafeText_OddCharacterAtEveryPositionOfShortAndLongTexts_ReplacedOrEncodedInPlace()
+    {
+        // Short texts take a char-by-char path, long ones the vectorised one: both must give the same bytes.
+        var buffer = new byte[1024];
+        foreach (var length in new[] { 1, 7, 8, 17, 63, 64, 65, 100 })
+        {
+            foreach (var odd in new[] { '\u0001', '\n', '\u007f', '\u0085', 'é' })
+            {
+                for (var at = 0; at < Math.Min(length, 80); at++)
+                {
+                    var text = new string('a', at) + odd + new string('b', length - at - 1);
+                    var line = new LogLine(buffer);
+                    line.SafeText(text, 80);
+
+                    var shown = odd == 'é' ? "é" : "?";
+                    var expected = new string('a', at) + shown + new string('b', Math.Min(length, 80) - at - 1) + (length > 80 ? "…" : "");
+                    Assert.Equal(expected, Encoding.UTF8.GetString(line.Written));
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void Timestamp_UtcTime_Iso8601WithMilliseconds()
     {
         Span<byte> buffer = stackalloc byte[64];

@@ -144,6 +144,109 @@ public sealed class HttpRequestParserTests
     }
 
     [Fact]
+    public void TryParseHead_AfterEveryValidHead_GivesWhatAFreshConnectionGives()
+    {
+        // A field that repeats the previous request's is taken without validating it again: whatever came before, every
+        // head must still give exactly its own outcome, rejections included.
+        var heads = ValidHeads.Select<object[], string>(row => (string)row[0]).Concat(InvalidHeads.Select<object[], string>(row => (string)row[0]))
+            .Concat(["GET / HTTP/1.1\r\nHost:\tx \r\nX-Tab: a\tb\r\n\r\n", "GET / HTTP/1.1\r\nHost: x\r\nX-Obs: caf\u00e9\r\nX-Tab: a\tb\r\n\r\n"]);
+        foreach (var previous in ValidHeads.Select<object[], string>(row => (string)row[0]))
+        {
+            foreach (var head in heads)
+            {
+                var request = new HttpRequest();
+                Assert.StartsWith("head ", Parse(request, Bytes(previous)));
+                Assert.Equal(Parse(Bytes(head)), Parse(request, Bytes(head)));
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("X-Bad: a\u0001b", nameof(RejectionReason.MalformedHeader))]
+    [InlineData("X-Bad : ab", nameof(RejectionReason.MalformedHeader))]
+    [InlineData("X-Bad: ab\rc", nameof(RejectionReason.MalformedHeader))]
+    [InlineData("X-Bad:\u0001ab", nameof(RejectionReason.MalformedHeader))]
+    [InlineData("X-Bad:ab\u0001", nameof(RejectionReason.MalformedHeader))]
+    public void TryParseHead_FieldLikeThePreviousRequestsButInvalid_IsStillRejected(string field, string reason)
+    {
+        var request = new HttpRequest();
+        Parse(request, "GET / HTTP/1.1\r\nHost: x\r\nX-Bad: ab\r\n\r\n");
+
+        Assert.Equal($"reject {reason}", Parse(request, Bytes($"GET / HTTP/1.1\r\nHost: x\r\n{field}\r\n\r\n")));
+    }
+
+    [Fact]
+    public void TryParseHead_HostLikeThePreviousRequestsButInvalid_IsStillRejected()
+    {
+        var request = new HttpRequest();
+        Parse(request, "GET / HTTP/1.1\r\nHost: a.com\r\n\r\n");
+
+        Assert.Equal($"reject {nameof(RejectionReason.InvalidHost)}", Parse(request, Bytes("GET / HTTP/1.1\r\nHost: a.com/x\r\n\r\n")));
+        Assert.Equal($"reject {nameof(RejectionReason.InvalidHost)}", Parse(request, Bytes("GET / HTTP/1.1\r\nHost: a.com b\r\n\r\n")));
+    }
+
+    [Fact]
+    public void TryParseHead_RepeatedFieldWithOtherWhitespace_TakesThePreviousStrings()
+    {
+        var request = new HttpRequest();
+        Parse(request, "POST /a HTTP/1.1\r\nHost: h\r\nX-Custom: same\r\nContent-Length: 5\r\n\r\n");
+        var first = request.Headers.ToArray();
+
+        Parse(request, "POST /a HTTP/1.1\r\nHost:h \r\nX-Custom:\t same\t\r\nContent-Length: 7\r\n\r\n");
+
+        Assert.Equal(["Host=h", "X-Custom=same", "Content-Length=7"], request.Headers.Select(h => $"{h.Key}={h.Value}"));
+        Assert.Same(first[0].Value, request.Host);
+        Assert.Same(first[1].Key, request.Headers[1].Key);
+        Assert.Same(first[1].Value, request.Headers[1].Value);
+        Assert.Equal(7, request.ContentLength);
+    }
+
+    [Theory]
+    [InlineData("CONTENT-LENGTH: 5", "length=5 chunked=False")]
+    [InlineData("content-Length: 5", "length=5 chunked=False")]
+    [InlineData("Content_Length: 5", "length=-1 chunked=False")]
+    [InlineData("Content-Lengt^: 5", "length=-1 chunked=False")]
+    [InlineData("X-Bench-Stream: 5", "length=-1 chunked=False")]
+    [InlineData("TRANSFER-ENCODING: chunked", "length=-1 chunked=True")]
+    [InlineData("Transfer_Encoding: chunked", "length=-1 chunked=False")]
+    [InlineData("Content-Length: 007", "length=7 chunked=False")]
+    public void TryParseHead_FramingFieldNameInAnyCase_OnlyThatNameFrames(string field, string expected)
+    {
+        Assert.Contains($" {expected} ", Parse(Bytes($"POST / HTTP/1.1\r\nHOST: x\r\n{field}\r\n\r\n")), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("hOsT: x\r\nHost: y", nameof(RejectionReason.MissingOrDuplicateHost))]
+    [InlineData("Host: x\r\nEXPECT: magic", nameof(RejectionReason.UnsupportedExpectation))]
+    [InlineData("Host: x\r\nContent-Length: 1\r\nCONTENT-LENGTH: 2", nameof(RejectionReason.ConflictingContentLength))]
+    [InlineData("Host: x\r\nContent-Length: 1,2", nameof(RejectionReason.ConflictingContentLength))]
+    [InlineData("Host: x\r\nContent-Length: 1x", nameof(RejectionReason.InvalidContentLength))]
+    [InlineData("Host: x\r\nContent-Length:", nameof(RejectionReason.InvalidContentLength))]
+    public void TryParseHead_FieldNamesInAnyCase_RulesStillApply(string fields, string reason)
+    {
+        Assert.Equal($"reject {reason}", Parse(Bytes($"POST / HTTP/1.1\r\n{fields}\r\n\r\n")));
+    }
+
+    [Fact]
+    public void TryParseHead_SameTargetAsThePreviousRequest_TakesItsString()
+    {
+        var request = new HttpRequest();
+        Parse(request, "GET /v1/models HTTP/1.1\r\nHost: h\r\n\r\n");
+        var first = request.Target;
+
+        Parse(request, "POST /v1/models HTTP/1.1\r\nHost: h\r\n\r\n");
+        Assert.Same(first, request.Target);
+
+        Parse(request, "GET /v1/modelz HTTP/1.1\r\nHost: h\r\n\r\n");
+        Assert.Equal("/v1/modelz", request.Target);
+
+        Parse(request, "GET http://h/v1/modelz?a=1 HTTP/1.1\r\nHost: h\r\n\r\n");
+        Assert.Equal("/v1/modelz?a=1", request.Target);
+        Parse(request, "GET /v1/modelz?a=1 HTTP/1.1\r\nHost: h\r\n\r\n");
+        Assert.Equal("/v1/modelz?a=1", request.Target);
+    }
+
+    [Fact]
     public void TryParseHead_IncompleteHeadInBetween_StillReusesThePreviousRequestsStrings()
     {
         var request = new HttpRequest();
@@ -225,9 +328,10 @@ public sealed class HttpRequestParserTests
     }
 
     /// <summary>The outcome as one comparable line: the parsed request and the bytes taken, "more", or the rejection.</summary>
-    private static string Parse(ReadOnlySequence<byte> bytes)
+    private static string Parse(ReadOnlySequence<byte> bytes) => Parse(new HttpRequest(), bytes);
+
+    private static string Parse(HttpRequest request, ReadOnlySequence<byte> bytes)
     {
-        var request = new HttpRequest();
         var reader = new SequenceReader<byte>(bytes);
         try
         {

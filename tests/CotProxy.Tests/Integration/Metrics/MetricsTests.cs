@@ -123,6 +123,31 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public async Task UnfilteredEncodedBody_UsageNotReadFromIt_PlainOneIs()
+    {
+        // An encoded body's bytes are not JSON to read: only the plain response's usage is counted.
+        const string body = """{"model":"llama3","message":{"role":"assistant","content":"hi"},"done":true,"prompt_eval_count":26,"eval_count":290}""";
+        var encoded = 0;
+        var upstream = new RecordingHandler
+        {
+            Respond = (context, _) => Interlocked.Increment(ref encoded) == 1
+                ? RecordingHandler.WriteAsync(context, 200, "application/json", body, ("Content-Encoding", "x-opaque"))
+                : RecordingHandler.WriteAsync(context, 200, "application/json", body),
+        };
+        await using var pair = ProxyPair.Start(upstream, "model=qwen3,temperature=0.5", enableFiltering: false);
+
+        Assert.Equal(200, (await pair.PostAsync("""{"model":"llama3","messages":[]}""", "/api/chat")).Status);
+        Assert.Equal(200, (await pair.PostAsync("""{"model":"llama3","messages":[]}""", "/api/chat")).Status);
+
+        await ExpectAsync(pair.Proxy.LocalEndPoint, metrics =>
+        {
+            Assert.Equal(2, metrics.Value("""cot_proxy_requests_total{route="ollama_chat",model="other",status="200",stream="false"}"""));
+            Assert.Equal(26, metrics.Value("""cot_proxy_tokens_total{model="other",direction="prompt"}"""));
+            Assert.Equal(290, metrics.Value("""cot_proxy_tokens_total{model="other",direction="completion"}"""));
+        });
+    }
+
+    [Fact]
     public async Task UpstreamRefused_ErrorCountedByKind_RequestBy502()
     {
         await using var proxy = new ProxyFixture(new Uri($"http://127.0.0.1:{ProxyFixture.UnusedPort()}/v1"), llmParams: "model=m,temperature=1");
