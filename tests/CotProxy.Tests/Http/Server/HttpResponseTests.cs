@@ -313,6 +313,38 @@ public sealed class HttpResponseTests
     }
 
     [Fact]
+    public void Start_AnyHeaderText_WrittenAsTheEncodersWriteItAndFieldsWithCrLfOrNulDropped()
+    {
+        // The reference is the rule itself: names through the ASCII encoder, values through Latin-1, a value with CR, LF
+        // or NUL dropped with its name. Characters mix ASCII, controls, Latin-1 and beyond, at every position.
+        var ch = Gen.OneOf(Gen.Char['a', 'z'], Gen.Char[' ', '~'], Gen.OneOf('\r', '\n', '\0', '\t', '\u00e9', '\u00ff', '\u0100', '\u20ac', '\u007f'));
+        var text = ch.Array[0, 40].Select(static c => new string(c));
+        var field = Gen.Select(text, text, static (n, v) => new KeyValuePair<string, string>(n, v));
+        field.List[0, 8].Sample(fields =>
+        {
+            using var test = new ResponseUnderTest();
+            test.Response.Headers.Clear();
+            test.Response.Headers.AddRange(fields);
+            test.Response.Start(200, 0);
+
+            var expected = new StringBuilder("HTTP/1.1 200 OK\r\n");
+            foreach (var (name, value) in fields)
+            {
+                if (name.Length == 0 || value.AsSpan().ContainsAny('\r', '\n', '\0'))
+                {
+                    continue;
+                }
+
+                expected.Append(Encoding.Latin1.GetString(Encoding.ASCII.GetBytes(name))).Append(": ")
+                    .Append(Encoding.Latin1.GetString(Encoding.Latin1.GetBytes(value))).Append("\r\n");
+            }
+
+            expected.Append("Content-Length: 0\r\n\r\n");
+            Assert.Equal(expected.ToString(), test.Written());
+        }, iter: 2000);
+    }
+
+    [Fact]
     public async Task WriteContinueAsync_Http11BeforeStart_WritesInterimResponse()
     {
         using var test = new ResponseUnderTest();
