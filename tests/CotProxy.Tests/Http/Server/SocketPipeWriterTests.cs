@@ -55,18 +55,9 @@ public sealed class SocketPipeWriterTests
     public async Task Flush_MoreThanTheKernelTakes_ReturnsPendingWithoutBlockingThenCompletesAsThePeerReads()
     {
         using var pair = await SocketPair.OpenAsync();
-        pair.Server.SendBufferSize = 16 * 1024;
-        pair.Client.ReceiveBufferSize = 16 * 1024;
         var writer = new SocketPipeWriter(pair.Server);
         const int Size = 8 * 1024 * 1024;
-        for (var written = 0; written < Size;)
-        {
-            var span = writer.GetSpan(64 * 1024);
-            var n = Math.Min(span.Length, Size - written);
-            span[..n].Fill((byte)'x');
-            writer.Advance(n);
-            written += n;
-        }
+        WriteMoreThanTheKernelTakes(pair, writer, Size);
 
         // A blocking send would never return here, since nobody reads yet: the call runs aside, bounded, to fail instead of hanging.
         var flush = await Task.Factory.StartNew(() => writer.FlushAsync().AsTask(), CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default)
@@ -108,14 +99,8 @@ public sealed class SocketPipeWriterTests
     public async Task Flush_PeerResetsWhileAFlushWaits_FlushFailsWithIOException()
     {
         using var pair = await SocketPair.OpenAsync();
-        pair.Server.SendBufferSize = 16 * 1024;
-        pair.Client.ReceiveBufferSize = 16 * 1024;
         var writer = new SocketPipeWriter(pair.Server);
-        for (var i = 0; i < 128; i++)
-        {
-            writer.GetSpan(64 * 1024)[..(64 * 1024)].Fill(1);
-            writer.Advance(64 * 1024);
-        }
+        WriteMoreThanTheKernelTakes(pair, writer, 8 * 1024 * 1024);
 
         var flush = writer.FlushAsync().AsTask();
         Assert.False(flush.IsCompleted);
@@ -141,6 +126,21 @@ public sealed class SocketPipeWriterTests
 
         Assert.Equal("last words"u8.ToArray(), await reading.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Throws<ObjectDisposedException>(() => writer.GetSpan(1));
+    }
+
+    /// <summary>Small socket buffers on both ends, then <paramref name="size"/> bytes written (not flushed): far more than they hold.</summary>
+    private static void WriteMoreThanTheKernelTakes(SocketPair pair, SocketPipeWriter writer, int size)
+    {
+        pair.Server.SendBufferSize = 16 * 1024;
+        pair.Client.ReceiveBufferSize = 16 * 1024;
+        for (var written = 0; written < size;)
+        {
+            var span = writer.GetSpan(64 * 1024);
+            var n = Math.Min(span.Length, size - written);
+            span[..n].Fill((byte)'x');
+            writer.Advance(n);
+            written += n;
+        }
     }
 
     /// <summary>Two ends of one loopback TCP connection.</summary>
