@@ -21,7 +21,6 @@ internal static class BodyCopier
     // arrived together leave in one send, and none waits behind a quiet upstream.
     private const int MaxUnflushedBytes = 64 * 1024;
 
-
     /// <summary>
     /// Byte for byte: each upstream read lands straight in the client's output buffer. An event stream's bytes (the head
     /// first) are sent when the next read would wait, so events the upstream had ready leave together; any other body's
@@ -66,7 +65,8 @@ internal static class BodyCopier
                 await response.FlushAsync(context.Aborted);
             }
 
-            // A full read means more is likely ready (a burst): the next read goes without the wait.
+            // A full read means more is likely ready (a burst): the next read needs no wait for it, only, as above, one
+            // that tells whether what is written must be sent first.
             wait = waitBeforeRenting && read < memory.Length;
         }
     }
