@@ -184,7 +184,7 @@ public sealed class ConnectionForwardingTests
     [Fact]
     public async Task LongHealthyStream_LongerThanApiRequestTimeout_NotCut()
     {
-        const int Events = 25;
+        const int Events = 55;
         var upstream = new RecordingHandler
         {
             Respond = async (context, _) =>
@@ -202,9 +202,9 @@ public sealed class ConnectionForwardingTests
         };
         await using var server = new TestServer(upstream);
 
-        // The timeout bounds each silence (100 ms here, 20 times less, so a loaded machine's pauses do not reach it), not
-        // the whole stream (over 2.5 s).
-        await using var proxy = new ProxyFixture(server.BaseUrl, apiRequestTimeout: TimeSpan.FromSeconds(2));
+        // The timeout bounds each silence (100 ms here, 50 times less, so a loaded machine's pauses do not reach it: a
+        // CI run of the whole suite once stalled this in-process upstream for 2 s), not the whole stream (over 5.5 s).
+        await using var proxy = new ProxyFixture(server.BaseUrl, apiRequestTimeout: TimeSpan.FromSeconds(5));
 
         var response = await proxy.GetAsync("/v1/stream");
 
