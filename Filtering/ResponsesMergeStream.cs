@@ -13,8 +13,7 @@ namespace CotProxy.Filtering;
 internal sealed class ResponsesMergeStream : IDisposable
 {
     private readonly ResponseFraming _framing;
-    private readonly PooledByteBuffer _json = new();
-    private Utf8JsonWriter? _writer;
+    private readonly ResponsesEventBuilder _events = new();
 
     public ResponsesMergeStream(ResponseFraming framing) => _framing = framing;
 
@@ -117,32 +116,17 @@ internal sealed class ResponsesMergeStream : IDisposable
 
     public void Dispose()
     {
-        _writer?.Dispose();
-        _json.Dispose();
+        _events.Dispose();
         Text.Dispose();
         One.Dispose();
     }
 
-    private Utf8JsonWriter Start(ReadOnlySpan<byte> type)
-    {
-        _json.Clear();
-        Utf8JsonWriter writer = _writer ??= new Utf8JsonWriter(_json, JsonOutput.UncheckedOptions);
-        writer.Reset(_json);
-        writer.WriteStartObject();
-        writer.WriteString("type"u8, type);
-        return writer;
-    }
+    private Utf8JsonWriter Start(ReadOnlySpan<byte> type) => _events.Start(type);
 
     private void End(Utf8JsonWriter writer, PooledByteBuffer output, ReadOnlySpan<byte> type)
     {
-        if (Next >= 0)
-        {
-            writer.WriteNumber("sequence_number"u8, Next++);
-        }
-
-        writer.WriteEndObject();
-        writer.Flush();
-        Append(output, _json.WrittenSpan);
+        ResponsesSplitStream.Frame(_framing, output, _events.End(writer, Next >= 0 ? Next++ : -1), type);
+        Written++;
     }
 
     private void WriteAddress(Utf8JsonWriter writer)

@@ -15,8 +15,7 @@ internal sealed class ResponsesSplitStream : IDisposable
     private readonly ResponseFraming _framing;
     private readonly PooledByteBuffer _held = new();
     private readonly List<(int Start, int Length, long Sequence)> _heldEvents = [];
-    private readonly PooledByteBuffer _json = new();
-    private Utf8JsonWriter? _writer;
+    private readonly ResponsesEventBuilder _events = new();
     private byte[] _reasoningId = [];
 
     public ResponsesSplitStream(ResponseFraming framing) => _framing = framing;
@@ -119,7 +118,11 @@ internal sealed class ResponsesSplitStream : IDisposable
     public void Append(PooledByteBuffer output, ReadOnlySpan<byte> json) => Frame(_framing, output, json);
 
     /// <summary>Appends one document framed as <paramref name="framing"/> wants (also merge mode's, <see cref="ResponsesMergeStream"/>).</summary>
-    internal static void Frame(ResponseFraming framing, PooledByteBuffer output, ReadOnlySpan<byte> json)
+    internal static void Frame(ResponseFraming framing, PooledByteBuffer output, ReadOnlySpan<byte> json) =>
+        Frame(framing, output, json, framing == ResponseFraming.EventStream ? TypeOf(json) : default);
+
+    /// <summary>As <see cref="Frame(ResponseFraming, PooledByteBuffer, ReadOnlySpan{byte})"/>, for an event whose <paramref name="type"/> is known.</summary>
+    internal static void Frame(ResponseFraming framing, PooledByteBuffer output, ReadOnlySpan<byte> json, ReadOnlySpan<byte> type)
     {
         if (framing != ResponseFraming.EventStream)
         {
@@ -132,7 +135,6 @@ internal sealed class ResponsesSplitStream : IDisposable
             return;
         }
 
-        ReadOnlySpan<byte> type = TypeOf(json);
         if (!type.IsEmpty)
         {
             output.Append("event: "u8);
@@ -158,9 +160,8 @@ internal sealed class ResponsesSplitStream : IDisposable
 
     public void Dispose()
     {
-        _writer?.Dispose();
+        _events.Dispose();
         _held.Dispose();
-        _json.Dispose();
         Sent.Dispose();
         Answer.Dispose();
         One.Dispose();
@@ -190,43 +191,10 @@ internal sealed class ResponsesSplitStream : IDisposable
         return default;
     }
 
-    private Utf8JsonWriter Start(ReadOnlySpan<byte> type)
-    {
-        _json.Clear();
-        Utf8JsonWriter writer = _writer ??= new Utf8JsonWriter(_json, JsonOutput.UncheckedOptions);
-        writer.Reset(_json);
-        writer.WriteStartObject();
-        writer.WriteString("type"u8, type);
-        return writer;
-    }
+    private Utf8JsonWriter Start(ReadOnlySpan<byte> type) => _events.Start(type);
 
-    private void End(Utf8JsonWriter writer, PooledByteBuffer output, ReadOnlySpan<byte> type)
-    {
-        if (Next >= 0)
-        {
-            writer.WriteNumber("sequence_number"u8, Next++);
-        }
-
-        writer.WriteEndObject();
-        writer.Flush();
-        if (_framing == ResponseFraming.EventStream)
-        {
-            output.Append("event: "u8);
-            output.Append(type);
-            output.Append("\ndata: "u8);
-            output.Append(_json.WrittenSpan);
-            output.Append("\n\n"u8);
-        }
-        else
-        {
-            if (output.Length > 0)
-            {
-                output.Append("\n"u8);
-            }
-
-            output.Append(_json.WrittenSpan);
-        }
-    }
+    private void End(Utf8JsonWriter writer, PooledByteBuffer output, ReadOnlySpan<byte> type) =>
+        Frame(_framing, output, _events.End(writer, Next >= 0 ? Next++ : -1), type);
 
     private void WriteAddress(Utf8JsonWriter writer)
     {
