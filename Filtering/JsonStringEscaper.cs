@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace CotProxy.Filtering;
 
 /// <summary>
@@ -7,6 +9,14 @@ namespace CotProxy.Filtering;
 internal static class JsonStringEscaper
 {
     private static ReadOnlySpan<byte> Hex => "0123456789abcdef"u8;
+
+    /// <summary>Writes <paramref name="utf8"/> as a JSON string value, escaped in <paramref name="scratch"/> (cleared first).</summary>
+    public static void WriteValue(Utf8JsonWriter writer, ReadOnlySpan<byte> utf8, PooledByteBuffer scratch)
+    {
+        scratch.Clear();
+        WriteQuoted(utf8, scratch);
+        writer.WriteRawValue(scratch.WrittenSpan, skipInputValidation: true);
+    }
 
     public static void WriteQuoted(ReadOnlySpan<byte> utf8, PooledByteBuffer output)
     {

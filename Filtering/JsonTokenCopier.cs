@@ -63,6 +63,20 @@ internal static class JsonTokenCopier
         }
     }
 
+    /// <summary>The unescaped value of the current string or property name token: its own bytes, or unescaped into <paramref name="scratch"/>.</summary>
+    public static ReadOnlySpan<byte> Unescape(ref Utf8JsonReader reader, PooledByteBuffer scratch)
+    {
+        if (!reader.ValueIsEscaped)
+        {
+            return reader.ValueSpan;
+        }
+
+        scratch.Clear();
+        int written = reader.CopyString(scratch.GetSpan(reader.ValueSpan.Length));
+        scratch.Advance(written);
+        return scratch.WrittenSpan;
+    }
+
     /// <summary>Writes a string value exactly as it was escaped upstream (the raw text between the quotes).</summary>
     public static void WriteRawString(ReadOnlySpan<byte> raw, Utf8JsonWriter writer)
     {

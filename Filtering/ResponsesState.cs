@@ -230,26 +230,10 @@ internal sealed class ResponsesState : IDisposable
     }
 
     /// <summary>Writes text as a JSON string with minimal escaping, so non-ASCII text stays UTF-8.</summary>
-    public void WriteText(Utf8JsonWriter writer, ReadOnlySpan<byte> utf8)
-    {
-        _escaped.Clear();
-        JsonStringEscaper.WriteQuoted(utf8, _escaped);
-        writer.WriteRawValue(_escaped.WrittenSpan, skipInputValidation: true);
-    }
+    public void WriteText(Utf8JsonWriter writer, ReadOnlySpan<byte> utf8) => JsonStringEscaper.WriteValue(writer, utf8, _escaped);
 
     /// <summary>The unescaped value of the current string or property name token.</summary>
-    public ReadOnlySpan<byte> Decode(ref Utf8JsonReader reader)
-    {
-        if (!reader.ValueIsEscaped)
-        {
-            return reader.ValueSpan;
-        }
-
-        Scratch.Clear();
-        int written = reader.CopyString(Scratch.GetSpan(reader.ValueSpan.Length));
-        Scratch.Advance(written);
-        return Scratch.WrittenSpan;
-    }
+    public ReadOnlySpan<byte> Decode(ref Utf8JsonReader reader) => JsonTokenCopier.Unescape(ref reader, Scratch);
 
     public void Dispose()
     {

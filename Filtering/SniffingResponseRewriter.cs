@@ -8,7 +8,7 @@ namespace CotProxy.Filtering;
 /// is (an event stream, one JSON document, JSON lines, or text), then filters it as that. A thought must not pass for
 /// want of a label; the label decides only when the bytes agree with it or cannot tell.
 /// </summary>
-internal sealed class SniffingResponseRewriter : IResponseRewriter
+internal sealed class SniffingResponseRewriter : DeferredResponseRewriter
 {
     // How far an unlabelled body starting with '{' is read for its first line break, to tell JSON lines from one document.
     private const int MaxSniffBytes = 64 * 1024;
@@ -17,8 +17,6 @@ internal sealed class SniffingResponseRewriter : IResponseRewriter
     private readonly ResponseRewriteOptions _options;
     private readonly int _maxBufferedBytes;
     private readonly ResponseApi _api;
-    private PooledByteBuffer? _held = new(256);
-    private IResponseRewriter? _inner;
     private int _junkJudged;
 
     /// <param name="label">The framing the Content-Type claims; null when it claims none this proxy reads.</param>
@@ -36,52 +34,15 @@ internal sealed class SniffingResponseRewriter : IResponseRewriter
     /// <summary>The framing the bytes were recognised as, once they told; null before.</summary>
     public ResponseFraming? Framing { get; private set; }
 
-    public void Write(ReadOnlySpan<byte> input, IBufferWriter<byte> output)
+    protected override void OnMoreHeld(IBufferWriter<byte> output)
     {
-        if (_inner is not null)
-        {
-            _inner.Write(input, output);
-            return;
-        }
-
-        var held = _held!;
-        held.Write(input);
-        if (Recognise(held.WrittenSpan, final: false) is { } framing)
+        if (Recognise(Held, final: false) is { } framing)
         {
             Start(framing, output);
         }
     }
 
-    public void Complete(IBufferWriter<byte> output)
-    {
-        if (_inner is null)
-        {
-            Start(Recognise(_held!.WrittenSpan, final: true) ?? ResponseFraming.Text, output);
-        }
-
-        _inner!.Complete(output);
-    }
-
-    public bool TryWriteKeepAlive(IBufferWriter<byte> output) => _inner?.TryWriteKeepAlive(output) ?? false;
-
-    public bool WantsKeepAlive => _inner?.WantsKeepAlive ?? false;
-
-    public void ReleaseIdleBuffers() => _inner?.ReleaseIdleBuffers();
-
-    public int DroppedEvents => _inner?.DroppedEvents ?? 0;
-
-    public int LogprobsDropped => _inner?.LogprobsDropped ?? 0;
-
-    public long ThinkingChars => _inner?.ThinkingChars ?? 0;
-
-    public string? FailureReason => _inner?.FailureReason;
-
-    public void Dispose()
-    {
-        _inner?.Dispose();
-        _held?.Dispose();
-        _held = null;
-    }
+    protected override void OnEndHeld(IBufferWriter<byte> output) => Start(Recognise(Held, final: true) ?? ResponseFraming.Text, output);
 
     /// <summary>What <paramref name="body"/> (the first bytes) holds; null while they cannot tell yet.</summary>
     private ResponseFraming? Recognise(ReadOnlySpan<byte> body, bool final)
@@ -151,10 +112,7 @@ internal sealed class SniffingResponseRewriter : IResponseRewriter
     private void Start(ResponseFraming framing, IBufferWriter<byte> output)
     {
         Framing = framing;
-        _inner = ResponseRewriterFactory.Create(framing, _options, _maxBufferedBytes, _api) ?? new RawTextResponseRewriter(_options);
-        _inner.Write(_held!.WrittenSpan, output);
-        _held.Dispose();
-        _held = null;
+        Hand(ResponseRewriterFactory.Create(framing, _options, _maxBufferedBytes, _api) ?? new RawTextResponseRewriter(_options), output);
     }
 
     /// <summary>

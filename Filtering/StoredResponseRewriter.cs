@@ -10,16 +10,13 @@ namespace CotProxy.Filtering;
 /// the held bytes and the rest. It fails closed: when no model can be read within <see cref="MaxModelSearchBytes"/> or
 /// before the body ends, the rewriter is chosen for no model (null), which the caller maps to its strictest filter.
 /// </summary>
-internal sealed class StoredResponseRewriter : IResponseRewriter
+internal sealed class StoredResponseRewriter : DeferredResponseRewriter
 {
     /// <summary>How far the body is read for its model before the strictest filter is chosen.</summary>
     public const int MaxModelSearchBytes = 64 * 1024;
 
     private readonly bool _stream;
     private readonly Func<string?, IResponseRewriter?> _start;
-    private PooledByteBuffer? _held = new(256);
-    private IResponseRewriter? _inner;
-    private bool _started;
 
     // A whole body is read incrementally: the reader's state and how far it got, and whether the last token read was
     // the root object's "model" property name (its value comes with the next token).
@@ -38,84 +35,25 @@ internal sealed class StoredResponseRewriter : IResponseRewriter
         _start = start;
     }
 
-    public void Write(ReadOnlySpan<byte> input, IBufferWriter<byte> output)
+    protected override void OnMoreHeld(IBufferWriter<byte> output)
     {
-        if (_started)
-        {
-            if (_inner is null)
-            {
-                output.Write(input);
-            }
-            else
-            {
-                _inner.Write(input, output);
-            }
-
-            return;
-        }
-
-        _held!.Write(input);
         if (TryFindModel(final: false, out var model))
         {
-            Start(model, output);
+            Hand(_start(model), output);
         }
     }
 
-    public void Complete(IBufferWriter<byte> output)
+    protected override void OnEndHeld(IBufferWriter<byte> output)
     {
-        if (!_started)
-        {
-            TryFindModel(final: true, out var model);
-            Start(model, output);
-        }
-
-        _inner?.Complete(output);
-    }
-
-    public bool TryWriteKeepAlive(IBufferWriter<byte> output) => _inner?.TryWriteKeepAlive(output) ?? false;
-
-    public bool WantsKeepAlive => _inner?.WantsKeepAlive ?? false;
-
-    public void ReleaseIdleBuffers() => _inner?.ReleaseIdleBuffers();
-
-    public int DroppedEvents => _inner?.DroppedEvents ?? 0;
-
-    public int LogprobsDropped => _inner?.LogprobsDropped ?? 0;
-
-    public long ThinkingChars => _inner?.ThinkingChars ?? 0;
-
-    public string? FailureReason => _inner?.FailureReason;
-
-    public void Dispose()
-    {
-        _inner?.Dispose();
-        _held?.Dispose();
-        _held = null;
-    }
-
-    private void Start(string? model, IBufferWriter<byte> output)
-    {
-        _started = true;
-        _inner = _start(model);
-        var held = _held!;
-        if (_inner is null)
-        {
-            output.Write(held.WrittenSpan);
-        }
-        else
-        {
-            _inner.Write(held.WrittenSpan, output);
-        }
-
-        held.Dispose();
-        _held = null;
+        TryFindModel(final: true, out var model);
+        Hand(_start(model), output);
     }
 
     /// <summary>True when the choice can be made: <paramref name="model"/> is the model read, or null when none can be.</summary>
     private bool TryFindModel(bool final, out string? model)
     {
         model = null;
-        var held = _held!.WrittenSpan;
+        var held = Held;
         var decided = _stream ? TryFindInStream(held, out model) : TryFindInBody(held, final, out model);
         return decided || final || held.Length >= MaxModelSearchBytes;
     }
