@@ -6,9 +6,11 @@ namespace CotProxy.Http.Forwarding;
 /// <summary>
 /// A filtered stream's wait inside a hidden thought: for its upstream read, or for the keep-alive to fall due, whichever
 /// comes first, allocating nothing per wait (no Task.Delay, AsTask or WhenAny). One per stream, made at its first such wait.
-/// The read is never cancelled to wake the copy (a cancelled read ends SocketsHttpHandler's response stream): the copy
-/// awaits this instead, which the read's completion or the server's heartbeat (an alarm on the stream's
-/// <see cref="Deadline"/>) completes. Only the copy writes to the response, so a keep-alive never meets an event there.
+/// The read is never cancelled to wake the copy: SocketsHttpHandler's HTTP/1.1 response streams register a read's token
+/// with their connection, and a cancellation disposes that connection (dotnet/runtime, ChunkedEncodingReadStream.ReadAsync
+/// and HttpConnection.RegisterCancellation), so the stream could not be read again. The copy awaits this instead, which
+/// the read's completion or the server's heartbeat (an alarm on the stream's <see cref="Deadline"/>) completes. Only the
+/// copy writes to the response, so a keep-alive never meets an event there.
 /// </summary>
 internal sealed class KeepAliveWait : IValueTaskSource<bool>, IThreadPoolWorkItem
 {
