@@ -85,72 +85,68 @@ internal static class BodyCopier
     }
 
     /// <summary>
-    /// Through <paramref name="rewriter"/>, read by read; while the upstream is quiet, a keep-alive every
-    /// <paramref name="keepAlive"/> if the rewriter has one. A wait is a zero-byte read, and the read and output buffers
-    /// are rented only once bytes are there and returned after they are written, so an idle stream (a model thinking for
-    /// minutes) holds no buffer, as in <see cref="CopyUnchangedAsync"/>; only after a full read (a burst: more is likely
-    /// ready) the next read goes at once. What is written goes to the client when a read does not complete at once,
-    /// which is also when the keep-alive timer starts.
+    /// Through <paramref name="rewriter"/>, read by read; while the upstream is quiet inside a hidden thought, a keep-alive
+    /// every <paramref name="keepAlive"/> if the rewriter has one. A wait is a zero-byte read, and the read and output
+    /// buffers are rented only once bytes are there and returned after they are written, so an idle stream (a model
+    /// thinking for minutes) holds no buffer, as in <see cref="CopyUnchangedAsync"/>; only after a full read (a burst: more
+    /// is likely ready) the next read goes at once. What is written goes to the client when a read does not complete at
+    /// once, which is also when the keep-alive interval starts (<see cref="KeepAliveWait"/>).
     /// </summary>
     public static async Task CopyRewrittenAsync(HttpContext context, Stream body, IBodyRewriter rewriter, Deadline timeout, TimeSpan readTimeout, TimeSpan keepAlive)
     {
         var response = context.Response;
-        Task<int>? pending = null;
-        byte[]? pendingBuffer = null;
-        Task? keepAliveTimer = null;
-        CancellationTokenSource? keepAliveEnd = null;
+        KeepAliveWait? keepAliveWait = null;
         var burst = false;
         try
         {
             while (true)
             {
+                // Armed once per read: keep-alives sent while it waits do not extend it (README: each silence in the body).
                 timeout.CancelAfter(readTimeout);
-                byte[]? buffer = null;
-                var got = 0;
-                if (pending is null)
+                var buffer = burst ? ArrayPool<byte>.Shared.Rent(LargeReadSize) : null;
+                var next = body.ReadAsync(buffer is null ? Memory<byte>.Empty : buffer.AsMemory(0, LargeReadSize), timeout.Token);
+                int got;
+                if (next.IsCompleted)
                 {
-                    buffer = burst ? ArrayPool<byte>.Shared.Rent(LargeReadSize) : null;
-                    var next = body.ReadAsync(buffer is null ? Memory<byte>.Empty : buffer.AsMemory(0, LargeReadSize), timeout.Token);
-                    if (!next.IsCompleted)
+                    got = await ReadOrThrowAsync(next, context);
+                }
+                else
+                {
+                    // The upstream makes the copy wait: what is written so far (the head first) goes out now.
+                    if (buffer is null)
                     {
-                        // The upstream makes the copy wait: what is written so far (the head first) goes out now.
-                        if (buffer is null)
-                        {
-                            rewriter.ReleaseIdleBuffers();
-                        }
-
-                        await response.FlushAsync(context.Aborted);
+                        rewriter.ReleaseIdleBuffers();
                     }
 
-                    // Only a wait inside a hidden thought can need a keep-alive: any other awaits the read as it is, without
-                    // the timer, the task and the WhenAny a keep-alive wait allocates.
-                    if (next.IsCompleted || keepAlive <= TimeSpan.Zero || !rewriter.WantsKeepAlive)
+                    await response.FlushAsync(context.Aborted);
+                    if (keepAlive <= TimeSpan.Zero || !rewriter.WantsKeepAlive)
                     {
                         got = await ReadOrThrowAsync(next, context);
                     }
                     else
                     {
-                        pending = next.AsTask();
-                        (pendingBuffer, buffer) = (buffer, null);
-                    }
-                }
+                        // Only a wait inside a hidden thought can need a keep-alive; it allocates nothing per wait either.
+                        // The copy alone writes, and only here between reads, where the output stands between two events.
+                        keepAliveWait ??= new KeepAliveWait(timeout, keepAlive);
+                        keepAliveWait.Watch(next);
+                        while (!await keepAliveWait.WaitAsync())
+                        {
+                            try
+                            {
+                                // The upstream is quiet and the thought is hidden: a comment keeps the client's read timeout from firing.
+                                await SendKeepAliveAsync(response, rewriter, context.Aborted);
+                            }
+                            catch
+                            {
+                                keepAliveWait.Abandon();
+                                throw;
+                            }
 
-                if (pending is not null)
-                {
-                    // Its own source, cancelled when the copy ends: a delay left armed would outlive the response by up to
-                    // the whole interval (one timer per finished stream).
-                    keepAliveEnd ??= CancellationTokenSource.CreateLinkedTokenSource(context.Aborted);
-                    keepAliveTimer ??= Task.Delay(keepAlive, keepAliveEnd.Token);
-                    if (!pending.IsCompleted && await Task.WhenAny(pending, keepAliveTimer) == keepAliveTimer)
-                    {
-                        // The upstream is quiet and, maybe, the thought is hidden: a comment keeps the client's read timeout from firing.
-                        keepAliveTimer = null;
-                        await SendKeepAliveAsync(response, rewriter, context.Aborted);
-                        continue;
-                    }
+                            keepAliveWait.KeepAliveSent();
+                        }
 
-                    got = await ReadOrThrowAsync(new ValueTask<int>(pending), context);
-                    (pending, buffer, pendingBuffer) = (null, pendingBuffer, null);
+                        got = await ReadOrThrowAsync(keepAliveWait.TakeRead(), context);
+                    }
                 }
 
                 // After a wait, bytes are there (or the body ended): only now a buffer.
@@ -178,17 +174,10 @@ internal static class BodyCopier
         }
         finally
         {
-            if (pending is not null)
+            // A stale alarm must not outlive the response on the connection's deadline (the next request's is its own).
+            if (keepAliveWait is not null)
             {
-                // The read is abandoned with the response; observe it so its failure is not unobserved. Its buffer, if it
-                // has one, is left to the GC: the read may still write into it.
-                _ = pending.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-            }
-
-            if (keepAliveEnd is not null)
-            {
-                keepAliveEnd.Cancel();
-                keepAliveEnd.Dispose();
+                timeout.DisarmAlarm();
             }
         }
     }
@@ -240,7 +229,7 @@ internal static class BodyCopier
         }
     }
 
-    private static async Task SendKeepAliveAsync(HttpResponse response, IBodyRewriter rewriter, CancellationToken cancellationToken)
+    private static async ValueTask SendKeepAliveAsync(HttpResponse response, IBodyRewriter rewriter, CancellationToken cancellationToken)
     {
         using var output = new PooledByteBuffer(64);
         if (rewriter.TryWriteKeepAlive(output))

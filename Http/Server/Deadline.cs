@@ -16,6 +16,11 @@ internal sealed class Deadline
     private CancellationTokenSource _source;
     private long _due = Disarmed;
 
+    // A second due time on the same ticks, for a wait that must be woken rather than ended (a filtered stream's keep-alive
+    // inside a hidden thought, BodyCopier): it queues a work item instead of cancelling, so the read it runs beside goes on.
+    private IThreadPoolWorkItem? _alarm;
+    private long _alarmDue = Disarmed;
+
     /// <param name="heartbeat">The server's one timer, which fires every deadline that is due.</param>
     /// <param name="linked">When it is cancelled, <see cref="Token"/> is cancelled too.</param>
     public Deadline(Heartbeat heartbeat, CancellationToken linked = default)
@@ -55,9 +60,32 @@ internal sealed class Deadline
         }
     }
 
-    /// <summary>Called by the heartbeat: cancels the source when the due time has passed.</summary>
+    /// <summary>
+    /// Queues <paramref name="alarm"/> to the thread pool once <see cref="Environment.TickCount64"/> reaches
+    /// <paramref name="due"/>, at most a quarter of <paramref name="interval"/> late, unless disarmed or re-armed first.
+    /// The alarm may still come after that (armed just before): it checks the time itself.
+    /// </summary>
+    public void AlarmAt(long due, TimeSpan interval, IThreadPoolWorkItem alarm)
+    {
+        _heartbeat.Require(interval);
+        _alarm = alarm;
+        Volatile.Write(ref _alarmDue, due);
+    }
+
+    public void DisarmAlarm() => Volatile.Write(ref _alarmDue, Disarmed);
+
+    /// <summary>Called by the heartbeat: cancels the source when the due time has passed, and rings the alarm when its has.</summary>
     public void Check(long now)
     {
+        // The due time first: the alarm read after it is the one armed with it, or a later one (whose due time the
+        // exchange then finds changed).
+        var alarmDue = Volatile.Read(ref _alarmDue);
+        var alarm = _alarm;
+        if (now >= alarmDue && Interlocked.CompareExchange(ref _alarmDue, Disarmed, alarmDue) == alarmDue && alarm is not null)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(alarm, preferLocal: false);
+        }
+
         var source = _source;
         var due = Volatile.Read(ref _due);
         if (now < due || due >= Firing || Interlocked.CompareExchange(ref _due, Firing, due) != due)

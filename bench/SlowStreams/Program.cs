@@ -4,11 +4,13 @@ using System.Runtime.InteropServices;
 namespace CotProxy.Bench.SlowStreams;
 
 /// <summary>
-/// <c>slow-streams serve --port P [--events 20] [--interval-ms 50]</c>: the paced SSE upstream, until SIGTERM.
-/// <c>slow-streams load [--streams 1000] [--rounds 3] [--events 20] [--timeout-s 60] [--warmup 20] name=url...</c>:
+/// <c>slow-streams serve --port P [--events 20] [--interval-ms 50] [--think 0]</c>: the paced SSE upstream, until SIGTERM.
+/// <c>slow-streams load [--streams 1000] [--rounds 3] [--events 20] [--timeout-s 60] [--warmup 20] [--think 0] name=url...</c>:
 /// the concurrent-stream client, rounds alternating the order of the targets, one "result" line per round and target.
 /// <c>slow-streams client-floor --wrk-script FILE [--connections 32] [--seconds 10] [--warmup-s 1] URL</c>: the wrk
 /// script's request in N loops through one shared SocketsHttpHandler, one "floor" line with its CPU per request.
+/// <c>--think 1</c>: the upstream puts every event but the last inside a think block, and the client, reading through a
+/// proxy that hides it (strip), expects only the last event and <c>data: [DONE]</c> (comments, the keep-alives, are not counted).
 /// </summary>
 internal static class Program
 {
@@ -31,6 +33,7 @@ internal static class Program
             ["--connections"] = 32,
             ["--seconds"] = 10,
             ["--warmup-s"] = 1,
+            ["--think"] = 0,
         };
         var targets = new List<(string Name, Uri Url)>();
         string? wrkScript = null;
@@ -62,7 +65,7 @@ internal static class Program
 
         return args[0] switch
         {
-            "serve" => await ServeAsync(options["--port"], options["--events"], options["--interval-ms"]),
+            "serve" => await ServeAsync(options["--port"], options["--events"], options["--interval-ms"], options["--think"] > 0),
             "load" when targets.Count > 0 => await LoadAsync(targets, options),
             "client-floor" when wrkScript is not null && floorUrl is not null && options["--connections"] > 0 && options["--seconds"] > 0
                 => await FloorAsync(wrkScript, floorUrl, options),
@@ -70,13 +73,13 @@ internal static class Program
         };
     }
 
-    private static async Task<int> ServeAsync(int port, int events, int intervalMs)
+    private static async Task<int> ServeAsync(int port, int events, int intervalMs, bool think)
     {
         using var stop = new CancellationTokenSource();
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var upstream = new SlowUpstream(port, events, intervalMs);
-        Console.Out.WriteLine($"slow-streams upstream listening on 127.0.0.1:{upstream.Port}: {events} events, {intervalMs} ms apart");
+        using var upstream = new SlowUpstream(port, events, intervalMs, think);
+        Console.Out.WriteLine($"slow-streams upstream listening on 127.0.0.1:{upstream.Port}: {events} events, {intervalMs} ms apart{(think ? ", all but the last inside a think block" : "")}");
         await upstream.RunAsync(stop.Token);
         return 0;
 
@@ -89,7 +92,7 @@ internal static class Program
 
     private static async Task<int> LoadAsync(List<(string Name, Uri Url)> targets, Dictionary<string, int> options)
     {
-        var load = new StreamLoad(options["--events"], TimeSpan.FromSeconds(options["--timeout-s"]));
+        var load = new StreamLoad(options["--events"], TimeSpan.FromSeconds(options["--timeout-s"]), options["--think"] > 0);
         foreach (var (name, url) in targets)
         {
             // Warm-up: JIT-compiles the client's paths and checks the target answers before anything is timed.
@@ -143,8 +146,8 @@ internal static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: slow-streams serve --port P [--events 20] [--interval-ms 50]");
-        Console.Error.WriteLine("       slow-streams load [--streams 1000] [--rounds 3] [--events 20] [--timeout-s 60] [--warmup 20] name=url...");
+        Console.Error.WriteLine("usage: slow-streams serve --port P [--events 20] [--interval-ms 50] [--think 0]");
+        Console.Error.WriteLine("       slow-streams load [--streams 1000] [--rounds 3] [--events 20] [--timeout-s 60] [--warmup 20] [--think 0] name=url...");
         Console.Error.WriteLine("       slow-streams client-floor --wrk-script FILE [--connections 32] [--seconds 10] [--warmup-s 1] URL");
         Console.Error.WriteLine("           sends the wrk script's request (method, path, headers, body) in N concurrent loops through one");
         Console.Error.WriteLine("           SocketsHttpHandler set up like cot-proxy's, reading every response to its end; after the warm-up");

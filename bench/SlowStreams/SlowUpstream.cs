@@ -20,14 +20,16 @@ internal sealed class SlowUpstream : IDisposable
     private readonly byte[][] _events;
     private readonly byte[] _done;
 
-    public SlowUpstream(int port, int events, int intervalMs)
+    // think: every event but the last inside a think block (the first opens it, the last closes it).
+    public SlowUpstream(int port, int events, int intervalMs, bool think = false)
     {
         _intervalMs = intervalMs;
         _events = new byte[events][];
         for (var i = 0; i < events; i++)
         {
             var json = "{\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"bench\","
-                + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\" token" + i.ToString(CultureInfo.InvariantCulture)
+                + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + (think && i == 0 ? "<think>" : "") + (think && i == events - 1 ? "</think>" : "")
+                + " token" + i.ToString(CultureInfo.InvariantCulture)
                 + "\"},\"finish_reason\":null}]}";
             _events[i] = Chunk("data: " + json + "\n\n");
         }

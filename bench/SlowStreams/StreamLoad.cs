@@ -18,9 +18,10 @@ internal sealed class StreamLoad
     private readonly int _expectedEvents;
     private readonly TimeSpan _timeout;
 
-    public StreamLoad(int expectedEvents, TimeSpan timeout)
+    // hiddenThought: the upstream's events are all but the last in a think block the proxy hides, so only that last one comes.
+    public StreamLoad(int expectedEvents, TimeSpan timeout, bool hiddenThought = false)
     {
-        _expectedEvents = expectedEvents;
+        _expectedEvents = hiddenThought ? 1 : expectedEvents;
         _timeout = timeout;
     }
 
@@ -70,16 +71,26 @@ internal sealed class StreamLoad
             var buffer = new byte[8192];
             var events = 0;
             var previousNewline = false;
+            var atStart = true;
+            var comment = false;
             int n;
             while ((n = await body.ReadAsync(buffer, cancellationToken)) > 0)
             {
-                // An SSE event ends at a blank line (WHATWG HTML §9.2.6); the upstream uses LF only.
+                // An SSE event ends at a blank line (WHATWG HTML §9.2.6); the upstream uses LF only. A block of comment
+                // lines alone (a keep-alive, ": thinking") dispatches nothing, so it is not counted.
                 for (var i = 0; i < n; i++)
                 {
+                    if (atStart)
+                    {
+                        comment = buffer[i] == (byte)':';
+                        atStart = false;
+                    }
+
                     var isNewline = buffer[i] == (byte)'\n';
                     if (isNewline && previousNewline)
                     {
-                        events++;
+                        events += comment ? 0 : 1;
+                        atStart = true;
                     }
 
                     previousNewline = isNewline;

@@ -153,4 +153,63 @@ public sealed class DeadlineTests : IDisposable
         // At least the timeout, and (a 50 ms heartbeat) well before the 10 s the wait allows.
         Assert.InRange(Environment.TickCount64 - started, 190, 9_000);
     }
+
+    [Fact]
+    public async Task AlarmAt_DueTimePassed_QueuesTheAlarmOnceAndLeavesTheTokenAlone()
+    {
+        var deadline = new Deadline(_heartbeat);
+        var alarm = new CountingAlarm();
+        var now = Environment.TickCount64;
+        deadline.AlarmAt(now + 1_000, TimeSpan.FromSeconds(1), alarm);
+
+        deadline.Check(now + 500);
+        deadline.Check(now + 1_000);
+        deadline.Check(now + 2_000);
+
+        await alarm.Rung.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await Task.Delay(100);
+        Assert.Equal(1, alarm.Count);
+        Assert.False(deadline.Token.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task DisarmAlarm_BeforeTheDueTime_AlarmNeverQueued()
+    {
+        var deadline = new Deadline(_heartbeat);
+        var alarm = new CountingAlarm();
+        var now = Environment.TickCount64;
+        deadline.AlarmAt(now + 1_000, TimeSpan.FromSeconds(1), alarm);
+
+        deadline.DisarmAlarm();
+        deadline.Check(now + 2_000);
+
+        await Task.Delay(100);
+        Assert.Equal(0, alarm.Count);
+    }
+
+    [Fact]
+    public void AlarmAt_ShortInterval_HeartbeatTicksAQuarterOfItApart()
+    {
+        using var heartbeat = new Heartbeat(_ => { });
+        var deadline = new Deadline(heartbeat);
+
+        deadline.AlarmAt(Environment.TickCount64 + 200, TimeSpan.FromMilliseconds(200), new CountingAlarm());
+
+        Assert.Equal(TimeSpan.FromMilliseconds(50), heartbeat.Period);
+    }
+
+    private sealed class CountingAlarm : IThreadPoolWorkItem
+    {
+        private int _count;
+
+        public TaskCompletionSource Rung { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Count => Volatile.Read(ref _count);
+
+        public void Execute()
+        {
+            Interlocked.Increment(ref _count);
+            Rung.TrySetResult();
+        }
+    }
 }

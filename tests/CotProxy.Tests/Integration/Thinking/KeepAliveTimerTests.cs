@@ -41,7 +41,24 @@ public sealed class KeepAliveTimerTests
     public async Task FilteredStreamsWaitingInTheAnswer_ArmNoKeepAliveTimer()
     {
         // Past the thought no keep-alive is ever sent, so a wait there needs no timer (nor the task and WhenAny around it).
-        // The upstream waits on a gate and the clients read only afterwards: no timer of the test's own is armed meanwhile.
+        var waiting = await TimersWhileStreamsWaitAsync(SseEvents.Content((0, "<think>hidden</think>\n\nAnswer")), " goes on.");
+        Assert.True(waiting < Streams / 2, $"{waiting} timers more while {Streams} filtered streams waited in their answer");
+    }
+
+    [Fact]
+    public async Task FilteredStreamsWaitingInAThought_ArmNoKeepAliveTimer()
+    {
+        // Inside a hidden thought the keep-alive falls due on the server's heartbeat, not on a Task.Delay per wait.
+        var waiting = await TimersWhileStreamsWaitAsync(SseEvents.Content((0, "<think>hidden")), "</think> goes on.");
+        Assert.True(waiting < Streams / 2, $"{waiting} timers more while {Streams} filtered streams waited in a hidden thought");
+    }
+
+    /// <summary>
+    /// Timers armed while <see cref="Streams"/> filtered streams wait after <paramref name="first"/>, then end with <paramref name="rest"/> (which shows "goes on."). The upstream waits on
+    /// a gate and the clients read only afterwards: no timer of the test's own is armed meanwhile.
+    /// </summary>
+    private static async Task<long> TimersWhileStreamsWaitAsync(string first, string rest)
+    {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var started = 0;
         var upstream = new RecordingHandler
@@ -50,10 +67,10 @@ public sealed class KeepAliveTimerTests
             {
                 context.Response.Headers.Add(new("Content-Type", "text/event-stream"));
                 context.Response.Start(200, contentLength: null);
-                await context.Response.WriteAsync(Encoding.UTF8.GetBytes(SseEvents.Content((0, "<think>hidden</think>\n\nAnswer"))), context.Aborted);
+                await context.Response.WriteAsync(Encoding.UTF8.GetBytes(first), context.Aborted);
                 Interlocked.Increment(ref started);
                 await gate.Task.WaitAsync(context.Aborted);
-                await context.Response.WriteAsync(Encoding.UTF8.GetBytes(SseEvents.Content((0, " goes on.")) + SseEvents.Finish() + SseEvents.Done), context.Aborted);
+                await context.Response.WriteAsync(Encoding.UTF8.GetBytes(SseEvents.Content((0, rest)) + SseEvents.Finish() + SseEvents.Done), context.Aborted);
                 await context.Response.CompleteAsync(context.Aborted);
             },
         };
@@ -81,10 +98,10 @@ public sealed class KeepAliveTimerTests
             gate.SetResult();
             foreach (var client in clients)
             {
-                Assert.Contains(" goes on.", Encoding.UTF8.GetString(Encoding.Latin1.GetBytes((await client.ReadResponseAsync()).Body)), StringComparison.Ordinal);
+                Assert.Contains("goes on.", Encoding.UTF8.GetString(Encoding.Latin1.GetBytes((await client.ReadResponseAsync()).Body)), StringComparison.Ordinal);
             }
 
-            Assert.True(waiting < Streams / 2, $"{waiting} timers more while {Streams} filtered streams waited in their answer");
+            return waiting;
         }
         finally
         {
