@@ -372,19 +372,31 @@ internal sealed class HttpResponse
                 continue;
             }
 
-            var start = pos;
-            pos += NarrowName(name, span[pos..]);
-            span[pos++] = HttpConstants.Colon;
-            span[pos++] = HttpConstants.SP;
-            var written = NarrowValue(value, span[pos..]);
-            if (written < 0)
+            var field = span[pos..];
+            if (PrintableAscii.TryNarrow(name, field) && PrintableAscii.TryNarrow(value, field[(name.Length + 2)..]))
             {
-                // RFC 9110 §5.5: a value carrying CR, LF or NUL would split the header block; such a field is dropped, never written.
-                pos = start;
-                continue;
+                // Both printable ASCII, as nearly every field is: written as they are.
+                field[name.Length] = HttpConstants.Colon;
+                field[name.Length + 1] = HttpConstants.SP;
+                pos += name.Length + 2 + value.Length;
+            }
+            else
+            {
+                var start = pos;
+                pos += NarrowName(name, field);
+                span[pos++] = HttpConstants.Colon;
+                span[pos++] = HttpConstants.SP;
+                var written = NarrowValue(value, span[pos..]);
+                if (written < 0)
+                {
+                    // RFC 9110 §5.5: a value carrying CR, LF or NUL would split the header block; such a field is dropped, never written.
+                    pos = start;
+                    continue;
+                }
+
+                pos += written;
             }
 
-            pos += written;
             span[pos++] = HttpConstants.CR;
             span[pos++] = HttpConstants.LF;
         }
@@ -392,17 +404,10 @@ internal sealed class HttpResponse
         _writer.Advance(pos);
     }
 
-    // Names and values are short and nearly always printable ASCII: one pass checks and narrows eight chars at a time
-    // (PrintableAscii). Any other text takes the char-by-char rule below from its start, which writes the same bytes for
-    // printable ASCII and sends anything else to the encoders.
-    private static int NarrowName(string name, Span<byte> destination) =>
-        PrintableAscii.TryNarrow(name, destination) ? name.Length : NarrowNameByChar(name, destination);
-
-    /// <summary>The value as Latin-1 bytes, or -1 when it holds CR, LF or NUL.</summary>
-    private static int NarrowValue(string value, Span<byte> destination) =>
-        PrintableAscii.TryNarrow(value, destination) ? value.Length : NarrowValueByChar(value, destination);
-
-    private static int NarrowNameByChar(string name, Span<byte> destination)
+    // Names and values are short and nearly always printable ASCII: WriteHeaders checks and narrows them eight chars at a
+    // time (PrintableAscii). A field with any other char is written again from its start by these char-by-char rules,
+    // which write the same bytes for printable ASCII and send anything else to the encoders.
+    private static int NarrowName(string name, Span<byte> destination)
     {
         for (var i = 0; i < name.Length; i++)
         {
@@ -418,7 +423,8 @@ internal sealed class HttpResponse
         return name.Length;
     }
 
-    private static int NarrowValueByChar(string value, Span<byte> destination)
+    /// <summary>The value as Latin-1 bytes, or -1 when it holds CR, LF or NUL.</summary>
+    private static int NarrowValue(string value, Span<byte> destination)
     {
         for (var i = 0; i < value.Length; i++)
         {
