@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace CotProxy.Logging;
@@ -58,6 +59,8 @@ internal ref struct LogLine
         Ascii(stamp);
     }
 
+    // Inlined, a literal's copy has a length known when compiling and becomes a few moves instead of a call to memmove.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Ascii(ReadOnlySpan<byte> text)
     {
         text.CopyTo(_destination[_length..]);
@@ -75,22 +78,27 @@ internal ref struct LogLine
     {
         var shown = text[..Math.Min(text.Length, maxChars)];
 
-        // A short text (a method, a path, a model name, an id) that is printable ASCII throughout, as nearly all are, is
-        // copied char by char: below a few dozen chars the vectorised search and copy cost more than this loop.
-        var i = 0;
-        if (shown.Length <= 64)
+        // A text (a method, a path, a model name, an id) that is printable ASCII throughout, as nearly all are, is checked
+        // and copied in one pass; any other is written again from its start below.
+        if (shown.Length <= _destination.Length - _length && PrintableAscii.TryNarrow(shown, _destination[_length..]))
         {
-            var destination = _destination[_length..];
-            var fits = Math.Min(shown.Length, destination.Length);
-            while (i < fits && (uint)(shown[i] - ' ') <= '~' - ' ')
-            {
-                destination[i] = (byte)shown[i];
-                i++;
-            }
-
-            _length += i;
+            _length += shown.Length;
+        }
+        else
+        {
+            SafeTextInRuns(shown);
         }
 
+        if (text.Length > maxChars)
+        {
+            Ascii("…"u8);
+        }
+    }
+
+    /// <summary>The rule of <see cref="SafeText"/> for a text with a char outside printable ASCII: runs of it copied between the others.</summary>
+    private void SafeTextInRuns(ReadOnlySpan<char> shown)
+    {
+        var i = 0;
         while (i < shown.Length)
         {
             // Printable ASCII, nearly all of every line, is copied as a run.
@@ -122,11 +130,6 @@ internal ref struct LogLine
             }
 
             i++;
-        }
-
-        if (text.Length > maxChars)
-        {
-            Ascii("…"u8);
         }
     }
 

@@ -3,6 +3,7 @@ using System.Buffers.Text;
 using System.IO.Pipelines;
 using System.Runtime.InteropServices;
 using System.Text;
+using CotProxy.Logging;
 
 namespace CotProxy.Http.Server;
 
@@ -331,6 +332,13 @@ internal sealed class HttpResponse
 
     private void WriteStatusLine(int statusCode)
     {
+        if (statusCode == 200)
+        {
+            // Nearly every response: the whole line as one literal, without formatting the code or encoding the reason.
+            _writer.Write("HTTP/1.1 200 OK\r\n"u8);
+            return;
+        }
+
         var reason = ReasonPhrases.For(statusCode);
         var span = _writer.GetSpan(16 + reason.Length);
         HttpConstants.Http11.CopyTo(span);
@@ -364,19 +372,31 @@ internal sealed class HttpResponse
                 continue;
             }
 
-            var start = pos;
-            pos += NarrowName(name, span[pos..]);
-            span[pos++] = HttpConstants.Colon;
-            span[pos++] = HttpConstants.SP;
-            var written = NarrowValue(value, span[pos..]);
-            if (written < 0)
+            var field = span[pos..];
+            if (PrintableAscii.TryNarrow(name, field) && PrintableAscii.TryNarrow(value, field[(name.Length + 2)..]))
             {
-                // RFC 9110 §5.5: a value carrying CR, LF or NUL would split the header block; such a field is dropped, never written.
-                pos = start;
-                continue;
+                // Both printable ASCII, as nearly every field is: written as they are.
+                field[name.Length] = HttpConstants.Colon;
+                field[name.Length + 1] = HttpConstants.SP;
+                pos += name.Length + 2 + value.Length;
+            }
+            else
+            {
+                var start = pos;
+                pos += NarrowName(name, field);
+                span[pos++] = HttpConstants.Colon;
+                span[pos++] = HttpConstants.SP;
+                var written = NarrowValue(value, span[pos..]);
+                if (written < 0)
+                {
+                    // RFC 9110 §5.5: a value carrying CR, LF or NUL would split the header block; such a field is dropped, never written.
+                    pos = start;
+                    continue;
+                }
+
+                pos += written;
             }
 
-            pos += written;
             span[pos++] = HttpConstants.CR;
             span[pos++] = HttpConstants.LF;
         }
@@ -384,8 +404,9 @@ internal sealed class HttpResponse
         _writer.Advance(pos);
     }
 
-    // Names and values are short and nearly always ASCII: one pass narrows them char by char (cheaper here than the
-    // vectorised converters' set-up); anything else goes to the encoders, as before.
+    // Names and values are short and nearly always printable ASCII: WriteHeaders checks and narrows them eight chars at a
+    // time (PrintableAscii). A field with any other char is written again from its start by these char-by-char rules,
+    // which write the same bytes for printable ASCII and send anything else to the encoders.
     private static int NarrowName(string name, Span<byte> destination)
     {
         for (var i = 0; i < name.Length; i++)
@@ -424,18 +445,33 @@ internal sealed class HttpResponse
         return value.Length;
     }
 
+    // The proxy's own fields, each into one span of the pipe: one reservation instead of one per piece.
     private void WriteHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
-        _writer.Write(name);
-        _writer.Write(HttpConstants.HeaderSeparator);
-        _writer.Write(value);
-        _writer.Write(HttpConstants.CrLf);
+        var span = _writer.GetSpan(name.Length + value.Length + 4);
+        name.CopyTo(span);
+        var pos = name.Length;
+        span[pos++] = HttpConstants.Colon;
+        span[pos++] = HttpConstants.SP;
+        value.CopyTo(span[pos..]);
+        pos += value.Length;
+        span[pos++] = HttpConstants.CR;
+        span[pos++] = HttpConstants.LF;
+        _writer.Advance(pos);
     }
 
     private void WriteHeader(ReadOnlySpan<byte> name, long value)
     {
-        Span<byte> digits = stackalloc byte[20];
-        Utf8Formatter.TryFormat(value, digits, out var written);
-        WriteHeader(name, digits[..written]);
+        // A long is at most 20 digits.
+        var span = _writer.GetSpan(name.Length + 24);
+        name.CopyTo(span);
+        var pos = name.Length;
+        span[pos++] = HttpConstants.Colon;
+        span[pos++] = HttpConstants.SP;
+        Utf8Formatter.TryFormat(value, span[pos..], out var written);
+        pos += written;
+        span[pos++] = HttpConstants.CR;
+        span[pos++] = HttpConstants.LF;
+        _writer.Advance(pos);
     }
 }

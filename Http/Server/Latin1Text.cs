@@ -12,6 +12,7 @@ internal static class Latin1Text
     /// the same field in the previous request is taken again when it is. Eight bytes at a time, widened to chars; a
     /// field name or value is a few dozen bytes, where <c>Ascii.Equals</c>'s general path costs more than the comparison.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool EqualsBytes(ReadOnlySpan<byte> bytes, string text)
     {
         if (bytes.Length != text.Length)

@@ -240,6 +240,34 @@ public sealed class HttpResponseTests
     }
 
     [Theory]
+    [InlineData(0L)]
+    [InlineData(9L)]
+    [InlineData(10L)]
+    [InlineData(1234567890123L)]
+    [InlineData(long.MaxValue)]
+    public void Start_HeadWithAnyLength_DeclaresItInDecimal(long length)
+    {
+        // The head of a HEAD response, so no body has to follow: the field is written into one reserved span.
+        using var test = new ResponseUnderTest(method: "HEAD");
+        test.Response.Start(200, length);
+
+        Assert.Equal(Head11 + "Content-Length: " + length.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\r\n\r\n", test.Written());
+    }
+
+    [Theory]
+    [InlineData(200, "OK")]
+    [InlineData(201, "Created")]
+    [InlineData(404, "Not Found")]
+    [InlineData(502, "Bad Gateway")]
+    public void Start_Status_StatusLineWithItsReason(int status, string reason)
+    {
+        using var test = new ResponseUnderTest(method: "HEAD");
+        test.Response.Start(status, 0);
+
+        Assert.StartsWith($"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\n", test.Written(), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(204, "No Content")]
     [InlineData(304, "Not Modified")]
     public async Task Start_StatusWithoutContent_NoLengthNoTransferEncodingNoBody(int status, string reason)
