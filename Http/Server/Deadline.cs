@@ -40,7 +40,10 @@ internal sealed class Deadline
     {
         _heartbeat.Require(timeout);
         var now = Environment.TickCount64;
-        var due = timeout.TotalMilliseconds >= Firing - now ? Firing - 1 : now + (long)Math.Ceiling(timeout.TotalMilliseconds);
+        // Whole milliseconds, rounded up, in integers (no floating point on a path every read takes).
+        var ticks = timeout.Ticks;
+        var ms = (ticks / TimeSpan.TicksPerMillisecond) + (ticks % TimeSpan.TicksPerMillisecond > 0 ? 1 : 0);
+        var due = ms >= Firing - now ? Firing - 1 : now + ms;
         if (Interlocked.Exchange(ref _due, due) == Firing)
         {
             // The heartbeat is cancelling the source of the wait before, which this wait shares: it ends too, its time had

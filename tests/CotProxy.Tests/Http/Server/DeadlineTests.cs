@@ -38,6 +38,31 @@ public sealed class DeadlineTests : IDisposable
     }
 
     [Fact]
+    public void CancelAfter_PartOfAMillisecond_RoundsUp()
+    {
+        // 10.0001 ms is due at 11 ms, never at 10: a wait may end late by a tick, never early.
+        var deadline = new Deadline(_heartbeat);
+        var now = Environment.TickCount64;
+        deadline.CancelAfter(TimeSpan.FromTicks((10 * TimeSpan.TicksPerMillisecond) + 1));
+
+        deadline.Check(now + 10);
+        Assert.False(deadline.Token.IsCancellationRequested);
+        deadline.Check(Environment.TickCount64 + 11);
+        Assert.True(deadline.Token.IsCancellationRequested);
+    }
+
+    [Fact]
+    public void CancelAfter_TheLongestTimeSpan_DoesNotFireWithinAThousandYears()
+    {
+        var deadline = new Deadline(_heartbeat);
+        deadline.CancelAfter(TimeSpan.MaxValue);
+
+        deadline.Check(Environment.TickCount64 + (1000L * 365 * 24 * 3600 * 1000));
+
+        Assert.False(deadline.Token.IsCancellationRequested);
+    }
+
+    [Fact]
     public void Reset_AfterItFired_GivesAFreshToken()
     {
         var deadline = new Deadline(_heartbeat);
