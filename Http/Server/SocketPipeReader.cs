@@ -40,7 +40,18 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
 
     private const int Closed = 4;
 
+    // A read cancelled while it waited, whose end is queued to the thread pool; the wait is still on the socket.
+    private const int Ending = 5;
+
+    // The same, after the wait on the socket ended.
+    private const int EndingWaitDone = 6;
+
+    // Completed while a cancelled read's end was queued: that queued end gives the blocks back.
+    private const int Closing = 7;
+
     private static readonly Action<object?> s_onTokenCancelled = static state => ((SocketPipeReader)state!).Detach(byToken: true);
+
+    private static readonly Action<SocketPipeReader> s_endDetached = static reader => reader.EndDetached();
 
     private readonly Socket _socket;
     private readonly Action _onWaitCompleted;
@@ -53,6 +64,10 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
     private bool _readable;
     private CancellationToken _token;
     private CancellationTokenRegistration _registration;
+
+    // How a cancelled read ends, kept for its queued end: an exception (its token), or this result (CancelPendingRead).
+    private bool _endByToken;
+    private ReadResult _canceledResult;
 
     // The last receive filled all the room it had: more bytes are likely waiting, so the next read tries before it waits.
     private bool _lastReceiveFilled;
@@ -103,7 +118,7 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
 
             if (state != Idle)
             {
-                throw state == Closed ? ReaderCompleted() : ConcurrentRead();
+                throw state is Closed or Closing ? ReaderCompleted() : ConcurrentRead();
             }
 
             break;
@@ -140,7 +155,7 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
         var state = Volatile.Read(ref _state);
         if (state is not (Idle or Parked))
         {
-            throw state == Closed ? ReaderCompleted() : ConcurrentRead();
+            throw state is Closed or Closing ? ReaderCompleted() : ConcurrentRead();
         }
 
         return TryReadBuffered(out result);
@@ -150,7 +165,7 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
 
     public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
     {
-        if (Volatile.Read(ref _state) == Closed)
+        if (Volatile.Read(ref _state) is Closed or Closing)
         {
             throw ReaderCompleted();
         }
@@ -207,9 +222,20 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
         while (true)
         {
             var state = Volatile.Read(ref _state);
-            if (state == Closed)
+            if (state is Closed or Closing)
             {
                 return;
+            }
+
+            if (state is Ending or EndingWaitDone)
+            {
+                // A cancelled read's end is queued and may be reading the buffer: that end gives the blocks back.
+                if (Interlocked.CompareExchange(ref _state, Closing, state) == state)
+                {
+                    return;
+                }
+
+                continue;
             }
 
             if (state == Running)
@@ -362,7 +388,13 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
                 break;
             }
 
-            if (state is not (Parked or Waiting))
+            if (state == Ending && Interlocked.CompareExchange(ref _state, EndingWaitDone, Ending) == Ending)
+            {
+                // The cancelled read's queued end will leave the reader idle rather than parked.
+                return;
+            }
+
+            if (state is not (Parked or Waiting or Ending))
             {
                 return;
             }
@@ -392,21 +424,58 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
     /// <summary>Ends the waiting read without bytes: cancelled by its token (an exception) or by <see cref="CancelPendingRead"/>.</summary>
     private void Detach(bool byToken)
     {
-        if (Interlocked.CompareExchange(ref _state, Parked, Waiting) != Waiting)
+        if (Interlocked.CompareExchange(ref _state, Ending, Waiting) != Waiting)
         {
             return;
         }
 
-        // The zero-byte wait stays on the socket (it holds no block); the next read takes it over.
+        // The zero-byte wait stays on the socket (it holds no block); the next read takes it over. The read ends on the
+        // thread pool, not inline: the thread that cancels is the server's heartbeat (a timeout) or its stop, which go on
+        // to every other connection and must not run this one's response to it.
         _registration.Unregister();
-        if (byToken)
+        _endByToken = byToken;
+        if (!byToken)
+        {
+            _cancelNext = false;
+            _canceledResult = new ReadResult(Buffer, isCanceled: true, _endOfStream);
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(s_endDetached, this, preferLocal: false);
+    }
+
+    /// <summary>The queued end of a cancelled read: the reader is left parked (or idle), then the read returns.</summary>
+    private void EndDetached()
+    {
+        var result = _canceledResult;
+        _canceledResult = default;
+        while (true)
+        {
+            var state = Volatile.Read(ref _state);
+            if (state == Ending && Interlocked.CompareExchange(ref _state, Parked, Ending) == Ending)
+            {
+                break;
+            }
+
+            if (state == EndingWaitDone && Interlocked.CompareExchange(ref _state, Idle, EndingWaitDone) == EndingWaitDone)
+            {
+                break;
+            }
+
+            if (state == Closing && Interlocked.CompareExchange(ref _state, Closed, Closing) == Closing)
+            {
+                ReleaseAll();
+                _source.SetResult(new ReadResult(default, isCanceled: false, isCompleted: true));
+                return;
+            }
+        }
+
+        if (_endByToken)
         {
             _source.SetException(new OperationCanceledException(_token));
             return;
         }
 
-        _cancelNext = false;
-        _source.SetResult(new ReadResult(Buffer, isCanceled: true, _endOfStream));
+        _source.SetResult(result);
     }
 
     /// <summary>Takes the outcome of a zero-byte receive that has completed (its result is read exactly once, here).</summary>

@@ -260,6 +260,26 @@ public sealed class SocketPipeReaderTests
     }
 
     [Fact]
+    public async Task Complete_RightAfterCancelPendingRead_TheReadEndsAndBlocksGoBack()
+    {
+        // A graceful stop cancels the connection's watch read, and the connection completes the reader at once.
+        using var pair = await SocketPair.OpenAsync();
+        var reader = new SocketPipeReader(pair.Server);
+        await pair.Client.SendAsync("partial head"u8.ToArray());
+        var first = await ReadAtLeastAsync(reader, 12);
+        reader.AdvanceTo(first.Buffer.Start, first.Buffer.End);
+        var waiting = reader.ReadAsync().AsTask();
+        await Task.Delay(50);
+
+        reader.CancelPendingRead();
+        reader.Complete();
+
+        var result = await waiting.WaitAsync(s_timeout);
+        Assert.True(result.IsCanceled || result.IsCompleted);
+        Assert.Equal(0, reader.HeldBlocks);
+    }
+
+    [Fact]
     public async Task ReadAsync_SecondReadWhileOneWaits_Throws()
     {
         using var pair = await SocketPair.OpenAsync();
