@@ -102,33 +102,24 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
             return ValueTask.FromCanceled<ReadResult>(cancellationToken);
         }
 
-        while (true)
+        var state = Volatile.Read(ref _state);
+        if (state is not (Idle or Parked))
         {
-            var state = Volatile.Read(ref _state);
-            if (state == Parked)
-            {
-                if (TryTakeOverWait(cancellationToken, out var pending))
-                {
-                    return pending;
-                }
-
-                // The wait ended just now: the reader is idle again.
-                continue;
-            }
-
-            if (state != Idle)
-            {
-                throw state is Closed or Closing ? ReaderCompleted() : ConcurrentRead();
-            }
-
-            break;
+            throw state is Closed or Closing ? ReaderCompleted() : ConcurrentRead();
         }
 
+        // Bytes not yet examined come first, even while a cancelled read's wait is still on the socket.
         if (TryReadBuffered(out var result))
         {
             return new ValueTask<ReadResult>(result);
         }
 
+        if (state == Parked && TryTakeOverWait(cancellationToken, out var pending))
+        {
+            return pending;
+        }
+
+        // Idle (a parked wait that ended just now leaves the reader idle).
         _state = Running;
         _token = cancellationToken;
         _source.Reset();

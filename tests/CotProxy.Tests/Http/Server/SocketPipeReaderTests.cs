@@ -133,6 +133,36 @@ public sealed class SocketPipeReaderTests
     }
 
     [Fact]
+    public async Task CancelPendingRead_WhileWaitingWithAPartialHead_NextReadReturnsItAtOnceUnlessAllExamined()
+    {
+        using var pair = await SocketPair.OpenAsync();
+        var reader = new SocketPipeReader(pair.Server);
+        await pair.Client.SendAsync("GET / HT"u8.ToArray());
+        var first = await ReadAtLeastAsync(reader, 8);
+        reader.AdvanceTo(first.Buffer.Start, first.Buffer.End);
+        var waiting = reader.ReadAsync().AsTask();
+        await Task.Delay(50);
+
+        reader.CancelPendingRead();
+        var canceled = await waiting.WaitAsync(s_timeout);
+        Assert.True(canceled.IsCanceled);
+        Assert.Equal("GET / HT"u8.ToArray(), canceled.Buffer.ToArray());
+
+        // As the connection does on a stop's cancel: nothing examined, so the next read hands the same bytes back at once.
+        reader.AdvanceTo(canceled.Buffer.Start, canceled.Buffer.Start);
+        var again = reader.ReadAsync().AsTask();
+        Assert.True(again.IsCompleted);
+        var result = await again;
+        Assert.Equal("GET / HT"u8.ToArray(), result.Buffer.ToArray());
+
+        // Examined all: the next read takes over the wait still on the socket and ends with the new bytes.
+        reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        var next = reader.ReadAsync().AsTask();
+        await pair.Client.SendAsync("TP/1.1\r\n"u8.ToArray());
+        Assert.Equal("GET / HTTP/1.1\r\n"u8.ToArray(), (await next.WaitAsync(s_timeout)).Buffer.ToArray());
+    }
+
+    [Fact]
     public async Task CancelPendingRead_NoReadWaiting_NextReadIsCanceledWithTheBuffer()
     {
         using var pair = await SocketPair.OpenAsync();
