@@ -198,6 +198,40 @@ public sealed class SocketPipeReaderTests
         Assert.Equal("late"u8.ToArray(), result.Buffer.ToArray());
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ReadAsync_CancelledWhileWaiting_EndsOffTheCancellingThread(bool byToken)
+    {
+        // The heartbeat (a timeout) and the server's stop cancel every connection in turn: none may run a connection's
+        // response to it inside that loop.
+        using var pair = await SocketPair.OpenAsync();
+        var reader = new SocketPipeReader(pair.Server);
+        using var source = new CancellationTokenSource();
+        var waiting = reader.ReadAsync(source.Token).AsTask();
+        await Task.Delay(50);
+        var cancelling = Environment.CurrentManagedThreadId;
+        var insideCancel = false;
+        var ended = waiting.ContinueWith(
+            _ => Environment.CurrentManagedThreadId == cancelling && Volatile.Read(ref insideCancel),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+
+        Volatile.Write(ref insideCancel, true);
+        if (byToken)
+        {
+            source.Cancel();
+        }
+        else
+        {
+            reader.CancelPendingRead();
+        }
+
+        Volatile.Write(ref insideCancel, false);
+        Assert.False(await ended.WaitAsync(s_timeout), "The cancelled read ended inline, on the thread that cancelled it.");
+    }
+
     [Fact]
     public async Task ReadAsync_TokenAlreadyCancelled_Throws()
     {
