@@ -74,10 +74,9 @@ internal sealed class HttpConnection : IDisposable
 
     public async Task RunAsync()
     {
-        await using var stream = new NetworkStream(_socket, ownsSocket: true);
         // Zero-byte reads: an idle connection holds no buffer until bytes arrive (Kestrel does the same), which is what
         // keeps thousands of waiting streams small.
-        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
+        PipeReader reader = new SocketPipeReader(_socket);
         var writer = new SocketPipeWriter(_socket);
         var input = new ConnectionInput(reader, new Deadline(_heartbeat));
         _input = input;
@@ -154,7 +153,24 @@ internal sealed class HttpConnection : IDisposable
             {
                 // Flushing the last bytes to a client that already left: nothing to report.
             }
+
+            Close();
         }
+    }
+
+    /// <summary>Shuts both directions down, then closes, as disposing a NetworkStream that owns its socket does.</summary>
+    private void Close()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // The peer already reset, or Abort closed the socket: closing is all that is left.
+        }
+
+        _socket.Dispose();
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
