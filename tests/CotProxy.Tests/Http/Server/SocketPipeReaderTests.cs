@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Net;
 using System.Net.Sockets;
 using CotProxy.Http.Server;
+using CotProxy.Tests.Support;
 using CsCheck;
 
 namespace CotProxy.Tests.Http.Server;
@@ -137,11 +137,7 @@ public sealed class SocketPipeReaderTests
     {
         using var pair = await SocketPair.OpenAsync();
         var reader = new SocketPipeReader(pair.Server);
-        await pair.Client.SendAsync("GET / HT"u8.ToArray());
-        var first = await ReadAtLeastAsync(reader, 8);
-        reader.AdvanceTo(first.Buffer.Start, first.Buffer.End);
-        var waiting = reader.ReadAsync().AsTask();
-        await Task.Delay(50);
+        var waiting = await WaitAfterExaminingAsync(pair, reader, "GET / HT"u8.ToArray());
 
         reader.CancelPendingRead();
         var canceled = await waiting.WaitAsync(s_timeout);
@@ -309,11 +305,7 @@ public sealed class SocketPipeReaderTests
     {
         using var pair = await SocketPair.OpenAsync();
         var reader = new SocketPipeReader(pair.Server);
-        await pair.Client.SendAsync("partial head"u8.ToArray());
-        var first = await ReadAtLeastAsync(reader, 12);
-        reader.AdvanceTo(first.Buffer.Start, first.Buffer.End);
-        var waiting = reader.ReadAsync().AsTask();
-        await Task.Delay(50);
+        var waiting = await WaitAfterExaminingAsync(pair, reader, "partial head"u8.ToArray());
 
         reader.Complete();
 
@@ -329,11 +321,7 @@ public sealed class SocketPipeReaderTests
         // A graceful stop cancels the connection's watch read, and the connection completes the reader at once.
         using var pair = await SocketPair.OpenAsync();
         var reader = new SocketPipeReader(pair.Server);
-        await pair.Client.SendAsync("partial head"u8.ToArray());
-        var first = await ReadAtLeastAsync(reader, 12);
-        reader.AdvanceTo(first.Buffer.Start, first.Buffer.End);
-        var waiting = reader.ReadAsync().AsTask();
-        await Task.Delay(50);
+        var waiting = await WaitAfterExaminingAsync(pair, reader, "partial head"u8.ToArray());
 
         reader.CancelPendingRead();
         reader.Complete();
@@ -384,34 +372,14 @@ public sealed class SocketPipeReaderTests
         client.Shutdown(SocketShutdown.Send);
     }
 
-    /// <summary>Two ends of one loopback TCP connection.</summary>
-    private sealed class SocketPair : IDisposable
+    /// <summary>Sends <paramref name="sent"/>, reads and examines all of it, and starts the next read, which must wait for new bytes.</summary>
+    private static async Task<Task<ReadResult>> WaitAfterExaminingAsync(SocketPair pair, SocketPipeReader reader, byte[] sent)
     {
-        private SocketPair(Socket server, Socket client)
-        {
-            Server = server;
-            Client = client;
-        }
-
-        public Socket Server { get; }
-
-        public Socket Client { get; }
-
-        public static async Task<SocketPair> OpenAsync()
-        {
-            using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            listener.Listen(1);
-            var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            var accepting = listener.AcceptAsync();
-            await client.ConnectAsync(listener.LocalEndPoint!);
-            return new SocketPair(await accepting, client);
-        }
-
-        public void Dispose()
-        {
-            Client.Dispose();
-            Server.Dispose();
-        }
+        await pair.Client.SendAsync(sent);
+        var first = await ReadAtLeastAsync(reader, sent.Length);
+        reader.AdvanceTo(first.Buffer.Start, first.Buffer.End);
+        var waiting = reader.ReadAsync().AsTask();
+        await Task.Delay(50);
+        return waiting;
     }
 }
