@@ -43,9 +43,9 @@ internal static class PrintableAscii
             return (outside & Vector128.Create((ushort)0xFF80)) == Vector128<ushort>.Zero;
         }
 
-        if (length >= 4)
+        if (length is >= 4 and < 8)
         {
-            // Four chars in a word, twice (overlapping when fewer than eight). The additions can carry into the next
+            // Four chars in a word, twice (overlapping when fewer than eight); longer text without vectors goes char by char. The additions can carry into the next
             // char only out of a char at U+FFA0 or above, which is itself outside, so the word's verdict stays right.
             var first = Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<ushort, byte>(ref source));
             var second = Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<ushort, byte>(ref Unsafe.Add(ref source, length - 4)));
