@@ -19,7 +19,8 @@ internal interface IResponseRewriter : IDisposable
 
     /// <summary>
     /// The upstream has gone quiet: give back the buffers that hold nothing, so an idle stream holds none. Called only
-    /// when a wait for the next bytes will really wait, so a busy stream does not rent and return per read.
+    /// when a read will really wait, so a stream whose bytes are ready does not rent and return per read (one paced
+    /// token by token does: each of its reads waits).
     /// </summary>
     void ReleaseIdleBuffers();
 

@@ -7,7 +7,8 @@ namespace CotProxy.Http.Forwarding;
 
 /// <summary>
 /// Copies an upstream body to the client: byte for byte, or through a rewriter as it streams, or rewritten whole.
-/// Every upstream read is bounded by API_REQUEST_TIMEOUT and, when streaming, written and flushed at once.
+/// Every upstream read is bounded by API_REQUEST_TIMEOUT. A stream's bytes are sent when the next read would wait (or
+/// once <see cref="MaxUnflushedBytes"/> gathered), so none waits behind a quiet upstream.
 /// </summary>
 internal static class BodyCopier
 {
@@ -43,7 +44,7 @@ internal static class BodyCopier
             {
                 // A zero-byte read waits for data without holding a buffer: an idle stream (a model thinking) costs no
                 // output memory. Only a wait that does not end at once sends what is written first.
-                await WaitForBytesAsync(context, body, timeout);
+                await SendThenReadAsync(context, body.ReadAsync(Memory<byte>.Empty, timeout.Token));
             }
 
             var memory = response.GetBodyMemory(LargeReadSize);
@@ -71,17 +72,50 @@ internal static class BodyCopier
         }
     }
 
-    /// <summary>A zero-byte read; when it cannot end at once, what is written goes to the client before the wait.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private static async ValueTask WaitForBytesAsync(HttpContext context, Stream body, Deadline timeout)
+    /// <summary>Awaits an upstream read; when it cannot end at once, what is written goes to the client before the wait.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<int> SendThenReadAsync(HttpContext context, ValueTask<int> read)
     {
-        var ready = body.ReadAsync(Memory<byte>.Empty, timeout.Token);
-        if (!ready.IsCompleted)
+        if (!read.IsCompleted)
         {
             await context.Response.FlushAsync(context.Aborted);
         }
 
-        await ReadOrThrowAsync(ready, context);
+        return await ReadOrThrowAsync(read, context);
+    }
+
+    /// <summary>
+    /// <see cref="SendThenReadAsync"/> for a read that waits inside a hidden thought: while it waits, a keep-alive every
+    /// interval of <paramref name="keepAliveWait"/>. The copy alone writes, and only here between reads, where the output
+    /// stands between two events.
+    /// </summary>
+    private static async ValueTask<int> ReadWithKeepAlivesAsync(HttpContext context, ValueTask<int> read, IBodyRewriter rewriter, KeepAliveWait keepAliveWait)
+    {
+        var response = context.Response;
+        await response.FlushAsync(context.Aborted);
+        keepAliveWait.Watch(read);
+        while (!await keepAliveWait.WaitAsync())
+        {
+            try
+            {
+                // The upstream is quiet and the thought is hidden: a comment keeps the client's read timeout from firing.
+                using var output = new PooledByteBuffer(64);
+                if (rewriter.TryWriteKeepAlive(output))
+                {
+                    SendWithoutFlush(response, output);
+                    await response.FlushAsync(context.Aborted);
+                }
+            }
+            catch
+            {
+                keepAliveWait.Abandon();
+                throw;
+            }
+
+            keepAliveWait.KeepAliveSent();
+        }
+
+        return await ReadOrThrowAsync(keepAliveWait.TakeRead(), context);
     }
 
     /// <summary>
@@ -97,89 +131,45 @@ internal static class BodyCopier
         var response = context.Response;
         KeepAliveWait? keepAliveWait = null;
         var burst = false;
-        try
+        while (true)
         {
-            while (true)
+            // Armed once per read: keep-alives sent while it waits do not extend it (README: each silence in the body).
+            timeout.CancelAfter(readTimeout);
+            var buffer = burst ? ArrayPool<byte>.Shared.Rent(LargeReadSize) : null;
+            var next = body.ReadAsync(buffer is null ? Memory<byte>.Empty : buffer.AsMemory(0, LargeReadSize), timeout.Token);
+            if (!next.IsCompleted)
             {
-                // Armed once per read: keep-alives sent while it waits do not extend it (README: each silence in the body).
-                timeout.CancelAfter(readTimeout);
-                var buffer = burst ? ArrayPool<byte>.Shared.Rent(LargeReadSize) : null;
-                var next = body.ReadAsync(buffer is null ? Memory<byte>.Empty : buffer.AsMemory(0, LargeReadSize), timeout.Token);
-                int got;
-                if (next.IsCompleted)
-                {
-                    got = await ReadOrThrowAsync(next, context);
-                }
-                else
-                {
-                    // The upstream makes the copy wait: what is written so far (the head first) goes out now.
-                    if (buffer is null)
-                    {
-                        rewriter.ReleaseIdleBuffers();
-                    }
-
-                    await response.FlushAsync(context.Aborted);
-                    if (keepAlive <= TimeSpan.Zero || !rewriter.WantsKeepAlive)
-                    {
-                        got = await ReadOrThrowAsync(next, context);
-                    }
-                    else
-                    {
-                        // Only a wait inside a hidden thought can need a keep-alive; it allocates nothing per wait either.
-                        // The copy alone writes, and only here between reads, where the output stands between two events.
-                        keepAliveWait ??= new KeepAliveWait(timeout, keepAlive);
-                        keepAliveWait.Watch(next);
-                        while (!await keepAliveWait.WaitAsync())
-                        {
-                            try
-                            {
-                                // The upstream is quiet and the thought is hidden: a comment keeps the client's read timeout from firing.
-                                await SendKeepAliveAsync(response, rewriter, context.Aborted);
-                            }
-                            catch
-                            {
-                                keepAliveWait.Abandon();
-                                throw;
-                            }
-
-                            keepAliveWait.KeepAliveSent();
-                        }
-
-                        got = await ReadOrThrowAsync(keepAliveWait.TakeRead(), context);
-                    }
-                }
-
-                // After a wait, bytes are there (or the body ended): only now a buffer.
-                var read = buffer is null
-                    ? await ReadAndRewriteAsync(context, body, rewriter, timeout)
-                    : await RewriteAsync(context, rewriter, buffer, got);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                if (rewriter.FailureReason is { } reason)
-                {
-                    // The rewriter ended the stream with its own error event; nothing after it may reach the client.
-                    Log.Warn($"{context.Request.Method} {Log.Target(context.Request.Target)}: {reason}", context.RequestId);
-                    return;
-                }
-
-                burst = read == LargeReadSize;
+                // The upstream makes the copy wait: the rewriter's buffers that hold nothing go back meanwhile.
+                rewriter.ReleaseIdleBuffers();
             }
 
-            using var rest = new PooledByteBuffer(256);
-            rewriter.Complete(rest);
-            SendWithoutFlush(response, rest);
-        }
-        finally
-        {
-            // A stale alarm must not outlive the response on the connection's deadline (the next request's is its own).
-            if (keepAliveWait is not null)
+            // Only a wait inside a hidden thought can need a keep-alive; it allocates nothing per wait either.
+            var got = next.IsCompleted || keepAlive <= TimeSpan.Zero || !rewriter.WantsKeepAlive
+                ? await SendThenReadAsync(context, next)
+                : await ReadWithKeepAlivesAsync(context, next, rewriter, keepAliveWait ??= new KeepAliveWait(timeout, keepAlive));
+
+            // After a wait, bytes are there (or the body ended): only now a buffer.
+            var read = buffer is null
+                ? await ReadAndRewriteAsync(context, body, rewriter, timeout)
+                : await RewriteAsync(context, rewriter, buffer, got);
+            if (read == 0)
             {
-                timeout.DisarmAlarm();
+                break;
             }
+
+            if (rewriter.FailureReason is { } reason)
+            {
+                // The rewriter ended the stream with its own error event; nothing after it may reach the client.
+                Log.Warn($"{context.Request.Method} {Log.Target(context.Request.Target)}: {reason}", context.RequestId);
+                return;
+            }
+
+            burst = read == LargeReadSize;
         }
+
+        using var rest = new PooledByteBuffer(256);
+        rewriter.Complete(rest);
+        SendWithoutFlush(response, rest);
     }
 
     /// <summary>One read through the rewriter, written out (flushed only past the gathering limit); the bytes read, 0 when the body has ended.</summary>
@@ -226,15 +216,6 @@ internal static class BodyCopier
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    private static async ValueTask SendKeepAliveAsync(HttpResponse response, IBodyRewriter rewriter, CancellationToken cancellationToken)
-    {
-        using var output = new PooledByteBuffer(64);
-        if (rewriter.TryWriteKeepAlive(output))
-        {
-            await SendAsync(response, output, cancellationToken);
         }
     }
 
@@ -298,12 +279,6 @@ internal static class BodyCopier
             Log.Warn($"{context.Request.Method} {Log.Target(context.Request.Target)}: upstream went silent longer than API_REQUEST_TIMEOUT mid-body; closing the client connection.", context.RequestId);
             throw;
         }
-    }
-
-    private static ValueTask<System.IO.Pipelines.FlushResult> SendAsync(HttpResponse response, PooledByteBuffer output, CancellationToken cancellationToken)
-    {
-        SendWithoutFlush(response, output);
-        return response.FlushAsync(cancellationToken);
     }
 
     private static void SendWithoutFlush(HttpResponse response, PooledByteBuffer output)

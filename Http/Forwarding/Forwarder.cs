@@ -145,8 +145,8 @@ internal sealed class Forwarder
                     return;
                 }
 
-                // The head goes out with the first body bytes when the upstream has them ready, or alone before the
-                // copy waits for them (a model thinking): BodyCopier sends what is written whenever a read would wait.
+                // The head goes out with the first body bytes when the upstream has them ready; a stream's, or a body's
+                // of unknown length, alone before the copy waits for them (a model thinking). BodyCopier says when.
                 await using var body = await ReadBodyAsync(upstreamResponse, decode, context.Aborted);
                 if (rewriter is null)
                 {

@@ -108,7 +108,9 @@ internal sealed class KeepAliveWait : IValueTaskSource<bool>, IThreadPoolWorkIte
 
     void IThreadPoolWorkItem.Execute()
     {
-        // An alarm armed for an earlier due time may come late: only one that is due now wakes the copy.
+        // An alarm armed for an earlier due time may come late: only one that is due now wakes the copy. One that read the
+        // time just before the copy sent that keep-alive and opened its next wait still wakes it: one comment early,
+        // which a client reads as any other; a count per wait would prevent it, and is not worth its state.
         if (Environment.TickCount64 >= Volatile.Read(ref _due))
         {
             Signal(false);

@@ -55,6 +55,9 @@ internal sealed class Deadline
     /// <summary>Disarms the deadline; a source that was (or is being) cancelled is replaced, so the next wait starts clean.</summary>
     public void Reset()
     {
+        // The alarm too: a wait of the response before must neither ring nor be kept alive by this deadline.
+        Volatile.Write(ref _alarmDue, Disarmed);
+        _alarm = null;
         if (Interlocked.Exchange(ref _due, Disarmed) == Firing || _source.IsCancellationRequested)
         {
             var spent = _source;

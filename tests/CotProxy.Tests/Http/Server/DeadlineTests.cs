@@ -213,6 +213,21 @@ public sealed class DeadlineTests : IDisposable
     }
 
     [Fact]
+    public async Task Reset_ForTheNextRequest_ForgetsTheAlarmOfTheResponseBefore()
+    {
+        var deadline = new Deadline(_heartbeat);
+        var alarm = new CountingAlarm();
+        var now = Environment.TickCount64;
+        deadline.AlarmAt(now + 1_000, TimeSpan.FromSeconds(1), alarm);
+
+        deadline.Reset();
+        deadline.Check(now + 2_000);
+
+        await Task.Delay(100);
+        Assert.Equal(0, alarm.Count);
+    }
+
+    [Fact]
     public void AlarmAt_ShortInterval_HeartbeatTicksAQuarterOfItApart()
     {
         using var heartbeat = new Heartbeat(_ => { });
