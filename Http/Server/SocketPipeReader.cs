@@ -16,8 +16,8 @@ namespace CotProxy.Http.Server;
 /// <remarks>
 /// Only the zero-byte wait is ever left on the socket, so no receive writes into a block while the consumer holds the
 /// buffer: a read that is cancelled (its token, or <see cref="CancelPendingRead"/>) leaves that wait on the socket, and
-/// the next read takes it over. The one field shared with the socket's completion is <c>_state</c>, moved with
-/// Interlocked where the two race.
+/// the next read takes it over. The fields the socket's completion and the consumer both use are handed over by
+/// <c>_state</c>, moved with Interlocked where the two race.
 /// </remarks>
 internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult>
 {
@@ -67,7 +67,6 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
 
     // How a cancelled read ends, kept for its queued end: an exception (its token), or this result (CancelPendingRead).
     private bool _endByToken;
-    private ReadResult _canceledResult;
 
     // The last receive filled all the room it had: more bytes are likely waiting, so the next read tries before it waits.
     private bool _lastReceiveFilled;
@@ -80,7 +79,6 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
     private int _headIndex;
     private Segment? _tail;
     private Segment? _spare;
-    private int _heldBlocks;
 
     public SocketPipeReader(Socket socket)
     {
@@ -91,7 +89,19 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
     }
 
     /// <summary>Pooled blocks the reader holds now (none while the connection is idle).</summary>
-    internal int HeldBlocks => _heldBlocks;
+    internal int HeldBlocks
+    {
+        get
+        {
+            var count = 0;
+            for (var segment = _head; segment is not null; segment = segment.NextSegment)
+            {
+                count++;
+            }
+
+            return count;
+        }
+    }
 
     private ReadOnlySequence<byte> Buffer => _head is null ? default : new ReadOnlySequence<byte>(_head, _headIndex, _tail!, _tail!.End);
 
@@ -316,7 +326,9 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
             _wait = wait;
             // Registered before the read is marked waiting, so a cancellation that fires in between is seen below.
             _registration = _token.CanBeCanceled ? _token.UnsafeRegister(s_onTokenCancelled, this) : default;
-            Volatile.Write(ref _state, Waiting);
+            // A full fence: the look at the cancellations below must not move before this write, or a cancel that finds
+            // the read still running (so does not detach it) would go unseen here too.
+            Interlocked.Exchange(ref _state, Waiting);
             wait.GetAwaiter().UnsafeOnCompleted(_onWaitCompleted);
             if (_cancelNext || _token.IsCancellationRequested)
             {
@@ -428,7 +440,6 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
         if (!byToken)
         {
             _cancelNext = false;
-            _canceledResult = new ReadResult(Buffer, isCanceled: true, _endOfStream);
         }
 
         ThreadPool.UnsafeQueueUserWorkItem(s_endDetached, this, preferLocal: false);
@@ -437,8 +448,8 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
     /// <summary>The queued end of a cancelled read: the reader is left parked (or idle), then the read returns.</summary>
     private void EndDetached()
     {
-        var result = _canceledResult;
-        _canceledResult = default;
+        // The buffer cannot change before the read returns: no receive runs while it ends.
+        var result = _endByToken ? default : new ReadResult(Buffer, isCanceled: true, _endOfStream);
         while (true)
         {
             var state = Volatile.Read(ref _state);
@@ -561,14 +572,12 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
         var segment = _spare ?? new Segment();
         _spare = null;
         segment.Array = ArrayPool<byte>.Shared.Rent(BlockSize);
-        _heldBlocks++;
         return segment;
     }
 
     private void Release(Segment segment)
     {
         ArrayPool<byte>.Shared.Return(segment.Array);
-        _heldBlocks--;
         segment.Clear();
         _spare = segment;
     }

@@ -27,7 +27,7 @@ internal sealed class SocketPipeWriter : PipeWriter
     {
         _socket = socket;
         // Sends never block the thread: what the kernel cannot take now comes back as WouldBlock and is awaited instead.
-        // The connection's reads are all asynchronous, which this mode does not change.
+        // The connection's reader relies on the same mode for its receives (SocketPipeReader sets it too).
         _socket.Blocking = false;
     }
 
