@@ -88,19 +88,19 @@ internal sealed class HttpRequest
     /// <summary>Adds again the previous request's field that <see cref="TryGetPreviousField"/> gave, strings and all.</summary>
     public void AddPreviousField() => _headers.Add(_previous[_headers.Count]);
 
-    /// <summary>Adds a field as received (name and value in Latin-1, RFC 9110 §5.5) and returns its value.</summary>
+    /// <summary>
+    /// Adds a field as received (name and value in Latin-1, RFC 9110 §5.5) and returns its value. Called for a line that
+    /// is not the previous request's field at this place (<see cref="AddPreviousField"/> takes those), so only the name
+    /// may be the same: its string is reused then.
+    /// </summary>
     public string AddField(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
         var index = _headers.Count;
-        if (index < _previous.Count && _previous[index] is var (previousName, previousValue) && Latin1Text.EqualsBytes(name, previousName))
-        {
-            var reused = Latin1Text.EqualsBytes(value, previousValue) ? previousValue : Encoding.Latin1.GetString(value);
-            _headers.Add(new(previousName, reused));
-            return reused;
-        }
-
+        var fieldName = index < _previous.Count && _previous[index].Key is var previousName && Latin1Text.EqualsBytes(name, previousName)
+            ? previousName
+            : HeaderNames.Intern(name);
         var added = Encoding.Latin1.GetString(value);
-        _headers.Add(new(HeaderNames.Intern(name), added));
+        _headers.Add(new(fieldName, added));
         return added;
     }
 

@@ -228,8 +228,7 @@ internal static class HttpRequestParser
 
         request.IsHttp11 = ParseVersion(version);
         request.Method = MethodString(method);
-        // A client sends the same target request after request: the previous request's string is taken again when it is the same.
-        request.Target = target[0] == (byte)'/' && Latin1Text.EqualsBytes(target, request.PreviousTarget) ? request.PreviousTarget : TargetString(target, request.Method);
+        request.Target = TargetString(target, request.Method, request.PreviousTarget);
         request.KeepAlive = request.IsHttp11;
     }
 
@@ -267,11 +266,13 @@ internal static class HttpRequestParser
         _ => Encoding.ASCII.GetString(method),
     };
 
-    private static string TargetString(ReadOnlySpan<byte> target, string method)
+    private static string TargetString(ReadOnlySpan<byte> target, string method, string previous)
     {
         if (target[0] == (byte)'/')
         {
-            return Encoding.ASCII.GetString(target);
+            // A client sends the same target request after request: the previous request's string is taken again when it
+            // is the same (only an origin-form one: the other forms' strings are not their bytes).
+            return Latin1Text.EqualsBytes(target, previous) ? previous : Encoding.ASCII.GetString(target);
         }
 
         // RFC 9112 §3.2.4: asterisk-form is only for OPTIONS.
@@ -404,8 +405,10 @@ internal static class HttpRequestParser
     /// <summary>
     /// Whether <paramref name="line"/> is the field the previous request on the connection had at this place: the same
     /// name and value, byte for byte (only the whitespace around the value may differ, and it is SP or HTAB once trimmed
-    /// away). A client repeats its fields request after request, and a repeated line needs neither validating again
-    /// (that field passed <see cref="ValidateFieldLine"/> and, for Host, <see cref="HostSyntax"/>) nor new strings.
+    /// away). A client repeats its fields request after request, and a repeated line needs neither validating again nor
+    /// new strings: every field kept from the previous request passed <see cref="ValidateFieldLine"/> (and, for Host,
+    /// <see cref="HostSyntax"/>) or was written by the proxy itself (a form-labelled JSON body's Content-Type; handlers
+    /// also take fields out, as X-Thinking, which only moves the later ones up).
     /// </summary>
     private static bool IsPreviousField(ReadOnlySpan<byte> line, HttpRequest request, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value, out string fieldValue)
     {
