@@ -16,7 +16,7 @@ internal static class HttpConstants
     public static ReadOnlySpan<byte> Http10 => "HTTP/1.0"u8;
     public static ReadOnlySpan<byte> HttpPrefix => "HTTP/"u8;
     public static ReadOnlySpan<byte> Continue100 => "HTTP/1.1 100 Continue\r\n\r\n"u8;
-    public static ReadOnlySpan<byte> HeaderSeparator => ": "u8;
+    public static ReadOnlySpan<byte> StatusLine200 => "HTTP/1.1 200 OK\r\n"u8;
     public static ReadOnlySpan<byte> FinalChunk => "0\r\n\r\n"u8;
     public static ReadOnlySpan<byte> Chunked => "chunked"u8;
 

@@ -335,7 +335,7 @@ internal sealed class HttpResponse
         if (statusCode == 200)
         {
             // Nearly every response: the whole line as one literal, without formatting the code or encoding the reason.
-            _writer.Write("HTTP/1.1 200 OK\r\n"u8);
+            _writer.Write(HttpConstants.StatusLine200);
             return;
         }
 
@@ -405,45 +405,12 @@ internal sealed class HttpResponse
     }
 
     // Names and values are short and nearly always printable ASCII: WriteHeaders checks and narrows them eight chars at a
-    // time (PrintableAscii). A field with any other char is written again from its start by these char-by-char rules,
-    // which write the same bytes for printable ASCII and send anything else to the encoders.
-    private static int NarrowName(string name, Span<byte> destination)
-    {
-        for (var i = 0; i < name.Length; i++)
-        {
-            var c = name[i];
-            if (c >= 0x80)
-            {
-                return Encoding.ASCII.GetBytes(name, destination);
-            }
-
-            destination[i] = (byte)c;
-        }
-
-        return name.Length;
-    }
+    // time (PrintableAscii). A field with any other char is written again from its start by the encoders.
+    private static int NarrowName(string name, Span<byte> destination) => Encoding.ASCII.GetBytes(name, destination);
 
     /// <summary>The value as Latin-1 bytes, or -1 when it holds CR, LF or NUL.</summary>
-    private static int NarrowValue(string value, Span<byte> destination)
-    {
-        for (var i = 0; i < value.Length; i++)
-        {
-            var c = value[i];
-            if (c >= 0x80)
-            {
-                return value.AsSpan(i).ContainsAny('\r', '\n', '\0') ? -1 : Encoding.Latin1.GetBytes(value, destination);
-            }
-
-            if (c is '\r' or '\n' or '\0')
-            {
-                return -1;
-            }
-
-            destination[i] = (byte)c;
-        }
-
-        return value.Length;
-    }
+    private static int NarrowValue(string value, Span<byte> destination) =>
+        value.AsSpan().ContainsAny('\r', '\n', '\0') ? -1 : Encoding.Latin1.GetBytes(value, destination);
 
     // The proxy's own fields, each into one span of the pipe: one reservation instead of one per piece.
     private void WriteHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
@@ -463,15 +430,8 @@ internal sealed class HttpResponse
     private void WriteHeader(ReadOnlySpan<byte> name, long value)
     {
         // A long is at most 20 digits.
-        var span = _writer.GetSpan(name.Length + 24);
-        name.CopyTo(span);
-        var pos = name.Length;
-        span[pos++] = HttpConstants.Colon;
-        span[pos++] = HttpConstants.SP;
-        Utf8Formatter.TryFormat(value, span[pos..], out var written);
-        pos += written;
-        span[pos++] = HttpConstants.CR;
-        span[pos++] = HttpConstants.LF;
-        _writer.Advance(pos);
+        Span<byte> digits = stackalloc byte[20];
+        Utf8Formatter.TryFormat(value, digits, out var written);
+        WriteHeader(name, digits[..written]);
     }
 }
